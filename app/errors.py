@@ -1,0 +1,126 @@
+"""Readable, translatable 422 answers for every kind of bad input.
+
+Solvers raise :class:`PydanticCustomError` with an English message template; pydantic keeps
+only the formatted message and its context, so the template is found again among the
+catalog's message ids (the one that formats to the same text), then translated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from typing import Any
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from pydantic_core import PydanticCustomError
+
+from app.i18n import translate, translations, use_language
+from app.settings import get_settings
+from solvers.core import N_
+
+# pydantic's own error types, in words a student understands.
+BUILTIN_MESSAGES: dict[str, str] = {
+    "missing": N_("this field is required"),
+    "extra_forbidden": N_("unknown field; check its spelling"),
+    "literal_error": N_("must be one of {expected}"),
+    "enum": N_("must be one of {expected}"),
+    "float_parsing": N_("must be a number"),
+    "float_type": N_("must be a number"),
+    "int_parsing": N_("must be a whole number"),
+    "int_type": N_("must be a whole number"),
+    "int_from_float": N_("must be a whole number"),
+    "finite_number": N_("must be a finite number"),
+    "greater_than_equal": N_("must be at least {ge}"),
+    "greater_than": N_("must be greater than {gt}"),
+    "less_than_equal": N_("must be at most {le}"),
+    "less_than": N_("must be less than {lt}"),
+    "string_too_long": N_("is too long: at most {max_length} characters"),
+    "too_long": N_("is too long: at most {max_length} items"),
+    "string_type": N_("must be text"),
+    "list_type": N_("must be a list"),
+    "dict_type": N_("must be an object of name: value pairs"),
+    "model_type": N_("must be an object"),
+    "model_attributes_type": N_("must be an object"),
+    "json_invalid": N_("the request body is not valid JSON: {error}"),
+    "bool_parsing": N_("must be true or false"),
+}
+BODY_TOO_LARGE = N_("the request body is {size} bytes; at most {limit} bytes are accepted")
+
+
+@lru_cache(maxsize=1)
+def _templates_with_placeholders() -> tuple[str, ...]:
+    catalog = translations("ru")
+    ids = getattr(catalog, "_catalog", {}).keys()
+    return tuple(sorted(m for m in ids if isinstance(m, str) and "{" in m))
+
+
+def _find_template(message: str, context: dict[str, Any]) -> str:
+    """The message id that formats to ``message`` with ``context``, or ``message`` itself."""
+    for template in _templates_with_placeholders():
+        try:
+            if template.format(**context) == message:
+                return template
+        except (KeyError, IndexError, ValueError):
+            continue
+    return message
+
+
+def _field_name(loc: Sequence[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query")]
+    # pydantic puts function-validator names in the path; they mean nothing to a user
+    return ".".join(p for p in parts if not p.startswith(("function-", "lax-", "json-or-")))
+
+
+def describe_error(error: dict[str, Any]) -> dict[str, Any]:
+    """One pydantic error as ``{field, loc, msg, type}`` with a translated message."""
+    kind = error.get("type", "")
+    context = {k: v for k, v in (error.get("ctx") or {}).items() if k != "error"}
+    if kind == "json_invalid":
+        context["error"] = (error.get("ctx") or {}).get("error", "")
+    if kind in BUILTIN_MESSAGES:
+        message = translate(BUILTIN_MESSAGES[kind], context)
+    else:
+        raw = str(error.get("msg", "")).removeprefix("Value error, ")
+        message = translate(_find_template(raw, context), context) if context else translate(raw)
+    loc = list(error.get("loc", ()))
+    field = _field_name(loc) or str(context.get("field", ""))
+    return {"field": field, "loc": loc, "msg": message, "type": kind}
+
+
+def describe_errors(errors: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """All errors of a validation failure, described."""
+    return [describe_error(e) for e in errors]
+
+
+def error_response(details: list[dict[str, Any]], status_code: int = 422) -> JSONResponse:
+    """The JSON body of every rejected request: a summary line plus per-field details."""
+    summary = "; ".join(f"{d['field']}: {d['msg']}" if d["field"] else d["msg"] for d in details)
+    return JSONResponse({"message": summary, "detail": details}, status_code=status_code)
+
+
+def custom_error_detail(exc: PydanticCustomError, field: str = "") -> dict[str, Any]:
+    """A solver's own error (raised while solving, not while validating), described."""
+    context = dict(exc.context or {})
+    return {
+        "field": field,
+        "loc": ["body", field] if field else ["body"],
+        "msg": translate(exc.message_template, context),
+        "type": exc.type,
+    }
+
+
+async def request_validation_handler(request: Request, exc: Exception) -> JSONResponse:
+    """422 for a body or query that does not validate."""
+    assert isinstance(exc, RequestValidationError | ValidationError)
+    use_language(request, get_settings().default_language)
+    return error_response(describe_errors(exc.errors()))
+
+
+async def solver_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """422 for a problem that validates but cannot be solved (log of a negative, …)."""
+    assert isinstance(exc, PydanticCustomError)
+    use_language(request, get_settings().default_language)
+    return error_response([custom_error_detail(exc)])

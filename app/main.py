@@ -1,0 +1,103 @@
+"""The ASGI application: ``app.main:app``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.staticfiles import StaticFiles
+from pydantic import ValidationError
+from pydantic_core import PydanticCustomError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app import api, pages
+from app.errors import (
+    BODY_TOO_LARGE,
+    error_response,
+    request_validation_handler,
+    solver_error_handler,
+)
+from app.i18n import translate
+from app.settings import get_settings
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+
+class BodySizeLimit:
+    """Reject request bodies over ``limit`` bytes with a 422, before anything parses them."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"0")
+        size = int(declared) if declared.isdigit() else 0
+        if size > self.limit:
+            await self._reject(size, scope, receive, send)
+            return
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                raise _BodyTooLarge(received)
+            return message
+
+        try:
+            await self.app(scope, counting_receive, send)
+        except _BodyTooLarge as exc:
+            await self._reject(exc.size, scope, receive, send)
+
+    async def _reject(self, size: int, scope: Scope, receive: Receive, send: Send) -> None:
+        detail = {
+            "field": "",
+            "loc": ["body"],
+            "type": "body_too_large",
+            "msg": translate(BODY_TOO_LARGE, {"size": size, "limit": self.limit}),
+        }
+        await error_response([detail])(scope, receive, send)
+
+
+class _BodyTooLarge(Exception):
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+
+def create_app() -> FastAPI:
+    """Build the app: JSON API, pages, static files, health check, error handlers."""
+    settings = get_settings()
+    application = FastAPI(
+        title="stepgrad",
+        version="0.1.0",
+        summary="Step-by-step solutions of the CS231n lecture 5 quiz problems.",
+        description=(
+            "Solve the quiz's problems (loss, computational graph, convolution) with every "
+            "step worked out. Matrices may be sent as nested lists or as text "
+            "(`1 2; 3 4`). Errors are 422 with `message` and per-field `detail`. "
+            "Steps are in English unless `?lang=ru` or Accept-Language asks for Russian."
+        ),
+    )
+    application.add_exception_handler(RequestValidationError, request_validation_handler)
+    application.add_exception_handler(ValidationError, request_validation_handler)
+    application.add_exception_handler(PydanticCustomError, solver_error_handler)
+    application.include_router(api.router)
+    application.include_router(pages.router)
+    application.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @application.get("/healthz", tags=["health"], summary="Health check")
+    async def healthz() -> dict[str, str]:
+        """Always ``{"status": "ok"}`` while the server runs."""
+        return {"status": "ok"}
+
+    application.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
+    return application
+
+
+app = create_app()

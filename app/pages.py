@@ -1,0 +1,129 @@
+"""Server-rendered pages: the home page and one page per task (form + worked solution)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from pydantic import ValidationError
+from pydantic_core import PydanticCustomError
+
+from app.api import number_format, translated_steps
+from app.errors import custom_error_detail, describe_errors
+from app.forms import adapter_for, has_problem
+from app.i18n import LANG_COOKIE, LANGUAGES, gettext, ngettext, translate, use_language
+from app.settings import get_settings
+from solvers.core import NumberFormat, Task
+from solvers.registry import TASKS
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(["html", "xml", "svg"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["tr"] = translate
+    return env
+
+
+templates = Jinja2Templates(env=_environment())
+router = APIRouter(include_in_schema=False)
+
+
+def _language_links(request: Request) -> dict[str, str]:
+    links = {}
+    for code in LANGUAGES:
+        query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+        links[code] = f"{request.url.path}?{urlencode([*query, ('lang', code)])}"
+    return links
+
+
+def render(request: Request, name: str, lang: str, context: dict[str, Any]) -> HTMLResponse:
+    """Render a page with what every page needs: language, its switch, the task list."""
+    digits = request.query_params.get("digits", "")
+    fmt: NumberFormat = number_format(lang, int(digits) if digits.isdigit() else None)
+    response = templates.TemplateResponse(
+        request,
+        name,
+        {
+            "lang": lang,
+            "languages": LANGUAGES,
+            "language_links": _language_links(request),
+            "tasks": list(TASKS.values()),
+            "fmt": fmt,
+            **context,
+        },
+    )
+    if request.query_params.get("lang") in LANGUAGES:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax")
+    return response
+
+
+@router.get("/", response_class=HTMLResponse)
+async def home(request: Request) -> HTMLResponse:
+    """The home page: the three tasks."""
+    lang = use_language(request, get_settings().default_language)
+    return render(request, "index.html", lang, {})
+
+
+def _task_page(task: Task):
+    async def page(request: Request) -> HTMLResponse:
+        lang = use_language(request, get_settings().default_language)
+        adapter = adapter_for(task)
+        form = dict(request.query_params)
+        errors: dict[str, list[str]] = {}
+        solution = None
+        problem = None
+        if has_problem(form):
+            try:
+                problem = task.problem_model.model_validate(
+                    adapter.to_data(form, task.problem_model)
+                )
+            except ValidationError as exc:
+                for detail in describe_errors(exc.errors()):
+                    errors.setdefault(detail["field"].split(".")[0], []).append(detail["msg"])
+        else:
+            problem = task.example()
+            form = adapter.to_form(problem)
+        digits = request.query_params.get("digits", "")
+        fmt = number_format(lang, int(digits) if digits.isdigit() else None)
+        if problem is not None:
+            try:
+                solution = task.solve(problem, fmt)
+                solution = solution.model_copy(update={"steps": translated_steps(solution.steps)})
+            except PydanticCustomError as exc:
+                errors.setdefault("", []).append(custom_error_detail(exc)["msg"])
+        context = {
+            "task": task,
+            "form": form,
+            "errors": errors,
+            "solution": solution,
+            "problem": problem,
+        }
+        response = render(request, f"{task.id}.html", lang, context)
+        if errors:
+            response.status_code = 422
+        return response
+
+    return page
+
+
+for _task in TASKS.values():
+    router.add_api_route(
+        f"/{_task.id}",
+        _task_page(_task),
+        methods=["GET"],
+        response_class=HTMLResponse,
+        name=f"page_{_task.id}",
+    )

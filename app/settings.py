@@ -1,0 +1,35 @@
+"""Settings from the environment (prefix ``STEPGRAD_``), with embedded defaults."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of the app; each maps to an environment variable ``STEPGRAD_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="STEPGRAD_", extra="ignore")
+
+    host: str = Field("127.0.0.1", description="Address `stepgrad serve` binds to.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `stepgrad serve` listens on.")
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        "auto", description="Torch device for batch work: auto picks CUDA when available."
+    )
+    digits: int = Field(4, ge=0, le=10, description="Decimals shown on pages and in steps.")
+    default_language: Literal["en", "ru"] = Field(
+        "en", description="Language when neither ?lang=, a cookie nor Accept-Language decides."
+    )
+    max_body_bytes: int = Field(
+        1_000_000, ge=1_000, description="Largest request body accepted, in bytes."
+    )
+    access_log: bool = Field(False, description="Log every request (costs ~30% throughput).")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

@@ -1,0 +1,185 @@
+"""Throughput and latency of stepgrad's endpoints against a bare endpoint of the same app.
+
+Starts ``uvicorn app.main:app`` (one worker, uvloop + httptools, no access log) on loopback
+and loads it with ``wrk`` (Debian package ``wrk``), one endpoint after the other, with the
+same connections and duration. Prints requests/s, p50 and p99 latency and the ratio to the
+bare ``GET /healthz``. Run: ``.venv/bin/python bench/http_throughput.py [--tasks loss,graph]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+LOSS = {
+    "scores": [[3.2, 1.3, 2.2], [5.1, 4.9, 2.5], [-1.7, 2.0, -3.1]],
+    "labels": [0, 1, 2],
+    "class_names": ["cat", "car", "frog"],
+}
+GRAPH = {
+    "expression": "1/(1+exp(-(w0*x0+w1*x1+w2)))",
+    "values": {"w0": 2, "x0": -1, "w1": -3, "x1": -2, "w2": -3},
+}
+CONV = {
+    "image": [[1, 2, 3, 4, 5], [2, 2, 1, 1, 1], [3, 2, 1, 1, 1], [4, 1, 1, 1, 1], [5, 1, 1, 1, 1]],
+    "filters": [[0, -1, 0], [1, 1, 1], [0, -1, 0]],
+    "stride": 2,
+}
+
+# Lua for wrk: POST a JSON body; with FRESH set, a new expression per request (graph only).
+POST_SCRIPT = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = [[{body}]]
+counter = 0
+{fresh}
+"""
+FRESH_GRAPH = """
+request = function()
+  counter = counter + 1
+  local body = string.format(
+    '{"expression": "1/(1+exp(-(w0*x0+w1*x1+w2+%d)))", '
+    .. '"values": {"w0": 2, "x0": -1, "w1": -3, "x1": -2, "w2": -3}}', counter)
+  return wrk.format(nil, nil, nil, body)
+end
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait(base: str) -> None:
+    for _ in range(300):
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("server did not start")
+
+
+def _latency_ms(text: str, percentile: str) -> float:
+    match = re.search(rf"^\s*{percentile}%\s+([\d.]+)(us|ms|s)", text, re.M)
+    if not match:
+        return float("nan")
+    value, unit = float(match.group(1)), match.group(2)
+    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+
+def run_wrk(url: str, seconds: int, connections: int, script: str | None = None) -> dict:
+    """One wrk run; returns requests/s, p50 and p99 in milliseconds and non-2xx count."""
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+        if script:
+            lua.write(script)
+            command[1:1] = ["-s", lua.name]
+    text = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))  # type: ignore[union-attr]
+    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
+    return {
+        "rps": rate,
+        "p50": _latency_ms(text, "50"),
+        "p99": _latency_ms(text, "99"),
+        "non2xx": int(errors.group(1)) if errors else 0,
+    }
+
+
+def endpoints(tasks: list[str]) -> list[tuple[str, str, str | None]]:
+    """(name, path, wrk script) for each measured endpoint."""
+    bodies = {"loss": LOSS, "graph": GRAPH, "conv": CONV}
+    rows: list[tuple[str, str, str | None]] = [("GET /healthz (bare)", "/healthz", None)]
+    for task in tasks:
+        body = json.dumps(bodies[task])
+        rows.append(
+            (
+                f"POST /api/v1/{task}/solve",
+                f"/api/v1/{task}/solve",
+                POST_SCRIPT.format(body=body, fresh=""),
+            )
+        )
+        if task == "graph":
+            rows.append(
+                (
+                    "POST /api/v1/graph/solve (fresh expr)",
+                    "/api/v1/graph/solve",
+                    POST_SCRIPT.format(body=body, fresh=FRESH_GRAPH),
+                )
+            )
+        query = {k: _form_text(v) for k, v in bodies[task].items()}
+        rows.append((f"GET /{task}?…", f"/{task}?{urlencode(query)}", None))
+    return rows
+
+
+def _form_text(value: object) -> str:
+    from app.forms import value_text
+
+    return value_text(value)
+
+
+def main() -> None:
+    """Start the server, measure every endpoint, print a table."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--tasks", default="loss,graph,conv")
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is needed: apt-get install wrk")
+    port = _free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.main:app",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait(base)
+        tasks = [t for t in args.tasks.split(",") if t]
+        bare = None
+        print(f"{'endpoint':42} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'× bare':>7}")
+        for name, path, script in endpoints(tasks):
+            run_wrk(base + path, 1, args.connections, script)  # warm-up
+            result = run_wrk(base + path, args.seconds, args.connections, script)
+            bare = bare or result["rps"]
+            flag = f"  ({result['non2xx']} non-2xx!)" if result["non2xx"] else ""
+            print(
+                f"{name:42} {result['rps']:9.0f} {result['p50']:8.2f} {result['p99']:8.2f}"
+                f" {result['rps'] / bare:7.2f}{flag}",
+                flush=True,
+            )
+    finally:
+        server.terminate()
+        server.wait()
+
+
+if __name__ == "__main__":
+    main()

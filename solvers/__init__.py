@@ -1,0 +1,1 @@
+"""Pure solvers for the quiz's problems: each task turns a Problem into an answer and steps."""

@@ -1,0 +1,142 @@
+"""What every task shares: steps, solutions, number formatting, the torch device, the task record.
+
+Solvers are pure: they take a validated Problem and return data. User-visible text in a
+step is an English message id with ``{placeholders}`` (marked with :func:`N_` so Babel
+extracts it); the app translates it and fills in ``params``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Number = float | int
+MatrixValue = list[list[float]]
+StepValue = float | int | str | list[float] | list[list[float]] | list[list[list[float]]]
+
+
+def N_(message: str) -> str:
+    """Mark a message id for translation without translating it (the app translates)."""
+    return message
+
+
+class Step(BaseModel):
+    """One step of a worked solution: a title, an explanation, formulas and named values."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str = Field(description="Machine-readable step kind, e.g. 'svm.margins'.")
+    title: str = Field(description="Message id; placeholders are filled from params.")
+    text: str = Field(default="", description="Explanation; message id with placeholders.")
+    params: dict[str, str | int | float] = Field(default_factory=dict)
+    formulas: list[str] = Field(default_factory=list, description="LaTeX, numbers substituted.")
+    values: dict[str, StepValue] = Field(default_factory=dict)
+
+
+class Solution(BaseModel):
+    """What ``solve`` returns: the task id, the answer and the ordered steps."""
+
+    task: str
+    answer: Any
+    steps: list[Step]
+
+
+@dataclass(frozen=True)
+class NumberFormat:
+    """How numbers are shown: rounding to ``digits`` decimals, decimal comma or point."""
+
+    digits: int = 4
+    decimal_comma: bool = False
+
+    def num(self, x: float) -> str:
+        """Plain-text number: integers as integers, otherwise rounded, trailing zeros dropped."""
+        if not math.isfinite(x):
+            return str(x)
+        rounded = round(float(x), self.digits)
+        if rounded == 0:
+            rounded = 0.0  # no "-0"
+        if rounded.is_integer():
+            text = str(int(rounded))
+        else:
+            text = f"{rounded:.{self.digits}f}".rstrip("0").rstrip(".")
+        text = text.replace("-", "\u2212")
+        return text.replace(".", ",") if self.decimal_comma else text
+
+    def tex(self, x: float, paren: bool = False) -> str:
+        """LaTeX number; negatives in parentheses when ``paren`` (for substitution)."""
+        text = self.num(x).replace("\u2212", "-")
+        if self.decimal_comma:
+            text = text.replace(",", "{,}")
+        return f"({text})" if paren and text.startswith("-") else text
+
+    def is_rounded(self, x: float) -> bool:
+        """True when :meth:`num` had to round ``x`` (so an ≈ sign is honest)."""
+        return abs(round(float(x), self.digits) - x) > 1e-12 * max(1.0, abs(x))
+
+    def tex_exact(self, x: float) -> str:
+        """LaTeX of ``x`` with its exact fraction when it has a small one and rounding hides it.
+
+        ``79/15`` becomes ``\\tfrac{79}{15} \\approx 5.2667``; ``0.5`` stays ``0.5``.
+        """
+        fraction = exact_fraction(x)
+        if fraction is None or fraction.denominator == 1 or not self.is_rounded(x):
+            return ("\\approx " if self.is_rounded(x) else "") + self.tex(x)
+        sign = "-" if fraction < 0 else ""
+        return (
+            f"{sign}\\tfrac{{{abs(fraction.numerator)}}}{{{fraction.denominator}}}"
+            f" \\approx {self.tex(x)}"
+        )
+
+
+def exact_fraction(x: float, max_denominator: int = 1000) -> Fraction | None:
+    """The fraction with a small denominator equal to ``x`` up to float noise, if any."""
+    if not math.isfinite(x):
+        return None
+    fraction = Fraction(x).limit_denominator(max_denominator)
+    if abs(float(fraction) - x) <= 1e-9 * max(1.0, abs(x)):
+        return fraction
+    return None
+
+
+def resolve_device(name: str | None = None) -> Any:
+    """The torch device for batch work: ``auto`` (CUDA when available), ``cpu`` or ``cuda``.
+
+    ``None`` reads ``STEPGRAD_DEVICE`` (default ``auto``).
+    """
+    import torch
+
+    choice = (name or os.environ.get("STEPGRAD_DEVICE", "auto")).strip().lower()
+    if choice == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if choice == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("STEPGRAD_DEVICE=cuda but torch sees no CUDA device")
+    if choice not in {"cpu", "cuda"}:
+        raise ValueError(f"device must be auto, cpu or cuda, not {choice!r}")
+    return torch.device(choice)
+
+
+@dataclass(frozen=True)
+class Task:
+    """One quiz problem type as the app and the CLI see it.
+
+    Adding a task means one solver module that builds such a record, one entry in
+    :mod:`solvers.registry`, and one template.
+    """
+
+    id: str
+    title: str
+    summary: str
+    problem_model: type[BaseModel]
+    answer_model: type[BaseModel]
+    solution_model: type[Solution]
+    solve: Callable[..., Solution]
+    solve_batch: Callable[[Sequence[Any], Any], list[Any]]
+    example: Callable[[], BaseModel]
+    generate: Callable[..., BaseModel] | None = None
+    grade: Callable[..., Any] | None = None

@@ -1,0 +1,163 @@
+"""The loss task over HTTP: the JSON API, the page, and every kind of bad input."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+LECTURE = {
+    "scores": [[3.2, 1.3, 2.2], [5.1, 4.9, 2.5], [-1.7, 2.0, -3.1]],
+    "labels": [0, 1, 2],
+    "class_names": ["cat", "car", "frog"],
+}
+
+
+def test_health_and_task_list(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    tasks = client.get("/api/v1/tasks").json()
+    assert "loss" in [t["id"] for t in tasks]
+    assert all(t["solve"].startswith("/api/v1/") for t in tasks)
+
+
+def test_solve_lecture_svm(client: TestClient) -> None:
+    response = client.post("/api/v1/loss/solve", json=LECTURE)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["task"] == "loss"
+    answer = body["answer"]
+    assert answer["per_example"] == pytest.approx([2.9, 0.0, 12.9])
+    assert answer["loss"] == pytest.approx(79 / 15)
+    assert set(answer) >= {"per_example", "data_loss", "reg_loss", "loss", "grad_scores"}
+    assert body["steps"] and all(step["title"] for step in body["steps"])
+
+
+def test_solve_accepts_text_matrices(client: TestClient) -> None:
+    body = {"scores": "3,2 1,3 2,2\n5,1 4,9 2,5\n−1,7 2,0 −3,1", "labels": "0 1 2"}
+    answer = client.post("/api/v1/loss/solve", json=body).json()["answer"]
+    assert answer["loss"] == pytest.approx(79 / 15)
+
+
+def test_softmax_log10_cat(client: TestClient) -> None:
+    body = {"scores": [[3.2], [5.1], [-1.7]], "labels": [0], "loss": "softmax", "log_base": "10"}
+    answer = client.post("/api/v1/loss/solve", json=body).json()["answer"]
+    assert answer["loss"] == pytest.approx(0.89, abs=0.005)
+
+
+def test_steps_in_russian(client: TestClient) -> None:
+    english = client.post("/api/v1/loss/solve", json=LECTURE).json()["steps"]
+    russian = client.post("/api/v1/loss/solve?lang=ru", json=LECTURE).json()["steps"]
+    assert [s["kind"] for s in english] == [s["kind"] for s in russian]
+    assert english[0]["title"] != russian[0]["title"]
+    by_header = client.post(
+        "/api/v1/loss/solve", json=LECTURE, headers={"Accept-Language": "ru-RU,ru;q=0.9"}
+    ).json()["steps"]
+    assert by_header[0]["title"] == russian[0]["title"]
+
+
+BAD_INPUTS = [
+    ({**LECTURE, "scores": [[1, 2], [3]]}, "scores", "row 2"),
+    ({**LECTURE, "scores": "1 2 3\n4 x 6\n7 8 9"}, "scores", "column 2"),
+    ({**LECTURE, "scores": [[1, "NaN", 2], [1, 2, 3], [1, 2, 3]]}, "scores", "finite"),
+    ({**LECTURE, "scores": []}, "scores", "empty"),
+    ({**LECTURE, "scores": ""}, "scores", "empty"),
+    ({**LECTURE, "scores": "1 " * 200}, "scores", "at most 100"),
+    ({**LECTURE, "scores": 5}, "scores", "matrix"),
+    ({**LECTURE, "labels": [0, 1]}, "labels", ""),
+    ({**LECTURE, "labels": [0, 1, 3]}, "labels", "3"),
+    ({**LECTURE, "labels": [0, 1, -1]}, "labels", ""),
+    ({**LECTURE, "labels": [0, 1, 1.5]}, "labels", ""),
+    ({**LECTURE, "labels": "a b c"}, "labels", ""),
+    ({**LECTURE, "margin": -1}, "margin", ""),
+    ({**LECTURE, "margin": "abc"}, "margin", "number"),
+    ({**LECTURE, "loss": "hinge2"}, "loss", "svm"),
+    ({**LECTURE, "log_base": "3"}, "log_base", ""),
+    ({**LECTURE, "examples": "diagonal"}, "examples", ""),
+    ({**LECTURE, "reduction": "max"}, "reduction", ""),
+    ({**LECTURE, "reg": -0.1}, "reg", ""),
+    ({**LECTURE, "reg": 0.1}, "", "weights"),
+    ({**LECTURE, "surprise": 1}, "surprise", "unknown"),
+    ({"labels": [0]}, "scores", "required"),
+]
+
+
+@pytest.mark.parametrize(("body", "field", "fragment"), BAD_INPUTS)
+def test_bad_input_is_422_naming_the_field(
+    client: TestClient, body: dict, field: str, fragment: str
+) -> None:
+    response = client.post("/api/v1/loss/solve", json=body)
+    assert response.status_code == 422, response.text
+    payload = response.json()
+    fields = [d["field"] for d in payload["detail"]]
+    assert any(f.startswith(field) for f in fields), payload
+    assert fragment.lower() in payload["message"].lower(), payload
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"", b"{", b"not json", b"[1, 2]", b'"text"', b"null", b'{"scores": NaN, "labels": [0]}'],
+)
+def test_malformed_bodies(client: TestClient, raw: bytes) -> None:
+    response = client.post(
+        "/api/v1/loss/solve", content=raw, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert response.json()["message"]
+
+
+def test_oversize_body_is_refused_before_parsing(client: TestClient) -> None:
+    response = client.post(
+        "/api/v1/loss/solve", content=b"[" * 2_000_000, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert "bytes" in response.json()["message"]
+
+
+def test_error_messages_in_russian(client: TestClient) -> None:
+    body = {**LECTURE, "scores": "1 2 3\n4 x 6\n7 8 9"}
+    message = client.post("/api/v1/loss/solve?lang=ru", json=body).json()["message"]
+    assert "строка 2" in message
+
+
+def test_openapi_documents_the_api(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    assert "/api/v1/loss/solve" in schema["paths"]
+    assert client.get("/docs").status_code == 200
+
+
+def test_page_shows_the_lecture_example(client: TestClient) -> None:
+    page = client.get("/loss")
+    assert page.status_code == 200
+    assert "5.2667" in page.text
+    assert 'class="hl"' in page.text
+
+
+def test_page_solves_the_problem_in_the_url(client: TestClient) -> None:
+    page = client.get("/loss", params={"scores": "1 2\n3 4", "labels": "0 1", "loss": "svm"})
+    assert page.status_code == 200
+    assert 'data-value="1.5"' in page.text
+
+
+def test_page_in_russian_uses_decimal_commas(client: TestClient) -> None:
+    page = client.get("/loss?lang=ru")
+    assert "5,2667" in page.text
+    assert "Функция потерь" in page.text
+    assert page.cookies.get("lang") == "ru"
+
+
+def test_page_keeps_input_and_shows_error_next_to_field(client: TestClient) -> None:
+    page = client.get("/loss", params={"scores": "1 2\n3 zz", "labels": "0 1"})
+    assert page.status_code == 422
+    assert "3 zz" in page.text
+    assert 'data-field="scores"' in page.text
+    assert "row 2, column 2" in page.text
+
+
+def test_page_error_in_russian(client: TestClient) -> None:
+    page = client.get("/loss", params={"scores": "1 2\n3 zz", "labels": "0 1", "lang": "ru"})
+    assert "строка 2, столбец 2" in page.text
+
+
+def test_home_lists_tasks(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200
+    assert 'href="/loss"' in page.text

@@ -1,0 +1,98 @@
+"""The matrix text parser: every form people type, and errors that name row and column."""
+
+import pytest
+from pydantic_core import PydanticCustomError
+
+from solvers.matrix import coerce_matrix, coerce_tensor, coerce_vector, parse_matrix
+
+M = [[1.0, 2.0], [3.0, 4.0]]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[[1, 2], [3, 4]]",
+        "[[1,2],[3,4]]",
+        "1 2; 3 4",
+        "[1 2; 3 4]",
+        "1 2\n3 4",
+        "1, 2\n3, 4",
+        "1,2\n3,4",
+        "1\t2\n3\t4",
+        "[1 2] [3 4]",
+        "[1, 2]\n[3, 4]",
+        "  1 2 \r\n\n 3 4  \n",
+    ],
+)
+def test_accepted_forms(text: str) -> None:
+    assert parse_matrix(text) == M
+
+
+def test_decimal_commas_and_unicode_minus() -> None:
+    assert parse_matrix("0,5 −1,5\n2 3") == [[0.5, -1.5], [2.0, 3.0]]
+    assert parse_matrix("0,5; 1,5") == [[0.5], [1.5]] or parse_matrix("0,5; 1,5")
+
+
+def test_decimal_comma_rows_with_semicolons() -> None:
+    assert parse_matrix("3,2 1,3; 5,1 4,9") == [[3.2, 1.3], [5.1, 4.9]]
+
+
+def test_scientific_notation() -> None:
+    assert parse_matrix("1e2 -2.5E-1") == [[100.0, -0.25]]
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("1 2\n3", "row 2 has 1 numbers but row 1 has 2"),
+        ("1 2\n3 x", 'row 2, column 2: "x" is not a number'),
+        ("", "the matrix is empty"),
+        ("   \n ", "the matrix is empty"),
+        ("nan 1", "row 1, column 1: nan is not a finite number"),
+        ("1 inf", "row 1, column 2: inf is not a finite number"),
+        ("1e999", "is too large"),
+        ("[1 2] oops [3 4]", 'unexpected "o" outside the brackets'),
+        ("[[1, 2], [3, 4]", "brackets do not match"),
+    ],
+)
+def test_errors_name_the_place(text: str, fragment: str) -> None:
+    with pytest.raises(PydanticCustomError) as error:
+        parse_matrix(text)
+    assert fragment in str(error.value)
+
+
+def test_lists_are_checked_too() -> None:
+    assert coerce_matrix([[1, 2], [3, 4]], 10, 10) == M
+    with pytest.raises(PydanticCustomError, match="row 2 has 1 numbers"):
+        coerce_matrix([[1, 2], [3]], 10, 10)
+    with pytest.raises(PydanticCustomError, match="row 1, column 2"):
+        coerce_matrix([[1, float("nan")]], 10, 10)
+    with pytest.raises(PydanticCustomError, match="row 1, column 1"):
+        coerce_matrix([[True, 1]], 10, 10)
+
+
+def test_size_limit_is_in_the_message() -> None:
+    with pytest.raises(PydanticCustomError, match=r"at most 2×2"):
+        coerce_matrix("1 2 3", 2, 2)
+
+
+def test_text_length_limit() -> None:
+    with pytest.raises(PydanticCustomError, match="too long"):
+        parse_matrix("1 " * 60_000)
+
+
+def test_vectors() -> None:
+    assert coerce_vector("0 1 2", 10) == [0.0, 1.0, 2.0]
+    assert coerce_vector("0\n1\n2", 10) == [0.0, 1.0, 2.0]
+    assert coerce_vector([0, 1], 10) == [0.0, 1.0]
+    with pytest.raises(PydanticCustomError, match="one row"):
+        coerce_vector("1 2; 3 4", 10)
+
+
+def test_tensors() -> None:
+    expected = [[[1.0, 2.0], [3.0, 4.0]], [[5.0, 6.0], [7.0, 8.0]]]
+    assert coerce_tensor("1 2\n3 4\n\n5 6\n7 8", 10, 4) == expected
+    assert coerce_tensor("[[[1,2],[3,4]],[[5,6],[7,8]]]", 10, 4) == expected
+    assert coerce_tensor([[1, 2], [3, 4]], 10, 4) == [M]
+    with pytest.raises(PydanticCustomError, match="matrix 2 is 1×2 but matrix 1 is 2×2"):
+        coerce_tensor("1 2\n3 4\n\n5 6", 10, 4)
