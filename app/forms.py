@@ -54,12 +54,58 @@ class FormAdapter:
             if name in model.model_fields and value.strip() != ""
         }
 
+    def form_field(self, field: str) -> str:
+        """The form field to show an error of the model field path ``field`` beside."""
+        return field.split(".")[0]
+
     def to_form(self, problem: BaseModel) -> dict[str, str]:
         """The form's field texts for a problem (to prefill the page)."""
         return {name: value_text(getattr(problem, name)) for name in type(problem).model_fields}
 
 
-ADAPTERS: dict[str, FormAdapter] = {}
+class ConvFormAdapter(FormAdapter):
+    """Conv's pooling is one nested object in the model, three fields in the form."""
+
+    def to_data(self, form: Mapping[str, str], model: type[BaseModel]) -> dict[str, Any]:
+        """The problem's data: ``pool_kind`` ``none`` means no pooling."""
+        data = super().to_data(form, model)
+        kind = form.get("pool_kind", "max").strip() or "max"
+        if kind == "none":
+            data["pool"] = None
+        else:
+            pool = {"kind": kind}
+            for part in ("size", "stride"):
+                if form.get(f"pool_{part}", "").strip():
+                    pool[part] = form[f"pool_{part}"]
+            data["pool"] = pool
+        return data
+
+    def form_field(self, field: str) -> str:
+        """``pool.size`` is the form's ``pool_size``."""
+        return field.replace(".", "_") if field.startswith("pool.") else super().form_field(field)
+
+    def to_form(self, problem: BaseModel) -> dict[str, str]:
+        """Filters one block per channel, filters apart by ``---``; pooling as three fields."""
+        form = super().to_form(problem)
+        filters = problem.filters  # type: ignore[attr-defined]
+        form["filters"] = "\n---\n".join(value_text(kernel) for kernel in filters)
+        pool = problem.pool  # type: ignore[attr-defined]
+        form.pop("pool", None)
+        form["pool_kind"] = pool.kind if pool else "none"
+        form["pool_size"] = (
+            value_text(list(pool.size) if isinstance(pool.size, tuple) else pool.size)
+            if pool
+            else ""
+        )
+        stride = pool.stride if pool else None
+        form["pool_stride"] = value_text(list(stride) if isinstance(stride, tuple) else stride)
+        for name in ("stride", "padding"):
+            value = getattr(problem, name)
+            form[name] = value_text(list(value) if isinstance(value, tuple) else value)
+        return form
+
+
+ADAPTERS: dict[str, FormAdapter] = {"conv": ConvFormAdapter()}
 
 
 def adapter_for(task: Task) -> FormAdapter:

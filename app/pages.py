@@ -92,7 +92,7 @@ def _task_page(task: Task):
                 )
             except ValidationError as exc:
                 for detail in describe_errors(exc.errors()):
-                    errors.setdefault(detail["field"].split(".")[0], []).append(detail["msg"])
+                    errors.setdefault(adapter.form_field(detail["field"]), []).append(detail["msg"])
         else:
             problem = task.example()
             form = adapter.to_form(problem)

@@ -1,6 +1,6 @@
 """The tasks stepgrad knows, in the order the home page lists them."""
 
-from solvers import loss
+from solvers import conv, loss
 from solvers.core import Task
 
-TASKS: dict[str, Task] = {task.id: task for task in (loss.TASK,)}
+TASKS: dict[str, Task] = {task.id: task for task in (loss.TASK, conv.TASK)}

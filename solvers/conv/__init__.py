@@ -1,0 +1,71 @@
+"""The conv task: conv → activation → pooling on a small image, every cell worked out."""
+
+from __future__ import annotations
+
+from solvers.conv.batch import solve_batch
+from solvers.conv.problem import (
+    MAX_ABS_VALUE,
+    MAX_CHANNELS,
+    MAX_FILTERS,
+    MAX_KERNEL,
+    MAX_PADDING,
+    MAX_SIDE,
+    MAX_STRIDE,
+    MAX_WORKED_CELLS,
+    MAX_WORKED_TERMS,
+    ConvAnswer,
+    ConvProblem,
+    ConvShapes,
+    ConvSolution,
+    PoolSpec,
+    Windows,
+)
+from solvers.conv.solve import solve
+from solvers.core import N_, Task
+
+
+def example() -> ConvProblem:
+    """The seed's homework example: 5×5 image, one 3×3 filter, stride 2, ReLU, 2×2 max-pool."""
+    return ConvProblem(
+        image=[[1, 2, 3, 4, 5], [2, 2, 1, 1, 1], [3, 2, 1, 1, 1], [4, 1, 1, 1, 1], [5, 1, 1, 1, 1]],
+        filters=[[0, -1, 0], [1, 1, 1], [0, -1, 0]],
+        stride=2,
+        padding=0,
+        activation="relu",
+        pool=PoolSpec(kind="max", size=2),
+    )
+
+
+TASK = Task(
+    id="conv",
+    title=N_("Convolution"),
+    summary=N_("Conv → ReLU → pooling on a small image, every cell worked out"),
+    problem_model=ConvProblem,
+    answer_model=ConvAnswer,
+    solution_model=ConvSolution,
+    solve=solve,
+    solve_batch=solve_batch,
+    example=example,
+)
+
+__all__ = [
+    "MAX_ABS_VALUE",
+    "MAX_CHANNELS",
+    "MAX_FILTERS",
+    "MAX_KERNEL",
+    "MAX_PADDING",
+    "MAX_SIDE",
+    "MAX_STRIDE",
+    "MAX_WORKED_CELLS",
+    "MAX_WORKED_TERMS",
+    "TASK",
+    "ConvAnswer",
+    "ConvProblem",
+    "ConvShapes",
+    "ConvSolution",
+    "PoolSpec",
+    "Windows",
+    "example",
+    "solve",
+    "solve_batch",
+]
