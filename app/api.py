@@ -1,11 +1,16 @@
 """The JSON API: one ``POST /api/v1/{task}/solve`` per registered task, and the task list."""
 
-from fastapi import APIRouter, Query, Request
+from collections import OrderedDict
+from typing import Any
+
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from app.i18n import translate, use_language
+from app.graph_svg import render_graph_svg
+from app.i18n import gettext, translate, use_language
 from app.settings import get_settings
-from solvers.core import NumberFormat, Solution, Step, Task
+from solvers.core import NumberFormat, Step, Task
+from solvers.graph import GraphProblem
 from solvers.registry import TASKS
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
@@ -56,22 +61,55 @@ async def list_tasks(request: Request) -> list[TaskInfo]:
     ]
 
 
+class SolutionCache:
+    """The serialized answers to the most recent distinct requests (least recently used out).
+
+    A solution depends only on the problem, the language and the rounding, so a repeated
+    request (a class opening the same share link, a client retrying) costs one lookup.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple[str, ...], bytes] = OrderedDict()
+
+    def get(self, key: tuple[str, ...]) -> bytes | None:
+        """The cached body for ``key``, marked as recently used."""
+        body = self._entries.get(key)
+        if body is not None:
+            self._entries.move_to_end(key)
+        return body
+
+    def put(self, key: tuple[str, ...], body: bytes) -> None:
+        """Remember ``body``, forgetting the least recently used entry when full."""
+        self._entries[key] = body
+        if len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+
+solutions = SolutionCache(size=256)
+
+DIGITS = Query(None, ge=0, le=10, description="Decimals in the steps' formulas (answers keep all).")
+LANG = Query(None, pattern="^(en|ru)$", description="Language of the steps: en or ru.")
+
+
 def _add_solve_route(task: Task) -> None:
     problem_model = task.problem_model
 
     async def solve(
         problem: problem_model,  # type: ignore[valid-type]
         request: Request,
-        digits: int | None = Query(
-            None, ge=0, le=10, description="Decimals in the steps' formulas (answers keep all)."
-        ),
-        lang: str | None = Query(
-            None, pattern="^(en|ru)$", description="Language of the steps: en or ru."
-        ),
-    ) -> Solution:
-        language = use_language(request, "en")
-        solution = task.solve(problem, number_format(language, digits))
-        return solution.model_copy(update={"steps": translated_steps(solution.steps)})
+        digits: int | None = DIGITS,
+        lang: str | None = LANG,
+    ) -> Response:
+        language = use_language(request, get_settings().default_language)
+        key = (task.id, language, str(digits), problem.model_dump_json())
+        body = solutions.get(key)
+        if body is None:
+            solution = task.solve(problem, number_format(language, digits))
+            solution = solution.model_copy(update={"steps": translated_steps(solution.steps)})
+            body = solution.model_dump_json().encode()
+            solutions.put(key, body)
+        return Response(body, media_type="application/json")
 
     router.add_api_route(
         f"/{task.id}/solve",
@@ -86,3 +124,26 @@ def _add_solve_route(task: Task) -> None:
 
 for _task in TASKS.values():
     _add_solve_route(_task)
+
+
+@router.post(
+    "/graph/svg",
+    response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {}}, "description": "The graph as SVG."}},
+    summary="The computational graph as an SVG picture",
+)
+async def graph_svg(
+    problem: GraphProblem, request: Request, digits: int | None = DIGITS, lang: str | None = LANG
+) -> Response:
+    """Forward values above the edges (green), gradients below them (red)."""
+    language = use_language(request, get_settings().default_language)
+    fmt = number_format(language, digits)
+    return Response(
+        graph_picture(TASKS["graph"].solve(problem, fmt), fmt), media_type="image/svg+xml"
+    )
+
+
+def graph_picture(solution: Any, fmt: NumberFormat) -> str:
+    """The SVG of a graph solution, titled in the current language."""
+    title = gettext("Computational graph") + ": " + solution.expression_read
+    return render_graph_svg(solution, fmt, title=title)

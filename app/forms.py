@@ -6,6 +6,7 @@ a task whose model has nested fields gets its own adapter in ``ADAPTERS``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -105,7 +106,35 @@ class ConvFormAdapter(FormAdapter):
         return form
 
 
-ADAPTERS: dict[str, FormAdapter] = {"conv": ConvFormAdapter()}
+class GraphFormAdapter(FormAdapter):
+    """Graph's values are one text field: ``w0 = 2, x0 = −1`` (or one per line, or ``;``)."""
+
+    def to_data(self, form: Mapping[str, str], model: type[BaseModel]) -> dict[str, Any]:
+        """The problem's data, with ``values`` read into a name → text mapping."""
+        data = super().to_data(form, model)
+        if "values" in data:
+            data["values"] = parse_assignments(data["values"])
+        return data
+
+
+def parse_assignments(text: str) -> dict[str, str]:
+    """``w0 = 2, x0 = −1,5; x1: 3`` → ``{"w0": "2", "x0": "−1,5", "x1": "3"}``.
+
+    Pairs are separated by new lines, ``;``, or a comma followed by the next ``name =``, so a
+    decimal comma stays inside its number. A piece without ``=`` keeps its text as the name
+    with an empty value, which the model then reports.
+    """
+    pairs: dict[str, str] = {}
+    for chunk in re.split(r"[;\n]", text):
+        for piece in re.split(r",\s*(?=[^\s=:,;]+\s*[=:])", chunk):
+            if not piece.strip():
+                continue
+            name, _, value = piece.partition("=" if "=" in piece else ":")
+            pairs[name.strip()] = value.strip()
+    return pairs
+
+
+ADAPTERS: dict[str, FormAdapter] = {"conv": ConvFormAdapter(), "graph": GraphFormAdapter()}
 
 
 def adapter_for(task: Task) -> FormAdapter:

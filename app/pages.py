@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -10,10 +11,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from pydantic import ValidationError
 from pydantic_core import PydanticCustomError
 
-from app.api import number_format, translated_steps
+from app.api import graph_picture, number_format, translated_steps
 from app.errors import custom_error_detail, describe_errors
 from app.forms import adapter_for, has_problem
 from app.i18n import LANG_COOKIE, LANGUAGES, gettext, ngettext, translate, use_language
@@ -22,6 +24,11 @@ from solvers.core import NumberFormat, Task
 from solvers.registry import TASKS
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+
+def tex_name(name: str) -> str:
+    """A variable name in LaTeX: ``w0`` → ``w_{0}``."""
+    return re.sub(r"^(\D+?)_?(\d+)$", r"\1_{\2}", name)
 
 
 def _environment() -> Environment:
@@ -34,11 +41,20 @@ def _environment() -> Environment:
     )
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["tr"] = translate
+    env.filters["tex_name"] = tex_name
     return env
 
 
 templates = Jinja2Templates(env=_environment())
 router = APIRouter(include_in_schema=False)
+
+
+def _graph_picture(solution: Any, fmt: NumberFormat) -> dict[str, Any]:
+    return {"svg": Markup(graph_picture(solution, fmt))}
+
+
+# What a task's template needs beyond the solution, computed from it.
+EXTRA_CONTEXT = {"graph": _graph_picture}
 
 
 def _language_links(request: Request) -> dict[str, str]:
@@ -111,6 +127,8 @@ def _task_page(task: Task):
             "solution": solution,
             "problem": problem,
         }
+        if solution is not None and task.id in EXTRA_CONTEXT:
+            context.update(EXTRA_CONTEXT[task.id](solution, fmt))
         response = render(request, f"{task.id}.html", lang, context)
         if errors:
             response.status_code = 422

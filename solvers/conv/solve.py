@@ -138,7 +138,7 @@ def _size_steps(
             text=text,
             params={"maps": maps, "height": out[0], "width": out[1]},
             formulas=[height, width],
-            values={"height": out[0], "width": out[1]},
+            values={N_("height"): out[0], N_("width"): out[1]},
         )
     ]
     if dropped_rows or dropped_cols:
@@ -219,12 +219,12 @@ def _conv_cell_step(
         },
         formulas=formulas,
         values={
-            "window": window.tolist(),
-            "kernel": kernel.tolist(),
-            "products": products.tolist(),
-            "channel_sums": sums,
-            "bias": bias,
-            "value": value,
+            N_("window"): window.tolist(),
+            N_("kernel"): kernel.tolist(),
+            N_("products"): products.tolist(),
+            N_("channel_sums"): sums,
+            N_("bias"): bias,
+            N_("value"): value,
         },
     )
 
@@ -256,11 +256,11 @@ def _pool_cell_step(
         "c0": c0 + 1,
         "c1": c0 + kw,
     }
-    values: dict[str, float | int | list[list[float]]] = {"window": window.tolist()}
+    values: dict[str, float | int | list[list[float]]] = {N_("window"): window.tolist()}
     if kind == "max":
         ties = int((window == value).sum())
         formula = f"{name} = \\max({listed}){_eq(value, fmt)}"
-        values["ties"] = ties
+        values[N_("ties")] = ties
         params["count"] = ties
         if ties > 1:
             text = N_(
@@ -283,7 +283,7 @@ def _pool_cell_step(
             "The mean of rows {r0}–{r1}, columns {c0}–{c1} of the map being pooled: "
             "their sum divided by {count}."
         )
-    values["value"] = value
+    values[N_("value")] = value
     return Step(
         kind="conv.pool",
         title=N_("Pooling: map {map}, cell ({row}, {col})"),
@@ -325,9 +325,9 @@ def _relu_step(maps: Maps, limit: int, fmt: NumberFormat) -> Step:
         params={"count": len(cells)},
         formulas=formulas,
         values={
-            "conv": maps.conv.tolist(),
-            "activation": maps.activation.tolist(),
-            "zeroed": zeroed.astype(np.float64).tolist(),
+            N_("conv"): maps.conv.tolist(),
+            N_("activation"): maps.activation.tolist(),
+            N_("zeroed"): zeroed.astype(np.float64).tolist(),
         },
     )
 
@@ -367,7 +367,7 @@ def solve(problem: ConvProblem, fmt: NumberFormat = NumberFormat()) -> ConvSolut
                     "height": shapes.padded[1],
                     "width": shapes.padded[2],
                 },
-                values={"padded": maps.padded.tolist()},
+                values={N_("padded"): maps.padded.tolist()},
             )
         )
     if problem.mode == "convolution":
@@ -437,10 +437,10 @@ def solve(problem: ConvProblem, fmt: NumberFormat = NumberFormat()) -> ConvSolut
     result_values = {
         name: grid
         for name, grid in (
-            ("conv", answer.conv),
-            ("activation", answer.activation),
-            ("pool", answer.pool),
-            ("output", answer.output),
+            (N_("conv"), answer.conv),
+            (N_("activation"), answer.activation),
+            (N_("pool"), answer.pool),
+            (N_("output"), answer.output),
         )
         if grid is not None
     }

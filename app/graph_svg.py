@@ -1,0 +1,199 @@
+"""The computational graph of a ``graph`` solution as an SVG picture, in pure Python.
+
+Layout as in the CS231n slides: inputs on the left, the output on the right, one node per
+gate; above each edge the forward value (green), below it the gradient (red). Layers are
+longest paths from the inputs, ordered by barycenter sweeps; within a layer a gate sits at
+the mean height of its inputs, pushed apart where gates would overlap. Constants feeding a
+gate (``max(x, 0)``) are leaves on the left like the variables. The picture scales with its
+container (``viewBox``, ``width="100%"``) but keeps a minimum width so that labels stay
+readable on a phone: wrap it in a horizontally scrollable block.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from xml.sax.saxutils import escape, quoteattr
+
+from solvers.core import NumberFormat
+from solvers.graph.models import GraphNode, GraphSolution
+
+COLUMN = 96.0  # horizontal distance between layers
+ROW = 64.0  # minimum vertical distance between nodes of a layer
+MARGIN = 34.0
+NODE_HEIGHT = 30.0
+OUTPUT_STUB = 74.0
+FORWARD_COLOR = "#1b7f3b"
+GRADIENT_COLOR = "#c62828"
+EDGE_COLOR = "#555555"
+LABEL_AT = 0.5  # where along the first column gap the labels of an edge sit
+MIN_SCALE = 0.8  # the picture is never drawn smaller than this fraction of its size
+
+
+@dataclass
+class _Box:
+    x: float
+    y: float
+    width: float
+
+
+def _node_width(label: str) -> float:
+    return max(NODE_HEIGHT + 6, 12 + 7.5 * len(label))
+
+
+def _layers(nodes: list[GraphNode]) -> list[list[int]]:
+    """Node ids by layer: leaves (variables and constants, in order of first use) first, then
+    each gate one layer after its latest input, ordered to keep edges from crossing."""
+    depth = [0] * len(nodes)
+    leaves: dict[int, None] = {n.id: None for n in nodes if n.op == "input"}
+    for node in nodes:
+        if node.inputs:
+            depth[node.id] = 1 + max(depth[j] for j in node.inputs)
+            leaves.update((j, None) for j in node.inputs if not nodes[j].inputs)
+    if not nodes[-1].inputs:
+        leaves[nodes[-1].id] = None  # the expression is a lone variable or constant
+    layers = [list(leaves)] + [[] for _ in range(max(depth))]
+    for node in nodes:
+        if node.inputs:
+            layers[depth[node.id]].append(node.id)
+    consumers: dict[int, list[int]] = {n.id: [] for n in nodes}
+    for node in nodes:
+        for j in node.inputs:
+            consumers[j].append(node.id)
+    position = {i: k for layer in layers for k, i in enumerate(layer)}
+
+    def reorder(layer: list[int], neighbours: dict[int, list[int]]) -> None:
+        def key(i: int) -> float:
+            near = neighbours[i]
+            return sum(position[j] for j in near) / len(near) if near else position[i]
+
+        layer.sort(key=key)
+        position.update((i, k) for k, i in enumerate(layer))
+
+    inputs = {n.id: list(n.inputs) for n in nodes}
+    for _ in range(3):  # barycenter sweeps; the leaves keep the order they were typed in
+        for layer in layers[1:]:
+            reorder(layer, inputs)
+        for layer in reversed(layers[1:-1]):
+            reorder(layer, consumers)
+    return layers
+
+
+def _place(nodes: list[GraphNode], layers: list[list[int]]) -> dict[int, _Box]:
+    """Coordinates: a gate at the mean height of its inputs, pushed apart within a layer."""
+    top = MARGIN + 12
+    boxes = {
+        i: _Box(MARGIN + 20, top + k * ROW, _node_width(nodes[i].label))
+        for k, i in enumerate(layers[0])
+    }
+    for depth, layer in enumerate(layers[1:], start=1):
+        wanted = [sum(boxes[j].y for j in nodes[i].inputs) / len(nodes[i].inputs) for i in layer]
+        placed: list[float] = []
+        for y in wanted:
+            placed.append(max(y, placed[-1] + ROW) if placed else y)
+        # shift back up so the layer is centred on what its members wanted
+        shift = sum(p - w for p, w in zip(placed, wanted, strict=True)) / len(placed)
+        shift = min(shift, placed[0] - top)
+        for i, y in zip(layer, placed, strict=True):
+            boxes[i] = _Box(MARGIN + 20 + depth * COLUMN, y - shift, _node_width(nodes[i].label))
+    return boxes
+
+
+def _text(x: float, y: float, text: str, cls: str, fill: str, size: float, anchor: str) -> str:
+    return (
+        f'<text class="{cls}" x="{x:.1f}" y="{y:.1f}" fill="{fill}" font-size="{size:g}" '
+        f'text-anchor="{anchor}">{escape(text)}</text>'
+    )
+
+
+def _edge(
+    start: tuple[float, float],
+    end: tuple[float, float],
+    bend: float,
+    value: str,
+    grad: str,
+    label_at: float = LABEL_AT,
+) -> list[str]:
+    """A straight (or, for a repeated pair, bent) edge with its two labels."""
+    (x1, y1), (x2, y2) = start, end
+    mx, my = (x1 + x2) / 2, (y1 + y2) / 2 + bend
+    path = f"M{x1:.1f},{y1:.1f} Q{mx:.1f},{my:.1f} {x2:.1f},{y2:.1f}"
+    # the labels sit near the start, where neighbouring edges are still apart
+    t = min(0.8, label_at * (COLUMN - 40) / max(x2 - x1, 1.0))
+    lx = (1 - t) ** 2 * x1 + 2 * (1 - t) * t * mx + t**2 * x2
+    ly = (1 - t) ** 2 * y1 + 2 * (1 - t) * t * my + t**2 * y2
+    return [
+        '<g class="edge">',
+        f'<path d="{path}" fill="none" stroke="{EDGE_COLOR}" stroke-width="1.3" '
+        'marker-end="url(#arrow)"/>',
+        _text(lx, ly - 5, value, "fwd", FORWARD_COLOR, 12, "middle"),
+        _text(lx, ly + 15, grad, "grad", GRADIENT_COLOR, 12, "middle"),
+        "</g>",
+    ]
+
+
+def render_graph_svg(solution: GraphSolution, fmt: NumberFormat, title: str | None = None) -> str:
+    """The SVG of the solution's graph; ``title`` defaults to the expression as read."""
+    nodes = solution.nodes
+    boxes = _place(nodes, _layers(nodes))
+    output = nodes[-1]
+    out_box = boxes[output.id]
+    width = out_box.x + out_box.width / 2 + OUTPUT_STUB + MARGIN
+    height = max(b.y for b in boxes.values()) + NODE_HEIGHT / 2 + MARGIN + 10
+    caption = title if title is not None else f"Computational graph: {solution.expression_read}"
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="graph" viewBox="0 0 {width:.0f} '
+        f'{height:.0f}" width="100%" style="min-width:{width * MIN_SCALE:.0f}px;'
+        f'max-width:{width * 1.5:.0f}px" role="img" font-family="sans-serif">',
+        f"<title>{escape(caption)}</title>",
+        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
+        f'markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="{EDGE_COLOR}"/>'
+        "</marker></defs>",
+    ]
+    # edges leaving the same node put their labels at staggered distances
+    outgoing: dict[int, list[tuple[float, int, int]]] = {}
+    for node in nodes:
+        for k, j in enumerate(node.inputs):
+            outgoing.setdefault(j, []).append((boxes[node.id].y, node.id, k))
+    stagger = {
+        (dst, k): LABEL_AT + 0.45 * rank
+        for edges in outgoing.values()
+        for rank, (_, dst, k) in enumerate(sorted(edges))
+    }
+    for node in nodes:
+        end = boxes[node.id]
+        seen: dict[int, int] = {}
+        for k, j in enumerate(node.inputs):
+            start = boxes[j]
+            repeat = seen.get(j, 0)
+            seen[j] = repeat + 1
+            parts += _edge(
+                (start.x + start.width / 2, start.y),
+                (end.x - end.width / 2, end.y),
+                bend=28.0 * repeat * (1 if repeat % 2 else -1),
+                value=fmt.num(nodes[j].value),
+                grad=fmt.num(node.downstream[k]),
+                label_at=stagger[node.id, k],
+            )
+    stub_start = (out_box.x + out_box.width / 2, out_box.y)
+    stub_end = (stub_start[0] + OUTPUT_STUB, out_box.y)
+    parts += _edge(stub_start, stub_end, 0.0, fmt.num(output.value), fmt.num(output.upstream))
+    for node in nodes:
+        box = boxes[node.id]
+        cls = {"input": "input", "const": "const"}.get(node.op, "gate")
+        radius = NODE_HEIGHT / 2 if cls == "gate" else 5
+        fill = "#ffffff" if cls == "gate" else "#f3f3f3"
+        parts += [
+            f'<g class="node {cls}" data-node="{node.id}" data-op={quoteattr(node.op)}>',
+            f'<rect x="{box.x - box.width / 2:.1f}" y="{box.y - NODE_HEIGHT / 2:.1f}" '
+            f'width="{box.width:.1f}" height="{NODE_HEIGHT:g}" rx="{radius:g}" fill="{fill}" '
+            'stroke="#333333" stroke-width="1.3"/>',
+            _text(box.x, box.y + 5, node.label, "label", "#111111", 14, "middle"),
+        ]
+        if cls == "gate":
+            parts.append(
+                _text(box.x, box.y - NODE_HEIGHT / 2 - 4, str(node.id), "node-id", "#888888",
+                      10, "middle")
+            )  # fmt: skip
+        parts.append("</g>")
+    parts.append("</svg>")
+    return "".join(parts)

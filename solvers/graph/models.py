@@ -1,0 +1,163 @@
+"""The ``graph`` task's models: the problem (validated and parsed), nodes, answer, solution."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from solvers.core import N_, Solution
+from solvers.graph.engine import compile_graph, evaluate
+from solvers.graph.parser import MAX_OPERATIONS, normalize_name, parse
+
+_NUMBER = re.compile(r"^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?$")
+
+
+def _values_error(template: str, **context: Any) -> PydanticCustomError:
+    return PydanticCustomError("values", template, context)
+
+
+def _number(value: Any, name: str) -> float:
+    """A finite float from a number or numeric text (decimal comma and ``−`` allowed)."""
+    if isinstance(value, str):
+        text = value.strip().replace("\u2212", "-").replace(" ", "")
+        if not _NUMBER.match(text):
+            raise _values_error(
+                N_('the value of {name} is not a number: "{value}"'), name=name, value=value[:20]
+            )
+        value = float(text.replace(",", "."))
+    elif isinstance(value, bool) or not isinstance(value, int | float):
+        raise _values_error(
+            N_('the value of {name} is not a number: "{value}"'), name=name, value=str(value)[:20]
+        )
+    value = float(value)
+    if not math.isfinite(value):
+        raise _values_error(N_("the value of {name} is not a finite number"), name=name)
+    return value
+
+
+class GraphProblem(BaseModel):
+    """A function as typed, the values of its variables, the upstream gradient, the gates."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "expression": "1/(1+exp(-(w0*x0+w1*x1+w2)))",
+                    "values": {"w0": 2, "x0": -1, "w1": -3, "x1": -2, "w2": -3},
+                }
+            ]
+        },
+    )
+
+    expression: str = Field(
+        description="The function as typed, e.g. 1/(1+e^-(w0x0+w1x1+w2)). Names are a letter "
+        "with optional digits (w0, w_0, x1); w0x0 reads as w0·x0; e is Euler's number; "
+        "^ and ** are powers; exp, log/ln, sqrt, sigmoid/σ, tanh, relu, abs, max, min."
+    )
+    values: dict[str, float] = Field(
+        description='The value of every variable, e.g. {"w0": 2, "x0": -1}; numbers or '
+        "numeric text (decimal comma allowed)."
+    )
+    upstream: float = Field(
+        default=1.0, description="The gradient arriving at the output (default 1)."
+    )
+    gates: Literal["primitive", "grouped"] = Field(
+        default="primitive",
+        description="primitive: the lecture's small gates (sigmoid as ·(−1), exp, +1, 1/x); "
+        "grouped: sigmoid (also written 1/(1+exp(−z))) as one gate σ with σ' = σ(1−σ).",
+    )
+
+    @field_validator("expression")
+    @classmethod
+    def _parse_expression(cls, value: str) -> str:
+        parse(value)
+        return value
+
+    @field_validator("upstream", mode="before")
+    @classmethod
+    def _finite_upstream(cls, value: Any) -> float:
+        try:
+            return _number(value, "upstream")
+        except PydanticCustomError:
+            raise PydanticCustomError(
+                "upstream", N_("the upstream gradient must be a finite number")
+            ) from None
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _check_values(cls, value: Any, info: ValidationInfo) -> dict[str, float]:
+        if not isinstance(value, dict):
+            raise _values_error(N_("values must map each variable name to a number"))
+        if len(value) > MAX_OPERATIONS:
+            raise _values_error(N_("too many values: at most {limit}"), limit=MAX_OPERATIONS)
+        result: dict[str, float] = {}
+        for key, raw in value.items():
+            name = normalize_name(str(key))
+            if not name:
+                raise _values_error(N_('"{name}" is not a variable name'), name=str(key)[:20])
+            if name in result:
+                raise _values_error(N_("{name} is given twice"), name=name)
+            result[name] = _number(raw, name)
+        expression = info.data.get("expression")
+        if expression is None:
+            return result
+        variables = parse(expression).variables
+        missing = [v for v in variables if v not in result]
+        if missing:
+            raise _values_error(N_("give a value for {names}"), names=", ".join(missing))
+        extra = [v for v in result if v not in variables]
+        if extra:
+            raise _values_error(
+                N_("these values are not used by the expression: {names}"), names=", ".join(extra)
+            )
+        return result
+
+    @model_validator(mode="after")
+    def _check_numbers(self) -> GraphProblem:
+        evaluate(compile_graph(self.expression, self.gates), self.values, self.upstream)
+        return self
+
+
+class GraphNode(BaseModel):
+    """One node of the graph with both passes' numbers (ids are topological: inputs first,
+    the output last)."""
+
+    id: int
+    op: str = Field(
+        description="input, const, +, -, *, +c, ·c, /c, 1/x, exp, ^k, max, min, relu, σ, "
+        "tanh, log, sqrt, abs."
+    )
+    label: str = Field(description="What the picture writes in the node, e.g. +1 or ·(−1).")
+    name: str | None = Field(default=None, description="The variable of an input node.")
+    param: float | None = Field(default=None, description="c of +c, ·c, /c; k of ^k.")
+    inputs: list[int]
+    value: float = Field(description="Forward value.")
+    local_gradients: list[float] = Field(description="∂node/∂input, one per input.")
+    local_formulas: list[str] = Field(
+        description="LaTeX of the local gradients in terms of the inputs x (first) and y."
+    )
+    upstream: float = Field(description="∂f/∂node: the gradient arriving at the node's output.")
+    downstream: list[float] = Field(description="local × upstream, one per input.")
+
+
+class GraphAnswer(BaseModel):
+    """The output value and the gradient of the output with respect to every variable."""
+
+    output: float
+    gradients: dict[str, float]
+
+
+class GraphSolution(Solution):
+    """The answer, the nodes with both passes, how the expression was read, the steps."""
+
+    task: Literal["graph"] = "graph"
+    answer: GraphAnswer
+    nodes: list[GraphNode]
+    expression_read: str = Field(description="How the expression was read (canonical text).")
+    expression_latex: str
+    symbolic: dict[str, str] = Field(description="LaTeX of ∂f/∂name from sympy.")

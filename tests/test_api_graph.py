@@ -1,0 +1,122 @@
+"""The graph task over HTTP: the JSON API, the SVG, the page, and hostile input."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.hostile_expressions import HOSTILE_EXPRESSIONS
+
+NEURON = {
+    "expression": "1/(1+exp(-(w0*x0+w1*x1+w2)))",
+    "values": {"w0": 2, "x0": -1, "w1": -3, "x1": -2, "w2": -3},
+}
+
+
+def test_solve_the_lecture_neuron(client: TestClient) -> None:
+    response = client.post("/api/v1/graph/solve", json=NEURON)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["task"] == "graph"
+    answer = body["answer"]
+    assert answer["output"] == pytest.approx(0.7311, abs=1e-4)
+    expected = {"w0": -0.1966, "x0": 0.3932, "w1": -0.3932, "x1": -0.5898, "w2": 0.1966}
+    assert answer["gradients"] == pytest.approx(expected, abs=1e-4)
+    assert [n["op"] for n in body["nodes"] if n["op"] not in ("input",)] == [
+        "*",
+        "*",
+        "+",
+        "+",
+        "·c",
+        "exp",
+        "+c",
+        "1/x",
+    ]
+    assert body["steps"][0]["kind"] == "graph.read"
+
+
+def test_students_spelling(client: TestClient) -> None:
+    body = {
+        "expression": "1/(1+e^-(w0x0+w1x1+w2))",
+        "values": {"w_0": "2", "x0": "−1", "w1": "-3", "x1": "-2,0", "w2": -3},
+    }
+    response = client.post("/api/v1/graph/solve", json=body)
+    assert response.status_code == 200, response.text
+    assert response.json()["answer"]["gradients"]["x1"] == pytest.approx(-0.5898, abs=1e-4)
+    assert "w0·x0" in response.json()["expression_read"]
+
+
+def test_repeated_request_gives_the_same_answer(client: TestClient) -> None:
+    first = client.post("/api/v1/graph/solve", json=NEURON).content
+    assert client.post("/api/v1/graph/solve", json=NEURON).content == first
+    russian = client.post("/api/v1/graph/solve?lang=ru", json=NEURON).json()
+    assert (
+        russian["steps"][0]["title"]
+        != client.post("/api/v1/graph/solve", json=NEURON).json()["steps"][0]["title"]
+    )
+
+
+def test_svg_endpoint(client: TestClient) -> None:
+    response = client.post("/api/v1/graph/svg", json=NEURON)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("image/svg+xml")
+    assert response.text.startswith("<svg") and 'class="node' in response.text
+
+
+@pytest.mark.parametrize(
+    ("values", "fragment"),
+    [
+        ({"w0": 2, "x0": -1, "w1": -3, "x1": -2}, "w2"),
+        ({**NEURON["values"], "z": 1}, "not used"),
+        ({**NEURON["values"], "w0": "two"}, "not a number"),
+        ({**NEURON["values"], "w0": "NaN"}, "not a"),
+        ([1, 2], "name"),
+    ],
+)
+def test_bad_values(client: TestClient, values: object, fragment: str) -> None:
+    response = client.post("/api/v1/graph/solve", json={**NEURON, "values": values})
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["field"].startswith("values")
+    assert fragment in response.json()["message"]
+
+
+def test_domain_error_names_the_node(client: TestClient) -> None:
+    response = client.post(
+        "/api/v1/graph/solve", json={"expression": "log(x)", "values": {"x": -1}}
+    )
+    assert response.status_code == 422
+    assert "log" in response.json()["message"]
+
+
+@pytest.mark.parametrize("text", HOSTILE_EXPRESSIONS)
+def test_hostile_expressions_are_422_fast(client: TestClient, text: str) -> None:
+    started = time.perf_counter()
+    response = client.post("/api/v1/graph/solve", json={"expression": text, "values": {}})
+    elapsed = time.perf_counter() - started
+    assert response.status_code in (413, 422), response.text[:300]
+    assert response.json()["message"]
+    assert elapsed < 0.1, f"{elapsed * 1000:.1f} ms"
+
+
+def test_page_shows_picture_and_gradients(client: TestClient) -> None:
+    page = client.get("/graph")
+    assert page.status_code == 200
+    assert "<svg" in page.text and "0.7311" in page.text
+    assert 'data-name="x1"' in page.text
+
+
+def test_page_from_url_with_values_text(client: TestClient) -> None:
+    page = client.get("/graph", params={"expression": "(x+y)*z", "values": "x = -2, y = 5; z = -4"})
+    assert page.status_code == 200
+    assert 'class="output" data-value="-12.0"' in page.text
+
+
+def test_page_error_points_at_the_character(client: TestClient) -> None:
+    page = client.get(
+        "/graph", params={"expression": "x + * y", "values": "x=1, y=2", "lang": "ru"}
+    )
+    assert page.status_code == 422
+    assert 'data-field="expression"' in page.text
+    assert "позиции" in page.text

@@ -1,0 +1,24 @@
+"""The graph page in a real browser: the SVG gates, a changed value, new gradients."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def test_picture_and_new_gradients_after_a_change(page) -> None:
+    page.goto(f"{page.base}/graph")
+    svg = page.locator("#picture svg")
+    assert svg.count() == 1
+    labels = svg.locator("text.label").all_text_contents()
+    assert {"*", "+", "exp", "+1", "1/x"} <= set(labels), labels
+    assert page.locator('dd.gradient[data-name="x0"]').inner_text() == "0.3932"
+
+    # w0 = 2 → 1: the gradient of x0 is w0 · σ(1 − σ) at the new point
+    page.fill("input[name=values]", "w0 = 1, x0 = -1, w1 = -3, x1 = -2, w2 = -3")
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    assert "values=" in page.url
+    assert page.locator('dd.gradient[data-name="x0"]').inner_text() == "0.105"
+    assert page.locator("dd.output").inner_text() == "0.8808"

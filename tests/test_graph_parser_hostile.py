@@ -1,0 +1,97 @@
+"""Hostile and malformed expressions: rejected fast, as ``expression`` errors, executing
+nothing."""
+
+from __future__ import annotations
+
+import builtins
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+from pydantic_core import PydanticCustomError
+
+from solvers.graph import GraphProblem
+from solvers.graph.parser import parse
+from tests.hostile_expressions import HOSTILE_EXPRESSIONS
+
+LIMIT_S = 0.1  # the issue's bound; generous, not a benchmark
+CANARY = Path("/tmp/stepgrad-pwned")
+FORBIDDEN = ("eval", "exec", "compile", "__import__", "open")
+
+
+def _forbidden(*args: Any, **kwargs: Any) -> None:
+    raise AssertionError("the parser must not execute anything")
+
+
+def _parse_with_nothing_runnable(text: str) -> BaseException:
+    """Parse ``text`` while eval, exec, compile, __import__, open and os.system fail the test;
+    return what it raised."""
+    saved = {name: getattr(builtins, name) for name in FORBIDDEN}
+    saved_system = os.system
+    for name in FORBIDDEN:
+        setattr(builtins, name, _forbidden)
+    os.system = _forbidden  # type: ignore[assignment]
+    try:
+        parse(text)
+    except BaseException as exc:  # inspected by the caller, outside the patch
+        return exc
+    finally:
+        for name, original in saved.items():
+            setattr(builtins, name, original)
+        os.system = saved_system
+    raise AssertionError(f"accepted: {text[:60]!r}")
+
+
+def test_there_are_enough_attacks() -> None:
+    assert len(HOSTILE_EXPRESSIONS) >= 30
+    assert len(set(HOSTILE_EXPRESSIONS)) == len(HOSTILE_EXPRESSIONS)
+
+
+@pytest.mark.parametrize("text", HOSTILE_EXPRESSIONS, ids=lambda t: ascii(t[:30]))
+def test_parser_rejects(text: str) -> None:
+    start = time.perf_counter()
+    error = _parse_with_nothing_runnable(text)
+    elapsed = time.perf_counter() - start
+    assert isinstance(error, PydanticCustomError), error
+    assert error.type == "expression"
+    assert error.message()  # the template fills from its context
+    assert elapsed < LIMIT_S
+    assert not CANARY.exists()
+
+
+@pytest.mark.parametrize("text", HOSTILE_EXPRESSIONS, ids=lambda t: ascii(t[:30]))
+def test_problem_rejects_on_the_expression_field(text: str) -> None:
+    start = time.perf_counter()
+    with pytest.raises(ValidationError) as exc:
+        GraphProblem(expression=text, values={"x": 1, "y": 2})
+    elapsed = time.perf_counter() - start
+    [error] = exc.value.errors()
+    assert error["loc"] == ("expression",)
+    assert error["type"] == "expression"
+    assert elapsed < LIMIT_S
+    assert not CANARY.exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "position"),
+    [
+        ("x + $", 5),
+        ("__import__('os')", 1),
+        ("x.y", 2),
+        ("x+1)", 4),
+        ("(x+1", 1),
+        ("w0*x0 + open(x)", 9),
+        ("x\x00", 2),
+        ("1 +", 4),
+        ("((((((((((((((((((((((((((((((((((((((((((((((((((((x))))", 51),
+    ],
+)
+def test_errors_point_at_the_offending_character(text: str, position: int) -> None:
+    with pytest.raises(PydanticCustomError) as exc:
+        parse(text)
+    assert exc.value.context is not None
+    assert exc.value.context["position"] == position
+    assert str(position) in exc.value.message()
