@@ -61,8 +61,8 @@ async def list_tasks(request: Request) -> list[TaskInfo]:
     ]
 
 
-class SolutionCache:
-    """The serialized answers to the most recent distinct requests (least recently used out).
+class ResponseCache:
+    """The bodies of the most recent distinct requests (least recently used out).
 
     A solution depends only on the problem, the language and the rounding, so a repeated
     request (a class opening the same share link, a client retrying) costs one lookup.
@@ -70,23 +70,23 @@ class SolutionCache:
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._entries: OrderedDict[tuple[str, ...], bytes] = OrderedDict()
+        self._entries: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 
-    def get(self, key: tuple[str, ...]) -> bytes | None:
+    def get(self, key: tuple[Any, ...]) -> Any:
         """The cached body for ``key``, marked as recently used."""
         body = self._entries.get(key)
         if body is not None:
             self._entries.move_to_end(key)
         return body
 
-    def put(self, key: tuple[str, ...], body: bytes) -> None:
+    def put(self, key: tuple[Any, ...], body: Any) -> None:
         """Remember ``body``, forgetting the least recently used entry when full."""
         self._entries[key] = body
         if len(self._entries) > self.size:
             self._entries.popitem(last=False)
 
 
-solutions = SolutionCache(size=256)
+solutions = ResponseCache(size=256)
 
 DIGITS = Query(None, ge=0, le=10, description="Decimals in the steps' formulas (answers keep all).")
 LANG = Query(None, pattern="^(en|ru)$", description="Language of the steps: en or ru.")
@@ -102,7 +102,7 @@ def _add_solve_route(task: Task) -> None:
         lang: str | None = LANG,
     ) -> Response:
         language = use_language(request, get_settings().default_language)
-        key = (task.id, language, str(digits), problem.model_dump_json())
+        key = (task.id, language, str(digits), await request.body())
         body = solutions.get(key)
         if body is None:
             solution = task.solve(problem, number_format(language, digits))

@@ -43,7 +43,7 @@ CONV = {
 POST_SCRIPT = """
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
-wrk.body = [[{body}]]
+wrk.body = [==[{body}]==]
 counter = 0
 {fresh}
 """
@@ -84,7 +84,14 @@ def _latency_ms(text: str, percentile: str) -> float:
 
 def run_wrk(url: str, seconds: int, connections: int, script: str | None = None) -> dict:
     """One wrk run; returns requests/s, p50 and p99 in milliseconds and non-2xx count."""
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    command = [
+        "wrk",
+        f"-t{min(2, connections)}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--latency",
+        url,
+    ]
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
         if script:
             lua.write(script)
@@ -114,13 +121,9 @@ def endpoints(tasks: list[str]) -> list[tuple[str, str, str | None]]:
             )
         )
         if task == "graph":
-            rows.append(
-                (
-                    "POST /api/v1/graph/solve (fresh expr)",
-                    "/api/v1/graph/solve",
-                    POST_SCRIPT.format(body=body, fresh=FRESH_GRAPH),
-                )
-            )
+            fresh = POST_SCRIPT.format(body=body, fresh=FRESH_GRAPH)
+            rows.append(("POST /api/v1/graph/solve (fresh expr)", "/api/v1/graph/solve", fresh))
+            rows.append(("  … fresh expr, one connection", "/api/v1/graph/solve", fresh))
         query = {k: _form_text(v) for k, v in bodies[task].items()}
         rows.append((f"GET /{task}?…", f"/{task}?{urlencode(query)}", None))
     return rows
@@ -167,8 +170,9 @@ def main() -> None:
         bare = None
         print(f"{'endpoint':42} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'× bare':>7}")
         for name, path, script in endpoints(tasks):
-            run_wrk(base + path, 1, args.connections, script)  # warm-up
-            result = run_wrk(base + path, args.seconds, args.connections, script)
+            connections = 1 if "one connection" in name else args.connections
+            run_wrk(base + path, 1, connections, script)  # warm-up
+            result = run_wrk(base + path, args.seconds, connections, script)
             bare = bare or result["rps"]
             flag = f"  ({result['non2xx']} non-2xx!)" if result["non2xx"] else ""
             print(

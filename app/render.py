@@ -1,0 +1,67 @@
+"""HTML pieces built in Python where a Jinja macro would cost too much per cell."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from typing import Any
+
+from markupsafe import Markup, escape
+
+from solvers.core import NumberFormat
+
+
+def _is_padding(r: int, c: int, rows: int, cols: int, pad: Sequence[int] | None) -> bool:
+    return bool(pad) and (
+        r < pad[0] or r >= rows - pad[0] or c < pad[1] or c >= cols - pad[1]  # type: ignore[index]
+    )
+
+
+def matrix(
+    values: Sequence[Sequence[float]],
+    fmt: NumberFormat,
+    highlight: Collection[tuple[int, int]] = (),
+    row_labels: Sequence[Any] | None = None,
+    col_labels: Sequence[Any] | None = None,
+    caption: str | None = None,
+    cls: str = "",
+    stage: str | None = None,
+    index: Any = None,
+    pad: Sequence[int] | None = None,
+) -> Markup:
+    """A matrix as an HTML table: every cell carries ``data-row``/``data-col`` (0-based).
+
+    ``highlight`` marks cells (class ``hl``); ``pad`` = (rows, cols) of zero padding marks the
+    border cells (class ``pad``); ``stage`` and ``index`` name the table for scripts and make
+    its cells focusable.
+    """
+    highlighted = set(highlight)
+    rows = len(values)
+    attributes = f' data-stage="{escape(stage)}" data-map="{escape(index)}"' if stage else ""
+    focus = ' tabindex="0"' if stage else ""
+    out = [f'<div class="matrix-wrap"><table class="matrix {escape(cls)}"{attributes}>']
+    if caption:
+        out.append(f"<caption>{escape(caption)}</caption>")
+    if col_labels:
+        corner = "<th></th>" if row_labels else ""
+        heads = "".join(f'<th scope="col">{escape(label)}</th>' for label in col_labels)
+        out.append(f"<thead><tr>{corner}{heads}</tr></thead>")
+    out.append("<tbody>")
+    for r, row in enumerate(values):
+        out.append("<tr>")
+        if row_labels:
+            out.append(f'<th scope="row">{escape(row_labels[r])}</th>')
+        cols = len(row)
+        for c, x in enumerate(row):
+            classes = " ".join(
+                name
+                for name, on in (
+                    ("hl", (r, c) in highlighted),
+                    ("pad", _is_padding(r, c, rows, cols, pad)),
+                )
+                if on
+            )
+            marked = f' class="{classes}"' if classes else ""
+            out.append(f'<td data-row="{r}" data-col="{c}"{marked}{focus}>{fmt.num(x)}</td>')
+        out.append("</tr>")
+    out.append("</tbody></table></div>")
+    return Markup("".join(out))
