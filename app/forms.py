@@ -14,6 +14,8 @@ from pydantic import BaseModel
 
 from solvers.core import Task
 
+_DECIMAL_POINT = re.compile(r"(\d)\.(\d)")
+
 # Query parameters that steer the page rather than describe the problem.
 PAGE_PARAMETERS = frozenset({"lang", "digits"})
 
@@ -47,6 +49,9 @@ def value_text(value: Any) -> str:
 class FormAdapter:
     """Maps form fields one to one onto the model's fields; empty fields take defaults."""
 
+    # Fields whose text is kept as it is when decimal points become commas.
+    verbatim_fields: frozenset[str] = frozenset()
+
     def to_data(self, form: Mapping[str, str], model: type[BaseModel]) -> dict[str, Any]:
         """The problem's data from the submitted form."""
         return {
@@ -62,6 +67,13 @@ class FormAdapter:
     def to_form(self, problem: BaseModel) -> dict[str, str]:
         """The form's field texts for a problem (to prefill the page)."""
         return {name: value_text(getattr(problem, name)) for name in type(problem).model_fields}
+
+    def with_decimal_commas(self, form: dict[str, str]) -> dict[str, str]:
+        """The prefilled form as a Russian student writes it: ``3,2`` for ``3.2``."""
+        return {
+            name: text if name in self.verbatim_fields else _DECIMAL_POINT.sub(r"\1,\2", text)
+            for name, text in form.items()
+        }
 
 
 class ConvFormAdapter(FormAdapter):
@@ -108,6 +120,8 @@ class ConvFormAdapter(FormAdapter):
 
 class GraphFormAdapter(FormAdapter):
     """Graph's values are one text field: ``w0 = 2, x0 = −1`` (or one per line, or ``;``)."""
+
+    verbatim_fields = frozenset({"expression"})
 
     def to_data(self, form: Mapping[str, str], model: type[BaseModel]) -> dict[str, Any]:
         """The problem's data, with ``values`` read into a name → text mapping."""

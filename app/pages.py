@@ -120,6 +120,8 @@ def _render_task_page(task: Task, request: Request, lang: str) -> tuple[bytes, i
     else:
         problem = task.example()
         form = adapter.to_form(problem)
+        if lang == "ru":
+            form = adapter.with_decimal_commas(form)
     digits = request.query_params.get("digits", "")
     fmt = number_format(lang, int(digits) if digits.isdigit() else None)
     if problem is not None:
