@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
@@ -11,7 +9,7 @@ from pydantic import ValidationError
 from pydantic_core import PydanticCustomError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import api, pages
+from app import api, grading, instructor, pages
 from app.errors import (
     BODY_TOO_LARGE,
     error_response,
@@ -19,9 +17,7 @@ from app.errors import (
     solver_error_handler,
 )
 from app.i18n import translate
-from app.settings import get_settings
-
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+from app.settings import configure_torch, get_settings
 
 
 class BodySizeLimit:
@@ -73,6 +69,7 @@ class _BodyTooLarge(Exception):
 def create_app() -> FastAPI:
     """Build the app: JSON API, pages, static files, health check, error handlers."""
     settings = get_settings()
+    configure_torch(settings)
     application = FastAPI(
         title="stepgrad",
         version="0.1.0",
@@ -88,8 +85,10 @@ def create_app() -> FastAPI:
     application.add_exception_handler(ValidationError, request_validation_handler)
     application.add_exception_handler(PydanticCustomError, solver_error_handler)
     application.include_router(api.router)
+    application.include_router(grading.router)
+    application.include_router(instructor.router)
     application.include_router(pages.router)
-    application.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    application.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
 
     @application.get("/healthz", tags=["health"], summary="Health check")
     async def healthz() -> dict[str, str]:

@@ -18,12 +18,13 @@ from app.api import ResponseCache, graph_picture, number_format, translated_step
 from app.errors import custom_error_detail, describe_errors
 from app.forms import adapter_for, has_problem
 from app.i18n import LANG_COOKIE, LANGUAGES, gettext, ngettext, translate, use_language
-from app.render import matrix
+from app.render import loss_scores, matrix, tex
 from app.settings import get_settings
 from solvers.core import NumberFormat, Task
 from solvers.registry import TASKS
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 
 def tex_name(name: str) -> str:
@@ -42,7 +43,7 @@ def _environment() -> Environment:
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["tr"] = translate
     env.filters["tex_name"] = tex_name
-    env.globals["matrix"] = matrix
+    env.globals.update(matrix=matrix, tex=tex, loss_scores=loss_scores, static_url="/static")
     return env
 
 
@@ -70,16 +71,16 @@ def render_page(request: Request, name: str, lang: str, context: dict[str, Any])
     """Render a page with what every page needs: language, its switch, the task list."""
     digits = request.query_params.get("digits", "")
     query = request.url.query
-    return templates.get_template(name).render(
-        request=request,
-        lang=lang,
-        languages=LANGUAGES,
-        language_links=_language_links(request),
-        tasks=list(TASKS.values()),
-        fmt=number_format(lang, int(digits) if digits.isdigit() else None),
-        share_link=request.url.path + (f"?{query}" if query else ""),
-        **context,
-    )
+    defaults = {
+        "request": request,
+        "lang": lang,
+        "languages": LANGUAGES,
+        "language_links": _language_links(request),
+        "tasks": list(TASKS.values()),
+        "fmt": number_format(lang, int(digits) if digits.isdigit() else None),
+        "share_link": request.url.path + (f"?{query}" if query else ""),
+    }
+    return templates.get_template(name).render({**defaults, **context})
 
 
 def html_response(

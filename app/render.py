@@ -65,3 +65,24 @@ def matrix(
         out.append("</tr>")
     out.append("</tbody></table></div>")
     return Markup("".join(out))
+
+
+def tex(source: str, display: bool = False) -> Markup:
+    """A formula for KaTeX to typeset; its LaTeX source stays readable without JavaScript."""
+    kind = "tex tex-display" if display else "tex"
+    return Markup(f'<span class="{kind}" data-tex="{escape(source)}">{escape(source)}</span>')
+
+
+def moodle_tex(source: str, display: bool = False) -> Markup:
+    """A formula for Moodle's MathJax filter: ``\\( … \\)`` or ``\\[ … \\]``."""
+    return Markup(f"\\[{escape(source)}\\]" if display else f"\\({escape(source)}\\)")
+
+
+def loss_scores(problem: Any, fmt: NumberFormat, example_word: str) -> Markup:
+    """The loss problem's score table as in the lecture, the correct classes highlighted."""
+    columns = problem.examples == "columns"
+    classes = problem.class_names or list(range(problem.n_classes))
+    examples = [f"{example_word} {i + 1}" for i in range(problem.n_examples)]
+    correct = [(y, i) if columns else (i, y) for i, y in enumerate(problem.labels)]
+    rows, cols = (classes, examples) if columns else (examples, classes)
+    return matrix(problem.scores, fmt, correct, rows, cols, cls="scores")

@@ -599,6 +599,34 @@ def solve(problem: LossProblem, fmt: NumberFormat = _DEFAULT_FORMAT) -> LossSolu
     return LossSolution(answer=answer, steps=out)
 
 
+def loss_tensors(
+    kind: str, scores: Any, labels: Any, parameter: Any, scale: Any
+) -> tuple[Any, Any, Any, Any]:
+    """The losses of B problems of one kind from tensors, without pydantic objects.
+
+    ``scores`` is (B, N, C) float64 (one row per example), ``labels`` (B, N) long,
+    ``parameter`` (B,) the SVM margin Δ or the softmax ln(log base), ``scale`` (B,) 1/N for
+    the mean or 1 for the sum. Returns the per-example losses (B, N), the data losses (B,),
+    dL/ds (B, N, C) and the margins (SVM) or probabilities (softmax) (B, N, C).
+    """
+    import torch
+
+    onehot = torch.nn.functional.one_hot(labels, scores.shape[2]).bool()
+    correct = scores.gather(2, labels.unsqueeze(2))
+    parameter = parameter[:, None, None]
+    if kind == "svm":
+        raw = (parameter - correct) + scores  # the order of _hinge_rows and torch
+        positive = (raw > 0) & ~onehot
+        extra = torch.where(positive, raw, torch.zeros_like(raw))
+        per_example = extra.sum(2)
+        grad = positive.double() - onehot.double() * positive.sum(2, keepdim=True)
+    else:
+        per_example = ((torch.logsumexp(scores, 2, keepdim=True) - correct) / parameter).squeeze(2)
+        extra = torch.softmax(scores, 2)
+        grad = (extra - onehot.double()) / parameter
+    return per_example, per_example.sum(1) * scale, grad * scale[:, None, None], extra
+
+
 def _group_key(problem: LossProblem) -> tuple[Any, ...]:
     weights = problem.weights
     shape = None if weights is None else (len(weights), len(weights[0]))
@@ -626,27 +654,13 @@ def solve_batch(problems: Sequence[LossProblem], device: Any = None) -> list[Los
         if layout == "columns":
             scores = scores.transpose(1, 2)
         labels = torch.tensor([p.labels for p in group], dtype=torch.long, device=device)
-        n, c = scores.shape[1], scores.shape[2]
-        onehot = torch.nn.functional.one_hot(labels, c).bool()
-        correct = scores.gather(2, labels.unsqueeze(2))
-        scale = torch.tensor([1.0 / n if p.reduction == "mean" else 1.0 for p in group], **f64)[
-            :, None, None
-        ]
+        n = scores.shape[1]
+        scale = torch.tensor([1.0 / n if p.reduction == "mean" else 1.0 for p in group], **f64)
         if kind == "svm":
-            margin = torch.tensor([p.margin for p in group], **f64)[:, None, None]
-            raw = (margin - correct) + scores  # the order of _hinge_rows and torch
-            positive = (raw > 0) & ~onehot
-            extra = torch.where(positive, raw, torch.zeros_like(raw))
-            per_example = extra.sum(2)
-            grad = positive.double() - onehot.double() * positive.sum(2, keepdim=True)
+            parameter = torch.tensor([p.margin for p in group], **f64)
         else:
-            ln_base = torch.tensor([_LN_BASE[p.log_base] for p in group], **f64)[:, None, None]
-            per_example = (torch.logsumexp(scores, 2, keepdim=True) - correct) / ln_base
-            per_example = per_example.squeeze(2)
-            extra = torch.softmax(scores, 2)
-            grad = (extra - onehot.double()) / ln_base
-        grad = grad * scale
-        data_loss = per_example.sum(1) * scale.view(-1)
+            parameter = torch.tensor([_LN_BASE[p.log_base] for p in group], **f64)
+        per_example, data_loss, grad, extra = loss_tensors(kind, scores, labels, parameter, scale)
         if weights_shape is None:
             reg_loss = torch.zeros_like(data_loss)
         else:

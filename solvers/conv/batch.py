@@ -1,4 +1,4 @@
-"""Many conv problems at once: torch float64 on a given device, one conv2d call per group."""
+"""Many conv problems at once: torch float64 on a given device, one batched product per group."""
 
 from __future__ import annotations
 
@@ -22,10 +22,44 @@ def _group_key(problem: ConvProblem) -> tuple[Any, ...]:
     )
 
 
-def _solve_group(problems: list[ConvProblem], device: Any) -> list[ConvAnswer]:
-    """Stack a group, apply each problem's own filters to its own image (grouped conv)."""
+def forward_tensors(
+    images: Any,
+    kernels: Any,
+    bias: Any,
+    geometry: Geometry,
+    relu: bool = True,
+    pool_kind: str | None = "max",
+) -> tuple[Any, Any, Any]:
+    """Conv → activation → pooling of B problems from tensors, without pydantic objects.
+
+    ``images`` (B, C, H, W), ``kernels`` (B, K, C, Fh, Fw) as applied (already flipped for
+    convolution), ``bias`` (B, K), all float64 on one device. Each problem's own kernels
+    meet its own image: im2col (``unfold``) and one batched matrix product, which on small
+    quiz images is several times faster than a grouped ``conv2d``. Returns the conv maps
+    (B, K, H', W'), the activation (or ``None``) and the pooled maps (or ``None``).
+    """
     import torch
     import torch.nn.functional as F
+
+    batch, count = kernels.shape[:2]
+    (fh, fw), (sv, sh), (pv, ph) = kernels.shape[-2:], geometry.stride, geometry.padding
+    out_h = (images.shape[2] + 2 * pv - fh) // sv + 1
+    out_w = (images.shape[3] + 2 * ph - fw) // sh + 1
+    columns = F.unfold(images, (fh, fw), padding=(pv, ph), stride=(sv, sh))
+    conv = torch.bmm(kernels.reshape(batch, count, -1), columns) + bias[:, :, None]
+    conv = conv.reshape(batch, count, out_h, out_w)
+    activation = F.relu(conv) if relu else None
+    pool = None
+    if pool_kind and geometry.pool_size and geometry.pool_stride:
+        source = conv if activation is None else activation
+        pooling = F.max_pool2d if pool_kind == "max" else F.avg_pool2d
+        pool = pooling(source, geometry.pool_size, geometry.pool_stride)
+    return conv, activation, pool
+
+
+def _solve_group(problems: list[ConvProblem], device: Any) -> list[ConvAnswer]:
+    """Stack a group and compute it with :func:`forward_tensors`."""
+    import torch
 
     first = problems[0]
     geometry = Geometry.of(first)
@@ -37,22 +71,15 @@ def _solve_group(problems: list[ConvProblem], device: Any) -> list[ConvAnswer]:
     bias = torch.from_numpy(
         np.asarray([np.broadcast_to(np.asarray(p.bias), (count,)) for p in problems], np.float64)
     )
-    batch, channels, height, width = images.shape
-    conv = F.conv2d(
-        images.to(device).reshape(1, batch * channels, height, width),
-        kernels.to(device).reshape(batch * count, channels, *kernels.shape[-2:]),
-        bias.to(device).reshape(batch * count),
-        stride=geometry.stride,
-        padding=geometry.padding,
-        groups=batch,
+    conv, activation, pool = forward_tensors(
+        images.to(device),
+        kernels.to(device),
+        bias.to(device),
+        geometry,
+        relu=first.activation == "relu",
+        pool_kind=first.pool.kind if first.pool else None,
     )
-    conv = conv.reshape(batch, count, *conv.shape[-2:])
-    activation = F.relu(conv) if first.activation == "relu" else None
-    pool = None
-    if first.pool and geometry.pool_size and geometry.pool_stride:
-        source = conv if activation is None else activation
-        pooling = F.max_pool2d if first.pool.kind == "max" else F.avg_pool2d
-        pool = pooling(source, geometry.pool_size, geometry.pool_stride)
+    batch = len(problems)
     conv_list = conv.cpu().numpy().tolist()
     activation_list = activation.cpu().numpy().tolist() if activation is not None else None
     pool_list = pool.cpu().numpy().tolist() if pool is not None else None
@@ -78,9 +105,9 @@ def solve_batch(problems: Sequence[ConvProblem], device: Any) -> list[ConvAnswer
     """Answers (no steps) for many validated problems, in order, computed on ``device``.
 
     Problems with the same shapes and hyperparameters are stacked and computed with one
-    grouped ``conv2d`` (groups = batch size), then ``relu`` and ``max_pool2d``/``avg_pool2d``,
-    in float64. The answers equal :func:`solvers.conv.solve`'s up to float rounding (exactly
-    for integer inputs).
+    batched im2col product (:func:`forward_tensors`), then ``relu`` and
+    ``max_pool2d``/``avg_pool2d``, in float64. The answers equal :func:`solvers.conv.solve`'s
+    up to float rounding (exactly for integer inputs).
     """
     groups: dict[tuple[Any, ...], list[int]] = {}
     for index, problem in enumerate(problems):

@@ -220,6 +220,8 @@ def _forward(op: str, xs: list[float], param: float, node: int) -> float:
     if op == "-":
         return xs[0] - xs[1]
     if op == "/c":
+        if param == 0:
+            raise domain_error(N_("1/x of 0 at node {node}: division by zero"), node=node)
         return xs[0] / param
     if op == "^k":
         return _pow(xs[0], param, node)
@@ -406,9 +408,7 @@ def torch_forward(torch: Any, op: str, xs: list[Any], param: float) -> Any:
         return torch.minimum(x, xs[1])
     if op == "σ":
         return torch.sigmoid(x)
-    functions = {"exp", "relu", "tanh", "abs", "log", "sqrt"}
-    assert op in functions, op
-    return getattr(torch, op)(x)
+    return getattr(torch, op)(x)  # exp, relu, tanh, abs, log, sqrt
 
 
 def torch_local(torch: Any, op: str, xs: list[Any], y: Any, param: float) -> list[Any]:

@@ -2,11 +2,14 @@
 (function () {
   function typeset(root) {
     if (!window.katex) return;
+    // Long printable pages (answer keys) use Chromium's native MathML: far lighter to lay out.
+    var output = document.body.classList.contains("printable") ? "mathml" : "htmlAndMathml";
     root.querySelectorAll(".tex[data-tex]:not(.katex-done)").forEach(function (el) {
       try {
         window.katex.render(el.getAttribute("data-tex"), el, {
           displayMode: el.classList.contains("tex-display"),
           throwOnError: false,
+          output: output,
         });
         el.classList.add("katex-done");
       } catch (e) {
@@ -17,3 +20,10 @@
   window.stepgrad = { typeset: typeset };
   document.addEventListener("DOMContentLoaded", function () { typeset(document); });
 })();
+// A link to a step inside the hidden solution opens it first.
+document.addEventListener("click", function (event) {
+  var link = event.target.closest && event.target.closest('a[href^="#step-"]');
+  if (!link) return;
+  var details = document.querySelector("details.solution");
+  if (details) details.open = true;
+});

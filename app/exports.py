@@ -1,0 +1,158 @@
+"""What an instructor downloads: answer cells, CSV, Moodle XML, and PDF through Chromium."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from app.pages import tex_name
+
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+
+
+@dataclass(frozen=True)
+class AnswerCell:
+    """One number of an answer key: its CSV column, its LaTeX label and its value."""
+
+    column: str
+    label: str
+    value: float
+
+
+def _loss_cells(answer: Any) -> Iterator[AnswerCell]:
+    for i, value in enumerate(answer.per_example, start=1):
+        yield AnswerCell(f"loss.L{i}", f"L_{{{i}}}", value)
+    yield AnswerCell("loss.L", "L", answer.loss)
+
+
+def _graph_cells(answer: Any) -> Iterator[AnswerCell]:
+    yield AnswerCell("graph.f", "f", answer.output)
+    for name, value in answer.gradients.items():
+        yield AnswerCell(f"graph.df/d{name}", f"\\partial f/\\partial {tex_name(name)}", value)
+
+
+def _conv_cells(answer: Any) -> Iterator[AnswerCell]:
+    for stage in ("conv", "activation", "pool"):
+        maps = getattr(answer, stage)
+        if maps is None:
+            continue
+        several = len(maps) > 1
+        for k, grid in enumerate(maps, start=1):
+            for i, row in enumerate(grid, start=1):
+                for j, value in enumerate(row, start=1):
+                    where = f"{k},{i},{j}" if several else f"{i},{j}"
+                    yield AnswerCell(
+                        f"conv.{stage}[{where}]", f"\\text{{{stage}}}_{{{where}}}", value
+                    )
+
+
+ANSWER_CELLS: dict[str, Callable[[Any], Iterator[AnswerCell]]] = {
+    "loss": _loss_cells,
+    "graph": _graph_cells,
+    "conv": _conv_cells,
+}
+
+
+def answer_cells(task: str, answer: Any) -> list[AnswerCell]:
+    """The numbers of one task's answer that a key lists and a student writes down."""
+    return list(ANSWER_CELLS[task](answer))
+
+
+def variants_csv(variant_set: Any) -> str:
+    """One row per variant, one column per answer number (full precision)."""
+    rows = []
+    columns: dict[str, None] = {}
+    for variant in variant_set.variants:
+        row = {"variant": str(variant.number)}
+        for task in variant_set.tasks:
+            for cell in answer_cells(task, variant.answers[task]):
+                columns.setdefault(cell.column)
+                row[cell.column] = repr(float(cell.value))
+        rows.append(row)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=["variant", *columns], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def moodle_number(value: float) -> str:
+    """A number as Moodle's cloze NUMERICAL answer expects: a point, at most 6 decimals."""
+    text = f"{value:.6f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def find_chromium() -> str | None:
+    """The path of a Chromium (or Chrome) binary, if one is installed."""
+    for candidate in CHROMIUM_CANDIDATES:
+        if Path(candidate).exists():
+            return candidate
+    return shutil.which("chromium")
+
+
+def html_to_pdf(html: str, timeout: float = 120) -> bytes | None:
+    """Print ``html`` (whose assets are ``file://`` URLs) to PDF with headless Chromium.
+
+    ``None`` when no Chromium is installed, or printing fails or takes over ``timeout`` s.
+    """
+    chromium = find_chromium()
+    if chromium is None:
+        return None
+    with tempfile.TemporaryDirectory(prefix="stepgrad-pdf-") as folder:
+        page, pdf = Path(folder) / "page.html", Path(folder) / "page.pdf"
+        page.write_text(html, encoding="utf-8")
+        command = [
+            chromium, "--headless", "--no-sandbox", "--disable-gpu",
+            "--disable-background-networking", "--no-first-run", "--disable-component-update",
+            "--disable-sync", f"--user-data-dir={folder}/profile", "--no-pdf-header-footer",
+            "--virtual-time-budget=2000", "--run-all-compositor-stages-before-draw",
+            f"--print-to-pdf={pdf}", page.as_uri(),
+        ]  # fmt: skip
+        try:
+            subprocess.run(
+                command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                timeout=timeout, check=False,
+            )  # fmt: skip
+        except subprocess.TimeoutExpired:
+            return None
+        return pdf.read_bytes() if pdf.exists() and pdf.stat().st_size else None
+
+
+def moodle_xml(variant_set: Any, statements: dict[tuple[int, str], str], tolerance: float) -> str:
+    """A Moodle question category with one cloze question per variant.
+
+    Each answer number is a NUMERICAL blank with an absolute ``tolerance``; ``statements``
+    maps (variant number, task) to the problem's HTML (formulas as ``\\( … \\)``).
+    """
+    import xml.etree.ElementTree as ET
+
+    quiz = ET.Element("quiz")
+    category = ET.SubElement(quiz, "question", type="category")
+    ET.SubElement(
+        ET.SubElement(category, "category"), "text"
+    ).text = f"$course$/stepgrad/{'-'.join(variant_set.tasks)} seed {variant_set.seed}"
+    for variant in variant_set.variants:
+        parts = []
+        for number, task in enumerate(variant_set.tasks, start=1):
+            blanks = "".join(
+                f"<p>\\({cell.label}\\) = "
+                f"{{1:NUMERICAL:={moodle_number(cell.value)}:{moodle_number(tolerance)}}}</p>"
+                for cell in answer_cells(task, variant.answers[task])
+            )
+            parts.append(f"<h4>{number}.</h4>{statements[(variant.number, task)]}{blanks}")
+        question = ET.SubElement(quiz, "question", type="cloze")
+        ET.SubElement(ET.SubElement(question, "name"), "text").text = f"Variant {variant.number}"
+        text = ET.SubElement(ET.SubElement(question, "questiontext", format="html"), "text")
+        text.text = "".join(parts)
+        ET.SubElement(ET.SubElement(question, "generalfeedback", format="html"), "text").text = ""
+        ET.SubElement(question, "penalty").text = "0"
+        ET.SubElement(question, "hidden").text = "0"
+    ET.indent(quiz)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(quiz, encoding="unicode")

@@ -1,0 +1,383 @@
+"""For the instructor: variant sets as problem sheets, answer keys, JSON, CSV, Moodle XML, PDF.
+
+A set is (tasks, spec, seed, count); the page's query string carries it, so every link is
+reproducible. With ``STEPGRAD_SECRET`` set, variants are keyed by it and answers need the
+instructor token (``Authorization: Bearer …`` or the cookie the page sets).
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, get_args, get_origin
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from app.api import translated_steps
+from app.errors import describe_errors, error_response
+from app.exports import answer_cells, html_to_pdf, moodle_xml, variants_csv
+from app.i18n import gettext, use_language
+from app.pages import STATIC_DIR, html_response, render_page, templates
+from app.render import moodle_tex
+from app.settings import get_settings
+from solvers.core import N_, NumberFormat
+from solvers.registry import TASKS
+from solvers.variants import QuizSpec, VariantSet, generate_set
+
+TaskId = Literal["loss", "graph", "conv"]
+MAX_COUNT = 500
+"""Most variants in one set from the API or the pages (the CLI has the solvers' limit)."""
+TOKEN_COOKIE = "stepgrad_instructor"
+_WHOLE = re.compile(r"^-?\d{1,18}$")
+MOODLE_TOLERANCE = 0.01
+MAX_PDF_COUNT = 50
+"""Most variants in a PDF from the web app: a key takes Chromium ~0.4 s a variant to print
+(the CLI prints any number)."""
+
+
+class VariantsRequest(BaseModel):
+    """Which tasks, how hard (the spec), how many variants, and the seed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tasks: list[TaskId] = Field(
+        default=["loss", "graph", "conv"], min_length=1, description="Tasks of every variant."
+    )
+    spec: QuizSpec = Field(default_factory=QuizSpec, description="Size and difficulty.")
+    count: int = Field(default=30, ge=1, le=MAX_COUNT, description="How many variants.")
+    seed: int = Field(default=2020, ge=0, lt=2**63, description="Same seed, same variants.")
+
+
+class VariantOut(BaseModel):
+    """One variant as the API returns it: answers only for the instructor."""
+
+    number: int
+    problems: dict[str, Any]
+    answers: dict[str, Any] | None = None
+    notes: dict[str, list[str]]
+
+
+class VariantsResponse(BaseModel):
+    """A set of variants; ``answers_included`` says whether the answers are in it."""
+
+    tasks: list[str]
+    spec: QuizSpec
+    seed: int
+    count: int
+    keyed: bool = Field(description="Whether the server secret keyed the variants.")
+    answers_included: bool
+    variants: list[VariantOut]
+
+
+def may_see_answers(request: Request) -> bool:
+    """Answers are open without a secret; with one, only to the instructor token's holder."""
+    settings = get_settings()
+    if settings.secret is None:
+        return True
+    if not settings.instructor_token:
+        return False
+    header = request.headers.get("authorization", "")
+    given = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
+    given = given or request.cookies.get(TOKEN_COOKIE, "")
+    return hmac.compare_digest(given.encode(), settings.instructor_token.encode())
+
+
+def build_set(wanted: VariantsRequest) -> VariantSet:
+    """Generate the set (seconds for large counts: call it in a thread)."""
+    settings = get_settings()
+    secret = settings.secret.encode() if settings.secret else None
+    return generate_set(wanted.tasks, wanted.spec, wanted.seed, wanted.count, secret,
+                        settings.device)  # fmt: skip
+
+
+def request_from_query(query: Mapping[str, Any], tasks: list[str]) -> VariantsRequest:
+    """The set a page's query string describes: ``tasks``, ``count``, ``seed`` and the spec
+    as ``<task>_<field>`` (``loss_examples=4``, ``conv_stride=1``)."""
+    spec: dict[str, dict[str, str | int]] = {}
+    for key, value in query.items():
+        task, _, field = key.partition("_")
+        if task in TASKS and field and value != "":
+            # a whole number as a number: Literal[0, 1] does not take the text "1"
+            spec.setdefault(task, {})[field] = int(value) if _WHOLE.match(value) else value
+    data: dict[str, Any] = {"spec": spec, "tasks": tasks or ["loss", "graph", "conv"]}
+    for key in ("count", "seed"):
+        if query.get(key, "") != "":
+            data[key] = query[key]
+    return VariantsRequest.model_validate(data)
+
+
+router = APIRouter()
+
+
+@router.post("/api/v1/variants", tags=["api"], summary="Generate a set of quiz variants")
+async def api_variants(wanted: VariantsRequest, request: Request) -> VariantsResponse:
+    """Variants 1 … count with problems, and answers when the caller may see them."""
+    variant_set = await run_in_threadpool(build_set, wanted)
+    answers = may_see_answers(request)
+    return VariantsResponse(
+        tasks=variant_set.tasks,
+        spec=variant_set.spec,
+        seed=variant_set.seed,
+        count=variant_set.count,
+        keyed=variant_set.keyed,
+        answers_included=answers,
+        variants=[
+            VariantOut(
+                number=v.number,
+                problems=v.problems,
+                answers=v.answers if answers else None,
+                notes=v.notes,
+            )
+            for v in variant_set.variants
+        ],
+    )
+
+
+def _solutions(variant_set: VariantSet, fmt: NumberFormat) -> dict[tuple[int, str], Any]:
+    """Every problem's worked solution, steps translated (for statements and the key)."""
+    solutions = {}
+    for variant in variant_set.variants:
+        for task in variant_set.tasks:
+            solution = TASKS[task].solve(variant.problems[task], fmt)
+            steps = translated_steps(solution.steps)
+            solutions[(variant.number, task)] = solution.model_copy(update={"steps": steps})
+    return solutions
+
+
+def render_set(
+    request: Request | None, template: str, lang: str, variant_set: VariantSet,
+    static_url: str = "/static",
+) -> str:  # fmt: skip
+    """The sheets or the key of a set as a standalone printable HTML page."""
+    fmt = NumberFormat(digits=2 if template == "instructor/sheets.html" else 4,
+                       decimal_comma=lang == "ru")  # fmt: skip
+    context = {
+        "set": variant_set,
+        "solutions": _solutions(variant_set, fmt),
+        "answer_cells": answer_cells,
+        "task_titles": {t: gettext(TASKS[t].title) for t in variant_set.tasks},
+        "static_url": static_url,
+        "fmt": fmt,
+        "lang": lang,
+    }
+    if request is not None:
+        return render_page(request, template, lang, context)
+    return templates.get_template(template).render(tasks=list(TASKS.values()), **context)
+
+
+def statements(variant_set: VariantSet, lang: str) -> dict[tuple[int, str], str]:
+    """Each problem's statement as HTML for Moodle (formulas as ``\\( … \\)``)."""
+    fmt = NumberFormat(digits=4, decimal_comma=lang == "ru")
+    solutions = _solutions(variant_set, fmt)
+    out = {}
+    for variant in variant_set.variants:
+        for task in variant_set.tasks:
+            out[(variant.number, task)] = templates.get_template(f"problems/{task}.html").render(
+                problem=variant.problems[task], solution=solutions[(variant.number, task)],
+                fmt=fmt, tex=moodle_tex,
+            )  # fmt: skip
+    return out
+
+
+async def _set_from_page(request: Request) -> tuple[VariantsRequest | None, list[dict]]:
+    tasks = request.query_params.getlist("tasks")
+    try:
+        wanted = request_from_query(request.query_params, tasks)
+    except ValidationError as exc:
+        return None, describe_errors(exc.errors())
+    return wanted, []
+
+
+@router.get("/instructor", response_class=HTMLResponse, include_in_schema=False)
+async def instructor_page(request: Request) -> HTMLResponse:
+    """The form: tasks, spec, count, seed; then links to sheets, key and downloads."""
+    lang = use_language(request, get_settings().default_language)
+    wanted, errors = await _set_from_page(request)
+    generated = wanted is not None and "count" in request.query_params
+    context = {
+        "wanted": wanted or VariantsRequest(),
+        "errors": errors,
+        "generated": generated,
+        "query": request.url.query,
+        "locked": not may_see_answers(request),
+        "spec_fields": spec_fields((wanted or VariantsRequest()).spec),
+        "keyed": get_settings().secret is not None,
+    }
+    body = render_page(request, "instructor/index.html", lang, context)
+    return html_response(request, body, lang, 422 if errors else 200)
+
+
+@router.post("/instructor/token", include_in_schema=False)
+async def instructor_token(request: Request, token: str = Form("")) -> RedirectResponse:
+    """Remember the instructor token in a cookie (for the key and the downloads)."""
+    response = RedirectResponse(request.headers.get("referer") or "/instructor", status_code=303)
+    response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict", max_age=86400)
+    return response
+
+
+def _locked(request: Request) -> Response:
+    use_language(request, get_settings().default_language)
+    detail = {"field": "", "loc": [], "type": "instructor_token",
+              "msg": gettext("the answers need the instructor token")}  # fmt: skip
+    response = error_response([detail], status_code=401)
+    response.headers["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+async def _requested_set(request: Request) -> tuple[str, VariantSet | None, Response | None]:
+    lang = use_language(request, get_settings().default_language)
+    wanted, errors = await _set_from_page(request)
+    if wanted is None:
+        return lang, None, error_response(errors)
+    return lang, await run_in_threadpool(build_set, wanted), None
+
+
+@router.get("/instructor/sheets", response_class=HTMLResponse, include_in_schema=False)
+async def sheets(request: Request) -> Response:
+    """One printable A4 page per variant: number, name line, the problems, room to work."""
+    lang, variant_set, failure = await _requested_set(request)
+    if failure:
+        return failure
+    body = await run_in_threadpool(render_set, request, "instructor/sheets.html", lang, variant_set)
+    return HTMLResponse(body)
+
+
+@router.get("/instructor/key", response_class=HTMLResponse, include_in_schema=False)
+async def key(request: Request) -> Response:
+    """Every variant's answers in one table, then every worked solution."""
+    if not may_see_answers(request):
+        return _locked(request)
+    lang, variant_set, failure = await _requested_set(request)
+    if failure:
+        return failure
+    body = await run_in_threadpool(render_set, request, "instructor/key.html", lang, variant_set)
+    return HTMLResponse(body)
+
+
+DOWNLOADS = {"json": "application/json", "csv": "text/csv; charset=utf-8",
+             "xml": "application/xml", "pdf": "application/pdf"}  # fmt: skip
+
+
+@router.get("/instructor/{name}.{extension}", include_in_schema=False)
+async def download(request: Request, name: str, extension: str) -> Response:
+    """variants.json, answers.csv, moodle.xml, sheets.pdf, key.pdf."""
+    allowed = {("variants", "json"), ("answers", "csv"), ("moodle", "xml"), ("sheets", "pdf"),
+               ("key", "pdf")}  # fmt: skip
+    if (name, extension) not in allowed:
+        return Response(status_code=404)
+    if name != "sheets" and not may_see_answers(request):
+        return _locked(request)
+    lang, variant_set, failure = await _requested_set(request)
+    if failure:
+        return failure
+    assert variant_set is not None
+    if extension == "json":
+        content: str | bytes | None = variant_set.model_dump_json(indent=1)
+    elif extension == "csv":
+        content = variants_csv(variant_set)
+    elif extension == "xml":
+        texts = await run_in_threadpool(statements, variant_set, lang)
+        content = moodle_xml(variant_set, texts, MOODLE_TOLERANCE)
+    elif variant_set.count > MAX_PDF_COUNT:
+        use_language(request, get_settings().default_language)
+        detail = {
+            "field": "count",
+            "loc": ["query", "count"],
+            "type": "pdf_count",
+            "msg": gettext(
+                "a PDF holds at most {limit} variants here; print the page "
+                "or use `stepgrad variants`"
+            ).format(limit=MAX_PDF_COUNT),
+        }
+        return error_response([detail])
+    else:
+        html = await run_in_threadpool(
+            render_set, None, f"instructor/{name}.html", lang, variant_set, STATIC_DIR.as_uri()
+        )
+        content = await run_in_threadpool(html_to_pdf, html)
+        if content is None:
+            use_language(request, get_settings().default_language)
+            detail = {
+                "field": "",
+                "loc": [],
+                "type": "pdf",
+                "msg": gettext("PDF needs Chromium on the server; print the page instead"),
+            }
+            return error_response([detail], status_code=501)
+    filename = f"stepgrad-{name}-seed{variant_set.seed}.{extension}"
+    return Response(
+        content,
+        media_type=DOWNLOADS[extension],
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+SPEC_LABELS: dict[str, str] = {
+    "loss.examples": N_("examples (images)"),
+    "loss.classes": N_("classes"),
+    "loss.loss": N_("loss"),
+    "loss.low": N_("lowest score"),
+    "loss.high": N_("highest score"),
+    "loss.decimals": N_("decimals of the scores"),
+    "loss.softmax_spread": N_("softmax: largest score difference"),
+    "graph.family": N_("function"),
+    "graph.low": N_("lowest input"),
+    "graph.high": N_("highest input"),
+    "conv.size": N_("image side"),
+    "conv.channels": N_("channels"),
+    "conv.filters": N_("filters"),
+    "conv.kernel": N_("kernel side"),
+    "conv.stride": N_("stride"),
+    "conv.padding": N_("padding"),
+    "conv.pool_kind": N_("pooling"),
+    "conv.pool_size": N_("pooling window"),
+    "conv.image_low": N_("lowest pixel"),
+    "conv.image_high": N_("highest pixel"),
+    "conv.kernel_low": N_("lowest weight"),
+    "conv.kernel_high": N_("highest weight"),
+    "conv.bias_low": N_("lowest bias"),
+    "conv.bias_high": N_("highest bias"),
+    "conv.allow_uneven": N_("allow sizes that do not divide evenly"),
+}
+
+
+@dataclass(frozen=True)
+class SpecField:
+    """One input of the spec form: its query name, label, current value and choices."""
+
+    name: str
+    label: str
+    value: str
+    choices: tuple[str, ...] = ()
+    checkbox: bool = False
+
+
+def _choices(annotation: Any) -> tuple[str, ...]:
+    """The values a ``Literal`` (or a union of them) allows; empty for anything else."""
+    if get_origin(annotation) is Literal:
+        return tuple(str(value) for value in get_args(annotation))
+    return tuple(choice for part in get_args(annotation) for choice in _choices(part))
+
+
+def spec_fields(spec: QuizSpec) -> dict[str, list[SpecField]]:
+    """The spec form's inputs per task, from the spec models (choices from their Literals)."""
+    fields: dict[str, list[SpecField]] = {}
+    for task in TASKS:
+        part = getattr(spec, task)
+        for name, info in type(part).model_fields.items():
+            value = getattr(part, name)
+            fields.setdefault(task, []).append(
+                SpecField(
+                    name=f"{task}_{name}",
+                    label=SPEC_LABELS.get(f"{task}.{name}", name),
+                    value=str(value).lower() if isinstance(value, bool) else str(value),
+                    choices=_choices(info.annotation),
+                    checkbox=isinstance(value, bool),
+                )
+            )
+    return fields

@@ -1,0 +1,156 @@
+"""Graded submissions per second: one by one (``grade``) and in bulk (``grade_bulk``).
+
+The quiz is the lecture's three problems (SVM loss on 3 classes × 3 images, the sigmoid
+neuron, the seed's 5×5 conv → ReLU → 2×2 max-pool), with random numbers per submission.
+Submissions are a mix: a third right (rounded to 2 decimals), a third a named misconception's
+answer, a third noise; misconceptions and error carried forward are always checked.
+
+    .venv/bin/python bench/grading_bulk.py                 # CPU: 10^5 and 10^6
+    .venv/bin/python bench/grading_bulk.py --device cuda   # on a GPU
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from dataclasses import replace
+from typing import Any
+
+import torch
+
+from solvers import conv, graph, loss
+from solvers.grading import grade, grade_batch, grade_bulk, problem_batch
+from solvers.grading.batch import GRADERS
+
+
+def _quiz_batches(count: int, generator: torch.Generator) -> dict[str, Any]:
+    """The three problems with random numbers, ``count`` of each, as tensors on the CPU."""
+
+    def ints(low: int, high: int, *shape: int) -> torch.Tensor:
+        return torch.randint(low, high, (count, *shape), generator=generator).to(torch.float64)
+
+    loss_batch = replace(
+        problem_batch("loss", [loss.example()]),
+        scores=ints(-50, 60, 3, 3) / 10,
+        labels=torch.randint(0, 3, (count, 3), generator=generator),
+        margin=torch.ones(count, dtype=torch.float64),
+        ln_base=torch.ones(count, dtype=torch.float64),
+        scale=torch.full((count,), 1 / 3, dtype=torch.float64),
+        reg_loss=torch.zeros(count, dtype=torch.float64),
+    )
+    graph_batch = replace(
+        problem_batch("graph", [graph.example()]),
+        values=ints(-3, 4, 5),
+        upstream=torch.ones(count, dtype=torch.float64),
+    )
+    conv_batch = replace(
+        problem_batch("conv", [conv.example()]),
+        image=ints(0, 6, 1, 5, 5),
+        filters=ints(-1, 2, 1, 1, 3, 3),
+        bias=ints(-1, 2, 1),
+    )
+    return {"loss": loss_batch, "graph": graph_batch, "conv": conv_batch}
+
+
+def _submissions(task: str, batch: Any, generator: torch.Generator) -> dict[str, torch.Tensor]:
+    """Right, misconception and noisy answers, one third each (expected from the grader)."""
+    grader = GRADERS[task]
+    nothing = {
+        name: torch.full((batch_size(batch), *shape), math.nan, dtype=torch.float64)
+        for name, shape in _shapes(task, batch).items()
+    }
+    given = {}
+    for spec in grader.specs(batch, nothing):
+        answer = torch.round(spec.expected * 100) / 100
+        pick = torch.randint(0, 3, (answer.shape[0],), generator=generator)
+        shape = (-1,) + (1,) * (answer.dim() - 1)
+        noise = answer + torch.randn(answer.shape, generator=generator, dtype=torch.float64)
+        answer = torch.where((pick == 2).view(shape), noise, answer)
+        same = [c for _, c in spec.candidates if c.shape == answer.shape]
+        if same:
+            answer = torch.where((pick == 1).view(shape), torch.nan_to_num(same[0]), answer)
+        if spec.sparse:
+            answer = torch.full_like(answer, math.nan)
+        given[spec.name] = answer
+    return given
+
+
+def batch_size(batch: Any) -> int:
+    """B of a task's batch."""
+    return int(next(v for v in batch.__dict__.values() if isinstance(v, torch.Tensor)).shape[0])
+
+
+def _shapes(task: str, batch: Any) -> dict[str, tuple[int, ...]]:
+    example = {"loss": loss.example, "graph": graph.example, "conv": conv.example}[task]()
+    return GRADERS[task].shapes(example)
+
+
+def _one_by_one(count: int) -> float:
+    """Submissions per second through ``grade`` (the whole quiz counts as 3 submissions)."""
+    quiz = {"loss": loss.example(), "graph": graph.example(), "conv": conv.example()}
+    answers = {
+        "loss": {"per_example": [2.9, 0, 12.9], "loss": 5.27},
+        "graph": {"output": 0.73, "gradients": {"w0": 0.2, "x0": -0.39, "w1": 0.39, "x1": 0.59}},
+        "conv": {"conv": [[1, -2], [3, 2]], "activation": [[1, 0], [3, 2]], "pool": [[3]]},
+    }
+    for task in quiz:  # warm up
+        grade(task, quiz[task], answers[task])
+    start = time.perf_counter()
+    for _ in range(count):
+        for task in quiz:
+            grade(task, quiz[task], answers[task])
+    return 3 * count / (time.perf_counter() - start)
+
+
+def _batch_list(count: int) -> float:
+    """Submissions per second through ``grade_batch`` (pydantic in, Grade objects out)."""
+    problems = [conv.example()] * count
+    answer = {"conv": [[1, -2], [3, 2]], "activation": [[1, 0], [3, 2]], "pool": [[3]]}
+    start = time.perf_counter()
+    grade_batch("conv", problems, [answer] * count, device="cpu")
+    return count / (time.perf_counter() - start)
+
+
+def main() -> None:
+    """Print the rates."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--sizes", default="100000,1000000")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {device}")
+    if device.type == "cpu":
+        print(f"one by one (grade, CPU):      {_one_by_one(200):10.0f} submissions/s")
+        print(f"list of 10^4 (grade_batch):   {_batch_list(10_000):10.0f} submissions/s")
+    generator = torch.Generator().manual_seed(0)
+    warm = _quiz_batches(64, generator)
+    for task, b in warm.items():  # first calls pay torch's one-time set-up (seconds on a CPU)
+        grade_bulk(task, b, _submissions(task, b, generator), device=device)
+    for size in (int(s) for s in args.sizes.split(",")):
+        batches = _quiz_batches(size, generator)
+        inputs = {t: _submissions(t, b, generator) for t, b in batches.items()}
+        total = 0.0
+        for task, b in batches.items():
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            start = time.perf_counter()
+            bulk = grade_bulk(task, b, inputs[task], device=device)
+            float(bulk.score.sum())  # waits for the device
+            elapsed = time.perf_counter() - start
+            total += elapsed
+            named = sum(int((p.misconception >= 0).sum()) for p in bulk.parts)
+            carried = int((bulk.carried_forward > 0).sum())
+            print(
+                f"{task:5} {size:>9}: {elapsed:7.2f} s, {size / elapsed:12.0f}/s, "
+                f"mean score {float(bulk.score.mean()):.2f}/{float(bulk.max_score.mean()):.0f}, "
+                f"misconceptions named {named}, carried forward {carried}"
+            )
+        print(f"whole quiz {size:>9}: {total:7.2f} s, {size / total:12.0f} quizzes/s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,664 @@
+"""What every task's grading shares: tolerance, the grade models, the misconception record,
+submission parsing, and the tensor-level scorer that compares a batch of answers part by part.
+
+Grading works on torch float64 tensors with a leading batch dimension for one submission
+(B = 1) and for a million alike, so the single and the bulk paths are the same code. A part
+is a scalar, a vector or a stack of matrices; a missing part is all NaN, a missing cell NaN.
+
+**Scoring.** Every part is worth 1 point. A scalar part scores 1 when correct. A vector or
+matrix part scores the fraction of its cells that are correct. A wrong value (or cell) that
+follows correctly from the student's own earlier wrong part (*error carried forward*) earns
+:data:`CARRIED_CREDIT` of its share; that share is reported again in
+``carried_forward_score``. Optional parts (loss ``grad_scores``, graph ``nodes``) count only
+when given. Missing required parts score 0.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field, fields, replace
+from functools import lru_cache
+from typing import Any
+
+import torch
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic_core import PydanticCustomError
+
+from solvers.core import N_
+from solvers.matrix import coerce_matrix, coerce_tensor, coerce_vector
+
+CARRIED_CREDIT = 0.5
+"""Share of a part's points for a value carried forward correctly from a wrong earlier part."""
+QUIZ_ABSOLUTE = 0.01
+"""Default absolute tolerance (see :class:`Tolerance`)."""
+QUIZ_RELATIVE = 0.01
+"""Default relative tolerance (see :class:`Tolerance`)."""
+FLOAT_SLACK = 1e-9
+"""Added to every bound, relative to max(1, |expected|): float noise never decides a mark."""
+MAX_PART_SIDE = 100
+"""Largest side of a vector or matrix part (the loss task's limit)."""
+MAX_MAPS = 16
+"""Most maps in a conv part (the conv task's filter limit)."""
+
+F64 = torch.float64
+_ONE_DECIMAL_COMMA = re.compile(r"^[+\-\u2212]?\d+,\d+$")
+
+# ---- tolerance ---------------------------------------------------------------------------
+
+
+class ToleranceRule(BaseModel):
+    """When a number counts as right: within any of the bounds given.
+
+    ``absolute`` a: |g − e| ≤ a. ``relative`` r: |g − e| ≤ r·|e|. ``decimals`` d: |g − e| ≤
+    ½·10⁻ᵈ (the value rounded to d decimals is right; truncation may not be). ``sigfigs`` n:
+    |g − e| ≤ ½ unit in the n-th significant figure of e. With several fields the widest
+    bound wins; with none, the quiz default of :class:`Tolerance` applies.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    absolute: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    relative: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    decimals: int | None = Field(default=None, ge=0, le=15)
+    sigfigs: int | None = Field(default=None, ge=1, le=15)
+
+    @property
+    def is_empty(self) -> bool:
+        """True when no bound is given."""
+        return all(v is None for v in (self.absolute, self.relative, self.decimals, self.sigfigs))
+
+    def bound(self, expected: torch.Tensor) -> torch.Tensor:
+        """The largest accepted |given − expected| for each expected value."""
+        size = expected.abs()
+        bound = torch.zeros_like(expected)
+        if self.absolute is not None:
+            bound = torch.maximum(bound, torch.full_like(expected, self.absolute))
+        if self.relative is not None:
+            bound = torch.maximum(bound, self.relative * size)
+        if self.decimals is not None:
+            bound = torch.maximum(bound, torch.full_like(expected, 0.5 * 10.0**-self.decimals))
+        if self.sigfigs is not None:
+            exponent = torch.floor(torch.log10(torch.where(size > 0, size, 1.0)))
+            unit = torch.where(size > 0, 10.0 ** (exponent - self.sigfigs + 1), 0.0)
+            bound = torch.maximum(bound, 0.5 * unit)
+        return bound + FLOAT_SLACK * torch.clamp(size, min=1.0)
+
+
+class Tolerance(ToleranceRule):
+    """The tolerance of a request, optionally refined per part.
+
+    **Default** (no field given): |given − expected| ≤ max(0.01, 0.01·|expected|), i.e.
+    ``absolute=0.01, relative=0.01``. Why: the correct value rounded to 2 decimals is off by
+    at most 0.005, so it always passes, with room for the rounding a hand-worked quiz piles
+    up — three margins each rounded to 2 decimals and summed (≤ 0.015 off, accepted for
+    losses from 1.5 up), a probability rounded to 2 decimals before −ln (−ln 0.13 = 2.0402
+    for the exact 2.0404: the lecture's cat, 2.04, passes). The relative part keeps large
+    values (a loss of 12.9 from rounded terms) fair. It stays tight enough to tell the
+    named misconceptions apart: log₁₀ instead of ln differs by a factor 2.3, +Δ per
+    example by Δ, sum and mean by a factor N.
+
+    ``parts`` maps a part name (``loss``, ``pool``, ``gradients.w0``) or a part family
+    (``gradients``, ``nodes``) to its own rule; the most specific one wins.
+    """
+
+    parts: dict[str, ToleranceRule] = Field(default_factory=dict)
+
+    def rule(self, part: str) -> ToleranceRule:
+        """The rule for one part."""
+        for key in (part, part.split(".")[0]):
+            rule = self.parts.get(key)
+            if rule is not None and not rule.is_empty:
+                return rule
+        if self.is_empty:
+            return ToleranceRule(absolute=QUIZ_ABSOLUTE, relative=QUIZ_RELATIVE)
+        return self
+
+
+def close(given: torch.Tensor, expected: torch.Tensor, rule: ToleranceRule) -> torch.Tensor:
+    """Cell by cell: is ``given`` within the rule's bound of ``expected``? (NaN or an
+    infinite expected value: never.)"""
+    return ((given - expected).abs() <= rule.bound(expected)) & torch.isfinite(expected)
+
+
+# ---- the grade models --------------------------------------------------------------------
+
+Value = float | list[float] | list[list[float]] | list[list[list[float]]] | dict[str, float]
+Cells = list[bool] | list[list[bool]] | list[list[list[bool]]] | dict[str, bool]
+
+
+class PartGrade(BaseModel):
+    """The mark of one part of an answer."""
+
+    name: str = Field(description="The part: loss, per_example, gradients.w0, conv, …")
+    correct: bool
+    expected: Value
+    given: Value | None = Field(description="What was graded; null when the part is missing.")
+    difference: Value | None = Field(description="given − expected (cell by cell).")
+    score: float
+    max_score: float
+    feedback: str = Field(description="Message id; placeholders are filled from params.")
+    params: dict[str, str | int | float] = Field(default_factory=dict)
+    misconception: str | None = Field(
+        default=None, description="Id of the named mistake this wrong part matches."
+    )
+    step_kind: str = Field(description="The kind of the solution step to re-read.")
+    consistent: bool = Field(
+        default=False, description="Wrong, but follows from the student's own earlier part."
+    )
+    cells: Cells | None = Field(
+        default=None, description="Vectors, matrices, nodes: which cells are correct."
+    )
+
+
+class Grade(BaseModel):
+    """The marks of one submission."""
+
+    task: str
+    score: float
+    max_score: float
+    carried_forward_score: float = Field(
+        description="The part of score earned by errors carried forward (included in score)."
+    )
+    parts: list[PartGrade]
+
+
+class Misconception(BaseModel):
+    """A typical mistake: a small variation of the solver that gives a wrong answer."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    title: str = Field(description="Message id: a short name of the mistake.")
+    explanation: str = Field(description="Message id: what went wrong and how to fix it.")
+    step_kind: str = Field(description="The kind of the solution step to re-read.")
+
+
+def catalogue(*entries: tuple[str, str, str, str]) -> list[Misconception]:
+    """A task's catalogue from (id, title, explanation, step kind) tuples."""
+    return [Misconception(id=i, title=t, explanation=e, step_kind=k) for i, t, e, k in entries]
+
+
+# ---- submission parsing ------------------------------------------------------------------
+
+
+def _with_part(error: PydanticCustomError, part: str) -> PydanticCustomError:
+    return PydanticCustomError(
+        error.type, error.message_template, {**(error.context or {}), "part": part}
+    )
+
+
+def parse_number(value: Any, part: str) -> float:
+    """A finite number from JSON or text (decimal comma, typographic minus)."""
+    if isinstance(value, str):
+        text = value.strip().replace("\u2212", "-").replace(",", ".")
+        try:
+            number = float(text)
+        except ValueError:
+            number = math.nan
+        if not text or any(c.isalpha() for c in text.lower().replace("e", "")):
+            number = math.nan
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        number = float(value)
+    else:
+        number = math.nan
+    if not math.isfinite(number):
+        raise PydanticCustomError(
+            "grading_number",
+            N_('{part}: "{value}" is not a number'),
+            {"part": part, "value": str(value)[:20]},
+        )
+    return number
+
+
+def parse_vector(value: Any, part: str) -> list[float]:
+    """A vector part (text or list). One number with a decimal comma (``0,89``) is one
+    value, not the two cells 0 and 89."""
+    if isinstance(value, str) and _ONE_DECIMAL_COMMA.match(value.strip()):
+        return [parse_number(value, part)]
+    try:
+        return coerce_vector(value, MAX_PART_SIDE)
+    except PydanticCustomError as error:
+        raise _with_part(error, part) from None
+
+
+def parse_matrix(value: Any, part: str) -> list[list[float]]:
+    """A matrix part (text or nested lists)."""
+    try:
+        return coerce_matrix(value, MAX_PART_SIDE, MAX_PART_SIDE)
+    except PydanticCustomError as error:
+        raise _with_part(error, part) from None
+
+
+def parse_maps(value: Any, part: str) -> list[list[list[float]]]:
+    """A stack of maps K×H×W (one H×W map is a stack of one, one number a 1×1 map)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = [[value]]
+    try:
+        return coerce_tensor(value, MAX_PART_SIDE, MAX_MAPS)
+    except PydanticCustomError as error:
+        raise _with_part(error, part) from None
+
+
+def shape_text(shape: Sequence[int]) -> str:
+    """``(2, 3)`` → ``2×3``; a scalar is ``1 number``."""
+    return "×".join(map(str, shape)) if shape else "1"
+
+
+def format_error(
+    title: str, errors: Sequence[tuple[tuple[int | str, ...], PydanticCustomError, Any]]
+) -> ValidationError:
+    """A ValidationError from (location, error, input) triples."""
+    return ValidationError.from_exception_data(
+        title, [{"type": e, "loc": loc, "input": given} for loc, e, given in errors]
+    )
+
+
+def part_loc(part: str) -> tuple[int | str, ...]:
+    """The location of a part: ``gradients.w0`` → ``("gradients", "w0")``, ``nodes.3`` →
+    ``("nodes", 3)``."""
+    return tuple(int(k) if k.isdigit() else k for k in part.split("."))
+
+
+def shape_error(part: str, expected: Sequence[int], given: Sequence[int]) -> PydanticCustomError:
+    """The error of a part whose shape differs from the expected one."""
+    return PydanticCustomError(
+        "grading_shape",
+        N_("{part} should be {expected}, not {given}"),
+        {"part": part, "expected": shape_text(expected), "given": shape_text(given)},
+    )
+
+
+def as_tensor(value: Any, shape: Sequence[int], device: Any) -> torch.Tensor:
+    """A submitted part as a float64 tensor; ``None`` becomes NaN of ``shape``."""
+    if value is None:
+        return torch.full(tuple(shape), math.nan, dtype=F64, device=device)
+    return torch.tensor(value, dtype=F64, device=device)
+
+
+def stack_parts(values: Sequence[Any], shape: Sequence[int], device: Any) -> torch.Tensor:
+    """Submitted parts of many submissions stacked (B, *shape); ``None`` rows are NaN."""
+    nan = torch.full(tuple(shape), math.nan, dtype=F64).tolist() if shape else math.nan
+    rows = [nan if v is None else v for v in values]
+    return torch.tensor(rows, dtype=F64, device=device).reshape(len(values), *shape)
+
+
+# ---- the tensor-level scorer -------------------------------------------------------------
+
+
+@dataclass
+class PartSpec:
+    """One part of a batch, ready to score.
+
+    ``expected``, ``given`` and every candidate are (B, *shape); ``candidates`` pairs a
+    misconception's index in the task's catalogue with the answer it gives (NaN where it
+    does not apply); ``carried`` is the answer that follows from the student's own earlier
+    parts (error carried forward), or None. ``sparse`` parts grade only the given cells
+    (graph nodes) and are optional like ``optional`` ones.
+    """
+
+    name: str
+    step_kind: str
+    expected: torch.Tensor
+    given: torch.Tensor
+    candidates: list[tuple[int, torch.Tensor]] = field(default_factory=list)
+    carried: torch.Tensor | None = None
+    carried_from: str = ""
+    optional: bool = False
+    sparse: bool = False
+
+
+@dataclass
+class PartResult:
+    """A part's marks over the batch: every tensor has the batch as its first dimension."""
+
+    spec: PartSpec
+    score: torch.Tensor
+    carried: torch.Tensor
+    max_score: torch.Tensor
+    correct: torch.Tensor
+    consistent: torch.Tensor
+    missing: torch.Tensor
+    misconception: torch.Tensor
+    cells: torch.Tensor
+    graded: torch.Tensor
+    shape_error: torch.Tensor
+
+
+@dataclass
+class BulkGrade:
+    """The marks of a batch: totals (B,) and each part's :class:`PartResult`."""
+
+    task: str
+    score: torch.Tensor
+    max_score: torch.Tensor
+    carried_forward: torch.Tensor
+    parts: list[PartResult]
+
+
+def _all(mask: torch.Tensor) -> torch.Tensor:
+    return mask.reshape(mask.shape[0], -1).all(1)
+
+
+def _any(mask: torch.Tensor) -> torch.Tensor:
+    return mask.reshape(mask.shape[0], -1).any(1)
+
+
+def _count(mask: torch.Tensor) -> torch.Tensor:
+    return mask.reshape(mask.shape[0], -1).sum(1, dtype=F64)
+
+
+def _matches(given: torch.Tensor, other: torch.Tensor | None, rule: ToleranceRule) -> torch.Tensor:
+    """Cells of ``given`` within tolerance of ``other`` (none when the shapes differ)."""
+    if other is None or other.shape != given.shape:
+        return torch.zeros_like(given, dtype=torch.bool)
+    return close(given, other, rule)
+
+
+def score_part(spec: PartSpec, tolerance: Tolerance) -> PartResult:
+    """Score one part over the batch (see the module docstring for the rules).
+
+    A given part whose shape differs from the expected one is compared only with the
+    misconception answers and the carried-forward answer of that shape; when none matches
+    it is a ``shape_error`` (a format error, not a wrong answer). The first catalogue entry
+    that explains every wrong cell names the misconception.
+    """
+    rule = tolerance.rule(spec.name)
+    given = spec.given
+    present = ~torch.isnan(given)
+    graded = present if spec.sparse else torch.ones_like(present)
+    missing = ~_any(present)
+    right = _matches(given, spec.expected, rule)
+    carry = _matches(given, spec.carried, rule) & ~right
+    settled = right | ~graded
+    correct = _all(settled) & ~missing
+    wrong = ~correct & ~missing
+    consistent = wrong & _all(settled | carry) & _any(carry & graded)
+    misconception = torch.full(missing.shape, -1, dtype=torch.long, device=given.device)
+    for index, candidate in reversed(spec.candidates):
+        explained = _all(settled | _matches(given, candidate, rule))
+        misconception = torch.where(explained & wrong, index, misconception)
+    optional = spec.optional or spec.sparse
+    max_score = (~(missing & optional)).to(F64)
+    cells = torch.clamp(_count(graded), min=1.0)
+    carried = CARRIED_CREDIT * _count(carry & graded) / cells
+    on_shape = given.shape == spec.expected.shape
+    return PartResult(
+        spec=spec,
+        score=_count(right & graded) / cells + carried,
+        carried=carried,
+        max_score=max_score,
+        correct=correct,
+        consistent=consistent,
+        missing=missing,
+        misconception=misconception,
+        cells=right & graded,
+        graded=graded,
+        shape_error=wrong & ~consistent & (misconception < 0) & (not on_shape),
+    )
+
+
+def score_parts(task: str, specs: list[PartSpec], tolerance: Tolerance) -> BulkGrade:
+    """Score every part of a batch and add up the totals."""
+    parts = [score_part(spec, tolerance) for spec in specs]
+    return BulkGrade(
+        task=task,
+        score=sum(p.score for p in parts),  # type: ignore[arg-type]
+        max_score=sum(p.max_score for p in parts),  # type: ignore[arg-type]
+        carried_forward=sum(p.carried for p in parts),  # type: ignore[arg-type]
+        parts=parts,
+    )
+
+
+# ---- from tensors to the grade models ----------------------------------------------------
+
+
+def _value(tensor: torch.Tensor) -> Any:
+    return tensor.item() if tensor.dim() == 0 else tensor.tolist()
+
+
+def _none_if_nan(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_none_if_nan(v) for v in value]
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
+def _sparse(tensor: torch.Tensor, mask: torch.Tensor, convert: Callable[[Any], Any]) -> Any:
+    return {str(i): convert(tensor[i].item()) for i in mask.nonzero().flatten().tolist()}
+
+
+def part_grade(result: PartResult, row: int, catalogue: Sequence[Misconception]) -> PartGrade:
+    """The :class:`PartGrade` of one row of a scored batch."""
+    spec = result.spec
+    missing = bool(result.missing[row])
+    correct = bool(result.correct[row])
+    consistent = bool(result.consistent[row])
+    index = int(result.misconception[row])
+    expected, given = spec.expected[row], spec.given[row]
+    graded = result.graded[row]
+    if spec.sparse:
+        expected_value: Any = _sparse(expected, graded, float)
+        given_value = None if missing else _sparse(given, graded, float)
+        difference = None if missing else _sparse(given - expected, graded, float)
+        cells: Any = _sparse(result.cells[row], graded, bool)
+    else:
+        on_shape = given.shape == expected.shape
+        expected_value = _value(expected)
+        given_value = None if missing else _none_if_nan(_value(given))
+        difference = _none_if_nan(_value(given - expected)) if on_shape and not missing else None
+        cells = _value(result.cells[row]) if given.dim() > 0 else None
+    params: dict[str, str | int | float] = {"part": spec.name}
+    step_kind = spec.step_kind
+    misconception = None
+    if missing:
+        feedback = N_("This part is missing.")
+    elif correct:
+        feedback = N_("Correct.")
+    elif index >= 0:
+        entry = catalogue[index]
+        misconception, step_kind, feedback = entry.id, entry.step_kind, entry.explanation
+    elif consistent:
+        feedback = N_(
+            "Not the expected value, but it follows correctly from your own {source}: "
+            "partial credit."
+        )
+        params["source"] = spec.carried_from
+    elif given.dim() > 0:
+        feedback = N_("{wrong} of {cells} cells are not right.")
+        total = int(graded.sum())
+        params.update(wrong=total - int(result.cells[row].sum()), cells=total)
+    else:
+        feedback = N_("This is not right.")
+    return PartGrade(
+        name=spec.name,
+        correct=correct,
+        expected=expected_value,
+        given=given_value,
+        difference=difference,
+        score=float(result.score[row]),
+        max_score=float(result.max_score[row]),
+        feedback=feedback,
+        params=params,
+        misconception=misconception,
+        step_kind=step_kind,
+        consistent=consistent,
+        cells=None if missing else cells,
+    )
+
+
+def grades(bulk: BulkGrade, catalogue: Sequence[Misconception]) -> list[Grade]:
+    """Every row of a scored batch as a :class:`Grade` (parts with max score 0 and nothing
+    given, i.e. optional parts left out, are not listed)."""
+    out = []
+    for row in range(int(bulk.score.shape[0])):
+        parts = [
+            part_grade(p, row, catalogue)
+            for p in bulk.parts
+            if not (bool(p.missing[row]) and float(p.max_score[row]) == 0.0)
+        ]
+        out.append(
+            Grade(
+                task=bulk.task,
+                score=float(bulk.score[row]),
+                max_score=float(bulk.max_score[row]),
+                carried_forward_score=float(bulk.carried_forward[row]),
+                parts=parts,
+            )
+        )
+    return out
+
+
+# ---- one task's grading -------------------------------------------------------------------
+
+PartError = tuple[str, PydanticCustomError, Any]
+"""A format error of one part: the part's name, the error, the input."""
+
+
+@dataclass(frozen=True)
+class TaskGrader:
+    """What grading needs from a task (the task modules of this package build one each).
+
+    ``shapes(problem)`` gives every part's expected shape in order; ``values(problem,
+    submission)`` the submitted parts (None when missing) in those layouts, and the format
+    errors of unknown parts; ``group_key`` says which problems stack into one batch;
+    ``batch(problems, device)`` stacks them into the task's tensors; ``specs(batch,
+    given)`` computes the expected, misconception and carried-forward answers of every
+    part. ``reshapable`` parts are graded even when their shape differs (a misconception
+    such as stride 1 changes the shape); any other shape is a format error.
+    """
+
+    task: str
+    submission_model: type[BaseModel]
+    misconceptions: list[Misconception]
+    shapes: Callable[[Any], dict[str, tuple[int, ...]]]
+    values: Callable[[Any, Any], tuple[dict[str, Any], list[PartError]]]
+    group_key: Callable[[Any], Hashable]
+    batch: Callable[[Sequence[Any], Any], Any]
+    specs: Callable[[Any, dict[str, torch.Tensor]], list[PartSpec]]
+    reshapable: frozenset[str] = frozenset()
+
+    def index(self, misconception: str) -> int:
+        """The position of a misconception in the catalogue."""
+        return next(i for i, m in enumerate(self.misconceptions) if m.id == misconception)
+
+    def checked_values(
+        self, problem: Any, submission: BaseModel
+    ) -> tuple[dict[str, Any], bool, list[PartError]]:
+        """The submitted parts; whether every part has its expected shape; the format errors
+        (unknown parts, and wrong shapes of parts that are not reshapable)."""
+        shapes = self.shapes(problem)
+        values, errors = self.values(problem, submission)
+        on_shape = True
+        for part, value in values.items():
+            if value is None:
+                continue
+            shape = tuple(torch.tensor(value).shape)
+            if shape != shapes[part]:
+                on_shape = False
+                if part not in self.reshapable:
+                    errors.append((part, shape_error(part, shapes[part], shape), value))
+        return values, on_shape, errors
+
+
+def given_tensors(
+    shapes: dict[str, tuple[int, ...]], rows: Sequence[dict[str, Any]], device: Any
+) -> dict[str, torch.Tensor]:
+    """The submitted parts of many submissions stacked (B, *shape), NaN where missing. A
+    single row keeps the shapes it was given in."""
+    if len(rows) == 1:
+        return {p: as_tensor(rows[0][p], s, device).unsqueeze(0) for p, s in shapes.items()}
+    return {p: stack_parts([r[p] for r in rows], s, device) for p, s in shapes.items()}
+
+
+def shape_errors(
+    bulk: BulkGrade, shapes: dict[str, tuple[int, ...]], values: Sequence[dict[str, Any]]
+) -> list[tuple[int, PartError]]:
+    """The rows and parts of a scored batch whose shape was neither expected nor explained."""
+    return [
+        (
+            row,
+            (
+                p.spec.name,
+                shape_error(p.spec.name, shapes[p.spec.name], given),
+                values[row][p.spec.name],
+            ),
+        )
+        for p in bulk.parts
+        for row in p.shape_error.nonzero().flatten().tolist()
+        for given in [tuple(p.spec.given.shape[1:])]
+    ]
+
+
+def slice_batch(batch: Any, start: int, stop: int, device: Any) -> Any:
+    """Rows ``start:stop`` of a task's batch dataclass, its tensors moved to ``device``."""
+    changes = {
+        f.name: getattr(batch, f.name)[start:stop].to(device)
+        for f in fields(batch)
+        if isinstance(getattr(batch, f.name), torch.Tensor)
+    }
+    return replace(batch, **changes)
+
+
+@lru_cache(maxsize=8)
+def _adapter(model: type[BaseModel]) -> TypeAdapter[list[Any]]:
+    return TypeAdapter(list[model])  # type: ignore[valid-type]
+
+
+def _loc(index: int, part: str, indexed: bool) -> tuple[int | str, ...]:
+    return (index, *part_loc(part)) if indexed else part_loc(part)
+
+
+def grade_many(
+    grader: TaskGrader,
+    problems: Sequence[Any],
+    submissions: Sequence[Any],
+    tolerance: Tolerance | None = None,
+    device: Any = "cpu",
+    *,
+    indexed: bool = True,
+) -> list[Grade]:
+    """Grade submissions to problems of one task: problems that stack are scored together
+    on ``device``; a submission with a map of another shape is scored on its own.
+
+    Raises a ``ValidationError`` with locations ``(index, part, …)`` (``(part, …)`` when not
+    ``indexed``) naming every malformed part of every submission.
+    """
+    tolerance = tolerance or Tolerance()
+    models = _adapter(grader.submission_model).validate_python(list(submissions))
+    rows: list[dict[str, Any]] = []
+    groups: dict[Hashable, list[int]] = {}
+    errors: list[tuple[tuple[int | str, ...], PydanticCustomError, Any]] = []
+    for i, (problem, submission) in enumerate(zip(problems, models, strict=True)):
+        values, on_shape, found = grader.checked_values(problem, submission)
+        rows.append(values)
+        errors += [(_loc(i, part, indexed), e, given) for part, e, given in found]
+        key = (grader.group_key(problem), True) if on_shape else (i, False)
+        groups.setdefault(key, []).append(i)
+    if errors:
+        raise format_error(f"{grader.task} answers", errors)
+    out: list[Grade | None] = [None] * len(rows)
+    for indices in groups.values():
+        shapes = grader.shapes(problems[indices[0]])
+        group_rows = [rows[i] for i in indices]
+        given = given_tensors(shapes, group_rows, device)
+        batch = grader.batch([problems[i] for i in indices], device)
+        bulk = score_parts(grader.task, grader.specs(batch, given), tolerance)
+        errors += [
+            (_loc(indices[row], part, indexed), e, given)
+            for row, (part, e, given) in shape_errors(bulk, shapes, group_rows)
+        ]
+        for i, grade in zip(indices, grades(bulk, grader.misconceptions), strict=True):
+            out[i] = grade
+    if errors:
+        raise format_error(f"{grader.task} answers", errors)
+    return out  # type: ignore[return-value]
+
+
+def grade_one(
+    grader: TaskGrader, problem: Any, submission: Any, tolerance: Tolerance | None = None
+) -> Grade:
+    """Grade one submission on the CPU. A ``ValidationError`` names the malformed parts
+    (locations ``(part, …)``)."""
+    model = grader.submission_model.model_validate(submission)
+    return grade_many(grader, [problem], [model], tolerance, indexed=False)[0]

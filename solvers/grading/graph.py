@@ -1,0 +1,357 @@
+"""Grading the graph task: the output, the gradient for every variable, optionally node values.
+
+Parts: ``output``, ``gradients.<name>`` for each variable, and the optional ``nodes`` (node id
+→ forward value, graded over the nodes given; ids as in the solution's ``nodes``).
+
+Error carried forward: the forward pass is continued from the student's own node values
+(a node they gave replaces the computed one), so a node, or the output, computed correctly
+from their wrong inputs is consistent; and the backward pass over those values (local
+gradients taken at their values, as the lecture does: exp's local gradient is its own
+value) gives the gradients that are consistent with their forward pass. A wrong output
+alone is carried into the backward pass too.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
+
+from solvers.core import N_
+from solvers.grading.core import (
+    F64,
+    Grade,
+    PartError,
+    PartSpec,
+    TaskGrader,
+    Tolerance,
+    catalogue,
+    grade_one,
+    parse_number,
+)
+from solvers.graph.engine import Graph, compile_graph, torch_forward, torch_local
+from solvers.graph.models import GraphProblem
+from solvers.graph.parser import normalize_name, parse
+
+MISCONCEPTIONS = catalogue(
+    (
+        "sign_lost",
+        N_("sign lost at a ·(−1) or − gate"),
+        N_(
+            "This loses the minus sign at a ·(−1) gate (or at the second input of a − gate): "
+            "its local gradient is −1, so the gradient changes sign there."
+        ),
+        "graph.backward",
+    ),
+    (
+        "exp_local_one",
+        N_("exp's local gradient taken as 1"),
+        N_(
+            "This passes the gradient through the exp gate unchanged. The local gradient of "
+            "exp(x) is exp(x), the gate's own forward value."
+        ),
+        "graph.backward",
+    ),
+    (
+        "reciprocal_local",
+        N_("1/x's local gradient taken as 1/x"),
+        N_("This uses 1/x as the local gradient of the 1/x gate; the derivative of 1/x is −1/x²."),
+        "graph.backward",
+    ),
+    (
+        "branch_not_summed",
+        N_("branch gradients not summed"),
+        N_(
+            "This keeps the gradient of one branch only. A value used several times gets "
+            "the sum of the gradients of all its branches."
+        ),
+        "graph.branch_sum",
+    ),
+    (
+        "max_both",
+        N_("max routing the gradient to both inputs"),
+        N_(
+            "This sends the gradient through max (or min) to both inputs. The gate routes "
+            "it to the input that won only; the other gets 0."
+        ),
+        "graph.backward",
+    ),
+)
+
+
+class GraphSubmission(BaseModel):
+    """A student's answer to a graph problem; every part is optional (missing scores 0)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    output: float | None = Field(default=None, description="The value of the function.")
+    gradients: dict[str, float] = Field(
+        default_factory=dict, description="∂f/∂name for each variable, e.g. {'w0': -0.2}."
+    )
+    nodes: dict[int, float] | None = Field(
+        default=None,
+        description="Optional forward values by node id (the ids of the solution's nodes).",
+    )
+
+    @field_validator("output", mode="before")
+    @classmethod
+    def _output(cls, value: Any) -> float | None:
+        return None if value is None else parse_number(value, "output")
+
+    @field_validator("gradients", mode="before")
+    @classmethod
+    def _gradients(cls, value: Any) -> dict[str, float]:
+        return _numbers(value, "gradients", lambda key: normalize_name(str(key)) or str(key))
+
+    @field_validator("nodes", mode="before")
+    @classmethod
+    def _nodes(cls, value: Any) -> dict[int, float] | None:
+        return None if value is None else _numbers(value, "nodes", _node_id)
+
+
+def _node_id(key: Any) -> int:
+    text = str(key).strip()
+    if not text.isdigit():
+        raise PydanticCustomError(
+            "grading_node", N_('"{id}" is not a node id (0, 1, 2, …)'), {"id": text[:20]}
+        )
+    return int(text)
+
+
+def _numbers(value: Any, part: str, key: Callable[[Any], Any]) -> dict[Any, float]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise PydanticCustomError(
+            "grading_part", N_("{part} must map names to numbers"), {"part": part}
+        )
+    return {key(k): parse_number(v, f"{part}.{k}") for k, v in value.items()}
+
+
+@dataclass(frozen=True)
+class GraphBatch:
+    """Problems with one expression and gate mode: ``values`` (B, V) in the order of
+    ``graph.variables``, ``upstream`` (B,)."""
+
+    graph: Graph
+    values: torch.Tensor
+    upstream: torch.Tensor
+
+
+def _graph(problem: GraphProblem) -> Graph:
+    return compile_graph(parse(problem.expression).canonical, problem.gates)
+
+
+def shapes(problem: GraphProblem) -> dict[str, tuple[int, ...]]:
+    """The expected shape of every part."""
+    graph = _graph(problem)
+    return {
+        "output": (),
+        **{f"gradients.{name}": () for name in graph.variables},
+        "nodes": (len(graph.gates),),
+    }
+
+
+def values(
+    problem: GraphProblem, submission: GraphSubmission
+) -> tuple[dict[str, Any], list[PartError]]:
+    """The submitted parts by name (nodes as a vector, NaN for the nodes not given), and
+    the unknown gradient names and node ids."""
+    graph = _graph(problem)
+    unknown = [
+        (f"gradients.{name}", _unknown(N_("{name} is not a variable of the function"), name), v)
+        for name, v in submission.gradients.items()
+        if name not in graph.variables
+    ]
+    nodes = submission.nodes
+    n = len(graph.gates)
+    if nodes:
+        unknown += [
+            (
+                f"nodes.{i}",
+                _unknown(N_("there is no node {name}: ids go from 0 to {last}"), i, n),
+                v,
+            )
+            for i, v in nodes.items()
+            if not 0 <= i < n
+        ]
+    return {
+        "output": submission.output,
+        **{f"gradients.{name}": submission.gradients.get(name) for name in graph.variables},
+        "nodes": [nodes.get(i, math.nan) for i in range(n)] if nodes else None,
+    }, unknown
+
+
+def _unknown(template: str, name: Any, count: int = 0) -> PydanticCustomError:
+    return PydanticCustomError("grading_unknown", template, {"name": name, "last": count - 1})
+
+
+def group_key(problem: GraphProblem) -> Hashable:
+    """Problems with one expression (as read) and gate mode stack together."""
+    return parse(problem.expression).canonical, problem.gates
+
+
+def batch(problems: Sequence[GraphProblem], device: Any) -> GraphBatch:
+    """Stack problems of one group."""
+    graph = _graph(problems[0])
+    return GraphBatch(
+        graph=graph,
+        values=torch.tensor(
+            [[p.values[v] for v in graph.variables] for p in problems], dtype=F64, device=device
+        ).reshape(len(problems), len(graph.variables)),
+        upstream=torch.tensor([p.upstream for p in problems], dtype=F64, device=device),
+    )
+
+
+Locals = list[list[torch.Tensor]]
+
+
+def _forward(
+    b: GraphBatch, given: torch.Tensor | None = None
+) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """Node values, computed and as used: a given (non-NaN) node value replaces the computed
+    one for the nodes after it. Without ``given`` both lists are the same."""
+    computed: list[torch.Tensor] = []
+    used: list[torch.Tensor] = []
+    inputs = {name: b.values[:, k] for k, name in enumerate(b.graph.variables)}
+    for i, g in enumerate(b.graph.gates):
+        if g.op == "input":
+            value = inputs[g.name]
+        elif g.op == "const":
+            value = torch.full_like(b.upstream, g.param)
+        else:
+            value = torch_forward(torch, g.op, [used[j] for j in g.inputs], g.param)
+        computed.append(value)
+        if given is not None:
+            value = torch.where(torch.isnan(given[:, i]), value, given[:, i])
+        used.append(value)
+    return computed, used
+
+
+def _locals(graph: Graph, vals: list[torch.Tensor]) -> Locals:
+    return [
+        torch_local(torch, g.op, [vals[j] for j in g.inputs], vals[i], g.param) if g.inputs else []
+        for i, g in enumerate(graph.gates)
+    ]
+
+
+def _backward(
+    graph: Graph, local: Locals, upstream: torch.Tensor, keep: str = "sum"
+) -> list[torch.Tensor]:
+    """Gradients of every node. ``keep``: ``sum`` the branches (right), or keep only the
+    ``first`` or the ``last`` branch reached going backward (the misconception)."""
+    n = len(graph.gates)
+    grads: list[torch.Tensor | None] = [None] * n
+    grads[-1] = upstream
+    for i in range(n - 1, -1, -1):
+        for j, lg in zip(graph.gates[i].inputs, local[i], strict=True):
+            part = lg * grads[i]
+            earlier = grads[j]
+            if earlier is None or keep == "last":
+                grads[j] = part
+            elif keep == "sum":
+                grads[j] = earlier + part
+    zero = torch.zeros_like(upstream)
+    return [zero if g is None else g for g in grads]
+
+
+def _modified(
+    graph: Graph, local: Locals, vals: list[torch.Tensor], misconception: str
+) -> Locals | None:
+    """The local gradients a misconception uses, or None when the graph has no such gate."""
+    out = [list(lg) for lg in local]
+    changed = False
+    for i, g in enumerate(graph.gates):
+        if misconception == "sign_lost" and (g.op == "-" or (g.op == "·c" and g.param < 0)):
+            out[i][-1] = local[i][-1].abs()
+        elif misconception == "exp_local_one" and g.op == "exp":
+            out[i] = [torch.ones_like(vals[i])]
+        elif misconception == "reciprocal_local" and g.op == "1/x":
+            out[i] = [vals[i]]  # 1/x: the gate's own value
+        elif misconception == "max_both" and g.op in ("max", "min"):
+            out[i] = [torch.ones_like(vals[i])] * 2
+        else:
+            continue
+        changed = True
+    return out if changed else None
+
+
+def specs(b: GraphBatch, given: dict[str, torch.Tensor]) -> list[PartSpec]:
+    """Expected, misconception and carried-forward answers of every part."""
+    graph = b.graph
+    vals, _ = _forward(b)
+    local = _locals(graph, vals)
+    grads = _backward(graph, local, b.upstream)
+    candidates: list[tuple[int, list[torch.Tensor]]] = []
+    for m in ("sign_lost", "exp_local_one", "reciprocal_local", "max_both"):
+        changed = _modified(graph, local, vals, m)
+        if changed is not None:
+            candidates.append((GRADER.index(m), _backward(graph, changed, b.upstream)))
+    consumers = [j for g in graph.gates for j in g.inputs]
+    if len(consumers) != len(set(consumers)):
+        for keep in ("first", "last"):
+            candidates.append(
+                (GRADER.index("branch_not_summed"), _backward(graph, local, b.upstream, keep))
+            )
+    overrides = given["nodes"].clone()
+    overrides[:, -1] = torch.where(torch.isnan(given["output"]), overrides[:, -1], given["output"])
+    computed, used = _forward(b, overrides)
+    carried_grads = _backward(graph, _locals(graph, used), b.upstream)
+    variable_nodes = range(len(graph.variables))
+    return [
+        PartSpec(
+            "output",
+            "graph.forward",
+            vals[-1],
+            given["output"],
+            carried=computed[-1],
+            carried_from="nodes",
+        ),
+        *(
+            PartSpec(
+                f"gradients.{name}",
+                "graph.backward",
+                grads[k],
+                given[f"gradients.{name}"],
+                [(m, cand[k]) for m, cand in candidates],
+                carried=carried_grads[k],
+                carried_from="nodes",
+            )
+            for k, name in zip(variable_nodes, graph.variables, strict=True)
+        ),
+        PartSpec(
+            "nodes",
+            "graph.forward",
+            torch.stack(vals, 1),
+            given["nodes"],
+            carried=torch.stack(computed, 1),
+            carried_from="nodes",
+            sparse=True,
+        ),
+    ]
+
+
+GRADER = TaskGrader(
+    task="graph",
+    submission_model=GraphSubmission,
+    misconceptions=MISCONCEPTIONS,
+    shapes=shapes,
+    values=values,
+    group_key=group_key,
+    batch=batch,
+    specs=specs,
+)
+
+
+def grade(
+    problem: GraphProblem,
+    submission: GraphSubmission | dict[str, Any],
+    tolerance: Tolerance | None = None,
+) -> Grade:
+    """Grade one answer to a graph problem."""
+    return grade_one(GRADER, problem, submission, tolerance)

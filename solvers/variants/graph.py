@@ -1,0 +1,122 @@
+"""Graph variants: an expression from a family of the lecture's examples, integer inputs.
+
+Values are kept in a (B, 5) array in the order of :data:`FAMILIES`' variables; the columns
+a family does not use are 0.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, get_args
+
+import numpy as np
+
+from solvers.core import N_
+from solvers.graph.engine import compile_graph, evaluate_batch
+from solvers.graph.models import GraphProblem
+from solvers.variants.base import Arrays, Generator
+from solvers.variants.rng import CounterRng
+from solvers.variants.specs import GraphFamily, GraphSpec
+
+FAMILIES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "sigmoid_neuron": ("1/(1+exp(-(w0*x0+w1*x1+w2)))", ("w0", "x0", "w1", "x1", "w2")),
+    "sum_times": ("(x+y)*z", ("x", "y", "z")),
+    "max_gate": ("2*(x*y+max(z,w))", ("x", "y", "z", "w")),
+    "tanh_neuron": ("tanh(w0*x0+w1*x1+w2)", ("w0", "x0", "w1", "x1", "w2")),
+    "reused_variable": ("(x+y)*(x+z)", ("x", "y", "z")),
+}
+"""Family → (expression, variables in the order of the ``values`` columns)."""
+FAMILY_NAMES: tuple[str, ...] = get_args(GraphFamily)
+"""Index of the ``family`` array → family."""
+WIDTH = max(len(names) for _, names in FAMILIES.values())
+NEURON_LIMIT = 2
+"""A neuron's input z = w0·x0 + w1·x1 + w2 stays within ±this (σ and tanh not saturated)."""
+_NEURONS = (FAMILY_NAMES.index("sigmoid_neuron"), FAMILY_NAMES.index("tanh_neuron"))
+_MAX_GATE = FAMILY_NAMES.index("max_gate")
+
+_FAMILY, _VALUES = 1, 2
+
+
+def family_passes(arrays: Arrays, device: Any) -> Any:
+    """Both passes of every variant, grouped by family: the outputs (B,), the gradients
+    (B, WIDTH) (NaN in unused columns) and the mask (B,) of non-finite results."""
+    import torch
+
+    family = arrays["family"]
+    values = torch.from_numpy(arrays["values"]).to(device, torch.float64)
+    batch = len(family)
+    output = torch.full((batch,), torch.nan, dtype=torch.float64, device=device)
+    gradients = torch.full((batch, WIDTH), torch.nan, dtype=torch.float64, device=device)
+    bad = torch.zeros(batch, dtype=torch.bool, device=device)
+    for index, name in enumerate(FAMILY_NAMES):
+        rows = np.flatnonzero(family == index)
+        if not len(rows):
+            continue
+        expression, names = FAMILIES[name]
+        graph = compile_graph(expression)
+        at = torch.from_numpy(rows).to(device)
+        columns = {v: values[at, j] for j, v in enumerate(names)}
+        ones = torch.ones(len(rows), dtype=torch.float64, device=device)
+        out, grads, not_finite = evaluate_batch(graph, columns, ones)
+        output[at] = out
+        gradients[at, : len(names)] = torch.stack([grads[v] for v in names], 1)
+        bad[at] = not_finite
+    return output, gradients, bad
+
+
+class GraphGenerator(Generator):
+    """Draws inputs; rules: finite passes, some gradient ≠ 0, unsaturated neurons, no max tie."""
+
+    task = "graph"
+    rules: ClassVar[tuple[str, ...]] = (
+        N_("a value or a gradient of the graph is not finite"),
+        N_("every gradient is 0"),
+        N_("the neuron's input w0·x0 + w1·x1 + w2 is outside −2 … 2, so it saturates"),
+        N_("both inputs of max are equal"),
+    )
+
+    def draw(self, rng: CounterRng, spec: GraphSpec) -> Arrays:
+        """Family index (B,) and values (B, WIDTH), unused columns 0."""
+        if spec.family == "any":
+            family = rng.first_attempt().integers(_FAMILY, 0, len(FAMILY_NAMES) - 1)
+        else:
+            family = np.full(len(rng), FAMILY_NAMES.index(spec.family), dtype=np.int16)
+        values = rng.integers(_VALUES, spec.low, spec.high, (WIDTH,))
+        used = np.array([len(FAMILIES[name][1]) for name in FAMILY_NAMES])[family]
+        values[np.arange(WIDTH)[None, :] >= used[:, None]] = 0
+        return {"family": family, "values": values}
+
+    def space_size(self, spec: GraphSpec) -> int:
+        """Every family's values: (high − low + 1) to the power of its number of variables."""
+        families = FAMILY_NAMES if spec.family == "any" else (spec.family,)
+        side = spec.high - spec.low + 1
+        return sum(side ** len(FAMILIES[name][1]) for name in families)
+
+    def violations(self, arrays: Arrays, spec: GraphSpec) -> np.ndarray:
+        """The passes in float64 torch on the CPU; z and the max inputs from the integers."""
+        _, gradients, bad = family_passes(arrays, "cpu")
+        family, v = arrays["family"], arrays["values"]
+        all_zero = (gradients.nan_to_num(0.0) == 0).all(1).numpy()
+        z = v[:, 0] * v[:, 1] + v[:, 2] * v[:, 3] + v[:, 4]
+        saturated = np.isin(family, _NEURONS) & (np.abs(z) > NEURON_LIMIT)
+        tie = (family == _MAX_GATE) & (v[:, 2] == v[:, 3])
+        return np.stack([bad.numpy(), all_zero, saturated, tie], axis=1)
+
+    def problems(self, arrays: Arrays, spec: GraphSpec) -> list[GraphProblem]:
+        """Problems with the family's expression and its values as floats."""
+        result = []
+        for family, values in zip(
+            arrays["family"].tolist(), arrays["values"].tolist(), strict=True
+        ):
+            expression, names = FAMILIES[FAMILY_NAMES[family]]
+            result.append(
+                GraphProblem(
+                    expression=expression,
+                    values={n: float(x) for n, x in zip(names, values, strict=False)},
+                )
+            )
+        return result
+
+    def solve_tensors(self, arrays: Arrays, spec: GraphSpec, device: Any) -> dict[str, Any]:
+        """``output`` (B,) and ``gradients`` (B, WIDTH) in the family's variable order."""
+        output, gradients, _ = family_passes(arrays, device)
+        return {"output": output, "gradients": gradients}

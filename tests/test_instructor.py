@@ -1,0 +1,146 @@
+"""The instructor's side over HTTP and the CLI: sets, sheets, key, exports, the secret."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.cli import main as cli
+from app.exports import answer_cells
+from app.settings import get_settings
+from solvers.variants import VariantSet
+
+QUERY = "count=4&seed=7&tasks=loss&tasks=graph&tasks=conv"
+
+
+@pytest.fixture
+def secret(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A server with a secret and an instructor token."""
+    monkeypatch.setenv("STEPGRAD_SECRET", "correct horse")
+    monkeypatch.setenv("STEPGRAD_INSTRUCTOR_TOKEN", "t0ken")
+    get_settings.cache_clear()
+    yield "t0ken"
+    get_settings.cache_clear()
+
+
+def test_api_set_with_answers_is_deterministic(client: TestClient) -> None:
+    body = {"tasks": ["loss", "graph", "conv"], "count": 5, "seed": 2020}
+    first = client.post("/api/v1/variants", json=body)
+    assert first.status_code == 200, first.text
+    assert client.post("/api/v1/variants", json=body).content == first.content
+    payload = first.json()
+    assert payload["answers_included"] and len(payload["variants"]) == 5
+    assert set(payload["variants"][0]["answers"]) == {"loss", "graph", "conv"}
+    other = client.post("/api/v1/variants", json={**body, "seed": 2021}).json()
+    assert other["variants"][0]["problems"] != payload["variants"][0]["problems"]
+
+
+def test_api_spec_errors_are_422(client: TestClient) -> None:
+    bad = {"count": 0}
+    assert client.post("/api/v1/variants", json=bad).status_code == 422
+    response = client.post("/api/v1/variants", json={"spec": {"conv": {"size": 4}}})
+    assert response.status_code == 422
+    assert "not whole" in response.json()["message"]
+    response = client.post("/api/v1/variants", json={"tasks": ["poetry"]})
+    assert response.status_code == 422 and response.json()["detail"][0]["field"].startswith("tasks")
+
+
+def test_secret_hides_answers_without_the_token(client: TestClient, secret: str) -> None:
+    body = {"count": 2, "seed": 1}
+    anonymous = client.post("/api/v1/variants", json=body).json()
+    assert anonymous["keyed"] and not anonymous["answers_included"]
+    assert anonymous["variants"][0]["answers"] is None
+    headers = {"Authorization": f"Bearer {secret}"}
+    instructor = client.post("/api/v1/variants", json=body, headers=headers).json()
+    assert instructor["variants"][0]["answers"]["loss"]["loss"] > 0
+    assert client.get(f"/instructor/key?{QUERY}").status_code == 401
+    assert client.get(f"/instructor/answers.csv?{QUERY}").status_code == 401
+    assert client.get(f"/instructor/key?{QUERY}", headers=headers).status_code == 200
+    assert client.get(f"/instructor/sheets?{QUERY}").status_code == 200
+
+
+def test_secret_changes_the_variants(client: TestClient, secret: str) -> None:
+    keyed = client.post("/api/v1/variants", json={"count": 1, "seed": 1}).json()
+    get_settings.cache_clear()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("STEPGRAD_SECRET")
+        plain = client.post("/api/v1/variants", json={"count": 1, "seed": 1}).json()
+    assert keyed["variants"][0]["problems"] != plain["variants"][0]["problems"]
+
+
+def test_token_cookie_unlocks_the_key(client: TestClient, secret: str) -> None:
+    page = client.get(f"/instructor?{QUERY}")
+    assert "/instructor/token" in page.text and "/instructor/key?" not in page.text
+    client.post("/instructor/token", data={"token": secret}, follow_redirects=False)
+    assert "/instructor/key?" in client.get(f"/instructor?{QUERY}").text
+
+
+def test_sheets_and_key_pages(client: TestClient) -> None:
+    sheets = client.get(f"/instructor/sheets?{QUERY}")
+    assert sheets.status_code == 200
+    assert sheets.text.count('class="sheet"') == 4
+    key = client.get(f"/instructor/key?{QUERY}").text
+    assert key.count('class="sheet key-sheet"') == 4
+    assert key.count('<tr data-variant="') == 4
+    assert 'data-kind="svm.example"' in key or 'data-kind="softmax.example"' in key
+
+
+def _set(client: TestClient) -> VariantSet:
+    return VariantSet.model_validate_json(client.get(f"/instructor/variants.json?{QUERY}").text)
+
+
+def test_csv_has_one_row_per_variant_and_the_key_numbers(client: TestClient) -> None:
+    variant_set = _set(client)
+    rows = list(csv.DictReader(io.StringIO(client.get(f"/instructor/answers.csv?{QUERY}").text)))
+    assert [row["variant"] for row in rows] == ["1", "2", "3", "4"]
+    for row, variant in zip(rows, variant_set.variants, strict=True):
+        for task in variant_set.tasks:
+            for cell in answer_cells(task, variant.answers[task]):
+                assert float(row[cell.column]) == pytest.approx(cell.value)
+
+
+def test_moodle_xml_is_valid_and_matches_the_key(client: TestClient) -> None:
+    variant_set = _set(client)
+    response = client.get(f"/instructor/moodle.xml?{QUERY}")
+    root = ET.fromstring(response.content)
+    assert root.tag == "quiz"
+    assert root[0].get("type") == "category"
+    questions = root.findall("question[@type='cloze']")
+    assert len(questions) == 4
+    for question, variant in zip(questions, variant_set.variants, strict=True):
+        text = question.find("questiontext/text").text
+        blanks = [float(v) for v in re.findall(r"\{1:NUMERICAL:=([-0-9.]+):0\.01\}", text)]
+        expected = [c.value for t in variant_set.tasks for c in answer_cells(t, variant.answers[t])]
+        assert blanks == pytest.approx(expected, abs=1e-6)
+
+
+def test_sheets_pdf(client: TestClient) -> None:
+    response = client.get("/instructor/sheets.pdf?count=2&seed=3")
+    assert response.status_code == 200
+    assert response.content.startswith(b"%PDF")
+    assert client.get("/instructor/key.pdf?count=51").status_code == 422
+
+
+def test_cli_writes_every_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "quiz"
+    cli(["variants", "--count", "3", "--seed", "2020", "--out", str(out), "--no-pdf"])
+    names = {p.name for p in out.iterdir()}
+    assert {"sheets.html", "key.html", "variants.json", "answers.csv", "moodle.xml"} <= names
+    assert (out / "static" / "css" / "app.css").exists()
+    assert 'href="static/css/app.css"' in (out / "sheets.html").read_text()
+    saved = VariantSet.model_validate_json((out / "variants.json").read_text())
+    assert saved.count == 3 and saved.seed == 2020
+    assert "5 files" in capsys.readouterr().out
+
+
+def test_instructor_page_validation(client: TestClient) -> None:
+    page = client.get("/instructor?count=5&seed=1&tasks=conv&conv_size=4")
+    assert page.status_code == 422
+    assert "not whole" in page.text
