@@ -39,6 +39,13 @@ CONV = {
     "stride": 2,
 }
 
+ANSWERS = {
+    "loss": {"per_example": [2.9, 0, 12.9], "loss": 5.27},
+    "graph": {"output": 0.73, "gradients": {"w0": -0.2, "x0": 0.39, "w1": -0.39, "x1": -0.59,
+                                            "w2": 0.2}},
+    "conv": {"conv": [[1, -2], [3, 1]], "activation": [[1, 0], [3, 1]], "pool": [[3]]},
+}  # fmt: skip
+
 # Lua for wrk: POST a JSON body; with FRESH set, a new expression per request (graph only).
 POST_SCRIPT = """
 wrk.method = "POST"
@@ -124,6 +131,14 @@ def endpoints(tasks: list[str]) -> list[tuple[str, str, str | None]]:
             fresh = POST_SCRIPT.format(body=body, fresh=FRESH_GRAPH)
             rows.append(("POST /api/v1/graph/solve (fresh expr)", "/api/v1/graph/solve", fresh))
             rows.append(("  … fresh expr, one connection", "/api/v1/graph/solve", fresh))
+        graded = json.dumps({"problem": bodies[task], "answer": ANSWERS[task]})
+        rows.append(
+            (
+                f"POST /api/v1/{task}/grade",
+                f"/api/v1/{task}/grade",
+                POST_SCRIPT.format(body=graded, fresh=""),
+            )
+        )
         query = {k: _form_text(v) for k, v in bodies[task].items()}
         rows.append((f"GET /{task}?…", f"/{task}?{urlencode(query)}", None))
     return rows
