@@ -18,7 +18,7 @@ from app.api import ResponseCache, graph_picture, number_format, translated_step
 from app.errors import custom_error_detail, describe_errors
 from app.forms import adapter_for, has_problem
 from app.i18n import LANG_COOKIE, LANGUAGES, gettext, ngettext, translate, use_language
-from app.render import loss_scores, matrix, tex
+from app.render import graded_cells, loss_scores, matrix, tex
 from app.settings import get_settings
 from solvers.core import NumberFormat, Task
 from solvers.registry import TASKS
@@ -43,7 +43,10 @@ def _environment() -> Environment:
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["tr"] = translate
     env.filters["tex_name"] = tex_name
-    env.globals.update(matrix=matrix, tex=tex, loss_scores=loss_scores, static_url="/static")
+    env.globals.update(
+        matrix=matrix, tex=tex, loss_scores=loss_scores, graded_cells=graded_cells,
+        static_url="/static",
+    )  # fmt: skip
     return env
 
 

@@ -86,3 +86,22 @@ def loss_scores(problem: Any, fmt: NumberFormat, example_word: str) -> Markup:
     correct = [(y, i) if columns else (i, y) for i, y in enumerate(problem.labels)]
     rows, cols = (classes, examples) if columns else (examples, classes)
     return matrix(problem.scores, fmt, correct, rows, cols, cls="scores")
+
+
+def graded_cells(given: Any, cells: Any, fmt: NumberFormat) -> Markup:
+    """The student's numbers with each cell marked right or wrong (vectors, matrices, maps)."""
+    if not isinstance(given, list) or not isinstance(cells, list):
+        return Markup("")
+    if given and not isinstance(given[0], list):
+        given, cells = [given], [cells]
+    if given and isinstance(given[0][0], list):
+        return Markup("").join(graded_cells(g, c, fmt) for g, c in zip(given, cells, strict=True))
+    rows = []
+    for values, marks in zip(given, cells, strict=True):
+        tds = "".join(
+            f'<td class="{"cell-right" if ok else "cell-wrong"}">{fmt.num(x)}'
+            f'<span class="mark">{"✓" if ok else "✗"}</span></td>'
+            for x, ok in zip(values, marks, strict=True)
+        )
+        rows.append(f"<tr>{tds}</tr>")
+    return Markup(f'<table class="matrix graded">{"".join(rows)}</table>')

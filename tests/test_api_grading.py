@@ -123,6 +123,7 @@ def test_try_page_checks_and_hides_the_solution(client: TestClient) -> None:
     assert '<details class="solution"' in page and '<details class="solution" open' not in page
     wrong = client.get("/loss/try", params={**query, "a_per_example": "0.89"}).text
     assert 'data-misconception="log10"' in wrong
+    assert '<td class="cell-wrong">0.89' in wrong
 
 
 def test_try_page_bad_answer_is_a_format_error(client: TestClient) -> None:

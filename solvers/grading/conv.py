@@ -25,13 +25,10 @@ from solvers.conv.problem import ConvProblem, Geometry, Pair, stage_shapes
 from solvers.core import N_
 from solvers.grading.core import (
     F64,
-    Grade,
     PartError,
     PartSpec,
     TaskGrader,
-    Tolerance,
     catalogue,
-    grade_one,
     parse_maps,
 )
 
@@ -326,12 +323,3 @@ GRADER = TaskGrader(
     specs=specs,
     reshapable=frozenset(PARTS),
 )
-
-
-def grade(
-    problem: ConvProblem,
-    submission: ConvSubmission | dict[str, Any],
-    tolerance: Tolerance | None = None,
-) -> Grade:
-    """Grade one answer to a conv problem."""
-    return grade_one(GRADER, problem, submission, tolerance)

@@ -25,13 +25,10 @@ from pydantic_core import PydanticCustomError
 from solvers.core import N_
 from solvers.grading.core import (
     F64,
-    Grade,
     PartError,
     PartSpec,
     TaskGrader,
-    Tolerance,
     catalogue,
-    grade_one,
     parse_number,
 )
 from solvers.graph.engine import Graph, compile_graph, torch_forward, torch_local
@@ -346,12 +343,3 @@ GRADER = TaskGrader(
     batch=batch,
     specs=specs,
 )
-
-
-def grade(
-    problem: GraphProblem,
-    submission: GraphSubmission | dict[str, Any],
-    tolerance: Tolerance | None = None,
-) -> Grade:
-    """Grade one answer to a graph problem."""
-    return grade_one(GRADER, problem, submission, tolerance)

@@ -18,13 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from solvers.core import N_
 from solvers.grading.core import (
     F64,
-    Grade,
     PartError,
     PartSpec,
     TaskGrader,
-    Tolerance,
     catalogue,
-    grade_one,
     parse_matrix,
     parse_number,
     parse_vector,
@@ -291,12 +288,3 @@ GRADER = TaskGrader(
     batch=batch,
     specs=specs,
 )
-
-
-def grade(
-    problem: LossProblem,
-    submission: LossSubmission | dict[str, Any],
-    tolerance: Tolerance | None = None,
-) -> Grade:
-    """Grade one answer to a loss problem."""
-    return grade_one(GRADER, problem, submission, tolerance)
