@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from pydantic_core import PydanticCustomError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.i18n import translate, translations, use_language
 from app.settings import get_settings
@@ -47,6 +48,7 @@ BUILTIN_MESSAGES: dict[str, str] = {
     "json_invalid": N_("the request body is not valid JSON: {error}"),
     "bool_parsing": N_("must be true or false"),
 }
+BODY_UNREADABLE = N_("the request body could not be read as JSON (nested too deeply?)")
 BODY_TOO_LARGE = N_("the request body is {size} bytes; at most {limit} bytes are accepted")
 
 
@@ -124,3 +126,17 @@ async def solver_error_handler(request: Request, exc: Exception) -> JSONResponse
     assert isinstance(exc, PydanticCustomError)
     use_language(request, get_settings().default_language)
     return error_response([custom_error_detail(exc)])
+
+
+async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """Starlette's own HTTP errors in the same shape; an unparsable body is a 422."""
+    assert isinstance(exc, StarletteHTTPException)
+    use_language(request, get_settings().default_language)
+    if exc.status_code == 400:
+        detail = {"field": "", "loc": ["body"], "msg": translate(BODY_UNREADABLE),
+                  "type": "json_invalid"}  # fmt: skip
+        return error_response([detail])
+    detail = {"field": "", "loc": [], "msg": str(exc.detail), "type": "http"}
+    response = error_response([detail], status_code=exc.status_code)
+    response.headers.update(exc.headers or {})
+    return response

@@ -7,12 +7,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 from pydantic_core import PydanticCustomError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import api, grading, instructor, pages
 from app.errors import (
     BODY_TOO_LARGE,
     error_response,
+    http_error_handler,
     request_validation_handler,
     solver_error_handler,
 )
@@ -84,6 +86,7 @@ def create_app() -> FastAPI:
     application.add_exception_handler(RequestValidationError, request_validation_handler)
     application.add_exception_handler(ValidationError, request_validation_handler)
     application.add_exception_handler(PydanticCustomError, solver_error_handler)
+    application.add_exception_handler(StarletteHTTPException, http_error_handler)
     application.include_router(api.router)
     application.include_router(grading.router)
     application.include_router(instructor.router)

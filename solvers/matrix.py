@@ -18,6 +18,8 @@ from pydantic_core import PydanticCustomError
 from solvers.core import N_
 
 MAX_TEXT_LENGTH = 100_000
+MAX_NESTING = 4
+"""Deepest brackets of a tensor in text: filters K×C×H×W."""
 
 _NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
@@ -104,6 +106,8 @@ def parse_matrix(text: str) -> list[list[float]]:
     if re.match(r"^\s*\[\s*\[", text):
         # JSON style: [[1, 2], [3, 4]] (a comma after the closing bracket separates rows)
         text = re.sub(r"^\s*\[|\]\s*$", "", text.strip())
+        if re.search(r"\[\s*\[", text):
+            raise _error(N_("too many brackets: a matrix is written [[1, 2], [3, 4]]"))
     rows = _split_rows(text)
     if not rows:
         raise _error(N_("the matrix is empty"))
@@ -206,6 +210,12 @@ def _parse_nested(text: str) -> Any:
     for match in re.finditer(r"\[|\]|[^\[\],\s]+|[,\s]+", text):
         token = match.group(0)
         if token == "[":
+            if len(stack) > MAX_NESTING:
+                raise _error(
+                    N_("brackets nested too deeply at character {position}: at most {limit}"),
+                    position=match.start() + 1,
+                    limit=MAX_NESTING,
+                )
             stack.append([])
         elif token == "]":
             if len(stack) == 1:
