@@ -16,8 +16,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Number = float | int
-MatrixValue = list[list[float]]
 StepValue = float | int | str | list[float] | list[list[float]] | list[list[list[float]]]
 
 
