@@ -10,8 +10,8 @@ from app.graph_svg import render_graph_svg
 from app.i18n import gettext, translate, use_language
 from app.settings import get_settings
 from solvers.core import NumberFormat, Step, Task
-from solvers.graph import GraphProblem
 from solvers.registry import TASKS
+from solvers.tasks.graph import GraphProblem
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 

@@ -27,7 +27,7 @@ def write_variants(args: argparse.Namespace) -> list[Path]:
     from app.i18n import current_language
     from app.instructor import MOODLE_TOLERANCE, render_set, statements
     from app.pages import STATIC_DIR
-    from solvers.variants import QuizSpec, generate_set
+    from solvers.variants.sets import QuizSpec, generate_set
 
     settings = get_settings()
     current_language.set(args.lang)

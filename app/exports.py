@@ -7,62 +7,20 @@ import io
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from app.pages import tex_name
+from solvers.core import AnswerCell
+from solvers.registry import TASKS
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 
 
-@dataclass(frozen=True)
-class AnswerCell:
-    """One number of an answer key: its CSV column, its LaTeX label and its value."""
-
-    column: str
-    label: str
-    value: float
-
-
-def _loss_cells(answer: Any) -> Iterator[AnswerCell]:
-    for i, value in enumerate(answer.per_example, start=1):
-        yield AnswerCell(f"loss.L{i}", f"L_{{{i}}}", value)
-    yield AnswerCell("loss.L", "L", answer.loss)
-
-
-def _graph_cells(answer: Any) -> Iterator[AnswerCell]:
-    yield AnswerCell("graph.f", "f", answer.output)
-    for name, value in answer.gradients.items():
-        yield AnswerCell(f"graph.df/d{name}", f"\\partial f/\\partial {tex_name(name)}", value)
-
-
-def _conv_cells(answer: Any) -> Iterator[AnswerCell]:
-    for stage in ("conv", "activation", "pool"):
-        maps = getattr(answer, stage)
-        if maps is None:
-            continue
-        several = len(maps) > 1
-        for k, grid in enumerate(maps, start=1):
-            for i, row in enumerate(grid, start=1):
-                for j, value in enumerate(row, start=1):
-                    where = f"{k},{i},{j}" if several else f"{i},{j}"
-                    yield AnswerCell(
-                        f"conv.{stage}[{where}]", f"\\text{{{stage}}}_{{{where}}}", value
-                    )
-
-
-ANSWER_CELLS: dict[str, Callable[[Any], Iterator[AnswerCell]]] = {
-    "loss": _loss_cells,
-    "graph": _graph_cells,
-    "conv": _conv_cells,
-}
-
-
 def answer_cells(task: str, answer: Any) -> list[AnswerCell]:
-    """The numbers of one task's answer that a key lists and a student writes down."""
-    return list(ANSWER_CELLS[task](answer))
+    """The numbers of one task's answer that a key lists and a student writes down; CSV
+    columns are prefixed with the task id (``loss.L1``)."""
+    return [replace(c, column=f"{task}.{c.column}") for c in TASKS[task].answer_cells(answer)]
 
 
 def variants_csv(variant_set: Any) -> str:

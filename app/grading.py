@@ -4,14 +4,21 @@ CSV upload), and the "try it yourself" page of every task (``GET /{task}/try``).
 import csv
 import io
 import random
-import re
 from collections import defaultdict
-from typing import Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUpload
@@ -23,16 +30,10 @@ from app.i18n import gettext, translate, use_language
 from app.pages import html_response, render_page
 from app.settings import get_settings
 from solvers.core import N_, Task
-from solvers.grading import (
-    MISCONCEPTIONS,
-    SUBMISSION_MODELS,
-    Grade,
-    Tolerance,
-    grade,
-    grade_batch,
-)
+from solvers.grading.batch import grade, grade_batch
+from solvers.grading.core import Grade, Tolerance
 from solvers.registry import TASKS
-from solvers.variants import QuizSpec, regenerate
+from solvers.variants.sets import QuizSpec, regenerate
 
 MAX_BATCH = 10_000
 """Most submissions in one batch request (JSON items or CSV rows)."""
@@ -76,7 +77,7 @@ def problem_of(task: Task, problem: Any, variant: VariantRef | None) -> Any:
 
 def translated(result: Grade) -> GradeResponse:
     """Feedback and misconceptions in the current language."""
-    catalogue = {m.id: m for m in MISCONCEPTIONS[result.task]}
+    catalogue = {m.id: m for m in TASKS[result.task].grader.misconceptions}
     named = {p.misconception for p in result.parts if p.misconception}
     parts = [
         p.model_copy(update={"feedback": translate(p.feedback, p.params)}) for p in result.parts
@@ -123,7 +124,7 @@ def grade_request_model(task: Task) -> type[BaseModel]:
         __validators__={"one_source": model_validator(mode="after")(_one_source)},
         problem=(task.problem_model | None, Field(None, description="The problem, or …")),
         variant=(VariantRef | None, Field(None, description="… the variant to regenerate.")),
-        answer=(SUBMISSION_MODELS[task.id], Field(description="The answer, part by part.")),
+        answer=(task.grader.submission_model, Field(description="The answer, part by part.")),
         tolerance=(Tolerance | None, Field(None, description="Default: 2-decimal answers pass.")),
     )
 
@@ -162,12 +163,23 @@ for _task in TASKS.values():
     _add_grade_route(_task)
 
 
+def known_task(task_id: str) -> str:
+    """A registered task id, or a validation error listing them."""
+    if task_id not in TASKS:
+        raise PydanticCustomError(
+            "task", N_("task must be one of {expected}"), {"expected": ", ".join(TASKS)}
+        )
+    return task_id
+
+
 class BatchItem(BaseModel):
     """One submission of a batch: its task, its problem (or variant) and the answer."""
 
     model_config = ConfigDict(extra="forbid")
 
-    task: Literal["loss", "graph", "conv"]
+    task: Annotated[str, AfterValidator(known_task)] = Field(
+        description="The task id.", json_schema_extra={"enum": list(TASKS)}
+    )
     problem: dict[str, Any] | None = Field(None, description="The task's problem, or …")
     variant: VariantRef | None = Field(None, description="… the variant to regenerate.")
     answer: dict[str, Any] = Field(description="The answer, part by part.")
@@ -237,46 +249,16 @@ def grade_items(items: list[BatchItem], tolerance: Tolerance | None) -> list[Bat
     return results  # type: ignore[return-value]
 
 
-_COLUMN = re.compile(r"^(loss|graph|conv)\.(.+)$")
-
-
 def submission_from_columns(task: str, row: dict[str, str]) -> dict[str, Any]:
     """A task's answer from the columns of a CSV row named as in ``answers.csv``
-    (``loss.L1`` … ``loss.L``, ``graph.f``, ``graph.df/dw0``, ``conv.pool[1,1]``)."""
-    answer: dict[str, Any] = {}
-    cells: dict[str, dict[tuple[int, ...], str]] = defaultdict(dict)
-    for column, text in row.items():
-        match = _COLUMN.match(column or "")
-        if not match or match.group(1) != task or not (text or "").strip():
-            continue
-        name = match.group(2)
-        if task == "loss":
-            if name == "L":
-                answer["loss"] = text
-            elif name.startswith("L") and name[1:].isdigit():
-                cells["per_example"][(int(name[1:]),)] = text
-        elif task == "graph":
-            if name == "f":
-                answer["output"] = text
-            elif name.startswith("df/d"):
-                answer.setdefault("gradients", {})[name[4:]] = text
-        else:
-            stage, _, where = name.partition("[")
-            index = tuple(int(i) for i in where.rstrip("]").split(","))
-            cells[stage][index if len(index) == 3 else (1, *index)] = text
-    for part, values in cells.items():
-        answer[part] = _nest(values)
-    return answer
-
-
-def _nest(values: dict[tuple[int, ...], str]) -> Any:
-    """``{(1,): a, (2,): b}`` → ``[a, b]``; deeper indices (1-based) → nested lists."""
-    if len(next(iter(values))) == 1:
-        return [values[key] for key in sorted(values)]
-    groups: dict[int, dict[tuple[int, ...], str]] = defaultdict(dict)
-    for key, value in values.items():
-        groups[key[0]][key[1:]] = value
-    return [_nest(groups[k]) for k in sorted(groups)]
+    (``<task>.<column>``: ``loss.L1`` … ``loss.L``, ``graph.df/dw0``, ``conv.pool[1,1]``)."""
+    prefix = task + "."
+    cells = {
+        column[len(prefix) :]: text
+        for column, text in row.items()
+        if column and column.startswith(prefix) and (text or "").strip()
+    }
+    return TASKS[task].answer_from_cells(cells)
 
 
 def grades_csv(rows: list[dict[str, str]], grades: list[BatchGrade]) -> str:
@@ -365,28 +347,6 @@ def _form_error(field: str, template: str, **context: Any) -> Response:
 
 ANSWER_PREFIX = "a_"
 """Query names of the answer fields on the try page: ``a_loss``, ``a_conv``, …"""
-TRY_PARTS = {"loss": ("per_example", "loss"), "graph": ("output", "gradients"),
-             "conv": ("conv", "activation", "pool")}  # fmt: skip
-PART_LABELS = {
-    "per_example": N_("L_i of every example"),
-    "loss": N_("the loss L"),
-    "output": N_("the value f"),
-    "gradients": N_("the gradients, e.g. w0 = 0.2, x0 = -0.39"),
-    "conv": N_("the conv map"),
-    "activation": N_("the map after ReLU"),
-    "pool": N_("the map after pooling"),
-}
-
-
-def try_parts(task: Task, problem: Any) -> list[str]:
-    """The parts a student answers on the try page (stages the problem has)."""
-    parts = list(TRY_PARTS[task.id])
-    if task.id == "conv":
-        if problem.activation == "none":
-            parts.remove("activation")
-        if problem.pool is None:
-            parts.remove("pool")
-    return parts
 
 
 def _try_problem(task: Task, query: dict[str, str]) -> tuple[Any, dict[str, str], list[str]]:
@@ -415,15 +375,22 @@ def _try_page(task: Task):
             seed = random.randrange(1, 10**9)
             return RedirectResponse(f"/{task.id}/try?seed={seed}", status_code=303)
         problem, hidden, errors = _try_problem(task, query)
-        context: dict[str, Any] = {"task": task, "problem": problem, "hidden": hidden,
-                                   "errors": errors, "form": query, "result": None,
-                                   "part_labels": PART_LABELS, "prefix": ANSWER_PREFIX}  # fmt: skip
+        context: dict[str, Any] = {
+            "task": task,
+            "problem": problem,
+            "hidden": hidden,
+            "errors": errors,
+            "form": query,
+            "result": None,
+            "part_labels": task.part_labels,
+            "prefix": ANSWER_PREFIX,
+        }
         status = 422 if errors else 200
         if problem is not None:
             fmt = number_format(lang, None)
             solution = task.solve(problem, fmt)
             solution = solution.model_copy(update={"steps": translated_steps(solution.steps)})
-            parts = try_parts(task, problem)
+            parts = task.try_parts(problem)
             context.update(solution=solution, parts=parts, fmt=fmt)
             answer = {p: query[ANSWER_PREFIX + p] for p in parts
                       if query.get(ANSWER_PREFIX + p, "").strip()}  # fmt: skip

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
 from solvers.core import NumberFormat
-from solvers.graph.models import GraphNode, GraphSolution
+from solvers.tasks.graph.problem import GraphNode, GraphSolution
 
 COLUMN = 96.0  # horizontal distance between layers
 ROW = 64.0  # minimum vertical distance between nodes of a layer

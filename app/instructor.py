@@ -11,25 +11,25 @@ import hmac
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, get_args, get_origin
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from app.api import translated_steps
 from app.errors import describe_errors, error_response
 from app.exports import answer_cells, html_to_pdf, moodle_xml, variants_csv
+from app.grading import known_task
 from app.i18n import gettext, use_language
 from app.pages import STATIC_DIR, html_response, render_page, templates
 from app.render import moodle_tex
 from app.settings import get_settings
-from solvers.core import N_, NumberFormat
+from solvers.core import NumberFormat
 from solvers.registry import TASKS
-from solvers.variants import QuizSpec, VariantSet, generate_set
+from solvers.variants.sets import QuizSpec, VariantSet, generate_set
 
-TaskId = Literal["loss", "graph", "conv"]
 MAX_COUNT = 500
 """Most variants in one set from the API or the pages (the CLI has the solvers' limit)."""
 TOKEN_COOKIE = "stepgrad_instructor"
@@ -45,8 +45,11 @@ class VariantsRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    tasks: list[TaskId] = Field(
-        default=["loss", "graph", "conv"], min_length=1, description="Tasks of every variant."
+    tasks: list[Annotated[str, AfterValidator(known_task)]] = Field(
+        default_factory=lambda: list(TASKS),
+        min_length=1,
+        description="Tasks of every variant.",
+        json_schema_extra={"items": {"enum": list(TASKS)}},
     )
     spec: QuizSpec = Field(default_factory=QuizSpec, description="Size and difficulty.")
     count: int = Field(default=30, ge=1, le=MAX_COUNT, description="How many variants.")
@@ -104,7 +107,7 @@ def request_from_query(query: Mapping[str, Any], tasks: list[str]) -> VariantsRe
         if task in TASKS and field and value != "":
             # a whole number as a number: Literal[0, 1] does not take the text "1"
             spec.setdefault(task, {})[field] = int(value) if _WHOLE.match(value) else value
-    data: dict[str, Any] = {"spec": spec, "tasks": tasks or ["loss", "graph", "conv"]}
+    data: dict[str, Any] = {"spec": spec, "tasks": tasks or list(TASKS)}
     for key in ("count", "seed"):
         if query.get(key, "") != "":
             data[key] = query[key]
@@ -317,35 +320,6 @@ async def download(request: Request, name: str, extension: str) -> Response:
     )
 
 
-SPEC_LABELS: dict[str, str] = {
-    "loss.examples": N_("examples (images)"),
-    "loss.classes": N_("classes"),
-    "loss.loss": N_("loss"),
-    "loss.low": N_("lowest score"),
-    "loss.high": N_("highest score"),
-    "loss.decimals": N_("decimals of the scores"),
-    "loss.softmax_spread": N_("softmax: largest score difference"),
-    "graph.family": N_("function"),
-    "graph.low": N_("lowest input"),
-    "graph.high": N_("highest input"),
-    "conv.size": N_("image side"),
-    "conv.channels": N_("channels"),
-    "conv.filters": N_("filters"),
-    "conv.kernel": N_("kernel side"),
-    "conv.stride": N_("stride"),
-    "conv.padding": N_("padding"),
-    "conv.pool_kind": N_("pooling"),
-    "conv.pool_size": N_("pooling window"),
-    "conv.image_low": N_("lowest pixel"),
-    "conv.image_high": N_("highest pixel"),
-    "conv.kernel_low": N_("lowest weight"),
-    "conv.kernel_high": N_("highest weight"),
-    "conv.bias_low": N_("lowest bias"),
-    "conv.bias_high": N_("highest bias"),
-    "conv.allow_uneven": N_("allow sizes that do not divide evenly"),
-}
-
-
 @dataclass(frozen=True)
 class SpecField:
     """One input of the spec form: its query name, label, current value and choices."""
@@ -374,7 +348,7 @@ def spec_fields(spec: QuizSpec) -> dict[str, list[SpecField]]:
             fields.setdefault(task, []).append(
                 SpecField(
                     name=f"{task}_{name}",
-                    label=SPEC_LABELS.get(f"{task}.{name}", name),
+                    label=info.title or name,
                     value=str(value).lower() if isinstance(value, bool) else str(value),
                     choices=_choices(info.annotation),
                     checkbox=isinstance(value, bool),

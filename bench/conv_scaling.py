@@ -22,8 +22,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from solvers.conv import ConvProblem, solve, solve_batch  # noqa: E402
 from solvers.core import resolve_device  # noqa: E402
+from solvers.tasks.conv import ConvProblem, solve, solve_batch  # noqa: E402
 
 SIZES = (8, 16, 32, 48, 64)
 CHANNELS, FILTERS, KERNEL = 3, 4, 3

@@ -19,9 +19,9 @@ from typing import Any
 
 import torch
 
-from solvers import conv, graph, loss
-from solvers.grading import grade, grade_batch, grade_bulk, problem_batch
-from solvers.grading.batch import GRADERS
+from solvers.grading.batch import grade, grade_batch, grade_bulk, problem_batch
+from solvers.registry import TASKS
+from solvers.tasks import conv, graph, loss
 
 
 def _quiz_batches(count: int, generator: torch.Generator) -> dict[str, Any]:
@@ -55,7 +55,7 @@ def _quiz_batches(count: int, generator: torch.Generator) -> dict[str, Any]:
 
 def _submissions(task: str, batch: Any, generator: torch.Generator) -> dict[str, torch.Tensor]:
     """Right, misconception and noisy answers, one third each (expected from the grader)."""
-    grader = GRADERS[task]
+    grader = TASKS[task].grader
     nothing = {
         name: torch.full((batch_size(batch), *shape), math.nan, dtype=torch.float64)
         for name, shape in _shapes(task, batch).items()
@@ -83,7 +83,7 @@ def batch_size(batch: Any) -> int:
 
 def _shapes(task: str, batch: Any) -> dict[str, tuple[int, ...]]:
     example = {"loss": loss.example, "graph": graph.example, "conv": conv.example}[task]()
-    return GRADERS[task].shapes(example)
+    return TASKS[task].grader.shapes(example)
 
 
 def _one_by_one(count: int) -> float:

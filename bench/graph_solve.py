@@ -15,9 +15,9 @@ from collections.abc import Callable
 import torch
 
 from solvers.core import resolve_device
-from solvers.graph import GraphProblem, example, solve, solve_batch
-from solvers.graph.parser import parse
-from solvers.graph.symbolic import derivatives_latex
+from solvers.tasks.graph import GraphProblem, example, solve, solve_batch
+from solvers.tasks.graph.parser import parse
+from solvers.tasks.graph.symbolic import derivatives_latex
 
 VALUES = {"w0": 2.0, "x0": -1.0, "w1": -3.0, "x1": -2.0, "w2": -3.0}
 _fresh = itertools.count(1)

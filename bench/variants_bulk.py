@@ -34,7 +34,8 @@ def measure(what: str, count: int, device_name: str, threads: int) -> dict[str, 
 
     from solvers.core import resolve_device
     from solvers.registry import TASKS as REGISTRY
-    from solvers.variants import CounterRng, QuizSpec, generate, generate_bulk, variant_key
+    from solvers.variants.rng import CounterRng
+    from solvers.variants.sets import QuizSpec, generate_bulk, variant_key
 
     torch.set_num_threads(threads)
     device = resolve_device(device_name)
@@ -49,7 +50,7 @@ def measure(what: str, count: int, device_name: str, threads: int) -> dict[str, 
         for task in tasks:
             for number in range(1, count + 1):
                 rng = CounterRng.of_key(variant_key(spec, SEED, number, task))
-                REGISTRY[task].solve(generate(task, rng, getattr(spec, task)))
+                REGISTRY[task].solve(REGISTRY[task].generate(rng, getattr(spec, task)))
     else:
         for task in tasks:
             bulk = generate_bulk(task, spec, SEED, count, device)

@@ -120,11 +120,35 @@ def resolve_device(name: str | None = None) -> Any:
 
 
 @dataclass(frozen=True)
-class Task:
-    """One quiz problem type as the app and the CLI see it.
+class AnswerCell:
+    """One number of an answer that a key lists and a student writes down.
 
-    Adding a task means one solver module that builds such a record, one entry in
-    :mod:`solvers.registry`, and one template.
+    ``column`` names it in CSV files (without the task prefix: ``L1``, ``df/dw0``,
+    ``pool[1,1]``), ``label`` is its LaTeX.
+    """
+
+    column: str
+    label: str
+    value: float
+
+
+@dataclass(frozen=True)
+class Task:
+    """One quiz problem type: everything the generic engines, the app and the CLI need.
+
+    A task is one folder under :mod:`solvers.tasks` that builds such a record; the registry
+    (:mod:`solvers.registry`) is the only list of tasks.
+
+    - ``solve(problem, fmt)`` the worked solution; ``solve_batch(problems, device)`` the
+      answers of many problems; ``example()`` the page's default problem.
+    - ``spec_model`` and ``generator``: the instructor's variant spec and the generator
+      (:class:`solvers.variants.base.Generator`) that draws variants from it.
+    - ``grader`` (:class:`solvers.grading.core.TaskGrader`): the submission schema, the
+      named mistakes and the tensor grading of every part.
+    - ``answer_cells(answer)`` the numbers of an answer, for keys and exports;
+      ``answer_from_cells(cells)`` a submission from those numbers by ``column``;
+      ``try_parts(problem)`` the parts a student answers on the try page, each labelled in
+      ``part_labels``.
     """
 
     id: str
@@ -136,5 +160,20 @@ class Task:
     solve: Callable[..., Solution]
     solve_batch: Callable[[Sequence[Any], Any], list[Any]]
     example: Callable[[], BaseModel]
-    generate: Callable[..., BaseModel] | None = None
-    grade: Callable[..., Any] | None = None
+    spec_model: type[BaseModel]
+    generator: Any
+    grader: Any
+    answer_cells: Callable[[Any], list[AnswerCell]]
+    answer_from_cells: Callable[[dict[str, str]], dict[str, Any]]
+    try_parts: Callable[[Any], list[str]]
+    part_labels: dict[str, str]
+
+    def generate(self, rng: Any, spec: BaseModel) -> BaseModel:
+        """One hand-computable problem from a one-variant random source (DESIGN §2)."""
+        return self.generator.generate(rng, spec)
+
+    def grade(self, problem: BaseModel, answer: Any, tolerance: Any = None) -> Any:
+        """Grade one answer to a validated problem (:func:`solvers.grading.core.grade_one`)."""
+        from solvers.grading.core import grade_one
+
+        return grade_one(self.grader, problem, answer, tolerance)

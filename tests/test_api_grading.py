@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.exports import answer_cells
-from solvers.variants import VariantSet
+from solvers.variants.sets import VariantSet
 
 CAT = {"scores": [[3.2], [5.1], [-1.7]], "labels": [0], "loss": "softmax"}
 SEED_CONV = {

@@ -11,8 +11,8 @@ import torch.nn.functional as F
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from solvers.conv import ConvProblem, ConvSolution, solve, solve_batch
-from solvers.conv.problem import out_size
+from solvers.tasks.conv import ConvProblem, ConvSolution, solve, solve_batch
+from solvers.tasks.conv.problem import out_size
 
 CPU = torch.device("cpu")
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -9,7 +9,8 @@ import torch
 import torch.nn.functional as F
 from pydantic import ValidationError
 
-from solvers.conv import (
+from solvers.core import NumberFormat, Step
+from solvers.tasks.conv import (
     MAX_FILTERS,
     MAX_SIDE,
     MAX_WORKED_CELLS,
@@ -20,7 +21,6 @@ from solvers.conv import (
     solve,
     solve_batch,
 )
-from solvers.core import NumberFormat, Step
 
 SQUARE = [[1, 2, 3], [4, 5, 6], [7, 8, 9]]
 ASYMMETRIC = [[1, 2], [3, 4]]

@@ -10,12 +10,15 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from solvers import conv, graph, loss
-from solvers.conv import ConvProblem, PoolSpec
-from solvers.grading import MISCONCEPTIONS, Tolerance, grade
-from solvers.graph import GraphProblem
-from solvers.loss import LossProblem
+from solvers.grading.batch import grade
+from solvers.grading.core import Tolerance
+from solvers.registry import TASKS
+from solvers.tasks import conv, graph, loss
+from solvers.tasks.conv import ConvProblem, PoolSpec
+from solvers.tasks.graph import GraphProblem
+from solvers.tasks.loss import LossProblem
 
+MISCONCEPTIONS = {task_id: task.grader.misconceptions for task_id, task in TASKS.items()}
 CAT = LossProblem(scores=[[3.2], [5.1], [-1.7]], labels=[0], loss="softmax")
 REG = {"reg": 0.1, "weights": [[1, 2], [0, -1]]}
 IMAGE = [[1, 2, 0, 1], [0, 1, 3, 1], [2, 0, 1, 2], [1, 1, 0, 3]]

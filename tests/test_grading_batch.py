@@ -14,11 +14,12 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from solvers import conv, graph, loss
-from solvers.conv import ConvProblem, PoolSpec
-from solvers.grading import Tolerance, grade, grade_batch, grade_bulk, problem_batch
-from solvers.graph import GraphProblem
-from solvers.loss import LossProblem
+from solvers.grading.batch import grade, grade_batch, grade_bulk, problem_batch
+from solvers.grading.core import Tolerance
+from solvers.tasks import conv, graph, loss
+from solvers.tasks.conv import ConvProblem, PoolSpec
+from solvers.tasks.graph import GraphProblem
+from solvers.tasks.loss import LossProblem
 
 EXPRESSIONS = [
     ("1/(1+exp(-(w0*x0+w1*x1+w2)))", "w0 x0 w1 x1 w2"),

@@ -13,8 +13,8 @@ import pytest
 from pydantic import ValidationError
 from pydantic_core import PydanticCustomError
 
-from solvers.graph import GraphProblem
-from solvers.graph.parser import parse
+from solvers.tasks.graph import GraphProblem
+from solvers.tasks.graph.parser import parse
 from tests.hostile_expressions import HOSTILE_EXPRESSIONS
 
 LIMIT_S = 0.1  # the bound; generous, not a benchmark

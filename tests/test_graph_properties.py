@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from solvers.graph import GraphProblem, solve, solve_batch
-from solvers.graph.parser import parse
+from solvers.tasks.graph import GraphProblem, solve, solve_batch
+from solvers.tasks.graph.parser import parse
 
 VARIABLES = ("x", "y", "w0", "z")
 KINK_MARGIN = 1e-6

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from app.graph_svg import render_graph_svg
 from solvers.core import NumberFormat
-from solvers.graph import (
+from solvers.tasks.graph import (
     TASK,
     GraphAnswer,
     GraphProblem,
@@ -19,8 +19,8 @@ from solvers.graph import (
     solve,
     solve_batch,
 )
-from solvers.graph.parser import parse
-from solvers.graph.symbolic import sympy_function
+from solvers.tasks.graph.parser import parse
+from solvers.tasks.graph.symbolic import sympy_function
 
 SIGMOID = "1/(1+exp(-(w0*x0+w1*x1+w2)))"
 LECTURE_VALUES = {"w0": 2, "x0": -1, "w1": -3, "x1": -2, "w2": -3}

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from app.cli import main as cli
 from app.exports import answer_cells
 from app.settings import get_settings
-from solvers.variants import VariantSet
+from solvers.variants.sets import VariantSet
 
 QUERY = "count=4&seed=7&tasks=loss&tasks=graph&tasks=conv"
 

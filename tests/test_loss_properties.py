@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from solvers.loss import LossAnswer, LossProblem, solve, solve_batch
+from solvers.tasks.loss import LossAnswer, LossProblem, solve, solve_batch
 
 TOL = 1e-9
 LN_BASE = {"e": 1.0, "10": math.log(10.0), "2": math.log(2.0)}

@@ -8,15 +8,8 @@ import pytest
 from pydantic import ValidationError
 
 from solvers.core import NumberFormat
-from solvers.loss import (
-    DETAIL_EXAMPLES,
-    TASK,
-    LossProblem,
-    LossSolution,
-    example,
-    solve,
-    solve_batch,
-)
+from solvers.tasks.loss import TASK, LossProblem, LossSolution, example, solve, solve_batch
+from solvers.tasks.loss.solve import DETAIL_EXAMPLES
 
 CAT = [[3.2], [5.1], [-1.7]]  # image 1 of the lecture: cat, car, frog scores in one column
 

@@ -11,22 +11,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from solvers import conv, graph, loss
-from solvers.variants import (
-    ConvSpec,
-    CounterRng,
-    GraphSpec,
-    LossSpec,
-    QuizSpec,
-    generate,
-    generate_bulk,
-    generate_set,
-    regenerate,
-    variant_key,
-)
+from solvers.registry import get_task
+from solvers.tasks import conv, graph, loss
+from solvers.tasks.conv.variants import ConvSpec
+from solvers.tasks.graph.variants import GraphSpec
+from solvers.tasks.loss.variants import LossSpec
 from solvers.variants import base as variants_base
 from solvers.variants.base import DUPLICATE
-from solvers.variants.rng import siphash24
+from solvers.variants.rng import CounterRng, siphash24
+from solvers.variants.sets import QuizSpec, generate_bulk, generate_set, regenerate, variant_key
 
 TASKS = ("loss", "graph", "conv")
 SOLVERS = {"loss": loss.solve, "graph": graph.solve, "conv": conv.solve}
@@ -103,7 +96,7 @@ def test_generate_is_variant_one() -> None:
     spec = QuizSpec()
     for task in TASKS:
         rng = CounterRng.of_key(variant_key(spec, 5, 1, task))
-        assert generate(task, rng, getattr(spec, task)) == regenerate(task, spec, 5, 1)
+        assert get_task(task).generate(rng, getattr(spec, task)) == regenerate(task, spec, 5, 1)
 
 
 def _close(a: object, b: object) -> None:

@@ -7,8 +7,11 @@ import numpy as np
 import pytest
 import torch
 
-from solvers.variants import ConvSpec, GraphSpec, LossSpec, generate_bulk
+from solvers.tasks.conv.variants import ConvSpec
+from solvers.tasks.graph.variants import GraphSpec
+from solvers.tasks.loss.variants import LossSpec
 from solvers.variants.base import DUPLICATE
+from solvers.variants.sets import generate_bulk
 
 COUNT = 10_000
 

@@ -1,8 +1,8 @@
 """Grading by task id: one submission, a list of them, or a million as tensors.
 
 :func:`grade_bulk` is the tensor-level path for whole-class or synthetic grading: the
-problems arrive as a task's batch of tensors (``LossBatch``, ``GraphBatch``, ``ConvBatch``,
-e.g. built by :func:`problem_batch` or by a bulk variant generator) and the submissions as
+problems arrive as a task's batch of tensors (built by :func:`problem_batch` or by a bulk
+variant generator) and the submissions as
 one tensor per part, NaN where missing; it returns score tensors, no Python object per
 submission.
 """
@@ -15,11 +15,9 @@ from typing import Any
 import torch
 
 from solvers.core import resolve_device
-from solvers.grading import conv, graph, loss
 from solvers.grading.core import (
     BulkGrade,
     Grade,
-    Misconception,
     PartResult,
     PartSpec,
     TaskGrader,
@@ -29,11 +27,8 @@ from solvers.grading.core import (
     score_parts,
     slice_batch,
 )
+from solvers.registry import get_task
 
-GRADERS: dict[str, TaskGrader] = {g.task: g for g in (loss.GRADER, graph.GRADER, conv.GRADER)}
-"""Each task's grading."""
-MISCONCEPTIONS: dict[str, list[Misconception]] = {t: g.misconceptions for t, g in GRADERS.items()}
-"""Each task's catalogue of named mistakes, in the order they are tried."""
 CPU_CHUNK = 1 << 16
 """Rows graded at once on the CPU (fits the cache-friendly range; more is not faster)."""
 CUDA_CHUNK = 1 << 20
@@ -41,10 +36,7 @@ CUDA_CHUNK = 1 << 20
 
 
 def _grader(task_id: str) -> TaskGrader:
-    try:
-        return GRADERS[task_id]
-    except KeyError:
-        raise ValueError(f"unknown task {task_id!r}; tasks: {', '.join(GRADERS)}") from None
+    return get_task(task_id).grader
 
 
 def grade(task_id: str, problem: Any, submission: Any, tolerance: Tolerance | None = None) -> Grade:

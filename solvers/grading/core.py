@@ -241,6 +241,17 @@ def parse_maps(value: Any, part: str) -> list[list[list[float]]]:
         raise _with_part(error, part) from None
 
 
+def nest(values: dict[tuple[int, ...], Any]) -> list[Any]:
+    """Cells by 1-based index as nested lists: ``{(1,): a, (2,): b}`` → ``[a, b]``,
+    ``{(1, 1): a, (1, 2): b}`` → ``[[a, b]]``."""
+    if len(next(iter(values))) == 1:
+        return [values[key] for key in sorted(values)]
+    groups: dict[int, dict[tuple[int, ...], Any]] = {}
+    for key, value in values.items():
+        groups.setdefault(key[0], {})[key[1:]] = value
+    return [nest(groups[k]) for k in sorted(groups)]
+
+
 def shape_text(shape: Sequence[int]) -> str:
     """``(2, 3)`` → ``2×3``; a scalar is ``1 number``."""
     return "×".join(map(str, shape)) if shape else "1"

@@ -61,6 +61,10 @@ class Generator(ABC):
         not redrawn for repeating one."""
         return None
 
+    def bulk_meta(self, spec: Any) -> dict[str, Any]:
+        """What the integer arrays of :meth:`draw` mean, for bulk users (scales, names)."""
+        return {}
+
     @property
     def notes(self) -> tuple[str, ...]:
         """Message id of each bit of a note mask: the rules, then :data:`DUPLICATE`."""

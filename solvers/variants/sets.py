@@ -12,46 +12,65 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, create_model, field_validator
 
-from solvers.conv import ConvAnswer, ConvProblem
 from solvers.core import resolve_device
-from solvers.graph import GraphAnswer, GraphProblem
-from solvers.loss import LossAnswer, LossProblem
-from solvers.variants.base import Generator, chunks, note_list, select, take
-from solvers.variants.conv import ConvGenerator
-from solvers.variants.graph import FAMILIES, FAMILY_NAMES, GraphGenerator
-from solvers.variants.loss import KINDS, LossGenerator
+from solvers.registry import TASKS, get_task
+from solvers.variants.base import chunks, note_list, select, take
 from solvers.variants.rng import variant_keys
-from solvers.variants.specs import QuizSpec, TaskSpec
 
-GENERATORS: dict[str, Generator] = {
-    g.task: g for g in (LossGenerator(), GraphGenerator(), ConvGenerator())
-}
-"""Task id → its generator, in the quiz's order."""
 MAX_SET_COUNT = 10_000
 """Most variants of a set with pydantic problems and answers (bulk has no limit)."""
 
-TaskProblem = LossProblem | GraphProblem | ConvProblem
-TaskAnswer = LossAnswer | GraphAnswer | ConvAnswer
+
+def _quiz_spec() -> type[BaseModel]:
+    fields: dict[str, Any] = {
+        task.id: (
+            task.spec_model,
+            Field(default_factory=task.spec_model, description=f"The {task.id} problem."),
+        )
+        for task in TASKS.values()
+    }
+    return create_model(
+        "QuizSpec",
+        __config__=ConfigDict(extra="forbid"),
+        __doc__="The whole quiz: one spec per task (the defaults are the seed's quiz).",
+        **fields,
+    )
+
+
+QuizSpec = _quiz_spec()
+"""The whole quiz: one field per registered task, holding its spec."""
+TaskSpec = BaseModel
+"""Any task's spec model."""
 
 
 class Variant(BaseModel):
     """One variant: its number, and per task its problem, answer and notes."""
 
     number: int = Field(ge=1, description="The variant number, 1-based.")
-    problems: dict[str, TaskProblem] = Field(description="Task id → the problem.")
-    answers: dict[str, TaskAnswer] = Field(description="Task id → the answer.")
+    problems: dict[str, Any] = Field(description="Task id → the task's problem.")
+    answers: dict[str, Any] = Field(description="Task id → the task's answer.")
     notes: dict[str, list[str]] = Field(
         description="Task id → message ids of the rules this variant could not meet "
         "(empty when it meets them all)."
     )
 
+    @field_validator("problems", "answers", mode="after")
+    @classmethod
+    def _task_models(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        """Each task's entry as that task's problem (or answer) model."""
+        kind = "problem_model" if info.field_name == "problems" else "answer_model"
+        return {
+            task: getattr(get_task(task), kind).model_validate(entry)
+            for task, entry in value.items()
+        }
+
 
 class VariantSet(BaseModel):
     """Variants 1 … count of (tasks, spec, seed): the same bytes every time."""
 
-    spec: QuizSpec
+    spec: QuizSpec  # type: ignore[valid-type]
     seed: int
     count: int
     tasks: list[str] = Field(description="Task ids in the quiz's order.")
@@ -61,8 +80,7 @@ class VariantSet(BaseModel):
 
 def task_spec(task: str, spec: QuizSpec | TaskSpec) -> TaskSpec:
     """The spec of ``task``: the matching part of a quiz spec, or a task spec as it is."""
-    if task not in GENERATORS:
-        raise ValueError(f"unknown task {task!r}; known: {', '.join(GENERATORS)}")
+    get_task(task)
     return getattr(spec, task) if isinstance(spec, QuizSpec) else spec
 
 
@@ -72,7 +90,7 @@ def normalize_tasks(tasks: Sequence[str]) -> list[str]:
         task_spec(task, QuizSpec())
     if not tasks:
         raise ValueError("choose at least one task")
-    return [task for task in GENERATORS if task in tasks]
+    return [task for task in TASKS if task in tasks]
 
 
 def _check(seed: int, count: int, limit: int | None) -> None:
@@ -102,13 +120,11 @@ def generate_set(
     _check(seed, count, MAX_SET_COUNT)
     tasks = normalize_tasks(tasks)
     device = resolve_device(device if isinstance(device, str | None) else str(device))
-    from solvers.registry import TASKS
-
     problems: dict[str, list[Any]] = {}
     answers: dict[str, list[Any]] = {}
     notes: dict[str, list[list[str]]] = {}
     for task in tasks:
-        generator, part = GENERATORS[task], task_spec(task, spec)
+        generator, part = TASKS[task].generator, task_spec(task, spec)
         selection = select(generator, part, seed, count, secret)
         problems[task] = generator.problems(selection.arrays, part)
         answers[task] = TASKS[task].solve_batch(problems[task], device)
@@ -129,14 +145,14 @@ def generate_set(
 
 def regenerate(
     task: str, spec: QuizSpec | TaskSpec, seed: int, number: int, secret: bytes | None = None
-) -> TaskProblem:
+) -> BaseModel:
     """The problem of variant ``number`` of ``task``, as :func:`generate_set` made it.
 
     Variants 1 … number are drawn (a variant must differ from the earlier ones): vectorized,
     about a millisecond for a class-sized number.
     """
     _check(seed, number, None)
-    generator, part = GENERATORS[task], task_spec(task, spec)
+    generator, part = TASKS[task].generator, task_spec(task, spec)
     selection = select(generator, part, seed, number, secret)
     return generator.problems(take(selection.arrays, np.array([number - 1])), part)[0]  # type: ignore[return-value]
 
@@ -145,13 +161,10 @@ def regenerate(
 class Bulk:
     """Variants 1 … count of one task as tensors (numbers only, no pydantic objects).
 
-    ``problems``: int64 CPU tensors with a leading variant dimension: loss ``kind`` (index
-    into :data:`~solvers.variants.loss.KINDS`), ``labels`` (B, N), ``scores`` (B, C, N) in
-    units of ``meta["scale"]``; graph ``family`` (index into ``meta["families"]``) and
-    ``values`` (B, 5) in the family's variable order (``meta["variables"]``); conv ``image``
-    (B, C, S, S), ``filters`` (B, K, C, F, F), ``bias`` (B, K). ``answers``: float64
-    tensors on the device, as each generator's ``solve_tensors`` documents. ``notes``:
-    (B,) int64, bit i set when ``note_messages[i]`` applies.
+    ``problems``: the integer CPU tensors each generator's ``draw`` documents, with a
+    leading variant dimension; ``meta`` what its ``bulk_meta`` says they mean. ``answers``:
+    float64 tensors on the device, as its ``solve_tensors`` documents. ``notes``: (B,)
+    int64, bit i set when ``note_messages[i]`` applies.
     """
 
     task: str
@@ -161,18 +174,6 @@ class Bulk:
     notes: Any
     note_messages: tuple[str, ...]
     meta: dict[str, Any]
-
-
-def _meta(task: str, spec: TaskSpec) -> dict[str, Any]:
-    if task == "loss":
-        return {"scale": spec.scale, "kinds": KINDS}  # type: ignore[union-attr]
-    if task == "graph":
-        return {
-            "families": FAMILY_NAMES,
-            "variables": {name: FAMILIES[name][1] for name in FAMILY_NAMES},
-            "expressions": {name: FAMILIES[name][0] for name in FAMILY_NAMES},
-        }
-    return {}
 
 
 def generate_bulk(
@@ -188,7 +189,7 @@ def generate_bulk(
     import torch
 
     _check(seed, count, None)
-    generator, part = GENERATORS[task], task_spec(task, spec)
+    generator, part = TASKS[task].generator, task_spec(task, spec)
     device = resolve_device(device if isinstance(device, str | None) else str(device))
     selection = select(generator, part, seed, count, secret)
     pieces = [
@@ -203,5 +204,5 @@ def generate_bulk(
         answers=answers,
         notes=torch.from_numpy(selection.notes),
         note_messages=generator.notes,
-        meta=_meta(task, part),
+        meta=generator.bulk_meta(part),
     )

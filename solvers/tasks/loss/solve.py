@@ -1,28 +1,13 @@
-"""The loss task: multiclass SVM (hinge) or Softmax cross-entropy loss from a score matrix.
-
-``solve`` works one problem in float64 with plain :mod:`math` and explains it in the
-lecture's notation; ``solve_batch`` computes the same answers for many problems at once
-with torch over a leading batch dimension.
-"""
+"""The loss task's worked solver: ``solve`` in float64 with plain :mod:`math`, explained in
+the lecture's notation."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
-from pydantic_core import PydanticCustomError
+from solvers.core import N_, NumberFormat, Step
+from solvers.tasks.loss.problem import LN_BASE, LossAnswer, LossProblem, LossSolution, transpose
 
-from solvers.core import N_, NumberFormat, Solution, Step, Task, resolve_device
-from solvers.matrix import coerce_matrix, coerce_vector
-
-MAX_SIDE = 100
-"""At most this many examples and this many classes (and rows and columns of W)."""
-MAX_ABS = 1e12
-"""Largest magnitude of a score, weight, margin or λ: keeps every result finite."""
-MAX_NAME_LENGTH = 40
-"""Longest class name."""
 DETAIL_LIMIT = 100
 """Problems with more than this many scores (N·C) get worked steps for a few examples only."""
 DETAIL_EXAMPLES = 5
@@ -31,239 +16,7 @@ MAX_TERMS = 10
 """Longest sum written out term by term in a formula; longer ones are written with Σ."""
 
 _DEFAULT_FORMAT = NumberFormat()
-_LN_BASE = {"e": 1.0, "10": math.log(10.0), "2": math.log(2.0)}
 _LOG_TEX = {"e": r"\ln", "10": r"\log_{10}", "2": r"\log_{2}"}
-
-
-def _error(template: str, **context: Any) -> PydanticCustomError:
-    return PydanticCustomError("loss", template, context)
-
-
-def _bounded_matrix(value: Any) -> list[list[float]]:
-    matrix = coerce_matrix(value, MAX_SIDE, MAX_SIDE)
-    for r, row in enumerate(matrix, start=1):
-        for c, x in enumerate(row, start=1):
-            if abs(x) > MAX_ABS:
-                raise _error(
-                    N_("row {row}, column {col}: {value} is too large; at most {limit} in size"),
-                    row=r,
-                    col=c,
-                    value=f"{x:g}",
-                    limit=f"{MAX_ABS:g}",
-                )
-    return matrix
-
-
-def _optional_matrix(value: Any) -> list[list[float]] | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    return _bounded_matrix(value)
-
-
-def _labels(value: Any) -> list[int]:
-    labels = []
-    for i, x in enumerate(coerce_vector(value, MAX_SIDE), start=1):
-        if not x.is_integer():
-            raise _error(
-                N_("the label of example {i} is {label}; labels are class numbers 0, 1, 2, …"),
-                i=i,
-                label=x,
-            )
-        labels.append(int(x))
-    return labels
-
-
-def _class_names(value: Any) -> list[str] | None:
-    if isinstance(value, str):
-        value = value.split(",") if "," in value else value.split()
-    if not value:
-        return None
-    if not isinstance(value, list):
-        return value  # pydantic reports the wrong type
-    names = [v.strip() if isinstance(v, str) else v for v in value]
-    for i, name in enumerate(names, start=1):
-        if isinstance(name, str) and not name:
-            raise _error(N_("class name {index} is empty"), index=i)
-        if isinstance(name, str) and len(name) > MAX_NAME_LENGTH:
-            raise _error(
-                N_("class name {index} is longer than {limit} characters"),
-                index=i,
-                limit=MAX_NAME_LENGTH,
-            )
-    return names
-
-
-def _decimal(value: Any) -> Any:
-    """Accept a decimal comma and a typographic minus in a number typed as text."""
-    if isinstance(value, str):
-        return value.strip().replace(",", ".").replace("\u2212", "-")
-    return value
-
-
-Matrix = Annotated[
-    list[list[float]],
-    BeforeValidator(_bounded_matrix, json_schema_input_type=list[list[float]] | str),
-]
-OptionalMatrix = Annotated[
-    list[list[float]] | None,
-    BeforeValidator(_optional_matrix, json_schema_input_type=list[list[float]] | str | None),
-]
-Labels = Annotated[list[int], BeforeValidator(_labels, json_schema_input_type=list[int] | str)]
-ClassNames = Annotated[
-    list[str] | None,
-    BeforeValidator(_class_names, json_schema_input_type=list[str] | str | None),
-]
-Decimal = Annotated[float, BeforeValidator(_decimal, json_schema_input_type=float | str)]
-
-
-class LossProblem(BaseModel):
-    """A score matrix, the correct class of each example, and the loss to compute."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    scores: Matrix = Field(
-        description=(
-            "Class scores: a matrix as nested lists or text ('3.2 1.3; 5.1 4.9'). With "
-            f"examples='columns' rows are classes and columns are examples (the lecture's "
-            f"table); with 'rows' it is N×C. At most {MAX_SIDE} examples × {MAX_SIDE} classes."
-        )
-    )
-    labels: Labels = Field(
-        description="The correct class of each example: 0-based class numbers ('0 1 2').",
-    )
-    class_names: ClassNames = Field(
-        default=None,
-        description=(
-            "Optional names of the classes in order, as a list or text ('cat, car, frog'), "
-            f"at most {MAX_NAME_LENGTH} characters each."
-        ),
-    )
-    examples: Literal["columns", "rows"] = Field(
-        default="columns",
-        description=(
-            "'columns': each column of scores is an example, rows are classes (the lecture); "
-            "'rows': each row is an example (N×C, as in code)."
-        ),
-    )
-    loss: Literal["svm", "softmax"] = Field(
-        default="svm", description="'svm': multiclass hinge loss; 'softmax': cross-entropy."
-    )
-    margin: Decimal = Field(
-        default=1.0,
-        ge=0,
-        le=MAX_ABS,
-        allow_inf_nan=False,
-        description="SVM margin Δ ≥ 0 in max(0, s_j − s_{y_i} + Δ).",
-    )
-    log_base: Literal["e", "10", "2"] = Field(
-        default="e",
-        description="Softmax logarithm base: 'e' (natural, the usual), '10' or '2'.",
-    )
-    reduction: Literal["mean", "sum"] = Field(
-        default="mean", description="Data loss as the mean or the sum of the per-example losses."
-    )
-    reg: Decimal = Field(
-        default=0.0,
-        ge=0,
-        le=MAX_ABS,
-        allow_inf_nan=False,
-        description="Regularization strength λ ≥ 0; λ > 0 needs weights.",
-    )
-    weights: OptionalMatrix = Field(
-        default=None,
-        description=f"Weights W for the regularization term R(W) = ΣW², at most {MAX_SIDE}×"
-        f"{MAX_SIDE}.",
-    )
-    reg_convention: Literal["l2", "half_l2"] = Field(
-        default="l2",
-        description="'l2': the regularization loss is λΣW²; 'half_l2': it is ½λΣW².",
-    )
-
-    @property
-    def n_examples(self) -> int:
-        """N, the number of examples."""
-        return len(self.scores[0]) if self.examples == "columns" else len(self.scores)
-
-    @property
-    def n_classes(self) -> int:
-        """C, the number of classes."""
-        return len(self.scores) if self.examples == "columns" else len(self.scores[0])
-
-    @model_validator(mode="after")
-    def _consistent(self) -> LossProblem:
-        n, c = self.n_examples, self.n_classes
-        if len(self.labels) != n:
-            raise _error(
-                N_(
-                    "one label per example is needed: the scores have {examples} examples, "
-                    "labels given: {count}"
-                ),
-                count=len(self.labels),
-                examples=n,
-                field="labels",
-            )
-        for i, label in enumerate(self.labels, start=1):
-            if not 0 <= label < c:
-                raise _error(
-                    N_(
-                        "the label of example {i} is {label}, but there are only {classes} "
-                        "classes (0 … {last})"
-                    ),
-                    i=i,
-                    label=label,
-                    classes=c,
-                    last=c - 1,
-                    field="labels",
-                )
-        if self.class_names is not None and len(self.class_names) != c:
-            raise _error(
-                N_(
-                    "one name per class is needed: there are {classes} classes, "
-                    "names given: {count}"
-                ),
-                count=len(self.class_names),
-                classes=c,
-                field="class_names",
-            )
-        if self.reg > 0 and self.weights is None:
-            raise _error(
-                N_("regularization λ = {reg} needs the weights W"), reg=self.reg, field="weights"
-            )
-        return self
-
-    def rows(self) -> list[list[float]]:
-        """The scores as N×C (one row per example) whatever the input layout."""
-        return _transpose(self.scores) if self.examples == "columns" else self.scores
-
-
-class LossAnswer(BaseModel):
-    """The losses and the gradient; matrices are in the layout of the input scores."""
-
-    per_example: list[float] = Field(description="L_i for each example.")
-    data_loss: float = Field(description="Mean (or sum) of the L_i.")
-    reg_loss: float = Field(description="λΣW² or ½λΣW² (0 without regularization).")
-    loss: float = Field(description="data_loss + reg_loss.")
-    grad_scores: list[list[float]] = Field(
-        description="dL/ds of the total loss, in the layout of the input scores."
-    )
-    probabilities: list[list[float]] | None = Field(
-        default=None, description="Softmax: the class probabilities, in the layout of scores."
-    )
-    margins: list[list[float]] | None = Field(
-        default=None,
-        description="SVM: max(0, s_j − s_{y_i} + Δ), 0 at the correct class, layout of scores.",
-    )
-
-
-class LossSolution(Solution):
-    """The loss task's answer and its worked steps."""
-
-    task: Literal["loss"] = "loss"
-    answer: LossAnswer
-
-
-def _transpose(matrix: list[list[float]]) -> list[list[float]]:
-    return [list(column) for column in zip(*matrix, strict=True)]
 
 
 def _hinge_rows(rows: list[list[float]], labels: list[int], margin: float) -> list[list[float]]:
@@ -562,7 +315,7 @@ def solve(problem: LossProblem, fmt: NumberFormat = _DEFAULT_FORMAT) -> LossSolu
             steps.svm_example(i + 1, rows[i], labels[i], hinge[i], losses[i]) for i in range(shown)
         ]
     else:
-        ln_base = _LN_BASE[problem.log_base]
+        ln_base = LN_BASE[problem.log_base]
         losses, probabilities, grad = [], [], []
         for s, y in zip(rows, labels, strict=True):
             _, shifted, exps, total = _softmax_row(s)
@@ -584,7 +337,7 @@ def solve(problem: LossProblem, fmt: NumberFormat = _DEFAULT_FORMAT) -> LossSolu
         reg_loss = coefficient * squares
         out.append(steps.regularization(problem.weights, squares, reg_loss))
         out.append(steps.total(data_loss, reg_loss, data_loss + reg_loss))
-    layout = _transpose if problem.examples == "columns" else list
+    layout = transpose if problem.examples == "columns" else list
     grad = layout(grad)
     out.append(steps.gradient(grad))
     answer = LossAnswer(
@@ -597,119 +350,3 @@ def solve(problem: LossProblem, fmt: NumberFormat = _DEFAULT_FORMAT) -> LossSolu
         margins=None if hinge is None else layout(hinge),
     )
     return LossSolution(answer=answer, steps=out)
-
-
-def loss_tensors(
-    kind: str, scores: Any, labels: Any, parameter: Any, scale: Any
-) -> tuple[Any, Any, Any, Any]:
-    """The losses of B problems of one kind from tensors, without pydantic objects.
-
-    ``scores`` is (B, N, C) float64 (one row per example), ``labels`` (B, N) long,
-    ``parameter`` (B,) the SVM margin Δ or the softmax ln(log base), ``scale`` (B,) 1/N for
-    the mean or 1 for the sum. Returns the per-example losses (B, N), the data losses (B,),
-    dL/ds (B, N, C) and the margins (SVM) or probabilities (softmax) (B, N, C).
-    """
-    import torch
-
-    onehot = torch.nn.functional.one_hot(labels, scores.shape[2]).bool()
-    correct = scores.gather(2, labels.unsqueeze(2))
-    parameter = parameter[:, None, None]
-    if kind == "svm":
-        raw = (parameter - correct) + scores  # the order of _hinge_rows and torch
-        positive = (raw > 0) & ~onehot
-        extra = torch.where(positive, raw, torch.zeros_like(raw))
-        per_example = extra.sum(2)
-        grad = positive.double() - onehot.double() * positive.sum(2, keepdim=True)
-    else:
-        per_example = ((torch.logsumexp(scores, 2, keepdim=True) - correct) / parameter).squeeze(2)
-        extra = torch.softmax(scores, 2)
-        grad = (extra - onehot.double()) / parameter
-    return per_example, per_example.sum(1) * scale, grad * scale[:, None, None], extra
-
-
-def _group_key(problem: LossProblem) -> tuple[Any, ...]:
-    weights = problem.weights
-    shape = None if weights is None else (len(weights), len(weights[0]))
-    return problem.loss, problem.examples, len(problem.scores), len(problem.scores[0]), shape
-
-
-def solve_batch(problems: Sequence[LossProblem], device: Any = None) -> list[LossAnswer]:
-    """``solve``'s answers for many problems: vectorized torch over groups of one shape.
-
-    Problems with the same loss, layout and shapes are stacked into (B, N, C) float64
-    tensors on ``device`` (``None``: ``STEPGRAD_DEVICE``); margins, λ, log bases and
-    reductions may differ within a group.
-    """
-    import torch
-
-    device = resolve_device() if device is None else torch.device(device)
-    groups: dict[tuple[Any, ...], list[int]] = {}
-    for index, problem in enumerate(problems):
-        groups.setdefault(_group_key(problem), []).append(index)
-    answers: list[LossAnswer | None] = [None] * len(problems)
-    for (kind, layout, _, _, weights_shape), indices in groups.items():
-        group = [problems[i] for i in indices]
-        f64 = {"dtype": torch.float64, "device": device}
-        scores = torch.tensor([p.scores for p in group], **f64)
-        if layout == "columns":
-            scores = scores.transpose(1, 2)
-        labels = torch.tensor([p.labels for p in group], dtype=torch.long, device=device)
-        n = scores.shape[1]
-        scale = torch.tensor([1.0 / n if p.reduction == "mean" else 1.0 for p in group], **f64)
-        if kind == "svm":
-            parameter = torch.tensor([p.margin for p in group], **f64)
-        else:
-            parameter = torch.tensor([_LN_BASE[p.log_base] for p in group], **f64)
-        per_example, data_loss, grad, extra = loss_tensors(kind, scores, labels, parameter, scale)
-        if weights_shape is None:
-            reg_loss = torch.zeros_like(data_loss)
-        else:
-            weights = torch.tensor([p.weights for p in group], **f64)
-            coefficient = torch.tensor(
-                [p.reg if p.reg_convention == "l2" else p.reg / 2 for p in group], **f64
-            )
-            reg_loss = coefficient * (weights * weights).sum((1, 2))
-        if layout == "columns":
-            grad, extra = grad.transpose(1, 2), extra.transpose(1, 2)
-        columns = zip(
-            per_example.tolist(),
-            data_loss.tolist(),
-            reg_loss.tolist(),
-            (data_loss + reg_loss).tolist(),
-            grad.tolist(),
-            extra.tolist(),
-            strict=True,
-        )
-        for i, (losses, data, reg, total, g, e) in zip(indices, columns, strict=True):
-            answers[i] = LossAnswer.model_construct(
-                per_example=losses,
-                data_loss=data,
-                reg_loss=reg,
-                loss=total,
-                grad_scores=g,
-                probabilities=e if kind == "softmax" else None,
-                margins=e if kind == "svm" else None,
-            )
-    return answers  # type: ignore[return-value]
-
-
-def example() -> LossProblem:
-    """The lecture's example: three images (columns), classes cat, car, frog (rows)."""
-    return LossProblem(
-        scores=[[3.2, 1.3, 2.2], [5.1, 4.9, 2.5], [-1.7, 2.0, -3.1]],
-        labels=[0, 1, 2],
-        class_names=["cat", "car", "frog"],
-    )
-
-
-TASK = Task(
-    id="loss",
-    title=N_("Loss function"),
-    summary=N_("Multiclass SVM or Softmax loss from a score matrix"),
-    problem_model=LossProblem,
-    answer_model=LossAnswer,
-    solution_model=LossSolution,
-    solve=solve,
-    solve_batch=solve_batch,
-    example=example,
-)

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from solvers.core import N_, NumberFormat, Step
-from solvers.graph.engine import KINK_MESSAGES, Evaluation, GateMode, compile_graph, is_kink
-from solvers.graph.models import GraphNode
-from solvers.graph.parser import name_latex
+from solvers.tasks.graph.gates import KINK_MESSAGES, Evaluation, GateMode, compile_graph, is_kink
+from solvers.tasks.graph.parser import name_latex
+from solvers.tasks.graph.problem import GraphNode
 
 PARAM_OPS = ("+c", "·c", "/c", "^k")
 

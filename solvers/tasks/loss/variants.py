@@ -7,15 +7,18 @@ readable; an SVM example's scores cover the whole range.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import math
+from typing import Any, ClassVar, Literal
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from solvers.core import N_
-from solvers.loss import LossProblem, loss_tensors
+from solvers.tasks.loss.compute import loss_tensors
+from solvers.tasks.loss.problem import LossProblem
 from solvers.variants.base import Arrays, Generator
 from solvers.variants.rng import CounterRng
-from solvers.variants.specs import LossSpec
+from solvers.variants.specs import check_range, spec_error
 
 KINDS = ("svm", "softmax")
 """Index of the ``kind`` array → loss."""
@@ -27,6 +30,84 @@ MARGIN = 1.0
 _KIND, _LABELS, _SCORES, _BASE, _OFFSETS = range(1, 6)
 
 
+MAX_EXAMPLES = 10
+"""Most examples (and most classes) of a loss variant."""
+MAX_LOSS_VALUE = 20
+"""Largest magnitude of a score bound."""
+
+
+class LossSpec(BaseModel):
+    """Loss variants: an examples × classes score matrix (classes in rows, as the lecture)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    examples: int = Field(
+        title=N_("examples (images)"),
+        default=3,
+        ge=1,
+        le=MAX_EXAMPLES,
+        description="Examples (columns).",
+    )
+    classes: int = Field(
+        title=N_("classes"), default=3, ge=2, le=MAX_EXAMPLES, description="Classes (rows)."
+    )
+    loss: Literal["svm", "softmax", "either"] = Field(
+        title=N_("loss"),
+        default="either",
+        description="'svm', 'softmax', or 'either': each variant picks one at random.",
+    )
+    low: float = Field(
+        title=N_("lowest score"),
+        default=-5,
+        ge=-MAX_LOSS_VALUE,
+        le=MAX_LOSS_VALUE,
+        description="Lowest score.",
+    )
+    high: float = Field(
+        title=N_("highest score"),
+        default=5,
+        ge=-MAX_LOSS_VALUE,
+        le=MAX_LOSS_VALUE,
+        description="Highest score.",
+    )
+    decimals: Literal[0, 1] = Field(
+        title=N_("decimals of the scores"),
+        default=1,
+        description="Digits after the point of every score: 0 (integers) or 1.",
+    )
+    softmax_spread: float = Field(
+        title=N_("softmax: largest score difference"),
+        default=4,
+        ge=1,
+        le=2 * MAX_LOSS_VALUE,
+        description="Softmax: the largest difference between two scores of one example "
+        "(keeps every probability readable at 2 decimals).",
+    )
+
+    @property
+    def scale(self) -> int:
+        """10 to the power ``decimals``: scores are drawn as integers and divided by it."""
+        return 10**self.decimals
+
+    @property
+    def int_range(self) -> tuple[int, int]:
+        """The score range in units of 10^−decimals."""
+        return math.ceil(self.low * self.scale - 1e-9), math.floor(self.high * self.scale + 1e-9)
+
+    @model_validator(mode="after")
+    def _valid_range(self) -> LossSpec:
+        check_range(self.low, self.high, "score")
+        low, high = self.int_range
+        if low > high:
+            raise spec_error(
+                N_("no score with {decimals} decimal(s) lies between {low} and {high}"),
+                decimals=self.decimals,
+                low=self.low,
+                high=self.high,
+            )
+        return self
+
+
 class LossGenerator(Generator):
     """Draws score matrices; rules: no SVM margin exactly 0, some SVM loss, readable softmax."""
 
@@ -36,6 +117,10 @@ class LossGenerator(Generator):
         N_("every SVM margin is negative, so the loss and its gradient are 0"),
         N_("the softmax probability of a correct class is below 0.01"),
     )
+
+    def bulk_meta(self, spec: LossSpec) -> dict[str, Any]:
+        """Scores are in units of ``scale``; ``kind`` indexes ``kinds``."""
+        return {"scale": spec.scale, "kinds": KINDS}
 
     def draw(self, rng: CounterRng, spec: LossSpec) -> Arrays:
         """Kind (0 SVM, 1 Softmax), labels (B, N) and scores (B, C, N) in 10^−decimals."""

@@ -22,7 +22,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from solvers.core import N_
+from solvers.core import N_, AnswerCell
 from solvers.grading.core import (
     F64,
     PartError,
@@ -31,9 +31,9 @@ from solvers.grading.core import (
     catalogue,
     parse_number,
 )
-from solvers.graph.engine import Graph, compile_graph, torch_forward, torch_local
-from solvers.graph.models import GraphProblem
-from solvers.graph.parser import normalize_name, parse
+from solvers.tasks.graph.gates import Graph, compile_graph, torch_forward, torch_local
+from solvers.tasks.graph.parser import name_latex, normalize_name, parse
+from solvers.tasks.graph.problem import GraphProblem
 
 MISCONCEPTIONS = catalogue(
     (
@@ -343,3 +343,36 @@ GRADER = TaskGrader(
     batch=batch,
     specs=specs,
 )
+
+
+# ---- the answer's parts, as keys list them and students write them -----------------------
+
+PART_LABELS = {
+    "output": N_("the value f"),
+    "gradients": N_("the gradients, e.g. w0 = 0.2, x0 = -0.39"),
+}
+"""The parts a student answers on the try page, labelled."""
+
+
+def answer_cells(answer: Any) -> list[AnswerCell]:
+    """f and every ∂f/∂x."""
+    cells = [AnswerCell("f", "f", answer.output)]
+    for name, value in answer.gradients.items():
+        cells.append(AnswerCell(f"df/d{name}", f"\\partial f/\\partial {name_latex(name)}", value))
+    return cells
+
+
+def answer_from_cells(cells: dict[str, str]) -> dict[str, Any]:
+    """A submission from the columns ``f`` and ``df/d<name>``."""
+    answer: dict[str, Any] = {}
+    if "f" in cells:
+        answer["output"] = cells["f"]
+    gradients = {k[4:]: v for k, v in cells.items() if k.startswith("df/d")}
+    if gradients:
+        answer["gradients"] = gradients
+    return answer
+
+
+def try_parts(problem: GraphProblem) -> list[str]:
+    """Every graph problem asks for f and the gradients."""
+    return list(PART_LABELS)

@@ -10,7 +10,7 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
-from solvers.graph.parser import Expr, name_latex, parse
+from solvers.tasks.graph.parser import Expr, name_latex, parse
 
 
 def _to_sympy(e: Expr, sp: Any, symbols: dict[str, Any]) -> Any:

@@ -14,7 +14,8 @@ from functools import lru_cache
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from solvers.conv.problem import (
+from solvers.core import N_, NumberFormat, Step
+from solvers.tasks.conv.problem import (
     MAX_WORKED_CELLS,
     MAX_WORKED_TERMS,
     ConvAnswer,
@@ -25,7 +26,6 @@ from solvers.conv.problem import (
     Windows,
     stage_shapes,
 )
-from solvers.core import N_, NumberFormat, Step
 
 
 @dataclass(frozen=True)

@@ -6,16 +6,17 @@ a family does not use are 0.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, get_args
+from typing import Any, ClassVar, Literal
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from solvers.core import N_
-from solvers.graph.engine import compile_graph, evaluate_batch
-from solvers.graph.models import GraphProblem
+from solvers.tasks.graph.gates import compile_graph, evaluate_batch
+from solvers.tasks.graph.problem import GraphProblem
 from solvers.variants.base import Arrays, Generator
 from solvers.variants.rng import CounterRng
-from solvers.variants.specs import GraphFamily, GraphSpec
+from solvers.variants.specs import check_range
 
 FAMILIES: dict[str, tuple[str, tuple[str, ...]]] = {
     "sigmoid_neuron": ("1/(1+exp(-(w0*x0+w1*x1+w2)))", ("w0", "x0", "w1", "x1", "w2")),
@@ -25,7 +26,7 @@ FAMILIES: dict[str, tuple[str, tuple[str, ...]]] = {
     "reused_variable": ("(x+y)*(x+z)", ("x", "y", "z")),
 }
 """Family → (expression, variables in the order of the ``values`` columns)."""
-FAMILY_NAMES: tuple[str, ...] = get_args(GraphFamily)
+FAMILY_NAMES: tuple[str, ...] = tuple(FAMILIES)
 """Index of the ``family`` array → family."""
 WIDTH = max(len(names) for _, names in FAMILIES.values())
 NEURON_LIMIT = 2
@@ -34,6 +35,45 @@ _NEURONS = (FAMILY_NAMES.index("sigmoid_neuron"), FAMILY_NAMES.index("tanh_neuro
 _MAX_GATE = FAMILY_NAMES.index("max_gate")
 
 _FAMILY, _VALUES = 1, 2
+
+
+GraphFamily = Literal["sigmoid_neuron", "sum_times", "max_gate", "tanh_neuron", "reused_variable"]
+
+MAX_GRAPH_VALUE = 10
+"""Largest magnitude of a graph input bound."""
+
+
+class GraphSpec(BaseModel):
+    """Graph variants: an expression family and the integer range of its inputs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    family: GraphFamily | Literal["any"] = Field(
+        title=N_("function"),
+        default="sigmoid_neuron",
+        description="sigmoid_neuron: 1/(1+exp(-(w0*x0+w1*x1+w2))) (the lecture's); "
+        "sum_times: (x+y)*z; max_gate: 2*(x*y+max(z,w)); tanh_neuron: tanh(w0*x0+w1*x1+w2); "
+        "reused_variable: (x+y)*(x+z); any: a family at random per variant.",
+    )
+    low: int = Field(
+        title=N_("lowest input"),
+        default=-3,
+        ge=-MAX_GRAPH_VALUE,
+        le=MAX_GRAPH_VALUE,
+        description="Lowest input value.",
+    )
+    high: int = Field(
+        title=N_("highest input"),
+        default=3,
+        ge=-MAX_GRAPH_VALUE,
+        le=MAX_GRAPH_VALUE,
+        description="Highest input value.",
+    )
+
+    @model_validator(mode="after")
+    def _valid_range(self) -> GraphSpec:
+        check_range(self.low, self.high, "input")
+        return self
 
 
 def family_passes(arrays: Arrays, device: Any) -> Any:
@@ -73,6 +113,14 @@ class GraphGenerator(Generator):
         N_("the neuron's input w0·x0 + w1·x1 + w2 is outside −2 … 2, so it saturates"),
         N_("both inputs of max are equal"),
     )
+
+    def bulk_meta(self, spec: GraphSpec) -> dict[str, Any]:
+        """``family`` indexes ``families``; ``values`` columns follow ``variables``."""
+        return {
+            "families": FAMILY_NAMES,
+            "variables": {name: FAMILIES[name][1] for name in FAMILY_NAMES},
+            "expressions": {name: FAMILIES[name][0] for name in FAMILY_NAMES},
+        }
 
     def draw(self, rng: CounterRng, spec: GraphSpec) -> Arrays:
         """Family index (B,) and values (B, WIDTH), unused columns 0."""

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from solvers.conv.problem import ConvAnswer, ConvProblem, Geometry, stage_shapes
+from solvers.tasks.conv.problem import ConvAnswer, ConvProblem, Geometry, stage_shapes
 
 
 def _group_key(problem: ConvProblem) -> tuple[Any, ...]:
@@ -106,7 +106,7 @@ def solve_batch(problems: Sequence[ConvProblem], device: Any) -> list[ConvAnswer
 
     Problems with the same shapes and hyperparameters are stacked and computed with one
     batched im2col product (:func:`forward_tensors`), then ``relu`` and
-    ``max_pool2d``/``avg_pool2d``, in float64. The answers equal :func:`solvers.conv.solve`'s
+    ``max_pool2d``/``avg_pool2d``, in float64. The answers equal :func:`solvers.tasks.conv.solve`'s
     up to float rounding (exactly for integer inputs).
     """
     groups: dict[tuple[Any, ...], list[int]] = {}

@@ -1,16 +1,16 @@
-"""The ``graph`` task: the step-by-step ``solve``, the batched ``solve_batch``, the example."""
+"""The graph task's worked solver ``solve`` and the batched ``solve_batch``."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from solvers.core import N_, NumberFormat, Step, Task, resolve_device
-from solvers.graph.engine import GateMode, compile_graph, evaluate, evaluate_batch
-from solvers.graph.models import GraphAnswer, GraphProblem, GraphSolution
-from solvers.graph.parser import name_latex, parse
-from solvers.graph.steps import Writer
-from solvers.graph.symbolic import derivatives_latex
+from solvers.core import N_, NumberFormat, Step, resolve_device
+from solvers.tasks.graph.gates import GateMode, compile_graph, evaluate, evaluate_batch
+from solvers.tasks.graph.parser import name_latex, parse
+from solvers.tasks.graph.problem import GraphAnswer, GraphProblem, GraphSolution
+from solvers.tasks.graph.steps import Writer
+from solvers.tasks.graph.symbolic import derivatives_latex
 
 _DEFAULT_FORMAT = NumberFormat()
 
@@ -120,24 +120,3 @@ def solve_batch(problems: Sequence[GraphProblem], device: Any = None) -> list[Gr
                 output=outputs[k], gradients={name: grads[name][k] for name in graph.variables}
             )
     return answers  # type: ignore[return-value]
-
-
-def example() -> GraphProblem:
-    """The lecture's sigmoid neuron: f = 0.73, ∂f/∂w0 = −0.20, ∂f/∂x0 = 0.39, …"""
-    return GraphProblem(
-        expression="1/(1+exp(-(w0*x0+w1*x1+w2)))",
-        values={"w0": 2.0, "x0": -1.0, "w1": -3.0, "x1": -2.0, "w2": -3.0},
-    )
-
-
-TASK = Task(
-    id="graph",
-    title=N_("Computational graph"),
-    summary=N_("Forward and backward pass through the graph of a function"),
-    problem_model=GraphProblem,
-    answer_model=GraphAnswer,
-    solution_model=GraphSolution,
-    solve=solve,
-    solve_batch=solve_batch,
-    example=example,
-)

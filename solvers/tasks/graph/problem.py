@@ -10,8 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from pydantic_core import PydanticCustomError
 
 from solvers.core import N_, Solution
-from solvers.graph.engine import compile_graph, evaluate
-from solvers.graph.parser import MAX_OPERATIONS, normalize_name, parse
+from solvers.tasks.graph.gates import compile_graph, evaluate
+from solvers.tasks.graph.parser import MAX_OPERATIONS, normalize_name, parse
 
 _NUMBER = re.compile(r"^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?$")
 

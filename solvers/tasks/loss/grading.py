@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from solvers.core import N_
+from solvers.core import N_, AnswerCell
 from solvers.grading.core import (
     F64,
     PartError,
@@ -26,7 +26,7 @@ from solvers.grading.core import (
     parse_number,
     parse_vector,
 )
-from solvers.loss import LossProblem
+from solvers.tasks.loss.problem import LossProblem
 
 LN10 = math.log(10.0)
 _LN_BASE = {"e": 1.0, "10": LN10, "2": math.log(2.0)}
@@ -288,3 +288,33 @@ GRADER = TaskGrader(
     batch=batch,
     specs=specs,
 )
+
+
+# ---- the answer's parts, as keys list them and students write them -----------------------
+
+PART_LABELS = {"per_example": N_("L_i of every example"), "loss": N_("the loss L")}
+"""The parts a student answers on the try page, labelled."""
+
+
+def answer_cells(answer: Any) -> list[AnswerCell]:
+    """L₁ … L_N and L."""
+    cells = [
+        AnswerCell(f"L{i}", f"L_{{{i}}}", value) for i, value in enumerate(answer.per_example, 1)
+    ]
+    return [*cells, AnswerCell("L", "L", answer.loss)]
+
+
+def answer_from_cells(cells: dict[str, str]) -> dict[str, Any]:
+    """A submission from the columns ``L1`` … ``LN`` and ``L``."""
+    answer: dict[str, Any] = {}
+    per_example = {int(k[1:]): v for k, v in cells.items() if k[:1] == "L" and k[1:].isdigit()}
+    if per_example:
+        answer["per_example"] = [per_example[i] for i in sorted(per_example)]
+    if "L" in cells:
+        answer["loss"] = cells["L"]
+    return answer
+
+
+def try_parts(problem: LossProblem) -> list[str]:
+    """Every loss problem asks for the L_i and L."""
+    return list(PART_LABELS)

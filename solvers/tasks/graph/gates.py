@@ -20,7 +20,7 @@ from typing import Any, Literal
 from pydantic_core import PydanticCustomError
 
 from solvers.core import N_
-from solvers.graph.parser import Expr, parse
+from solvers.tasks.graph.parser import Expr, parse
 
 GateMode = Literal["primitive", "grouped"]
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from solvers.conv.batch import solve_batch
-from solvers.conv.problem import (
+from solvers.core import N_, Task
+from solvers.tasks.conv import grading
+from solvers.tasks.conv.compute import solve_batch
+from solvers.tasks.conv.problem import (
     MAX_ABS_VALUE,
     MAX_CHANNELS,
     MAX_FILTERS,
@@ -20,8 +22,8 @@ from solvers.conv.problem import (
     PoolSpec,
     Windows,
 )
-from solvers.conv.solve import solve
-from solvers.core import N_, Task
+from solvers.tasks.conv.solve import solve
+from solvers.tasks.conv.variants import ConvGenerator, ConvSpec
 
 
 def example() -> ConvProblem:
@@ -46,6 +48,13 @@ TASK = Task(
     solve=solve,
     solve_batch=solve_batch,
     example=example,
+    spec_model=ConvSpec,
+    generator=ConvGenerator(),
+    grader=grading.GRADER,
+    answer_cells=grading.answer_cells,
+    answer_from_cells=grading.answer_from_cells,
+    try_parts=grading.try_parts,
+    part_labels=grading.PART_LABELS,
 )
 
 __all__ = [

@@ -21,16 +21,17 @@ import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from solvers.conv.problem import ConvProblem, Geometry, Pair, stage_shapes
-from solvers.core import N_
+from solvers.core import N_, AnswerCell
 from solvers.grading.core import (
     F64,
     PartError,
     PartSpec,
     TaskGrader,
     catalogue,
+    nest,
     parse_maps,
 )
+from solvers.tasks.conv.problem import ConvProblem, Geometry, Pair, stage_shapes
 
 MISCONCEPTIONS = catalogue(
     (
@@ -323,3 +324,54 @@ GRADER = TaskGrader(
     specs=specs,
     reshapable=frozenset(PARTS),
 )
+
+
+# ---- the answer's parts, as keys list them and students write them -----------------------
+
+STAGES = ("conv", "activation", "pool")
+PART_LABELS = {
+    "conv": N_("the conv map"),
+    "activation": N_("the map after ReLU"),
+    "pool": N_("the map after pooling"),
+}
+"""The parts a student answers on the try page, labelled."""
+
+
+def answer_cells(answer: Any) -> list[AnswerCell]:
+    """Every cell of every map: ``pool[i,j]`` (``pool[k,i,j]`` with several maps)."""
+    cells = []
+    for stage in STAGES:
+        maps = getattr(answer, stage)
+        if maps is None:
+            continue
+        several = len(maps) > 1
+        for k, grid in enumerate(maps, start=1):
+            for i, row in enumerate(grid, start=1):
+                for j, value in enumerate(row, start=1):
+                    where = f"{k},{i},{j}" if several else f"{i},{j}"
+                    cells.append(
+                        AnswerCell(f"{stage}[{where}]", f"\\text{{{stage}}}_{{{where}}}", value)
+                    )
+    return cells
+
+
+def answer_from_cells(cells: dict[str, str]) -> dict[str, Any]:
+    """A submission from the columns ``<stage>[i,j]`` or ``<stage>[k,i,j]`` (1-based)."""
+    maps: dict[str, dict[tuple[int, ...], str]] = {}
+    for column, text in cells.items():
+        stage, _, where = column.partition("[")
+        if stage not in STAGES or not where.endswith("]"):
+            continue
+        index = tuple(int(i) for i in where[:-1].split(","))
+        maps.setdefault(stage, {})[index if len(index) == 3 else (1, *index)] = text
+    return {stage: nest(values) for stage, values in maps.items()}
+
+
+def try_parts(problem: ConvProblem) -> list[str]:
+    """The stages the problem has: conv, then ReLU and pooling when it has them."""
+    parts = ["conv"]
+    if problem.activation != "none":
+        parts.append("activation")
+    if problem.pool is not None:
+        parts.append("pool")
+    return parts
