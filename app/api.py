@@ -3,17 +3,13 @@
 from collections import OrderedDict
 from typing import Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from app.graph_svg import render_graph_svg
-from app.i18n import gettext, translate, use_language
-from app.settings import get_settings
-from solvers.core import NumberFormat, Step, Task
+from app.deps import ApiFormat, Language, solve_for_people
+from app.i18n import translate
+from solvers.core import Task
 from solvers.registry import TASKS
-from solvers.tasks.graph import GraphProblem
-
-router = APIRouter(prefix="/api/v1", tags=["api"])
 
 
 class TaskInfo(BaseModel):
@@ -24,41 +20,6 @@ class TaskInfo(BaseModel):
     summary: str
     solve: str = Field(description="Path of the task's solve endpoint.")
     page: str = Field(description="Path of the task's page.")
-
-
-def translated_steps(steps: list[Step]) -> list[Step]:
-    """Steps with title and text in the current language, placeholders filled in."""
-    return [
-        step.model_copy(
-            update={
-                "title": translate(step.title, step.params),
-                "text": translate(step.text, step.params),
-            }
-        )
-        for step in steps
-    ]
-
-
-def number_format(lang: str, digits: int | None) -> NumberFormat:
-    """The display format of a request: its rounding and, in Russian, decimal commas."""
-    chosen = get_settings().digits if digits is None else digits
-    return NumberFormat(digits=chosen, decimal_comma=lang == "ru")
-
-
-@router.get("/tasks", summary="List the tasks")
-async def list_tasks(request: Request) -> list[TaskInfo]:
-    """Every task stepgrad solves, with its endpoints."""
-    use_language(request, get_settings().default_language)
-    return [
-        TaskInfo(
-            id=t.id,
-            title=translate(t.title),
-            summary=translate(t.summary),
-            solve=f"/api/v1/{t.id}/solve",
-            page=f"/{t.id}",
-        )
-        for t in TASKS.values()
-    ]
 
 
 class ResponseCache:
@@ -88,26 +49,20 @@ class ResponseCache:
 
 solutions = ResponseCache(size=256)
 
-DIGITS = Query(None, ge=0, le=10, description="Decimals in the steps' formulas (answers keep all).")
-LANG = Query(None, pattern="^(en|ru)$", description="Language of the steps: en or ru.")
 
-
-def _add_solve_route(task: Task) -> None:
+def _add_solve_route(router: APIRouter, task: Task) -> None:
     problem_model = task.problem_model
 
     async def solve(
         problem: problem_model,  # type: ignore[valid-type]
         request: Request,
-        digits: int | None = DIGITS,
-        lang: str | None = LANG,
+        language: Language,
+        fmt: ApiFormat,
     ) -> Response:
-        language = use_language(request, get_settings().default_language)
-        key = (task.id, language, str(digits), await request.body())
+        key = (task.id, language, str(fmt.digits), await request.body())
         body = solutions.get(key)
         if body is None:
-            solution = task.solve(problem, number_format(language, digits))
-            solution = solution.model_copy(update={"steps": translated_steps(solution.steps)})
-            body = solution.model_dump_json().encode()
+            body = solve_for_people(task, problem, fmt).model_dump_json().encode()
             solutions.put(key, body)
         return Response(body, media_type="application/json")
 
@@ -122,28 +77,25 @@ def _add_solve_route(task: Task) -> None:
     )
 
 
-for _task in TASKS.values():
-    _add_solve_route(_task)
+def build_router() -> APIRouter:
+    """The API's routes for the tasks registered now: the task list, one solve route each."""
+    router = APIRouter(prefix="/api/v1", tags=["api"])
+    tasks = list(TASKS.values())
 
+    async def list_tasks(language: Language) -> list[TaskInfo]:
+        """Every task stepgrad solves, with its endpoints."""
+        return [
+            TaskInfo(
+                id=t.id,
+                title=translate(t.title),
+                summary=translate(t.summary),
+                solve=f"/api/v1/{t.id}/solve",
+                page=f"/{t.id}",
+            )
+            for t in tasks
+        ]
 
-@router.post(
-    "/graph/svg",
-    response_class=Response,
-    responses={200: {"content": {"image/svg+xml": {}}, "description": "The graph as SVG."}},
-    summary="The computational graph as an SVG picture",
-)
-async def graph_svg(
-    problem: GraphProblem, request: Request, digits: int | None = DIGITS, lang: str | None = LANG
-) -> Response:
-    """Forward values above the edges (green), gradients below them (red)."""
-    language = use_language(request, get_settings().default_language)
-    fmt = number_format(language, digits)
-    return Response(
-        graph_picture(TASKS["graph"].solve(problem, fmt), fmt), media_type="image/svg+xml"
-    )
-
-
-def graph_picture(solution: Any, fmt: NumberFormat) -> str:
-    """The SVG of a graph solution, titled in the current language."""
-    title = gettext("Computational graph") + ": " + solution.expression_read
-    return render_graph_svg(solution, fmt, title=title)
+    router.add_api_route("/tasks", list_tasks, methods=["GET"], summary="List the tasks")
+    for task in tasks:
+        _add_solve_route(router, task)
+    return router

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from app.settings import configure_torch, get_settings
+from solvers.registry import TASKS
 
 
 def _progress(done: int, total: int, label: str) -> None:
@@ -27,13 +28,14 @@ def write_variants(args: argparse.Namespace) -> list[Path]:
     from app.i18n import current_language
     from app.instructor import MOODLE_TOLERANCE, render_set, statements
     from app.pages import STATIC_DIR
-    from solvers.variants.sets import QuizSpec, generate_set
+    from solvers.variants.sets import generate_set, quiz_spec
 
     settings = get_settings()
     current_language.set(args.lang)
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
-    spec = QuizSpec.model_validate_json(args.spec.read_text()) if args.spec else QuizSpec()
+    model = quiz_spec()
+    spec = model.model_validate_json(args.spec.read_text()) if args.spec else model()
     secret = settings.secret.encode() if settings.secret else None
     tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
     steps = ["variants", "sheets.html", "key.html", "variants.json", "answers.csv", "moodle.xml"]
@@ -84,7 +86,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     variants.add_argument("--count", type=int, default=30, help="variants (default %(default)s)")
     variants.add_argument("--seed", type=int, default=2020, help="seed (default %(default)s)")
-    variants.add_argument("--tasks", default="loss,graph,conv", help="default %(default)s")
+    variants.add_argument(
+        "--tasks",
+        default=",".join(TASKS),
+        help=f"comma-separated, of: {', '.join(TASKS)} (default %(default)s)",
+    )
     variants.add_argument("--spec", type=Path, help="a JSON file with the spec (QuizSpec)")
     variants.add_argument("--lang", choices=("en", "ru"), default="en")
     variants.add_argument("--out", type=Path, required=True, help="folder to write into")

@@ -1,7 +1,7 @@
 """Between HTML forms (flat text fields in the query string) and the tasks' Problem models.
 
 Forms use GET, so the URL carries the problem and is the share link. Each field is text;
-a task whose model has nested fields gets its own adapter in ``ADAPTERS``.
+a task whose model has nested fields gets its own adapter in its view (:mod:`app.tasks`).
 """
 
 from __future__ import annotations
@@ -11,8 +11,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel
-
-from solvers.core import Task
 
 _DECIMAL_POINT = re.compile(r"(\d)\.(\d)")
 
@@ -74,86 +72,6 @@ class FormAdapter:
             name: text if name in self.verbatim_fields else _DECIMAL_POINT.sub(r"\1,\2", text)
             for name, text in form.items()
         }
-
-
-class ConvFormAdapter(FormAdapter):
-    """Conv's pooling is one nested object in the model, three fields in the form."""
-
-    def to_data(self, form: Mapping[str, str], model: type[BaseModel]) -> dict[str, Any]:
-        """The problem's data: ``pool_kind`` ``none`` means no pooling."""
-        data = super().to_data(form, model)
-        kind = form.get("pool_kind", "max").strip() or "max"
-        if kind == "none":
-            data["pool"] = None
-        else:
-            pool = {"kind": kind}
-            for part in ("size", "stride"):
-                if form.get(f"pool_{part}", "").strip():
-                    pool[part] = form[f"pool_{part}"]
-            data["pool"] = pool
-        return data
-
-    def form_field(self, field: str) -> str:
-        """``pool.size`` is the form's ``pool_size``."""
-        return field.replace(".", "_") if field.startswith("pool.") else super().form_field(field)
-
-    def to_form(self, problem: BaseModel) -> dict[str, str]:
-        """Filters one block per channel, filters apart by ``---``; pooling as three fields."""
-        form = super().to_form(problem)
-        filters = problem.filters  # type: ignore[attr-defined]
-        form["filters"] = "\n---\n".join(value_text(kernel) for kernel in filters)
-        pool = problem.pool  # type: ignore[attr-defined]
-        form.pop("pool", None)
-        form["pool_kind"] = pool.kind if pool else "none"
-        form["pool_size"] = (
-            value_text(list(pool.size) if isinstance(pool.size, tuple) else pool.size)
-            if pool
-            else ""
-        )
-        stride = pool.stride if pool else None
-        form["pool_stride"] = value_text(list(stride) if isinstance(stride, tuple) else stride)
-        for name in ("stride", "padding"):
-            value = getattr(problem, name)
-            form[name] = value_text(list(value) if isinstance(value, tuple) else value)
-        return form
-
-
-class GraphFormAdapter(FormAdapter):
-    """Graph's values are one text field: ``w0 = 2, x0 = −1`` (or one per line, or ``;``)."""
-
-    verbatim_fields = frozenset({"expression"})
-
-    def to_data(self, form: Mapping[str, str], model: type[BaseModel]) -> dict[str, Any]:
-        """The problem's data, with ``values`` read into a name → text mapping."""
-        data = super().to_data(form, model)
-        if "values" in data:
-            data["values"] = parse_assignments(data["values"])
-        return data
-
-
-def parse_assignments(text: str) -> dict[str, str]:
-    """``w0 = 2, x0 = −1,5; x1: 3`` → ``{"w0": "2", "x0": "−1,5", "x1": "3"}``.
-
-    Pairs are separated by new lines, ``;``, or a comma followed by the next ``name =``, so a
-    decimal comma stays inside its number. A piece without ``=`` keeps its text as the name
-    with an empty value, which the model then reports.
-    """
-    pairs: dict[str, str] = {}
-    for chunk in re.split(r"[;\n]", text):
-        for piece in re.split(r",\s*(?=[^\s=:,;]+\s*[=:])", chunk):
-            if not piece.strip():
-                continue
-            name, _, value = piece.partition("=" if "=" in piece else ":")
-            pairs[name.strip()] = value.strip()
-    return pairs
-
-
-ADAPTERS: dict[str, FormAdapter] = {"conv": ConvFormAdapter(), "graph": GraphFormAdapter()}
-
-
-def adapter_for(task: Task) -> FormAdapter:
-    """The form adapter of a task (the one-to-one adapter unless the task needs its own)."""
-    return ADAPTERS.get(task.id, FormAdapter())
 
 
 def has_problem(form: Mapping[str, str]) -> bool:

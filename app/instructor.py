@@ -5,34 +5,32 @@ reproducible. With ``STEPGRAD_SECRET`` set, variants are keyed by it and answers
 instructor token (``Authorization: Bearer …`` or the cookie the page sets).
 """
 
-from __future__ import annotations
-
-import hmac
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Annotated, Any, Literal, get_args, get_origin
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, create_model
 from starlette.concurrency import run_in_threadpool
 
-from app.api import translated_steps
+from app.deps import TOKEN_COOKIE, InstructorAccess, Language, PageFormat, solve_for_people
 from app.errors import describe_errors, error_response
 from app.exports import answer_cells, html_to_pdf, moodle_xml, variants_csv
 from app.grading import known_task
-from app.i18n import gettext, use_language
+from app.i18n import gettext
 from app.pages import STATIC_DIR, html_response, render_page, templates
 from app.render import moodle_tex
 from app.settings import get_settings
-from solvers.core import NumberFormat
+from app.tasks import task_templates, view_for
+from solvers.core import AnswerCell, NumberFormat
 from solvers.registry import TASKS
-from solvers.variants.sets import QuizSpec, VariantSet, generate_set
+from solvers.variants.sets import QuizSpecBase, VariantSet, generate_set, quiz_spec
 
 MAX_COUNT = 500
 """Most variants in one set from the API or the pages (the CLI has the solvers' limit)."""
-TOKEN_COOKIE = "stepgrad_instructor"
 _WHOLE = re.compile(r"^-?\d{1,18}$")
 MOODLE_TOLERANCE = 0.01
 MAX_PDF_COUNT = 50
@@ -40,20 +38,49 @@ MAX_PDF_COUNT = 50
 (the CLI prints any number)."""
 
 
-class VariantsRequest(BaseModel):
-    """Which tasks, how hard (the spec), how many variants, and the seed."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    tasks: list[Annotated[str, AfterValidator(known_task)]] = Field(
-        default_factory=lambda: list(TASKS),
-        min_length=1,
-        description="Tasks of every variant.",
-        json_schema_extra={"items": {"enum": list(TASKS)}},
+@lru_cache(maxsize=16)
+def _variants_models(
+    tasks: tuple[str, ...], spec: type[QuizSpecBase]
+) -> tuple[type[BaseModel], type[BaseModel]]:
+    request = create_model(
+        "VariantsRequest",
+        __config__=ConfigDict(extra="forbid"),
+        __doc__="Which tasks, how hard (the spec), how many variants, and the seed.",
+        tasks=(
+            list[Annotated[str, AfterValidator(known_task)]],
+            Field(
+                default_factory=lambda: list(tasks),
+                min_length=1,
+                description="Tasks of every variant.",
+                json_schema_extra={"items": {"enum": list(tasks)}},
+            ),
+        ),
+        spec=(spec, Field(default_factory=spec, description="Size and difficulty.")),
+        count=(int, Field(default=30, ge=1, le=MAX_COUNT, description="How many variants.")),
+        seed=(int, Field(default=2020, ge=0, lt=2**63, description="Same seed, same variants.")),
     )
-    spec: QuizSpec = Field(default_factory=QuizSpec, description="Size and difficulty.")
-    count: int = Field(default=30, ge=1, le=MAX_COUNT, description="How many variants.")
-    seed: int = Field(default=2020, ge=0, lt=2**63, description="Same seed, same variants.")
+    response = create_model(
+        "VariantsResponse",
+        __doc__="A set of variants; ``answers_included`` says whether the answers are in it.",
+        tasks=(list[str], ...),
+        spec=(spec, ...),
+        seed=(int, ...),
+        count=(int, ...),
+        keyed=(bool, Field(description="Whether the server secret keyed the variants.")),
+        answers_included=(bool, ...),
+        variants=(list[VariantOut], ...),
+    )
+    return request, response
+
+
+def variants_request() -> type[BaseModel]:
+    """``VariantsRequest`` for the tasks registered now."""
+    return _variants_models(tuple(TASKS), quiz_spec())[0]
+
+
+def variants_response() -> type[BaseModel]:
+    """``VariantsResponse`` for the tasks registered now."""
+    return _variants_models(tuple(TASKS), quiz_spec())[1]
 
 
 class VariantOut(BaseModel):
@@ -65,32 +92,7 @@ class VariantOut(BaseModel):
     notes: dict[str, list[str]]
 
 
-class VariantsResponse(BaseModel):
-    """A set of variants; ``answers_included`` says whether the answers are in it."""
-
-    tasks: list[str]
-    spec: QuizSpec
-    seed: int
-    count: int
-    keyed: bool = Field(description="Whether the server secret keyed the variants.")
-    answers_included: bool
-    variants: list[VariantOut]
-
-
-def may_see_answers(request: Request) -> bool:
-    """Answers are open without a secret; with one, only to the instructor token's holder."""
-    settings = get_settings()
-    if settings.secret is None:
-        return True
-    if not settings.instructor_token:
-        return False
-    header = request.headers.get("authorization", "")
-    given = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
-    given = given or request.cookies.get(TOKEN_COOKIE, "")
-    return hmac.compare_digest(given.encode(), settings.instructor_token.encode())
-
-
-def build_set(wanted: VariantsRequest) -> VariantSet:
+def build_set(wanted: Any) -> VariantSet:
     """Generate the set (seconds for large counts: call it in a thread)."""
     settings = get_settings()
     secret = settings.secret.encode() if settings.secret else None
@@ -98,42 +100,38 @@ def build_set(wanted: VariantsRequest) -> VariantSet:
                         settings.device)  # fmt: skip
 
 
-def request_from_query(query: Mapping[str, Any], tasks: list[str]) -> VariantsRequest:
+def request_from_query(query: Mapping[str, Any], tasks: list[str]) -> Any:
     """The set a page's query string describes: ``tasks``, ``count``, ``seed`` and the spec
     as ``<task>_<field>`` (``loss_examples=4``, ``conv_stride=1``)."""
     spec: dict[str, dict[str, str | int]] = {}
     for key, value in query.items():
-        task, _, field = key.partition("_")
-        if task in TASKS and field and value != "":
+        task = next((t for t in TASKS if key.startswith(f"{t}_")), "")
+        field = key[len(task) + 1 :]
+        if task and field and value != "":
             # a whole number as a number: Literal[0, 1] does not take the text "1"
             spec.setdefault(task, {})[field] = int(value) if _WHOLE.match(value) else value
     data: dict[str, Any] = {"spec": spec, "tasks": tasks or list(TASKS)}
     for key in ("count", "seed"):
         if query.get(key, "") != "":
             data[key] = query[key]
-    return VariantsRequest.model_validate(data)
+    return variants_request().model_validate(data)
 
 
-router = APIRouter()
-
-
-@router.post("/api/v1/variants", tags=["api"], summary="Generate a set of quiz variants")
-async def api_variants(wanted: VariantsRequest, request: Request) -> VariantsResponse:
+async def api_variants(wanted: Any, access: InstructorAccess) -> Any:
     """Variants 1 … count with problems, and answers when the caller may see them."""
     variant_set = await run_in_threadpool(build_set, wanted)
-    answers = may_see_answers(request)
-    return VariantsResponse(
+    return variants_response()(
         tasks=variant_set.tasks,
         spec=variant_set.spec,
         seed=variant_set.seed,
         count=variant_set.count,
         keyed=variant_set.keyed,
-        answers_included=answers,
+        answers_included=access,
         variants=[
             VariantOut(
                 number=v.number,
                 problems=v.problems,
-                answers=v.answers if answers else None,
+                answers=v.answers if access else None,
                 notes=v.notes,
             )
             for v in variant_set.variants
@@ -146,9 +144,9 @@ def _solutions(variant_set: VariantSet, fmt: NumberFormat) -> dict[tuple[int, st
     solutions = {}
     for variant in variant_set.variants:
         for task in variant_set.tasks:
-            solution = TASKS[task].solve(variant.problems[task], fmt)
-            steps = translated_steps(solution.steps)
-            solutions[(variant.number, task)] = solution.model_copy(update={"steps": steps})
+            solutions[(variant.number, task)] = solve_for_people(
+                TASKS[task], variant.problems[task], fmt
+            )
     return solutions
 
 
@@ -163,14 +161,20 @@ def render_set(
         "set": variant_set,
         "solutions": _solutions(variant_set, fmt),
         "answer_cells": answer_cells,
+        "key_cells": key_cells,
         "task_titles": {t: gettext(TASKS[t].title) for t in variant_set.tasks},
         "static_url": static_url,
         "fmt": fmt,
         "lang": lang,
     }
     if request is not None:
-        return render_page(request, template, lang, context)
+        return render_page(request, template, lang, fmt, context)
     return templates.get_template(template).render(tasks=list(TASKS.values()), **context)
+
+
+def key_cells(task: str, answer: Any) -> list[AnswerCell]:
+    """The cells of one task's answer that the key's table lists (the task's view decides)."""
+    return view_for(task).key_cells(answer, answer_cells(task, answer))
 
 
 def statements(variant_set: VariantSet, lang: str) -> dict[tuple[int, str], str]:
@@ -180,14 +184,15 @@ def statements(variant_set: VariantSet, lang: str) -> dict[tuple[int, str], str]
     out = {}
     for variant in variant_set.variants:
         for task in variant_set.tasks:
-            out[(variant.number, task)] = templates.get_template(f"problems/{task}.html").render(
+            template = templates.select_template(task_templates(task, "problem"))
+            out[(variant.number, task)] = template.render(
                 problem=variant.problems[task], solution=solutions[(variant.number, task)],
                 fmt=fmt, tex=moodle_tex,
             )  # fmt: skip
     return out
 
 
-async def _set_from_page(request: Request) -> tuple[VariantsRequest | None, list[dict]]:
+async def _set_from_page(request: Request) -> tuple[Any, list[dict]]:
     tasks = request.query_params.getlist("tasks")
     try:
         wanted = request_from_query(request.query_params, tasks)
@@ -196,26 +201,25 @@ async def _set_from_page(request: Request) -> tuple[VariantsRequest | None, list
     return wanted, []
 
 
-@router.get("/instructor", response_class=HTMLResponse, include_in_schema=False)
-async def instructor_page(request: Request) -> HTMLResponse:
+async def instructor_page(
+    request: Request, lang: Language, fmt: PageFormat, access: InstructorAccess
+) -> HTMLResponse:
     """The form: tasks, spec, count, seed; then links to sheets, key and downloads."""
-    lang = use_language(request, get_settings().default_language)
     wanted, errors = await _set_from_page(request)
     generated = wanted is not None and "count" in request.query_params
     context = {
-        "wanted": wanted or VariantsRequest(),
+        "wanted": wanted or variants_request()(),
         "errors": errors,
         "generated": generated,
         "query": request.url.query,
-        "locked": not may_see_answers(request),
-        "spec_fields": spec_fields((wanted or VariantsRequest()).spec),
+        "locked": not access,
+        "spec_fields": spec_fields((wanted or variants_request()()).spec),
         "keyed": get_settings().secret is not None,
     }
-    body = render_page(request, "instructor/index.html", lang, context)
+    body = render_page(request, "instructor/index.html", lang, fmt, context)
     return html_response(request, body, lang, 422 if errors else 200)
 
 
-@router.post("/instructor/token", include_in_schema=False)
 async def instructor_token(request: Request, token: str = Form("")) -> RedirectResponse:
     """Remember the instructor token in a cookie (for the key and the downloads)."""
     response = RedirectResponse(request.headers.get("referer") or "/instructor", status_code=303)
@@ -223,8 +227,7 @@ async def instructor_token(request: Request, token: str = Form("")) -> RedirectR
     return response
 
 
-def _locked(request: Request) -> Response:
-    use_language(request, get_settings().default_language)
+def _locked() -> Response:
     detail = {"field": "", "loc": [], "type": "instructor_token",
               "msg": gettext("the answers need the instructor token")}  # fmt: skip
     response = error_response([detail], status_code=401)
@@ -232,30 +235,27 @@ def _locked(request: Request) -> Response:
     return response
 
 
-async def _requested_set(request: Request) -> tuple[str, VariantSet | None, Response | None]:
-    lang = use_language(request, get_settings().default_language)
+async def _requested_set(request: Request) -> tuple[VariantSet | None, Response | None]:
     wanted, errors = await _set_from_page(request)
     if wanted is None:
-        return lang, None, error_response(errors)
-    return lang, await run_in_threadpool(build_set, wanted), None
+        return None, error_response(errors)
+    return await run_in_threadpool(build_set, wanted), None
 
 
-@router.get("/instructor/sheets", response_class=HTMLResponse, include_in_schema=False)
-async def sheets(request: Request) -> Response:
+async def sheets(request: Request, lang: Language) -> Response:
     """One printable A4 page per variant: number, name line, the problems, room to work."""
-    lang, variant_set, failure = await _requested_set(request)
+    variant_set, failure = await _requested_set(request)
     if failure:
         return failure
     body = await run_in_threadpool(render_set, request, "instructor/sheets.html", lang, variant_set)
     return HTMLResponse(body)
 
 
-@router.get("/instructor/key", response_class=HTMLResponse, include_in_schema=False)
-async def key(request: Request) -> Response:
+async def key(request: Request, lang: Language, access: InstructorAccess) -> Response:
     """Every variant's answers in one table, then every worked solution."""
-    if not may_see_answers(request):
-        return _locked(request)
-    lang, variant_set, failure = await _requested_set(request)
+    if not access:
+        return _locked()
+    variant_set, failure = await _requested_set(request)
     if failure:
         return failure
     body = await run_in_threadpool(render_set, request, "instructor/key.html", lang, variant_set)
@@ -266,16 +266,17 @@ DOWNLOADS = {"json": "application/json", "csv": "text/csv; charset=utf-8",
              "xml": "application/xml", "pdf": "application/pdf"}  # fmt: skip
 
 
-@router.get("/instructor/{name}.{extension}", include_in_schema=False)
-async def download(request: Request, name: str, extension: str) -> Response:
+async def download(
+    request: Request, name: str, extension: str, lang: Language, access: InstructorAccess
+) -> Response:
     """variants.json, answers.csv, moodle.xml, sheets.pdf, key.pdf."""
     allowed = {("variants", "json"), ("answers", "csv"), ("moodle", "xml"), ("sheets", "pdf"),
                ("key", "pdf")}  # fmt: skip
     if (name, extension) not in allowed:
         return Response(status_code=404)
-    if name != "sheets" and not may_see_answers(request):
-        return _locked(request)
-    lang, variant_set, failure = await _requested_set(request)
+    if name != "sheets" and not access:
+        return _locked()
+    variant_set, failure = await _requested_set(request)
     if failure:
         return failure
     assert variant_set is not None
@@ -287,7 +288,6 @@ async def download(request: Request, name: str, extension: str) -> Response:
         texts = await run_in_threadpool(statements, variant_set, lang)
         content = moodle_xml(variant_set, texts, MOODLE_TOLERANCE)
     elif variant_set.count > MAX_PDF_COUNT:
-        use_language(request, get_settings().default_language)
         detail = {
             "field": "count",
             "loc": ["query", "count"],
@@ -304,7 +304,6 @@ async def download(request: Request, name: str, extension: str) -> Response:
         )
         content = await run_in_threadpool(html_to_pdf, html)
         if content is None:
-            use_language(request, get_settings().default_language)
             detail = {
                 "field": "",
                 "loc": [],
@@ -318,6 +317,29 @@ async def download(request: Request, name: str, extension: str) -> Response:
         media_type=DOWNLOADS[extension],
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+def build_router() -> APIRouter:
+    """The instructor's routes: the variants API (its models for the tasks registered now),
+    the spec form, the token, sheets, key and downloads."""
+    router = APIRouter()
+    request_model, response_model = variants_request(), variants_response()
+
+    async def variants_route(wanted: request_model, access: InstructorAccess) -> Any:  # type: ignore[valid-type]
+        return await api_variants(wanted, access)
+
+    variants_route.__doc__ = api_variants.__doc__
+    router.add_api_route("/api/v1/variants", variants_route, methods=["POST"], tags=["api"],
+                         summary="Generate a set of quiz variants", response_model=response_model,
+                         name="api_variants")  # fmt: skip
+    for path, page in (("", instructor_page), ("/sheets", sheets), ("/key", key)):
+        router.add_api_route(f"/instructor{path}", page, methods=["GET"],
+                             response_class=HTMLResponse, include_in_schema=False)  # fmt: skip
+    router.add_api_route("/instructor/token", instructor_token, methods=["POST"],
+                         include_in_schema=False)  # fmt: skip
+    router.add_api_route("/instructor/{name}.{extension}", download, methods=["GET"],
+                         include_in_schema=False)  # fmt: skip
+    return router
 
 
 @dataclass(frozen=True)
@@ -338,7 +360,7 @@ def _choices(annotation: Any) -> tuple[str, ...]:
     return tuple(choice for part in get_args(annotation) for choice in _choices(part))
 
 
-def spec_fields(spec: QuizSpec) -> dict[str, list[SpecField]]:
+def spec_fields(spec: QuizSpecBase) -> dict[str, list[SpecField]]:
     """The spec form's inputs per task, from the spec models (choices from their Literals)."""
     fields: dict[str, list[SpecField]] = {}
     for task in TASKS:

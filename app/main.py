@@ -20,6 +20,8 @@ from app.errors import (
 )
 from app.i18n import translate
 from app.settings import configure_torch, get_settings
+from app.tasks import view_for
+from solvers.registry import TASKS
 
 
 class BodySizeLimit:
@@ -69,7 +71,11 @@ class _BodyTooLarge(Exception):
 
 
 def create_app() -> FastAPI:
-    """Build the app: JSON API, pages, static files, health check, error handlers."""
+    """Build the app: JSON API, pages, static files, health check, error handlers.
+
+    Routes and request models come from the tasks registered when it is called
+    (:data:`solvers.registry.TASKS`), each task's view from :func:`app.tasks.view_for`.
+    """
     settings = get_settings()
     configure_torch(settings)
     application = FastAPI(
@@ -87,10 +93,14 @@ def create_app() -> FastAPI:
     application.add_exception_handler(ValidationError, request_validation_handler)
     application.add_exception_handler(PydanticCustomError, solver_error_handler)
     application.add_exception_handler(StarletteHTTPException, http_error_handler)
-    application.include_router(api.router)
-    application.include_router(grading.router)
-    application.include_router(instructor.router)
-    application.include_router(pages.router)
+    application.include_router(api.build_router())
+    for task in TASKS.values():
+        extra = view_for(task.id).router
+        if extra is not None:
+            application.include_router(extra)
+    application.include_router(grading.build_router())
+    application.include_router(instructor.build_router())
+    application.include_router(pages.build_router())
     application.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
 
     @application.get("/healthz", tags=["health"], summary="Health check")

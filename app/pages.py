@@ -10,16 +10,16 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from markupsafe import Markup
 from pydantic import ValidationError
 from pydantic_core import PydanticCustomError
 
-from app.api import ResponseCache, graph_picture, number_format, translated_steps
+from app.api import ResponseCache
+from app.deps import Language, PageFormat, solve_for_people
 from app.errors import custom_error_detail, describe_errors
-from app.forms import adapter_for, has_problem
-from app.i18n import LANG_COOKIE, LANGUAGES, gettext, ngettext, translate, use_language
-from app.render import graded_cells, loss_scores, matrix, tex
-from app.settings import get_settings
+from app.forms import has_problem
+from app.i18n import LANG_COOKIE, LANGUAGES, gettext, ngettext, translate
+from app.render import answer_table, graded_cells, matrix, tex, value_html
+from app.tasks import task_templates, view_for
 from solvers.core import NumberFormat, Task
 from solvers.registry import TASKS
 
@@ -44,22 +44,21 @@ def _environment() -> Environment:
     env.filters["tr"] = translate
     env.filters["tex_name"] = tex_name
     env.globals.update(
-        matrix=matrix, tex=tex, loss_scores=loss_scores, graded_cells=graded_cells,
+        matrix=matrix, tex=tex, graded_cells=graded_cells,
+        answer_table=answer_table, value_html=value_html, task_templates=task_templates,
         static_url="/static",
     )  # fmt: skip
     return env
 
 
+def add_task_globals() -> None:
+    """Add the template globals of every registered task's view to the environment."""
+    for task in TASKS:
+        templates.globals.update(view_for(task).template_globals)
+
+
 templates = _environment()
-router = APIRouter(include_in_schema=False)
-
-
-def _graph_picture(solution: Any, fmt: NumberFormat) -> dict[str, Any]:
-    return {"svg": Markup(graph_picture(solution, fmt))}
-
-
-# What a task's template needs beyond the solution, computed from it.
-EXTRA_CONTEXT = {"graph": _graph_picture}
+add_task_globals()
 
 
 def _language_links(request: Request) -> dict[str, str]:
@@ -70,9 +69,11 @@ def _language_links(request: Request) -> dict[str, str]:
     return links
 
 
-def render_page(request: Request, name: str, lang: str, context: dict[str, Any]) -> str:
-    """Render a page with what every page needs: language, its switch, the task list."""
-    digits = request.query_params.get("digits", "")
+def render_page(
+    request: Request, name: str | list[str], lang: str, fmt: NumberFormat, context: dict[str, Any]
+) -> str:
+    """Render a page (the first of ``name`` that exists) with what every page needs:
+    language, its switch, the task list, the number format."""
     query = request.url.query
     defaults = {
         "request": request,
@@ -80,10 +81,10 @@ def render_page(request: Request, name: str, lang: str, context: dict[str, Any])
         "languages": LANGUAGES,
         "language_links": _language_links(request),
         "tasks": list(TASKS.values()),
-        "fmt": number_format(lang, int(digits) if digits.isdigit() else None),
+        "fmt": fmt,
         "share_link": request.url.path + (f"?{query}" if query else ""),
     }
-    return templates.get_template(name).render({**defaults, **context})
+    return templates.get_or_select_template(name).render({**defaults, **context})
 
 
 def html_response(
@@ -101,16 +102,17 @@ def html_response(
 pages = ResponseCache(size=256)
 
 
-@router.get("/", response_class=HTMLResponse)
-async def home(request: Request) -> HTMLResponse:
-    """The home page: the three tasks."""
-    lang = use_language(request, get_settings().default_language)
-    return html_response(request, render_page(request, "index.html", lang, {}), lang)
+async def home(request: Request, lang: Language, fmt: PageFormat) -> HTMLResponse:
+    """The home page: the tasks."""
+    return html_response(request, render_page(request, "index.html", lang, fmt, {}), lang)
 
 
-def _render_task_page(task: Task, request: Request, lang: str) -> tuple[bytes, int]:
+def _render_task_page(
+    task: Task, request: Request, lang: str, fmt: NumberFormat
+) -> tuple[bytes, int]:
     """The task's page for the problem in the query string (or its example): body, status."""
-    adapter = adapter_for(task)
+    view = view_for(task.id)
+    adapter = view.adapter
     form = dict(request.query_params)
     errors: dict[str, list[str]] = {}
     solution = None
@@ -126,12 +128,9 @@ def _render_task_page(task: Task, request: Request, lang: str) -> tuple[bytes, i
         form = adapter.to_form(problem)
         if lang == "ru":
             form = adapter.with_decimal_commas(form)
-    digits = request.query_params.get("digits", "")
-    fmt = number_format(lang, int(digits) if digits.isdigit() else None)
     if problem is not None:
         try:
-            solution = task.solve(problem, fmt)
-            solution = solution.model_copy(update={"steps": translated_steps(solution.steps)})
+            solution = solve_for_people(task, problem, fmt)
         except PydanticCustomError as exc:
             errors.setdefault("", []).append(custom_error_detail(exc)["msg"])
     context = {
@@ -141,19 +140,18 @@ def _render_task_page(task: Task, request: Request, lang: str) -> tuple[bytes, i
         "solution": solution,
         "problem": problem,
     }
-    if solution is not None and task.id in EXTRA_CONTEXT:
-        context.update(EXTRA_CONTEXT[task.id](solution, fmt))
-    body = render_page(request, f"{task.id}.html", lang, context).encode()
+    if solution is not None:
+        context.update(view.page_context(solution, problem, fmt))
+    body = render_page(request, task_templates(task.id, "page"), lang, fmt, context).encode()
     return body, 422 if errors else 200
 
 
 def _task_page(task: Task):
-    async def page(request: Request) -> HTMLResponse:
-        lang = use_language(request, get_settings().default_language)
+    async def page(request: Request, lang: Language, fmt: PageFormat) -> HTMLResponse:
         key = (task.id, lang, request.url.query)
         cached = pages.get(key)
         if cached is None:
-            cached = _render_task_page(task, request, lang)
+            cached = _render_task_page(task, request, lang, fmt)
             pages.put(key, cached)
         body, status = cached
         return html_response(request, body, lang, status)
@@ -161,11 +159,18 @@ def _task_page(task: Task):
     return page
 
 
-for _task in TASKS.values():
-    router.add_api_route(
-        f"/{_task.id}",
-        _task_page(_task),
-        methods=["GET"],
-        response_class=HTMLResponse,
-        name=f"page_{_task.id}",
-    )
+def build_router() -> APIRouter:
+    """The home page and one page per task registered now (their views' template globals
+    join the environment's)."""
+    router = APIRouter(include_in_schema=False)
+    router.add_api_route("/", home, methods=["GET"], response_class=HTMLResponse)
+    add_task_globals()
+    for task in TASKS.values():
+        router.add_api_route(
+            f"/{task.id}",
+            _task_page(task),
+            methods=["GET"],
+            response_class=HTMLResponse,
+            name=f"page_{task.id}",
+        )
+    return router

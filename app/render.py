@@ -78,16 +78,6 @@ def moodle_tex(source: str, display: bool = False) -> Markup:
     return Markup(f"\\[{escape(source)}\\]" if display else f"\\({escape(source)}\\)")
 
 
-def loss_scores(problem: Any, fmt: NumberFormat, example_word: str) -> Markup:
-    """The loss problem's score table as in the lecture, the correct classes highlighted."""
-    columns = problem.examples == "columns"
-    classes = problem.class_names or list(range(problem.n_classes))
-    examples = [f"{example_word} {i + 1}" for i in range(problem.n_examples)]
-    correct = [(y, i) if columns else (i, y) for i, y in enumerate(problem.labels)]
-    rows, cols = (classes, examples) if columns else (examples, classes)
-    return matrix(problem.scores, fmt, correct, rows, cols, cls="scores")
-
-
 def graded_cells(given: Any, cells: Any, fmt: NumberFormat) -> Markup:
     """The student's numbers with each cell marked right or wrong (vectors, matrices, maps)."""
     if not isinstance(given, list) or not isinstance(cells, list):
@@ -105,3 +95,39 @@ def graded_cells(given: Any, cells: Any, fmt: NumberFormat) -> Markup:
         )
         rows.append(f"<tr>{tds}</tr>")
     return Markup(f'<table class="matrix graded">{"".join(rows)}</table>')
+
+
+def value_html(value: Any, fmt: NumberFormat) -> Markup:
+    """Any answer or problem value as HTML: numbers rounded, vectors and matrices as tables,
+    stacks of matrices one after another, mappings as ``name = value`` lists."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return Markup(escape("" if value is None else str(value)))
+    if isinstance(value, int | float):
+        return Markup(escape(fmt.num(value)))
+    if isinstance(value, dict):
+        return Markup(", ").join(
+            Markup(f"{escape(k)} = {value_html(v, fmt)}") for k, v in value.items()
+        )
+    if isinstance(value, list | tuple):
+        if value and isinstance(value[0], list | tuple) and value[0]:
+            if isinstance(value[0][0], list | tuple):
+                return Markup("").join(value_html(block, fmt) for block in value)
+            if isinstance(value[0][0], int | float) and not isinstance(value[0][0], bool):
+                return matrix(value, fmt)  # type: ignore[arg-type]
+        if all(isinstance(x, int | float) and not isinstance(x, bool) for x in value):
+            return matrix([list(value)], fmt) if value else Markup("")
+        return Markup(", ").join(value_html(x, fmt) for x in value)
+    if hasattr(value, "model_dump"):
+        return value_html(value.model_dump(), fmt)
+    return Markup(escape(str(value)))
+
+
+def answer_table(answer: Any, fmt: NumberFormat) -> Markup:
+    """An answer model as a two-column table: each field's name and its value."""
+    data = answer.model_dump() if hasattr(answer, "model_dump") else dict(answer)
+    rows = "".join(
+        f'<tr data-field="{escape(name)}"><th scope="row">{escape(name)}</th>'
+        f"<td>{value_html(value, fmt)}</td></tr>"
+        for name, value in data.items()
+    )
+    return Markup(f'<table class="answer-table">{rows}</table>')

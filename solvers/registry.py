@@ -2,6 +2,7 @@
 
 Everything generic (routes, forms, try pages, the spec form, exports, CLI choices, batch
 grading) iterates :data:`TASKS`; :func:`register` adds a task (a fourth one, or a test's).
+The app reads the registry when :func:`app.main.create_app` builds it.
 """
 
 from solvers.core import Task
@@ -15,6 +16,11 @@ def register(task: Task) -> Task:
     """Add ``task`` to the registry (after the others); a task with its id is replaced."""
     TASKS[task.id] = task
     return task
+
+
+def unregister(task_id: str) -> Task:
+    """Remove the task ``task_id`` from the registry (a test's task, when the test ends)."""
+    return TASKS.pop(task_id)
 
 
 def get_task(task_id: str) -> Task:

@@ -8,7 +8,7 @@ import pytest
 import torch
 from pydantic import ValidationError
 
-from app.graph_svg import render_graph_svg
+from app.tasks.graph import render_graph_svg
 from solvers.core import NumberFormat
 from solvers.tasks.graph import (
     TASK,

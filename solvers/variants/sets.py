@@ -9,10 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, create_model, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializeAsAny,
+    ValidationInfo,
+    create_model,
+    field_validator,
+)
 
 from solvers.core import resolve_device
 from solvers.registry import TASKS, get_task
@@ -23,24 +32,40 @@ MAX_SET_COUNT = 10_000
 """Most variants of a set with pydantic problems and answers (bulk has no limit)."""
 
 
-def _quiz_spec() -> type[BaseModel]:
+class QuizSpecBase(BaseModel):
+    """What every quiz spec model is: the model itself, one field per task, comes from
+    :func:`quiz_spec`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+@lru_cache(maxsize=16)
+def _quiz_spec_model(tasks: tuple[tuple[str, type[BaseModel]], ...]) -> type[QuizSpecBase]:
     fields: dict[str, Any] = {
-        task.id: (
-            task.spec_model,
-            Field(default_factory=task.spec_model, description=f"The {task.id} problem."),
-        )
-        for task in TASKS.values()
+        task: (spec, Field(default_factory=spec, description=f"The {task} problem."))
+        for task, spec in tasks
     }
     return create_model(
         "QuizSpec",
-        __config__=ConfigDict(extra="forbid"),
+        __base__=QuizSpecBase,
         __doc__="The whole quiz: one spec per task (the defaults are the seed's quiz).",
         **fields,
     )
 
 
-QuizSpec = _quiz_spec()
-"""The whole quiz: one field per registered task, holding its spec."""
+def quiz_spec() -> type[QuizSpecBase]:
+    """The whole quiz's spec model for the tasks registered now: one field per task,
+    holding its spec (built once per set of tasks)."""
+    return _quiz_spec_model(tuple((t.id, t.spec_model) for t in TASKS.values()))
+
+
+def __getattr__(name: str) -> Any:
+    """``QuizSpec`` is :func:`quiz_spec`'s model for the tasks registered when it is read."""
+    if name == "QuizSpec":
+        return quiz_spec()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 TaskSpec = BaseModel
 """Any task's spec model."""
 
@@ -70,24 +95,30 @@ class Variant(BaseModel):
 class VariantSet(BaseModel):
     """Variants 1 … count of (tasks, spec, seed): the same bytes every time."""
 
-    spec: QuizSpec  # type: ignore[valid-type]
+    spec: SerializeAsAny[QuizSpecBase]
     seed: int
     count: int
     tasks: list[str] = Field(description="Task ids in the quiz's order.")
     keyed: bool = Field(description="True when a server secret keyed the variants.")
     variants: list[Variant]
 
+    @field_validator("spec", mode="before")
+    @classmethod
+    def _quiz_spec(cls, value: Any) -> Any:
+        """A spec read from JSON as the quiz spec model of the registered tasks."""
+        return value if isinstance(value, QuizSpecBase) else quiz_spec().model_validate(value)
 
-def task_spec(task: str, spec: QuizSpec | TaskSpec) -> TaskSpec:
+
+def task_spec(task: str, spec: TaskSpec) -> TaskSpec:
     """The spec of ``task``: the matching part of a quiz spec, or a task spec as it is."""
     get_task(task)
-    return getattr(spec, task) if isinstance(spec, QuizSpec) else spec
+    return getattr(spec, task) if isinstance(spec, QuizSpecBase) else spec
 
 
 def normalize_tasks(tasks: Sequence[str]) -> list[str]:
     """Known task ids, each once, in the quiz's order."""
     for task in tasks:
-        task_spec(task, QuizSpec())
+        get_task(task)
     if not tasks:
         raise ValueError("choose at least one task")
     return [task for task in TASKS if task in tasks]
@@ -101,7 +132,7 @@ def _check(seed: int, count: int, limit: int | None) -> None:
 
 
 def variant_key(
-    spec: QuizSpec | TaskSpec, seed: int, number: int, task: str, secret: bytes | None = None
+    spec: TaskSpec, seed: int, number: int, task: str, secret: bytes | None = None
 ) -> int:
     """The 64-bit key of variant ``number`` of ``task`` (see :mod:`solvers.variants.rng`)."""
     return int(variant_keys(task, task_spec(task, spec), seed, [number], secret)[0])
@@ -109,7 +140,7 @@ def variant_key(
 
 def generate_set(
     tasks: Sequence[str],
-    spec: QuizSpec,
+    spec: QuizSpecBase,
     seed: int,
     count: int,
     secret: bytes | None = None,
@@ -144,7 +175,7 @@ def generate_set(
 
 
 def regenerate(
-    task: str, spec: QuizSpec | TaskSpec, seed: int, number: int, secret: bytes | None = None
+    task: str, spec: TaskSpec, seed: int, number: int, secret: bytes | None = None
 ) -> BaseModel:
     """The problem of variant ``number`` of ``task``, as :func:`generate_set` made it.
 
@@ -178,7 +209,7 @@ class Bulk:
 
 def generate_bulk(
     task: str,
-    spec: QuizSpec | TaskSpec,
+    spec: TaskSpec,
     seed: int,
     count: int,
     device: Any = None,

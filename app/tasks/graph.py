@@ -1,4 +1,6 @@
-"""The computational graph of a ``graph`` solution as an SVG picture, in pure Python.
+"""The graph task's view: its form adapter, its page's SVG picture and ``POST /api/v1/graph/svg``.
+
+The picture of a ``graph`` solution is drawn in pure Python.
 
 Layout as in the CS231n slides: inputs on the left, the output on the right, one node per
 gate; above each edge the forward value (green), below it the gradient (red). Layers are
@@ -11,11 +13,23 @@ readable on a phone: wrap it in a horizontally scrollable block.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+from fastapi import APIRouter, Response
+from markupsafe import Markup
+from pydantic import BaseModel
+
+from app.deps import ApiFormat
+from app.forms import FormAdapter
+from app.i18n import gettext
+from app.tasks import TaskView
 from solvers.core import NumberFormat
-from solvers.tasks.graph.problem import GraphNode, GraphSolution
+from solvers.registry import get_task
+from solvers.tasks.graph.problem import GraphNode, GraphProblem, GraphSolution
 
 COLUMN = 96.0  # horizontal distance between layers
 ROW = 64.0  # minimum vertical distance between nodes of a layer
@@ -197,3 +211,72 @@ def render_graph_svg(solution: GraphSolution, fmt: NumberFormat, title: str | No
         parts.append("</g>")
     parts.append("</svg>")
     return "".join(parts)
+
+
+def graph_picture(solution: GraphSolution, fmt: NumberFormat) -> str:
+    """The SVG of a graph solution, titled in the current language."""
+    title = gettext("Computational graph") + ": " + solution.expression_read
+    return render_graph_svg(solution, fmt, title=title)
+
+
+def parse_assignments(text: str) -> dict[str, str]:
+    """``w0 = 2, x0 = −1,5; x1: 3`` → ``{"w0": "2", "x0": "−1,5", "x1": "3"}``.
+
+    Pairs are separated by new lines, ``;``, or a comma followed by the next ``name =``, so a
+    decimal comma stays inside its number. A piece without ``=`` keeps its text as the name
+    with an empty value, which the model then reports.
+    """
+    pairs: dict[str, str] = {}
+    for chunk in re.split(r"[;\n]", text):
+        for piece in re.split(r",\s*(?=[^\s=:,;]+\s*[=:])", chunk):
+            if not piece.strip():
+                continue
+            name, _, value = piece.partition("=" if "=" in piece else ":")
+            pairs[name.strip()] = value.strip()
+    return pairs
+
+
+class GraphFormAdapter(FormAdapter):
+    """Graph's values are one text field: ``w0 = 2, x0 = −1`` (or one per line, or ``;``)."""
+
+    verbatim_fields = frozenset({"expression"})
+
+    def to_data(self, form: Mapping[str, str], model: type[BaseModel]) -> dict[str, Any]:
+        """The problem's data, with ``values`` read into a name → text mapping."""
+        data = super().to_data(form, model)
+        if "values" in data:
+            data["values"] = parse_assignments(data["values"])
+        return data
+
+
+router = APIRouter(prefix="/api/v1", tags=["api"])
+
+
+@router.post(
+    "/graph/svg",
+    response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {}}, "description": "The graph as SVG."}},
+    summary="The computational graph as an SVG picture",
+)
+async def graph_svg(problem: GraphProblem, fmt: ApiFormat) -> Response:
+    """Forward values above the edges (green), gradients below them (red)."""
+    solution = get_task("graph").solve(problem, fmt)
+    return Response(graph_picture(solution, fmt), media_type="image/svg+xml")  # type: ignore[arg-type]
+
+
+class GraphView(TaskView):
+    """The graph page shows its picture; the try page reads gradients as ``w0 = 1, …``."""
+
+    def page_context(self, solution: Any, problem: Any, fmt: NumberFormat) -> dict[str, Any]:
+        """The graph's SVG."""
+        return {"svg": Markup(graph_picture(solution, fmt))}
+
+    def try_answer(self, answer: dict[str, str]) -> dict[str, Any]:
+        """``gradients`` typed as ``w0 = 0.2, x0 = −0.4``."""
+        data: dict[str, Any] = dict(answer)
+        if "gradients" in data:
+            data["gradients"] = parse_assignments(data["gradients"])
+        return data
+
+
+VIEW = GraphView(adapter=GraphFormAdapter(), text_answers=frozenset({"gradients"}), router=router)

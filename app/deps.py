@@ -1,0 +1,109 @@
+"""What every route asks of a request, as FastAPI dependencies: its language, its number
+format, the instructor's token; and the one way to solve a problem for people to read.
+
+The dependencies are ``async``: a plain ``def`` would run in the threadpool (slower, and the
+language it sets, a context variable, would not reach the route).
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated, Any
+
+from fastapi import Depends, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+
+from app.i18n import translate, use_language
+from app.settings import get_settings
+from solvers.core import NumberFormat, Solution, Task
+
+TOKEN_COOKIE = "stepgrad_instructor"
+"""The cookie the instructor page sets with the token (the fallback to the bearer header)."""
+
+
+async def request_language(request: Request) -> str:
+    """The request's language (``?lang=``, the cookie, Accept-Language, the default)."""
+    return use_language(request, get_settings().default_language)
+
+
+Language = Annotated[str, Depends(request_language)]
+"""The request's language, set as the current one for translations."""
+
+
+def number_format(lang: str, digits: int | None) -> NumberFormat:
+    """The display format of a request: its rounding and, in Russian, decimal commas."""
+    chosen = get_settings().digits if digits is None else digits
+    return NumberFormat(digits=chosen, decimal_comma=lang == "ru")
+
+
+async def api_format(
+    language: Language,
+    digits: Annotated[
+        int | None,
+        Query(ge=0, le=10, description="Decimals in the steps' formulas (answers keep all)."),
+    ] = None,
+    lang: Annotated[
+        str | None, Query(pattern="^(en|ru)$", description="Language of the steps: en or ru.")
+    ] = None,
+) -> NumberFormat:
+    """The API's number format: ``?digits=`` (checked) and ``?lang=`` (checked)."""
+    return number_format(language, digits)
+
+
+ApiFormat = Annotated[NumberFormat, Depends(api_format)]
+"""The number format of an API request; a bad ``digits`` or ``lang`` is a 422."""
+
+
+def page_digits(request: Request) -> int | None:
+    """A page's ``?digits=``; anything but a whole number means the default."""
+    digits = request.query_params.get("digits", "")
+    return int(digits) if digits.isdigit() else None
+
+
+async def page_format(request: Request, language: Language) -> NumberFormat:
+    """A page's number format: ``?digits=`` when it is a whole number, and the language."""
+    return number_format(language, page_digits(request))
+
+
+PageFormat = Annotated[NumberFormat, Depends(page_format)]
+"""The number format of a page (lenient: a page never answers 422 for its rounding)."""
+
+bearer = HTTPBearer(auto_error=False, description="The instructor token.")
+
+
+async def may_see_answers(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)] = None,
+) -> bool:
+    """Answers are open without a secret; with one, only to the instructor token's holder
+    (``Authorization: Bearer …``, or the cookie the instructor page sets)."""
+    settings = get_settings()
+    if settings.secret is None:
+        return True
+    if not settings.instructor_token:
+        return False
+    given = credentials.credentials.strip() if credentials else ""
+    given = given or request.cookies.get(TOKEN_COOKIE, "")
+    return hmac.compare_digest(given.encode(), settings.instructor_token.encode())
+
+
+InstructorAccess = Annotated[bool, Depends(may_see_answers)]
+"""Whether the request may see answers (the instructor's token, when a secret is set)."""
+
+
+def solve_for_people(task: Task, problem: BaseModel | Any, fmt: NumberFormat) -> Solution:
+    """Solve ``problem`` and translate its steps into the current language (titles and
+    explanations with their placeholders filled): the API, the pages, the try pages and
+    the instructor's sheets and keys all solve through here."""
+    solution = task.solve(problem, fmt)
+    steps = [
+        step.model_copy(
+            update={
+                "title": translate(step.title, step.params),
+                "text": translate(step.text, step.params),
+            }
+        )
+        for step in solution.steps
+    ]
+    return solution.model_copy(update={"steps": steps})

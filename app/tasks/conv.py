@@ -1,0 +1,66 @@
+"""The conv task's view: pooling as three form fields, and the key's table without the
+intermediate maps when the answer has a pooled output."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel
+
+from app.forms import FormAdapter, value_text
+from app.tasks import TaskView
+from solvers.core import AnswerCell
+
+
+class ConvFormAdapter(FormAdapter):
+    """Conv's pooling is one nested object in the model, three fields in the form."""
+
+    def to_data(self, form: Mapping[str, str], model: type[BaseModel]) -> dict[str, Any]:
+        """The problem's data: ``pool_kind`` ``none`` means no pooling."""
+        data = super().to_data(form, model)
+        kind = form.get("pool_kind", "max").strip() or "max"
+        if kind == "none":
+            data["pool"] = None
+        else:
+            pool = {"kind": kind}
+            for part in ("size", "stride"):
+                if form.get(f"pool_{part}", "").strip():
+                    pool[part] = form[f"pool_{part}"]
+            data["pool"] = pool
+        return data
+
+    def form_field(self, field: str) -> str:
+        """``pool.size`` is the form's ``pool_size``."""
+        return field.replace(".", "_") if field.startswith("pool.") else super().form_field(field)
+
+    def to_form(self, problem: BaseModel) -> dict[str, str]:
+        """Filters one block per channel, filters apart by ``---``; pooling as three fields."""
+        form = super().to_form(problem)
+        filters = problem.filters  # type: ignore[attr-defined]
+        form["filters"] = "\n---\n".join(value_text(kernel) for kernel in filters)
+        pool = problem.pool  # type: ignore[attr-defined]
+        form.pop("pool", None)
+        form["pool_kind"] = pool.kind if pool else "none"
+        form["pool_size"] = (
+            value_text(list(pool.size) if isinstance(pool.size, tuple) else pool.size)
+            if pool
+            else ""
+        )
+        stride = pool.stride if pool else None
+        form["pool_stride"] = value_text(list(stride) if isinstance(stride, tuple) else stride)
+        for name in ("stride", "padding"):
+            value = getattr(problem, name)
+            form[name] = value_text(list(value) if isinstance(value, tuple) else value)
+        return form
+
+
+class ConvView(TaskView):
+    """Maps are typed in text areas; with pooling, the key's table lists the pooled cells."""
+
+    def key_cells(self, answer: Any, cells: list[AnswerCell]) -> list[AnswerCell]:
+        """Only the pooled output's cells when the answer has one."""
+        return [c for c in cells if "pool" in c.column or not answer.pool]
+
+
+VIEW = ConvView(adapter=ConvFormAdapter(), multiline_answers=True)
