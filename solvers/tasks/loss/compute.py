@@ -11,12 +11,15 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 
 from solvers.core import resolve_device
 from solvers.tasks.loss.problem import LN_BASE, LossAnswer, LossProblem
 
 F64 = torch.float64
+Array = torch.Tensor | np.ndarray
+"""A torch tensor, or a numpy array for a single problem."""
 
 
 def reg_terms(problem: LossProblem) -> tuple[float, float]:
@@ -40,18 +43,25 @@ class LossBatch:
 
     kind: str
     columns: bool
-    scores: torch.Tensor
-    labels: torch.Tensor
-    margin: torch.Tensor
-    ln_base: torch.Tensor
-    scale: torch.Tensor
-    reg_loss: torch.Tensor
+    scores: Array
+    labels: Array
+    margin: Array
+    ln_base: Array
+    scale: Array
+    reg_loss: Array
 
     @classmethod
     def from_problems(cls, problems: Sequence[LossProblem], device: Any = "cpu") -> LossBatch:
-        """Stack validated problems of one ``group_key``."""
+        """Stack validated problems of one ``group_key``: torch tensors on ``device``, or
+        numpy arrays where ``device`` is None."""
         first = problems[0]
-        parameters = torch.tensor(
+
+        def array(data: Any, dtype: Any) -> Array:
+            if device is None:
+                return np.array(data, dtype=dtype)
+            return torch.tensor(data, dtype=dtype, device=device)
+
+        parameters = array(
             [
                 (
                     p.margin,
@@ -61,15 +71,16 @@ class LossBatch:
                 )
                 for p in problems
             ],
-            dtype=F64,
-            device=device,
+            F64 if device is not None else np.float64,
         )
-        margin, ln_base, scale, reg_loss = parameters.unbind(1)
+        margin, ln_base, scale, reg_loss = parameters.T
         return cls(
             kind=first.loss,
             columns=first.examples == "columns",
-            scores=torch.tensor([p.rows() for p in problems], dtype=F64, device=device),
-            labels=torch.tensor([p.labels for p in problems], dtype=torch.long, device=device),
+            scores=array([p.rows() for p in problems], F64 if device is not None else np.float64),
+            labels=array(
+                [p.labels for p in problems], torch.long if device is not None else np.int64
+            ),
             margin=margin,
             ln_base=ln_base,
             scale=scale,
@@ -92,37 +103,49 @@ class LossTensors:
     ``reg_loss``, ``loss`` (B,) and ``grad`` dL/ds (B, N, C).
     """
 
-    per_example: torch.Tensor
-    data_loss: torch.Tensor
-    reg_loss: torch.Tensor
-    loss: torch.Tensor
-    grad: torch.Tensor
-    raw: torch.Tensor | None = None
-    margins: torch.Tensor | None = None
-    top: torch.Tensor | None = None
-    shifted: torch.Tensor | None = None
-    exps: torch.Tensor | None = None
-    sums: torch.Tensor | None = None
-    probabilities: torch.Tensor | None = None
+    per_example: Array
+    data_loss: Array
+    reg_loss: Array
+    loss: Array
+    grad: Array
+    raw: Array | None = None
+    margins: Array | None = None
+    top: Array | None = None
+    shifted: Array | None = None
+    exps: Array | None = None
+    sums: Array | None = None
+    probabilities: Array | None = None
 
     @property
-    def extra(self) -> torch.Tensor:
+    def extra(self) -> Array:
         """The margins (SVM) or the probabilities (softmax)."""
         return self.margins if self.probabilities is None else self.probabilities  # type: ignore[return-value]
 
 
-def _per_problem(x: torch.Tensor | float) -> torch.Tensor | float:
+def _per_problem(x: Array | float) -> Array | float:
     """(B,) → (B, 1, 1), a number as it is."""
-    return x[:, None, None] if isinstance(x, torch.Tensor) else x
+    return x if isinstance(x, float) else x[:, None, None]
+
+
+def _onehot(like: Array, labels: Array) -> Array:
+    """1 at the class ``labels`` (B, N) of every example, 0 elsewhere, shaped ``like``."""
+    if isinstance(like, torch.Tensor):
+        return torch.zeros_like(like).scatter_(2, labels[:, :, None], 1.0)
+    return np.eye(like.shape[2])[labels]
+
+
+def _at_label(x: Array, onehot: Array) -> Array:
+    """``x`` at every example's label (B, N, 1): exact, the other terms are 0."""
+    return (x * onehot).sum(axis=2, keepdims=True)
 
 
 def loss_tensors(
     b: LossBatch,
     *,
-    ln_base: torch.Tensor | float | None = None,
+    ln_base: Array | float | None = None,
     correct_class: bool = False,
     hinge: bool = True,
-    scale: torch.Tensor | float | None = None,
+    scale: Array | float | None = None,
     wrong_class: bool = False,
     reg_factor: float = 1.0,
 ) -> LossTensors:
@@ -131,37 +154,38 @@ def loss_tensors(
     The overrides are the named mistakes: ``ln_base`` another log base, ``correct_class``
     the correct class counted in the SVM sum, ``hinge=False`` max(0, ·) dropped, ``scale``
     another reduction (1: the sum), ``wrong_class`` the largest probability taken instead of
-    the correct class's, ``reg_factor`` the regularization loss times this.
+    the correct class's, ``reg_factor`` the regularization loss times this. The same code
+    runs on torch tensors and (a batch of one, where torch's per-operation cost would
+    dominate) numpy arrays.
     """
+    xp: Any = torch if isinstance(b.scores, torch.Tensor) else np
     scores = b.scores
-    labels = b.scores.argmax(2) if wrong_class else b.labels
-    index = labels.unsqueeze(2)
-    onehot = torch.zeros_like(scores).scatter_(2, index, 1.0)
+    onehot = _onehot(scores, scores.argmax(axis=2) if wrong_class else b.labels)
     factor = _per_problem(b.scale if scale is None else scale)
-    parts: dict[str, torch.Tensor] = {}
+    parts: dict[str, Array] = {}
     if b.kind == "svm":
-        raw = (b.margin[:, None, None] - scores.gather(2, index)) + scores
-        terms = raw.clamp(min=0.0) if hinge else raw
+        raw = (b.margin[:, None, None] - _at_label(scores, onehot)) + scores
+        terms = raw.clip(0.0) if hinge else raw
         if not correct_class:
             terms = terms - terms * onehot  # 0 at the correct class
         active = onehot == 0  # max(0, Δ) at the correct class does not depend on the scores
         if hinge:
             active = active & (terms > 0) if correct_class else terms > 0
-        count = active.sum(2, keepdim=True)
-        grad = (active.to(F64) - onehot * count) * factor
+        count = active.sum(axis=2, keepdims=True)
+        grad = (onehot * -count + active) * factor
         parts.update(raw=raw, margins=terms)
     else:
-        top = scores.amax(2, keepdim=True)
+        top = xp.amax(scores, axis=2, keepdims=True)
         shifted = scores - top
-        exps = shifted.exp()
-        sums = exps.sum(2, keepdim=True)
+        exps = xp.exp(shifted)
+        sums = exps.sum(axis=2, keepdims=True)
         probabilities = exps / sums
         log_base = _per_problem(b.ln_base if ln_base is None else ln_base)
-        terms = (sums.log() - shifted.gather(2, index)) / log_base  # (B, N, 1)
+        terms = (xp.log(sums) - _at_label(shifted, onehot)) / log_base  # (B, N, 1)
         grad = (probabilities - onehot) * factor / log_base
         parts.update(top=top, shifted=shifted, exps=exps, sums=sums, probabilities=probabilities)
-    per_example = terms.sum(2)
-    data_loss = per_example.sum(1) * (b.scale if scale is None else scale)
+    per_example = terms.sum(axis=2)
+    data_loss = per_example.sum(axis=1) * (b.scale if scale is None else scale)
     reg_loss = b.reg_loss * reg_factor if reg_factor != 1.0 else b.reg_loss
     return LossTensors(
         per_example=per_example,

@@ -283,7 +283,7 @@ def solve(problem: LossProblem, fmt: NumberFormat = _DEFAULT_FORMAT) -> LossSolu
 
     The numbers are :func:`~solvers.tasks.loss.compute.loss_tensors` of a batch of one.
     """
-    t = loss_tensors(LossBatch.from_problems([problem]))
+    t = loss_tensors(LossBatch.from_problems([problem], device=None))
     rows, labels = problem.rows(), problem.labels
     n = len(rows)
     losses = t.per_example[0].tolist()
