@@ -1,46 +1,200 @@
-"""The loss task's tensor implementation: B problems at once over a leading batch dimension."""
+"""The loss task's one tensor implementation, over a leading batch dimension, in float64.
+
+The worked solver (a batch of one), the batch solver, the variant generator and the grader
+all call :func:`loss_tensors`; a named mistake is the same call with one keyword override.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
+import torch
 
 from solvers.core import resolve_device
 from solvers.tasks.loss.problem import LN_BASE, LossAnswer, LossProblem
 
+F64 = torch.float64
+Array = torch.Tensor | np.ndarray
+"""A torch tensor, or a numpy array for a single problem."""
+
+
+def reg_terms(problem: LossProblem) -> tuple[float, float]:
+    """ΣW² and the regularization loss λΣW² (or ½λΣW²); 0 and 0 without weights."""
+    if problem.weights is None:
+        return 0.0, 0.0
+    squares = math.fsum(w * w for row in problem.weights for w in row)
+    coefficient = problem.reg if problem.reg_convention == "l2" else problem.reg / 2
+    return squares, coefficient * squares
+
+
+@dataclass(frozen=True)
+class LossBatch:
+    """Loss problems of one kind and shape as tensors; scores in rows (B, N, C).
+
+    ``margin`` is the SVM margin Δ, ``ln_base`` the natural log of the softmax base,
+    ``scale`` 1/N for a mean and 1 for a sum, ``reg_loss`` the regularization loss (0
+    without), each (B,). ``columns``: the problems' matrices (scores, gradient) are written
+    classes × examples.
+    """
+
+    kind: str
+    columns: bool
+    scores: Array
+    labels: Array
+    margin: Array
+    ln_base: Array
+    scale: Array
+    reg_loss: Array
+
+    @classmethod
+    def from_problems(cls, problems: Sequence[LossProblem], device: Any = "cpu") -> LossBatch:
+        """Stack validated problems of one ``group_key``: torch tensors on ``device``, or
+        numpy arrays where ``device`` is None."""
+        first = problems[0]
+
+        def array(data: Any, dtype: Any) -> Array:
+            if device is None:
+                return np.array(data, dtype=dtype)
+            return torch.tensor(data, dtype=dtype, device=device)
+
+        parameters = array(
+            [
+                (
+                    p.margin,
+                    LN_BASE[p.log_base],
+                    1.0 / p.n_examples if p.reduction == "mean" else 1.0,
+                    reg_terms(p)[1],
+                )
+                for p in problems
+            ],
+            F64 if device is not None else np.float64,
+        )
+        margin, ln_base, scale, reg_loss = parameters.T
+        return cls(
+            kind=first.loss,
+            columns=first.examples == "columns",
+            scores=array([p.rows() for p in problems], F64 if device is not None else np.float64),
+            labels=array(
+                [p.labels for p in problems], torch.long if device is not None else np.int64
+            ),
+            margin=margin,
+            ln_base=ln_base,
+            scale=scale,
+            reg_loss=reg_loss,
+        )
+
+
+def group_key(problem: LossProblem) -> Hashable:
+    """Problems with one loss, layout and shape stack into one :class:`LossBatch`."""
+    return problem.loss, problem.examples, len(problem.scores), len(problem.scores[0])
+
+
+@dataclass(frozen=True)
+class LossTensors:
+    """Every intermediate of B problems; matrices in rows (B, N, C).
+
+    SVM: ``raw`` s_j − s_{y_i} + Δ and ``margins`` the terms of the sum (max(0, ·), 0 at
+    the correct class). Softmax: ``top`` max_j s_j (B, N, 1), ``shifted`` s − top, ``exps``,
+    ``sums`` (B, N, 1) and ``probabilities``. Both: ``per_example`` (B, N), ``data_loss``,
+    ``reg_loss``, ``loss`` (B,) and ``grad`` dL/ds (B, N, C).
+    """
+
+    per_example: Array
+    data_loss: Array
+    reg_loss: Array
+    loss: Array
+    grad: Array
+    raw: Array | None = None
+    margins: Array | None = None
+    top: Array | None = None
+    shifted: Array | None = None
+    exps: Array | None = None
+    sums: Array | None = None
+    probabilities: Array | None = None
+
+    @property
+    def extra(self) -> Array:
+        """The margins (SVM) or the probabilities (softmax)."""
+        return self.margins if self.probabilities is None else self.probabilities  # type: ignore[return-value]
+
+
+def _per_problem(x: Array | float) -> Array | float:
+    """(B,) → (B, 1, 1), a number as it is."""
+    return x if isinstance(x, float) else x[:, None, None]
+
+
+def _onehot(like: Array, labels: Array) -> Array:
+    """1 at the class ``labels`` (B, N) of every example, 0 elsewhere, shaped ``like``."""
+    if isinstance(like, torch.Tensor):
+        return torch.zeros_like(like).scatter_(2, labels[:, :, None], 1.0)
+    return np.eye(like.shape[2])[labels]
+
+
+def _at_label(x: Array, onehot: Array) -> Array:
+    """``x`` at every example's label (B, N, 1): exact, the other terms are 0."""
+    return (x * onehot).sum(axis=2, keepdims=True)
+
 
 def loss_tensors(
-    kind: str, scores: Any, labels: Any, parameter: Any, scale: Any
-) -> tuple[Any, Any, Any, Any]:
-    """The losses of B problems of one kind from tensors, without pydantic objects.
+    b: LossBatch,
+    *,
+    ln_base: Array | float | None = None,
+    correct_class: bool = False,
+    hinge: bool = True,
+    scale: Array | float | None = None,
+    wrong_class: bool = False,
+    reg_factor: float = 1.0,
+) -> LossTensors:
+    """The losses, their gradient and every intermediate of a batch.
 
-    ``scores`` is (B, N, C) float64 (one row per example), ``labels`` (B, N) long,
-    ``parameter`` (B,) the SVM margin Δ or the softmax ln(log base), ``scale`` (B,) 1/N for
-    the mean or 1 for the sum. Returns the per-example losses (B, N), the data losses (B,),
-    dL/ds (B, N, C) and the margins (SVM) or probabilities (softmax) (B, N, C).
+    The overrides are the named mistakes: ``ln_base`` another log base, ``correct_class``
+    the correct class counted in the SVM sum, ``hinge=False`` max(0, ·) dropped, ``scale``
+    another reduction (1: the sum), ``wrong_class`` the largest probability taken instead of
+    the correct class's, ``reg_factor`` the regularization loss times this. The same code
+    runs on torch tensors and (a batch of one, where torch's per-operation cost would
+    dominate) numpy arrays.
     """
-    import torch
-
-    onehot = torch.nn.functional.one_hot(labels, scores.shape[2]).bool()
-    correct = scores.gather(2, labels.unsqueeze(2))
-    parameter = parameter[:, None, None]
-    if kind == "svm":
-        raw = (parameter - correct) + scores  # the order of _hinge_rows and torch
-        positive = (raw > 0) & ~onehot
-        extra = torch.where(positive, raw, torch.zeros_like(raw))
-        per_example = extra.sum(2)
-        grad = positive.double() - onehot.double() * positive.sum(2, keepdim=True)
+    xp: Any = torch if isinstance(b.scores, torch.Tensor) else np
+    scores = b.scores
+    onehot = _onehot(scores, scores.argmax(axis=2) if wrong_class else b.labels)
+    factor = _per_problem(b.scale if scale is None else scale)
+    parts: dict[str, Array] = {}
+    if b.kind == "svm":
+        raw = (b.margin[:, None, None] - _at_label(scores, onehot)) + scores
+        terms = raw.clip(0.0) if hinge else raw
+        if not correct_class:
+            terms = terms - terms * onehot  # 0 at the correct class
+        active = onehot == 0  # max(0, Δ) at the correct class does not depend on the scores
+        if hinge:
+            active = active & (terms > 0) if correct_class else terms > 0
+        count = active.sum(axis=2, keepdims=True)
+        grad = (onehot * -count + active) * factor
+        parts.update(raw=raw, margins=terms)
     else:
-        per_example = ((torch.logsumexp(scores, 2, keepdim=True) - correct) / parameter).squeeze(2)
-        extra = torch.softmax(scores, 2)
-        grad = (extra - onehot.double()) / parameter
-    return per_example, per_example.sum(1) * scale, grad * scale[:, None, None], extra
-
-
-def _group_key(problem: LossProblem) -> tuple[Any, ...]:
-    weights = problem.weights
-    shape = None if weights is None else (len(weights), len(weights[0]))
-    return problem.loss, problem.examples, len(problem.scores), len(problem.scores[0]), shape
+        top = xp.amax(scores, axis=2, keepdims=True)
+        shifted = scores - top
+        exps = xp.exp(shifted)
+        sums = exps.sum(axis=2, keepdims=True)
+        probabilities = exps / sums
+        log_base = _per_problem(b.ln_base if ln_base is None else ln_base)
+        terms = (xp.log(sums) - _at_label(shifted, onehot)) / log_base  # (B, N, 1)
+        grad = (probabilities - onehot) * factor / log_base
+        parts.update(top=top, shifted=shifted, exps=exps, sums=sums, probabilities=probabilities)
+    per_example = terms.sum(axis=2)
+    data_loss = per_example.sum(axis=1) * (b.scale if scale is None else scale)
+    reg_loss = b.reg_loss * reg_factor if reg_factor != 1.0 else b.reg_loss
+    return LossTensors(
+        per_example=per_example,
+        data_loss=data_loss,
+        reg_loss=reg_loss,
+        loss=data_loss + reg_loss,
+        grad=grad,
+        **parts,
+    )
 
 
 def solve_batch(problems: Sequence[LossProblem], device: Any = None) -> list[LossAnswer]:
@@ -50,42 +204,22 @@ def solve_batch(problems: Sequence[LossProblem], device: Any = None) -> list[Los
     tensors on ``device`` (``None``: ``STEPGRAD_DEVICE``); margins, λ, log bases and
     reductions may differ within a group.
     """
-    import torch
-
     device = resolve_device() if device is None else torch.device(device)
-    groups: dict[tuple[Any, ...], list[int]] = {}
+    groups: dict[Hashable, list[int]] = {}
     for index, problem in enumerate(problems):
-        groups.setdefault(_group_key(problem), []).append(index)
+        groups.setdefault(group_key(problem), []).append(index)
     answers: list[LossAnswer | None] = [None] * len(problems)
-    for (kind, layout, _, _, weights_shape), indices in groups.items():
-        group = [problems[i] for i in indices]
-        f64 = {"dtype": torch.float64, "device": device}
-        scores = torch.tensor([p.scores for p in group], **f64)
-        if layout == "columns":
-            scores = scores.transpose(1, 2)
-        labels = torch.tensor([p.labels for p in group], dtype=torch.long, device=device)
-        n = scores.shape[1]
-        scale = torch.tensor([1.0 / n if p.reduction == "mean" else 1.0 for p in group], **f64)
-        if kind == "svm":
-            parameter = torch.tensor([p.margin for p in group], **f64)
-        else:
-            parameter = torch.tensor([LN_BASE[p.log_base] for p in group], **f64)
-        per_example, data_loss, grad, extra = loss_tensors(kind, scores, labels, parameter, scale)
-        if weights_shape is None:
-            reg_loss = torch.zeros_like(data_loss)
-        else:
-            weights = torch.tensor([p.weights for p in group], **f64)
-            coefficient = torch.tensor(
-                [p.reg if p.reg_convention == "l2" else p.reg / 2 for p in group], **f64
-            )
-            reg_loss = coefficient * (weights * weights).sum((1, 2))
-        if layout == "columns":
+    for indices in groups.values():
+        b = LossBatch.from_problems([problems[i] for i in indices], device)
+        t = loss_tensors(b)
+        grad, extra = t.grad, t.extra
+        if b.columns:
             grad, extra = grad.transpose(1, 2), extra.transpose(1, 2)
         columns = zip(
-            per_example.tolist(),
-            data_loss.tolist(),
-            reg_loss.tolist(),
-            (data_loss + reg_loss).tolist(),
+            t.per_example.tolist(),
+            t.data_loss.tolist(),
+            t.reg_loss.tolist(),
+            t.loss.tolist(),
             grad.tolist(),
             extra.tolist(),
             strict=True,
@@ -97,7 +231,7 @@ def solve_batch(problems: Sequence[LossProblem], device: Any = None) -> list[Los
                 reg_loss=reg,
                 loss=total,
                 grad_scores=g,
-                probabilities=e if kind == "softmax" else None,
-                margins=e if kind == "svm" else None,
+                probabilities=e if b.kind == "softmax" else None,
+                margins=e if b.kind == "svm" else None,
             )
     return answers  # type: ignore[return-value]

@@ -8,8 +8,8 @@ is carried forward from the student's own L_i: their mean (or sum) plus the regu
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import torch
@@ -17,7 +17,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from solvers.core import N_, AnswerCell
 from solvers.grading.core import (
-    F64,
     PartError,
     PartSpec,
     TaskGrader,
@@ -26,10 +25,10 @@ from solvers.grading.core import (
     parse_number,
     parse_vector,
 )
-from solvers.tasks.loss.problem import LossProblem
+from solvers.tasks.loss.compute import LossBatch, LossTensors, group_key, loss_tensors
+from solvers.tasks.loss.problem import LN_BASE, LossProblem
 
-LN10 = math.log(10.0)
-_LN_BASE = {"e": 1.0, "10": LN10, "2": math.log(2.0)}
+LN10 = LN_BASE["10"]
 
 MISCONCEPTIONS = catalogue(
     (
@@ -133,25 +132,6 @@ class LossSubmission(BaseModel):
         return None if value is None else parse_matrix(value, "grad_scores")
 
 
-@dataclass(frozen=True)
-class LossBatch:
-    """Loss problems of one kind and shape as tensors; scores in rows (B, N, C).
-
-    ``scale`` is 1/N for a mean and 1 for a sum; ``ln_base`` the natural log of the softmax
-    base; ``reg_loss`` the regularization loss (0 without). ``columns``: the problems'
-    matrices (scores, gradient) are written classes × examples.
-    """
-
-    kind: str
-    columns: bool
-    scores: torch.Tensor
-    labels: torch.Tensor
-    margin: torch.Tensor
-    ln_base: torch.Tensor
-    scale: torch.Tensor
-    reg_loss: torch.Tensor
-
-
 def shapes(problem: LossProblem) -> dict[str, tuple[int, ...]]:
     """The expected shape of every part."""
     return {
@@ -168,109 +148,72 @@ def values(
     return submission.model_dump(), []
 
 
-def group_key(problem: LossProblem) -> Hashable:
-    """Problems with one loss, layout and shape stack together."""
-    return problem.loss, problem.examples, len(problem.scores), len(problem.scores[0])
-
-
 def batch(problems: Sequence[LossProblem], device: Any) -> LossBatch:
     """Stack problems of one group."""
-    f64 = {"dtype": F64, "device": device}
-    first = problems[0]
+    return LossBatch.from_problems(problems, device)
 
-    def reg_loss(p: LossProblem) -> float:
-        if p.weights is None:
-            return 0.0
-        squares = math.fsum(w * w for row in p.weights for w in row)
-        return (p.reg if p.reg_convention == "l2" else p.reg / 2) * squares
 
-    return LossBatch(
-        kind=first.loss,
-        columns=first.examples == "columns",
-        scores=torch.tensor([p.rows() for p in problems], **f64),
-        labels=torch.tensor([p.labels for p in problems], dtype=torch.long, device=device),
-        margin=torch.tensor([p.margin for p in problems], **f64),
-        ln_base=torch.tensor([_LN_BASE[p.log_base] for p in problems], **f64),
-        scale=torch.tensor(
-            [1.0 / p.n_examples if p.reduction == "mean" else 1.0 for p in problems], **f64
-        ),
-        reg_loss=torch.tensor([reg_loss(p) for p in problems], **f64),
+def _unless(wrong: LossTensors, same: torch.Tensor) -> LossTensors:
+    """A misconception's answers, NaN for the problems (``same``, (B,)) where it is right."""
+    return replace(
+        wrong,
+        per_example=wrong.per_example.where(~same[:, None], math.nan),
+        loss=wrong.loss.where(~same, math.nan),
+        grad=wrong.grad.where(~same[:, None, None], math.nan),
     )
 
 
 def specs(b: LossBatch, given: dict[str, torch.Tensor]) -> list[PartSpec]:
-    """Expected, misconception and carried-forward answers of every part."""
+    """Expected, misconception and carried-forward answers of every part.
+
+    Each misconception is :func:`loss_tensors` with its override; one that would give the
+    right answer for a problem (log base 10 asked, a sum asked) is NaN there.
+    """
     index = GRADER.index
-    s, c = b.scores, b.scores.shape[2]
-    onehot = torch.nn.functional.one_hot(b.labels, c).bool()
-    correct = s.gather(2, b.labels.unsqueeze(2))
-    scale = b.scale[:, None, None]
-    nan = torch.full_like(b.scale, math.nan)
-    per_example_cands: list[tuple[int, torch.Tensor]] = []
-    grad_cands: list[tuple[int, torch.Tensor]] = []
+    right = loss_tensors(b)
     if b.kind == "svm":
-        raw = (b.margin[:, None, None] - correct) + s
-        hinge = torch.where(onehot, 0.0, torch.relu(raw))
-        per_example = hinge.sum(2)
-        positive = (raw > 0) & ~onehot
-        grad = positive.to(F64) - onehot.to(F64) * positive.sum(2, keepdim=True)
-        per_example_cands += [
-            (index("svm_correct_class"), per_example + b.margin[:, None]),
-            (index("no_hinge"), torch.where(onehot, 0.0, raw).sum(2)),
-        ]
-        grad_cands.append((index("no_hinge"), (~onehot).to(F64) - onehot.to(F64) * (c - 1)))
+        wrong = {
+            "svm_correct_class": loss_tensors(b, correct_class=True),
+            "no_hinge": loss_tensors(b, hinge=False),
+        }
+        per_example_of, grad_of = ("svm_correct_class", "no_hinge"), ("no_hinge",)
     else:
-        lse = torch.logsumexp(s, 2)
-        natural = lse - correct.squeeze(2)
-        per_example = natural / b.ln_base[:, None]
-        base10 = (b.ln_base == LN10)[:, None]
-        delta = torch.exp(s - lse[:, :, None]) - onehot.to(F64)  # softmax; torch.softmax
-        # costs milliseconds on a tiny CPU batch (thread wake-up), exp of the shift does not
-        grad = delta / b.ln_base[:, None, None]
-        per_example_cands += [
-            (index("log10"), torch.where(base10, math.nan, natural / LN10)),
-            (index("wrong_class_prob"), (lse - s.amax(2)) / b.ln_base[:, None]),
-        ]
-        grad_cands.append((index("log10"), torch.where(base10[:, :, None], math.nan, delta / LN10)))
-    grad = grad * scale
-    mean = b.scale != 1.0
-    grad_cands = [(i, g * scale) for i, g in grad_cands]
-    grad_cands.append(
-        (index("sum_instead_of_mean"), torch.where(mean[:, None, None], grad / scale, math.nan))
-    )
-
-    def total(losses: torch.Tensor) -> torch.Tensor:
-        return losses.sum(1) * b.scale + b.reg_loss
-
-    data = per_example.sum(1) * b.scale
-    loss_cands = [(i, total(p)) for i, p in per_example_cands] + [
-        (index("sum_instead_of_mean"), torch.where(mean, per_example.sum(1) + b.reg_loss, nan)),
-        (index("reg_forgotten"), data),
-        (index("reg_halved"), data + b.reg_loss / 2),
-        (index("reg_doubled"), data + b.reg_loss * 2),
+        wrong = {
+            "log10": _unless(loss_tensors(b, ln_base=LN10), b.ln_base == LN10),
+            "wrong_class_prob": loss_tensors(b, wrong_class=True),
+        }
+        per_example_of, grad_of = ("log10", "wrong_class_prob"), ("log10",)
+    summed = _unless(loss_tensors(b, scale=1.0), b.scale == 1.0)
+    loss_cands = [(index(m), wrong[m].loss) for m in per_example_of]
+    loss_cands.append((index("sum_instead_of_mean"), summed.loss))
+    loss_cands += [
+        (index(m), loss_tensors(b, reg_factor=f).loss)
+        for m, f in (("reg_forgotten", 0.0), ("reg_halved", 0.5), ("reg_doubled", 2.0))
     ]
+    grad_cands = [(index(m), wrong[m].grad) for m in grad_of]
+    grad_cands.append((index("sum_instead_of_mean"), summed.grad))
     layout = (lambda m: m.transpose(1, 2)) if b.columns else (lambda m: m)
     return [
         PartSpec(
             "per_example",
             f"{b.kind}.example",
-            per_example,
+            right.per_example,
             given["per_example"],
-            per_example_cands,
+            [(index(m), wrong[m].per_example) for m in per_example_of],
         ),
         PartSpec(
             "loss",
             "loss.reduce",
-            data + b.reg_loss,
+            right.loss,
             given["loss"],
             loss_cands,
-            carried=total(given["per_example"]),
+            carried=given["per_example"].sum(1) * b.scale + b.reg_loss,
             carried_from="per_example",
         ),
         PartSpec(
             "grad_scores",
             "loss.grad",
-            layout(grad),
+            layout(right.grad),
             given["grad_scores"],
             [(i, layout(g)) for i, g in grad_cands],
             optional=True,

@@ -6,7 +6,8 @@ from __future__ import annotations
 import math
 
 from solvers.core import N_, NumberFormat, Step
-from solvers.tasks.loss.problem import LN_BASE, LossAnswer, LossProblem, LossSolution, transpose
+from solvers.tasks.loss.compute import LossBatch, loss_tensors, reg_terms
+from solvers.tasks.loss.problem import LossAnswer, LossProblem, LossSolution, transpose
 
 DETAIL_LIMIT = 100
 """Problems with more than this many scores (N·C) get worked steps for a few examples only."""
@@ -16,27 +17,9 @@ MAX_TERMS = 10
 """Longest sum written out term by term in a formula; longer ones are written with Σ."""
 
 _DEFAULT_FORMAT = NumberFormat()
+_SoftmaxRow = tuple[float, list[float], list[float], float, list[float], float]
+"""One example's max, shifted scores, exponentials, their sum, probabilities and loss."""
 _LOG_TEX = {"e": r"\ln", "10": r"\log_{10}", "2": r"\log_{2}"}
-
-
-def _hinge_rows(rows: list[list[float]], labels: list[int], margin: float) -> list[list[float]]:
-    """max(0, s_j − s_y + Δ) per example, 0 at the correct class.
-
-    Evaluated as (Δ − s_y) + s_j, the order torch's multi_margin_loss uses.
-    """
-    result = []
-    for s, y in zip(rows, labels, strict=True):
-        base = margin - s[y]
-        result.append([0.0 if j == y else max(0.0, base + v) for j, v in enumerate(s)])
-    return result
-
-
-def _softmax_row(s: list[float]) -> tuple[float, list[float], list[float], float]:
-    """The max, the shifted scores, their exponentials and the sum of the exponentials."""
-    top = max(s)
-    shifted = [v - top for v in s]
-    exps = [math.exp(t) for t in shifted]
-    return top, shifted, exps, math.fsum(exps)
 
 
 class _Steps:
@@ -105,7 +88,10 @@ class _Steps:
             formulas=formulas,
         )
 
-    def svm_example(self, i: int, s: list[float], y: int, hinge: list[float], loss: float) -> Step:
+    def svm_example(
+        self, i: int, s: list[float], y: int, raw: list[float], hinge: list[float], loss: float
+    ) -> Step:
+        """Example ``i``: its margins s_j − s_y + Δ (``raw``), their hinge and L_i."""
         tex, margin = self.tex, self.problem.margin
         others = [j for j in range(len(s)) if j != y]
         lhs = f"L_{{{i}}}"
@@ -113,11 +99,10 @@ class _Steps:
             formulas = [f"{lhs} = 0"]
         elif len(others) <= MAX_TERMS:
             sy, delta = tex(s[y], paren=True), tex(margin)
-            raw = [margin - s[y] + s[j] for j in others]
             formulas = [
                 f"{lhs} = "
                 + " + ".join(rf"\max(0,\ {tex(s[j])} - {sy} + {delta})" for j in others),
-                "= " + " + ".join(rf"\max(0,\ {tex(r)})" for r in raw),
+                "= " + " + ".join(rf"\max(0,\ {tex(raw[j])})" for j in others),
                 "= "
                 + " + ".join(tex(hinge[j]) for j in others)
                 + (" " + self.equals(loss) if len(others) > 1 else ""),
@@ -142,10 +127,10 @@ class _Steps:
             values={N_("scores"): s, N_("margins"): hinge, N_("loss"): loss},
         )
 
-    def softmax_example(self, i: int, s: list[float], y: int, loss: float) -> Step:
+    def softmax_example(self, i: int, s: list[float], y: int, row: _SoftmaxRow) -> Step:
+        """Example ``i``: the shifted scores, their exponentials, P(y_i | x_i) and L_i."""
         tex = self.tex
-        top, shifted, exps, total = _softmax_row(s)
-        probabilities = [e / total for e in exps]
+        top, shifted, exps, total, probabilities, loss = row
         p = probabilities[y]
         m = tex(top, paren=True)
         log = _LOG_TEX[self.problem.log_base]
@@ -294,59 +279,57 @@ class _Steps:
 
 
 def solve(problem: LossProblem, fmt: NumberFormat = _DEFAULT_FORMAT) -> LossSolution:
-    """The losses, the gradient with respect to the scores, and the worked steps."""
+    """The losses, the gradient with respect to the scores, and the worked steps.
+
+    The numbers are :func:`~solvers.tasks.loss.compute.loss_tensors` of a batch of one.
+    """
+    t = loss_tensors(LossBatch.from_problems([problem], device=None))
     rows, labels = problem.rows(), problem.labels
     n = len(rows)
-    scale = 1.0 / n if problem.reduction == "mean" else 1.0
+    losses = t.per_example[0].tolist()
+    data_loss, reg_loss, loss = t.data_loss.item(), t.reg_loss.item(), t.loss.item()
     steps = _Steps(problem, fmt)
     shown = n if n * len(rows[0]) <= DETAIL_LIMIT else min(n, DETAIL_EXAMPLES)
     out: list[Step] = [steps.formula()]
-    hinge = probabilities = None
-    if problem.loss == "svm":
-        hinge = _hinge_rows(rows, labels, problem.margin)
-        losses = [math.fsum(h) for h in hinge]
-        grad = []
-        for h, y in zip(hinge, labels, strict=True):
-            g = [scale if x > 0 else 0.0 for x in h]
-            count = sum(1 for x in h if x > 0)
-            g[y] = -scale * count if count else 0.0
-            grad.append(g)
+    if t.raw is not None:
+        raw, margins = t.raw[0].tolist()[:shown], t.extra[0].tolist()
         out += [
-            steps.svm_example(i + 1, rows[i], labels[i], hinge[i], losses[i]) for i in range(shown)
+            steps.svm_example(i + 1, rows[i], labels[i], raw[i], margins[i], losses[i])
+            for i in range(shown)
         ]
     else:
-        ln_base = LN_BASE[problem.log_base]
-        losses, probabilities, grad = [], [], []
-        for s, y in zip(rows, labels, strict=True):
-            _, shifted, exps, total = _softmax_row(s)
-            losses.append((math.log(total) - shifted[y]) / ln_base)
-            p = [e / total for e in exps]
-            g = [x * scale / ln_base for x in p]
-            g[y] = (p[y] - 1.0) * scale / ln_base
-            probabilities.append(p)
-            grad.append(g)
-        out += [steps.softmax_example(i + 1, rows[i], labels[i], losses[i]) for i in range(shown)]
+        assert t.top is not None and t.sums is not None and t.shifted is not None
+        assert t.exps is not None and t.probabilities is not None
+        columns = zip(
+            t.top[0, :shown, 0].tolist(),
+            t.shifted[0, :shown].tolist(),
+            t.exps[0, :shown].tolist(),
+            t.sums[0, :shown, 0].tolist(),
+            t.probabilities[0, :shown].tolist(),
+            losses[:shown],
+            strict=True,
+        )
+        out += [
+            steps.softmax_example(i + 1, rows[i], labels[i], row) for i, row in enumerate(columns)
+        ]
     if shown < n:
         out.append(steps.summary(shown, losses))
-    data_loss = math.fsum(losses) * scale
     out.append(steps.reduce(losses, data_loss))
-    reg_loss = 0.0
     if problem.weights is not None:
-        squares = math.fsum(w * w for row in problem.weights for w in row)
-        coefficient = problem.reg if problem.reg_convention == "l2" else problem.reg / 2
-        reg_loss = coefficient * squares
+        squares = reg_terms(problem)[0]
         out.append(steps.regularization(problem.weights, squares, reg_loss))
-        out.append(steps.total(data_loss, reg_loss, data_loss + reg_loss))
+        out.append(steps.total(data_loss, reg_loss, loss))
     layout = transpose if problem.examples == "columns" else list
-    grad = layout(grad)
+    grad = layout(t.grad[0].tolist())
     out.append(steps.gradient(grad))
+    extra = layout(t.extra[0].tolist())
     answer = LossAnswer(
         per_example=losses,
         data_loss=data_loss,
         reg_loss=reg_loss,
-        loss=data_loss + reg_loss,
+        loss=loss,
         grad_scores=grad,
-        probabilities=None if probabilities is None else layout(probabilities),
-        margins=None if hinge is None else layout(hinge),
+        probabilities=extra if t.probabilities is not None else None,
+        margins=extra if t.raw is not None else None,
     )
     return LossSolution(answer=answer, steps=out)

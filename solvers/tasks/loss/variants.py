@@ -14,7 +14,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from solvers.core import N_
-from solvers.tasks.loss.compute import loss_tensors
+from solvers.tasks.loss.compute import LossBatch, loss_tensors
 from solvers.tasks.loss.problem import LossProblem
 from solvers.variants.base import Arrays, Generator
 from solvers.variants.rng import CounterRng
@@ -181,11 +181,24 @@ class LossGenerator(Generator):
             mask = kind == index
             if not bool(mask.any()):
                 continue
-            size = int(mask.sum())
-            parameter = torch.full((size,), MARGIN if name == "svm" else 1.0, dtype=torch.float64)
-            scale = torch.full((size,), 1.0 / n, dtype=torch.float64)
-            per_example[mask], data_loss[mask], grad[mask], extra[mask] = loss_tensors(
-                name, rows[mask], labels[mask], parameter.to(device), scale.to(device)
+            ones = torch.ones(int(mask.sum()), dtype=torch.float64, device=device)
+            t = loss_tensors(
+                LossBatch(
+                    kind=name,
+                    columns=True,
+                    scores=rows[mask],
+                    labels=labels[mask],
+                    margin=ones * MARGIN,
+                    ln_base=ones,
+                    scale=ones / n,
+                    reg_loss=ones * 0.0,
+                )
+            )
+            per_example[mask], data_loss[mask], grad[mask], extra[mask] = (
+                t.per_example,
+                t.data_loss,
+                t.grad,
+                t.extra,
             )
         return {
             "per_example": per_example,

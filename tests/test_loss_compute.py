@@ -1,0 +1,118 @@
+"""The loss task's one tensor implementation: each named mistake is it with one override."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+import torch
+
+from solvers.tasks.loss import LossProblem, example, solve
+from solvers.tasks.loss.compute import LossBatch, loss_tensors
+from solvers.tasks.loss.grading import GRADER, LN10, MISCONCEPTIONS, specs
+
+REG = {"reg": 0.1, "weights": [[1, 2], [0, -1]]}
+
+
+def _problem(**changes: Any) -> LossProblem:
+    return LossProblem(**{**example().model_dump(), **changes})
+
+
+def _batch(problem: LossProblem) -> LossBatch:
+    return LossBatch.from_problems([problem])
+
+
+def _losses(problem: LossProblem) -> tuple[list[float], float]:
+    answer = solve(problem).answer
+    return answer.per_example, answer.loss
+
+
+def _override(problem: LossProblem, **override: Any) -> tuple[list[float], float]:
+    t = loss_tensors(_batch(problem), **override)
+    return t.per_example[0].tolist(), t.loss.item()
+
+
+def _close(a: tuple[list[float], float], b: tuple[list[float], float]) -> bool:
+    return all(
+        math.isclose(x, y, abs_tol=1e-12) for x, y in zip([*a[0], a[1]], [*b[0], b[1]], strict=True)
+    )
+
+
+def _plain(problem: LossProblem, misconception: str) -> tuple[list[float], float]:
+    """The mistake's per-example losses and loss from plain arithmetic."""
+    per = []
+    for s, y in zip(problem.rows(), problem.labels, strict=True):
+        if misconception == "svm_correct_class":
+            per.append(sum(max(0.0, v - s[y] + problem.margin) for v in s))
+        elif misconception == "no_hinge":
+            per.append(sum(v - s[y] + problem.margin for j, v in enumerate(s) if j != y))
+        else:  # wrong_class_prob: −ln of the largest probability
+            per.append(math.log(sum(math.exp(v) for v in s)) - max(s))
+    return per, sum(per) / len(per)
+
+
+# misconception: (the problem, the override, the problem whose right answer it gives or None)
+CASES: dict[str, tuple[LossProblem, dict[str, Any], LossProblem | None]] = {
+    "log10": (_problem(loss="softmax"), {"ln_base": LN10}, _problem(loss="softmax", log_base="10")),
+    "svm_correct_class": (example(), {"correct_class": True}, None),
+    "no_hinge": (example(), {"hinge": False}, None),
+    "sum_instead_of_mean": (example(), {"scale": 1.0}, _problem(reduction="sum")),
+    "wrong_class_prob": (_problem(loss="softmax"), {"wrong_class": True}, None),
+    "reg_forgotten": (_problem(**REG), {"reg_factor": 0.0}, example()),
+    "reg_halved": (_problem(**REG), {"reg_factor": 0.5}, _problem(**REG, reg_convention="half_l2")),
+    "reg_doubled": (_problem(**REG), {"reg_factor": 2.0}, _problem(**{**REG, "reg": 0.2})),
+}
+
+
+def test_every_loss_misconception_has_its_override() -> None:
+    assert set(CASES) == {m.id for m in MISCONCEPTIONS}
+
+
+@pytest.mark.parametrize("misconception", list(CASES))
+def test_misconception_is_the_implementation_with_its_override(misconception: str) -> None:
+    problem, override, same_as = CASES[misconception]
+    wrong = _override(problem, **override)
+    assert not _close(wrong, _losses(problem))
+    expected = _losses(same_as) if same_as is not None else _plain(problem, misconception)
+    assert _close(wrong, expected)
+    # the grader's candidate answers are exactly these
+    nothing = {
+        name: torch.full((1, *shape), math.nan, dtype=torch.float64)
+        for name, shape in GRADER.shapes(problem).items()
+    }
+    index = GRADER.index(misconception)
+    candidates = {
+        spec.name: c
+        for spec in specs(_batch(problem), nothing)
+        for i, c in spec.candidates
+        if i == index
+    }
+    assert candidates["loss"].item() == wrong[1]
+    if "per_example" in candidates:
+        assert candidates["per_example"][0].tolist() == wrong[0]
+
+
+def test_a_mistake_that_gives_the_right_answer_is_not_a_candidate() -> None:
+    nothing = {
+        name: torch.full((1, *shape), math.nan, dtype=torch.float64)
+        for name, shape in GRADER.shapes(example()).items()
+    }
+    for problem, misconception in (
+        (_problem(loss="softmax", log_base="10"), "log10"),
+        (_problem(reduction="sum"), "sum_instead_of_mean"),
+    ):
+        for spec in specs(_batch(problem), nothing):
+            for i, c in spec.candidates:
+                if i == GRADER.index(misconception):
+                    assert torch.isnan(c).all()
+
+
+def test_the_lecture_svm_is_torch_s_multi_margin_loss_bit_for_bit() -> None:
+    b = _batch(example())
+    t = loss_tensors(b)
+    torch_losses = torch.nn.functional.multi_margin_loss(
+        b.scores[0], b.labels[0], margin=1.0, reduction="none"
+    )
+    assert t.per_example[0].tolist() == (torch_losses * 3).tolist()  # torch divides by C
+    assert t.loss.item() == pytest.approx(79 / 15)
