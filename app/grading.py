@@ -35,7 +35,7 @@ from solvers.core import N_, Task
 from solvers.grading.batch import grade, grade_batch
 from solvers.grading.core import Grade, Tolerance
 from solvers.registry import TASKS
-from solvers.variants.sets import quiz_spec, regenerate
+from solvers.variants.sets import quiz_spec, regenerate, regenerate_many
 
 MAX_BATCH = 10_000
 """Most submissions in one batch request (JSON items or CSV rows)."""
@@ -74,14 +74,17 @@ class GradeResponse(Grade):
     )
 
 
+def _secret() -> bytes | None:
+    secret = get_settings().secret
+    return secret.encode() if secret else None
+
+
 def problem_of(task: Task, problem: Any, variant: Any) -> Any:
     """The problem to grade against: as sent, or regenerated from its variant."""
     if problem is not None:
         return problem
     assert variant is not None
-    secret = get_settings().secret
-    return regenerate(task.id, variant.spec, variant.seed, variant.number,
-                      secret.encode() if secret else None)  # fmt: skip
+    return regenerate(task.id, variant.spec, variant.seed, variant.number, _secret())
 
 
 def translated(result: Grade) -> GradeResponse:
@@ -218,10 +221,13 @@ class BatchResponse(BaseModel):
 
 
 def grade_items(items: list[Any], tolerance: Tolerance | None) -> list[BatchGrade]:
-    """Grade a batch: problems validated one by one, answers graded per task with
-    ``grade_batch``; every error is located as ``items.<index>.…``."""
+    """Grade a batch: problems validated one by one, variants regenerated once per set
+    (task, spec, seed), answers graded per task with ``grade_batch``; every error is
+    located as ``items.<index>.…``."""
     by_task: dict[str, list[int]] = defaultdict(list)
-    problems: list[Any] = []
+    problems: list[Any] = [None] * len(items)
+    variants: dict[tuple[str, int, str], list[int]] = defaultdict(list)
+    spec_json: dict[int, str] = {}
     errors: list[dict[str, Any]] = []
     for index, item in enumerate(items):
         task = TASKS[item.task]
@@ -230,18 +236,31 @@ def grade_items(items: list[Any], tolerance: Tolerance | None) -> list[BatchGrad
             errors.append({"type": "grade_source", "loc": ("body", "items", index, "problem"),
                            "msg": N_("send either the problem or the variant of a set, not both"),
                            "ctx": {}})  # fmt: skip
-            problems.append(None)
-            continue
+        elif item.variant is not None:
+            spec = item.variant.spec
+            if id(spec) not in spec_json:  # a CSV upload shares one spec across its rows
+                spec_json[id(spec)] = getattr(spec, task.id).model_dump_json()
+            variants[(task.id, item.variant.seed, spec_json[id(spec)])].append(index)
+        else:
+            try:
+                problems[index] = task.problem_model.model_validate(item.problem)
+            except ValidationError as exc:
+                errors += [{**e, "loc": ("body", "items", index, "problem", *e["loc"])}
+                           for e in exc.errors()]  # fmt: skip
+    for (task_id, seed, _), indices in variants.items():
+        first = items[indices[0]].variant
+        assert first is not None
+        numbers = [items[i].variant.number for i in indices]  # type: ignore[union-attr]
         try:
-            problem = (task.problem_model.model_validate(item.problem)
-                       if item.problem is not None else None)  # fmt: skip
-            problems.append(problem_of(task, problem, item.variant))
+            found = regenerate_many(task_id, first.spec, seed, numbers, _secret())
         except ValidationError as exc:
-            errors += [{**e, "loc": ("body", "items", index, "problem", *e["loc"])}
-                       for e in exc.errors()]  # fmt: skip
-            problems.append(None)
+            errors += [{**e, "loc": ("body", "items", i, "problem", *e["loc"])}
+                       for i in indices for e in exc.errors()]  # fmt: skip
+            continue
+        for i, problem in zip(indices, found, strict=True):
+            problems[i] = problem
     if errors:
-        raise RequestValidationError(errors)
+        raise RequestValidationError(sorted(errors, key=lambda e: e["loc"][2]))
     results: list[BatchGrade | None] = [None] * len(items)
     for task_id, indices in by_task.items():
         try:

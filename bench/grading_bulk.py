@@ -1,4 +1,5 @@
-"""Graded submissions per second: one by one (``grade``) and in bulk (``grade_bulk``).
+"""Graded submissions per second: one by one (``grade``), in bulk (``grade_bulk``), and a
+CSV upload of a whole class through ``POST /api/v1/grade/batch``.
 
 The quiz is the lecture's three problems (SVM loss on 3 classes × 3 images, the sigmoid
 neuron, the seed's 5×5 conv → ReLU → 2×2 max-pool), with random numbers per submission.
@@ -7,11 +8,17 @@ answer, a third noise; misconceptions and error carried forward are always check
 
     .venv/bin/python bench/grading_bulk.py                 # CPU: 10^5 and 10^6
     .venv/bin/python bench/grading_bulk.py --device cuda   # on a GPU
+    .venv/bin/python bench/grading_bulk.py --sizes "" --csv 10000   # the CSV upload only
+
+The CSV upload (``--csv`` rows per task, through the real route in process) is timed with
+variant numbers 1 … 30 (low) and 9 971 … 10 000 (high): it should not depend on them.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import math
 import time
 from dataclasses import replace
@@ -112,25 +119,69 @@ def _batch_list(count: int) -> float:
     return count / (time.perf_counter() - start)
 
 
+def _csv_upload(task: str, rows: int, first: int, seed: int = 5) -> bytes:
+    """``rows`` CSV rows of ``task`` for variants ``first`` … ``first + 29`` in turn, each
+    answering with variant 1's key (right for some rows, wrong for most)."""
+    from app.exports import answer_cells
+    from solvers.variants.sets import QuizSpec, generate_set
+
+    key = generate_set([task], QuizSpec(), seed, 1).variants[0].answers[task]
+    cells = {c.column: f"{c.value:.2f}" for c in answer_cells(task, key)}
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=["student", "variant", *cells])
+    writer.writeheader()
+    for i in range(rows):
+        writer.writerow({"student": f"s{i}", "variant": first + i % 30, **cells})
+    return out.getvalue().encode()
+
+
+def _csv_rates(rows: int) -> None:
+    """Seconds for a ``rows``-row CSV upload per task, at low and high variant numbers."""
+    from fastapi.testclient import TestClient
+
+    from app.main import app
+
+    with TestClient(app) as client:
+        for task in TASKS:
+            for first in (1, 9_971):
+                upload = _csv_upload(task, rows, first)
+                start, cpu = time.perf_counter(), time.process_time()
+                response = client.post(
+                    "/api/v1/grade/batch",
+                    data={"task": task, "seed": "5"},
+                    files={"file": ("answers.csv", upload, "text/csv")},
+                )
+                elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+                response.raise_for_status()
+                print(
+                    f"CSV {task:5} {rows:>6} rows, variants {first}…{first + 29}: "
+                    f"{elapsed:7.2f} s ({cpu:5.2f} s CPU), {rows / elapsed:9.0f} rows/s",
+                    flush=True,
+                )
+
+
 def main() -> None:
     """Print the rates."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
+    parser.add_argument("--csv", type=int, default=10_000, help="CSV rows per task (0: skip)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {device}")
-    if device.type == "cpu":
+    if device.type == "cpu" and args.sizes:
         print(f"one by one (grade, CPU):      {_one_by_one(200):10.0f} submissions/s")
         print(f"list of 10^4 (grade_batch):   {_batch_list(10_000):10.0f} submissions/s")
     generator = torch.Generator().manual_seed(0)
     warm = _quiz_batches(64, generator)
     for task, b in warm.items():  # first calls pay torch's one-time set-up (seconds on a CPU)
         grade_bulk(task, b, _submissions(task, b, generator), device=device)
-    for size in (int(s) for s in args.sizes.split(",")):
+    if args.csv:
+        _csv_rates(args.csv)
+    for size in (int(s) for s in args.sizes.split(",") if s):
         batches = _quiz_batches(size, generator)
         inputs = {t: _submissions(t, b, generator) for t, b in batches.items()}
         total = 0.0

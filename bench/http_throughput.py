@@ -3,7 +3,10 @@
 Starts ``uvicorn app.main:app`` (one worker, uvloop + httptools, no access log) on loopback
 and loads it with ``wrk`` (Debian package ``wrk``), one endpoint after the other, with the
 same connections and duration. Prints requests/s, p50 and p99 latency and the ratio to the
-bare ``GET /healthz``. Run: ``.venv/bin/python bench/http_throughput.py [--tasks loss,graph]``.
+bare ``GET /healthz``. Every solve and page is measured twice: the same request repeated, and
+with fresh random numbers in each request (a wrk Lua ``request`` function: new scores, new
+values of the same graph expression, a new conv image), which no response cache answers.
+Run: ``.venv/bin/python bench/http_throughput.py [--tasks loss,graph]``.
 """
 
 from __future__ import annotations
@@ -64,6 +67,67 @@ request = function()
 end
 """
 
+# Lua for wrk: fresh numbers in every request (no response cache can answer them).
+# FRESH_LIB's ``fresh(task)`` gives the task's JSON body, ``page(task)`` its page's query.
+FRESH_LIB = """
+init = function(args)
+  math.randomseed(os.time() * 1000 + math.floor(os.clock() * 1e6) + math.random(1e6))
+end
+local function grid(rows, cols, cell, colsep, rowsep)
+  local out = {}
+  for i = 1, rows do
+    local row = {}
+    for j = 1, cols do row[j] = cell() end
+    out[i] = table.concat(row, colsep)
+  end
+  return out
+end
+local function score() return string.format("%.1f", math.random(-50, 60) / 10) end
+local function pixel() return tostring(math.random(0, 5)) end
+local function value() return tostring(math.random(-3, 3)) end
+local function labels() return {math.random(0, 2), math.random(0, 2), math.random(0, 2)} end
+local names = {"w0", "x0", "w1", "x1", "w2"}
+local EXPRESSION = "1/(1+exp(-(w0*x0+w1*x1+w2)))"
+function fresh(task)
+  if task == "loss" then
+    local y = labels()
+    return '{"scores": [[' .. table.concat(grid(3, 3, score, ", ", nil), "], [")
+      .. ']], "labels": [' .. table.concat(y, ", ") .. '], '
+      .. '"class_names": ["cat", "car", "frog"]}'
+  elseif task == "graph" then
+    local values = {}
+    for i, name in ipairs(names) do values[i] = '"' .. name .. '": ' .. value() end
+    return '{"expression": "' .. EXPRESSION .. '", "values": {'
+      .. table.concat(values, ", ") .. '}}'
+  else
+    return '{"image": [[' .. table.concat(grid(5, 5, pixel, ", "), "], [")
+      .. ']], "filters": [[0, -1, 0], [1, 1, 1], [0, -1, 0]], "stride": 2}'
+  end
+end
+function page(task)
+  if task == "loss" then
+    return "/loss?scores=" .. table.concat(grid(3, 3, score, "+"), "%0A")
+      .. "&labels=" .. table.concat(labels(), "+") .. "&class_names=cat%2C+car%2C+frog"
+  elseif task == "graph" then
+    local values = {}
+    for i, name in ipairs(names) do values[i] = name .. "+%3D+" .. value() end
+    return "/graph?expression=1%2F%281%2Bexp%28-%28w0%2Ax0%2Bw1%2Ax1%2Bw2%29%29%29"
+      .. "&values=" .. table.concat(values, "%2C+")
+  else
+    return "/conv?image=" .. table.concat(grid(5, 5, pixel, "+"), "%0A")
+      .. "&filters=0+-1+0%0A1+1+1%0A0+-1+0&stride=2"
+  end
+end
+"""
+FRESH_SOLVE = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+request = function() return wrk.format(nil, nil, nil, fresh("{task}")) end
+"""
+FRESH_PAGE = """
+request = function() return wrk.format("GET", page("{task}")) end
+"""
+
 
 def _free_port() -> int:
     with socket.socket() as sock:
@@ -103,7 +167,10 @@ def run_wrk(url: str, seconds: int, connections: int, script: str | None = None)
         if script:
             lua.write(script)
             command[1:1] = ["-s", lua.name]
-    text = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    try:
+        text = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    finally:
+        Path(lua.name).unlink()
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))  # type: ignore[union-attr]
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
     return {
@@ -127,6 +194,13 @@ def endpoints(tasks: list[str]) -> list[tuple[str, str, str | None]]:
                 POST_SCRIPT.format(body=body, fresh=""),
             )
         )
+        rows.append(
+            (
+                f"POST /api/v1/{task}/solve (fresh numbers)",
+                f"/api/v1/{task}/solve",
+                FRESH_LIB + FRESH_SOLVE.replace("{task}", task),
+            )
+        )
         if task == "graph":
             fresh = POST_SCRIPT.format(body=body, fresh=FRESH_GRAPH)
             rows.append(("POST /api/v1/graph/solve (fresh expr)", "/api/v1/graph/solve", fresh))
@@ -141,6 +215,8 @@ def endpoints(tasks: list[str]) -> list[tuple[str, str, str | None]]:
         )
         query = {k: _form_text(v) for k, v in bodies[task].items()}
         rows.append((f"GET /{task}?…", f"/{task}?{urlencode(query)}", None))
+        rows.append((f"GET /{task}?… (fresh numbers)", f"/{task}", FRESH_LIB
+                     + FRESH_PAGE.replace("{task}", task)))  # fmt: skip
     return rows
 
 

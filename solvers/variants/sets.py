@@ -2,7 +2,8 @@
 
 :func:`generate_set` makes pydantic problems and answers (for sheets, keys and exports);
 :func:`generate_bulk` makes tensors only (for hundreds of thousands of variants);
-:func:`regenerate` gives back the problem of one variant number (for grading).
+:func:`regenerate` gives back the problem of one variant number, :func:`regenerate_many`
+those of many numbers at once (for grading).
 """
 
 from __future__ import annotations
@@ -182,10 +183,31 @@ def regenerate(
     Variants 1 … number are drawn (a variant must differ from the earlier ones): vectorized,
     about a millisecond for a class-sized number.
     """
-    _check(seed, number, None)
+    return regenerate_many(task, spec, seed, [number], secret)[0]
+
+
+def regenerate_many(
+    task: str,
+    spec: QuizSpec | TaskSpec,
+    seed: int,
+    numbers: Sequence[int],
+    secret: bytes | None = None,
+) -> list[BaseModel]:
+    """The problems of variants ``numbers`` (any order, repeats allowed) of ``task``, each
+    equal to :func:`regenerate`'s: the set is drawn once, up to ``max(numbers)``, and the
+    wanted rows taken in one selection (one problem object per distinct number): a batch
+    costs about what its largest number costs."""
+    if not numbers:
+        return []
+    wanted = np.asarray(numbers, dtype=np.int64)
+    _check(seed, int(wanted.min()), None)
+    count = int(wanted.max())
+    _check(seed, count, None)
     generator, part = TASKS[task].generator, task_spec(task, spec)
-    selection = select(generator, part, seed, number, secret)
-    return generator.problems(take(selection.arrays, np.array([number - 1])), part)[0]  # type: ignore[return-value]
+    selection = select(generator, part, seed, count, secret)
+    distinct, where = np.unique(wanted, return_inverse=True)
+    problems = generator.problems(take(selection.arrays, distinct - 1), part)
+    return [problems[i] for i in where.reshape(-1).tolist()]
 
 
 @dataclass
