@@ -4,9 +4,11 @@ rule in :mod:`.rules`; the passes are :mod:`.compute`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 from solvers.tasks.graph.parser import Expr, Parsed
+from solvers.tasks.graph.rules import RULES, GateRule
 
 GateMode = Literal["primitive", "grouped"]
 
@@ -37,10 +39,17 @@ class Graph:
     variables: tuple[str, ...] = field(compare=False)
     key: tuple[str, str]
 
-    @property
+    @cached_property
     def constants(self) -> tuple[float, ...]:
         """The values of the ``const`` nodes, which follow the inputs."""
         return tuple(g.param for g in self.gates if g.op == "const")
+
+    @cached_property
+    def plan(self) -> tuple[tuple[int, GateRule, tuple[int, ...], float], ...]:
+        """The passes' work: per gate (not input or constant) its id, rule, inputs, param."""
+        return tuple(
+            (i, RULES[g.op], g.inputs, g.param) for i, g in enumerate(self.gates) if g.inputs
+        )
 
     @property
     def output(self) -> int:

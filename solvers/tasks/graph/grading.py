@@ -221,7 +221,7 @@ backward pass (:func:`solvers.tasks.graph.compute.backward`)."""
 def specs(b: GraphBatch, given: dict[str, torch.Tensor]) -> list[PartSpec]:
     """Expected, misconception and carried-forward answers of every part."""
     graph = b.graph
-    fwd = forward(graph, b.values, b.upstream)
+    fwd = forward(graph, b.values)
     vals = fwd.computed
     grads = backward(graph, fwd, b.upstream).grads
     candidates: list[tuple[int, list[torch.Tensor]]] = []
@@ -239,7 +239,7 @@ def specs(b: GraphBatch, given: dict[str, torch.Tensor]) -> list[PartSpec]:
             )
     overrides = given["nodes"].clone()
     overrides[:, -1] = torch.where(torch.isnan(given["output"]), overrides[:, -1], given["output"])
-    carried = forward(graph, b.values, b.upstream, overrides)
+    carried = forward(graph, b.values, overrides)
     carried_grads = backward(graph, carried, b.upstream).grads
     computed = carried.computed
     variable_nodes = range(len(graph.variables))

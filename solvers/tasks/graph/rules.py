@@ -173,7 +173,7 @@ def _rules() -> dict[str, GateRule]:
             lambda a, p: f"{a[0]} + {p}", lambda a, p, k1: ["1"], _plus_label, has_param=True,
         ),
         GateRule(
-            "·c", 1, lambda xs, p: xs[0] * p, lambda xs, y, p: (p,),
+            "·c", 1, lambda xs, p: -xs[0] if p == -1.0 else xs[0] * p, lambda xs, y, p: (p,),
             lambda a, p: rf"{a[0]} \cdot {p}", lambda a, p, k1: [p], _signed("·"),
             has_param=True,
         ),
@@ -184,7 +184,8 @@ def _rules() -> dict[str, GateRule]:
             _signed("/"), domain=_divide_domain, has_param=True,
         ),
         GateRule(
-            "1/x", 1, lambda xs, p: 1.0 / xs[0], lambda xs, y, p: (-1.0 / (xs[0] * xs[0]),),
+            "1/x", 1, lambda xs, p: xs[0].reciprocal(),
+            lambda xs, y, p: ((xs[0] * xs[0]).reciprocal().neg(),),
             lambda a, p: rf"\frac{{1}}{{{a[0]}}}",
             lambda a, p, k1: [rf"-\frac{{1}}{{{a[0]}^{{2}}}}"], _op_label("1/x"),
             domain=_reciprocal_domain,
@@ -240,7 +241,7 @@ def _rules() -> dict[str, GateRule]:
             _op_label("tanh"), function="tanh", sympy=lambda sp, x: sp.tanh(x),
         ),
         GateRule(
-            "log", 1, lambda xs, p: torch.log(xs[0]), lambda xs, y, p: (1.0 / xs[0],),
+            "log", 1, lambda xs, p: torch.log(xs[0]), lambda xs, y, p: (xs[0].reciprocal(),),
             lambda a, p: rf"\ln({a[0]})", lambda a, p, k1: [rf"\frac{{1}}{{{a[0]}}}"],
             _op_label("log"), domain=_log_domain, function="log",
             sympy=lambda sp, x: sp.log(x),
