@@ -18,7 +18,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from solvers.core import N_, Solution
-from solvers.tasks.graph.compute import evaluate
+from solvers.tasks.graph.compute import Evaluation, evaluate
 from solvers.tasks.graph.gates import Graph, compile_graph
 from solvers.tasks.graph.parser import MAX_OPERATIONS, Parsed, normalize_name, parse
 
@@ -89,6 +89,7 @@ class GraphProblem(BaseModel):
 
     _parsed: Parsed | None = PrivateAttr(default=None)
     _graph: Graph | None = PrivateAttr(default=None)
+    _evaluation: tuple[Any, Evaluation] | None = PrivateAttr(default=None)
 
     @property
     def parsed(self) -> Parsed:
@@ -104,6 +105,14 @@ class GraphProblem(BaseModel):
         if self._graph is None:
             self._graph = compile_graph(self.parsed, self.gates)
         return self._graph
+
+    def evaluation(self) -> Evaluation:
+        """Both passes at the problem's values (the validator's, unless the values or the
+        upstream gradient changed since)."""
+        key = (tuple(self.values.items()), self.upstream)
+        if self._evaluation is None or self._evaluation[0] != key:
+            self._evaluation = key, evaluate(self.graph, self.values, self.upstream)
+        return self._evaluation[1]
 
     @field_validator("expression")
     @classmethod
@@ -157,7 +166,7 @@ class GraphProblem(BaseModel):
         if isinstance(text, _ParsedText):  # freshly validated (not a copy)
             self._parsed = text.parsed
             self.__dict__["expression"] = str(text)
-        evaluate(self.graph, self.values, self.upstream)
+        self.evaluation()  # raises a domain error naming the node
         return self
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from solvers.core import N_, NumberFormat, Step, resolve_device
-from solvers.tasks.graph.compute import F64, check, evaluate, passes
+from solvers.tasks.graph.compute import F64, check, passes
 from solvers.tasks.graph.gates import Graph
 from solvers.tasks.graph.parser import name_latex
 from solvers.tasks.graph.problem import GraphAnswer, GraphProblem, GraphSolution
@@ -29,7 +29,7 @@ def solve(
     parsed = problem.parsed
     graph = problem.graph
     writer = Writer(graph, fmt, problem.upstream)
-    ev = evaluate(graph, problem.values, problem.upstream)
+    ev = problem.evaluation()
     output = ev.values[-1]
     gradients = {name: ev.grads[i] for i, name in enumerate(graph.variables)}
     read = Step(
