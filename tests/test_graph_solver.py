@@ -246,7 +246,7 @@ def test_symbolic_derivatives_match_the_numbers() -> None:
     s = solve(example())
     assert set(s.symbolic) == set(LECTURE_VALUES)
     assert "x_{0}" in s.symbolic["w0"]
-    f, symbols = sympy_function(s.expression_read)
+    f, symbols = sympy_function(parse(s.expression_read))
     subs = {symbols[name]: value for name, value in LECTURE_VALUES.items()}
     for name, symbol in symbols.items():
         value = float(f.diff(symbol).evalf(subs=subs))

@@ -31,8 +31,9 @@ from solvers.grading.core import (
     catalogue,
     parse_number,
 )
-from solvers.tasks.graph.gates import Graph, compile_graph, torch_forward, torch_local
-from solvers.tasks.graph.parser import name_latex, normalize_name, parse
+from solvers.tasks.graph.compute import Override, backward, forward
+from solvers.tasks.graph.gates import Graph
+from solvers.tasks.graph.parser import name_latex, normalize_name
 from solvers.tasks.graph.problem import GraphProblem
 
 MISCONCEPTIONS = catalogue(
@@ -140,13 +141,9 @@ class GraphBatch:
     upstream: torch.Tensor
 
 
-def _graph(problem: GraphProblem) -> Graph:
-    return compile_graph(parse(problem.expression).canonical, problem.gates)
-
-
 def shapes(problem: GraphProblem) -> dict[str, tuple[int, ...]]:
     """The expected shape of every part."""
-    graph = _graph(problem)
+    graph = problem.graph
     return {
         "output": (),
         **{f"gradients.{name}": () for name in graph.variables},
@@ -159,7 +156,7 @@ def values(
 ) -> tuple[dict[str, Any], list[PartError]]:
     """The submitted parts by name (nodes as a vector, NaN for the nodes not given), and
     the unknown gradient names and node ids."""
-    graph = _graph(problem)
+    graph = problem.graph
     unknown = [
         (f"gradients.{name}", _unknown(N_("{name} is not a variable of the function"), name), v)
         for name, v in submission.gradients.items()
@@ -190,12 +187,12 @@ def _unknown(template: str, name: Any, count: int = 0) -> PydanticCustomError:
 
 def group_key(problem: GraphProblem) -> Hashable:
     """Problems with one expression (as read) and gate mode stack together."""
-    return parse(problem.expression).canonical, problem.gates
+    return problem.graph
 
 
 def batch(problems: Sequence[GraphProblem], device: Any) -> GraphBatch:
     """Stack problems of one group."""
-    graph = _graph(problems[0])
+    graph = problems[0].graph
     return GraphBatch(
         graph=graph,
         values=torch.tensor(
@@ -205,100 +202,46 @@ def batch(problems: Sequence[GraphProblem], device: Any) -> GraphBatch:
     )
 
 
-Locals = list[list[torch.Tensor]]
-
-
-def _forward(
-    b: GraphBatch, given: torch.Tensor | None = None
-) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
-    """Node values, computed and as used: a given (non-NaN) node value replaces the computed
-    one for the nodes after it. Without ``given`` both lists are the same."""
-    computed: list[torch.Tensor] = []
-    used: list[torch.Tensor] = []
-    inputs = {name: b.values[:, k] for k, name in enumerate(b.graph.variables)}
-    for i, g in enumerate(b.graph.gates):
-        if g.op == "input":
-            value = inputs[g.name]
-        elif g.op == "const":
-            value = torch.full_like(b.upstream, g.param)
-        else:
-            value = torch_forward(torch, g.op, [used[j] for j in g.inputs], g.param)
-        computed.append(value)
-        if given is not None:
-            value = torch.where(torch.isnan(given[:, i]), value, given[:, i])
-        used.append(value)
-    return computed, used
-
-
-def _locals(graph: Graph, vals: list[torch.Tensor]) -> Locals:
-    return [
-        torch_local(torch, g.op, [vals[j] for j in g.inputs], vals[i], g.param) if g.inputs else []
-        for i, g in enumerate(graph.gates)
-    ]
-
-
-def _backward(
-    graph: Graph, local: Locals, upstream: torch.Tensor, keep: str = "sum"
-) -> list[torch.Tensor]:
-    """Gradients of every node. ``keep``: ``sum`` the branches (right), or keep only the
-    ``first`` or the ``last`` branch reached going backward (the misconception)."""
-    n = len(graph.gates)
-    grads: list[torch.Tensor | None] = [None] * n
-    grads[-1] = upstream
-    for i in range(n - 1, -1, -1):
-        for j, lg in zip(graph.gates[i].inputs, local[i], strict=True):
-            part = lg * grads[i]
-            earlier = grads[j]
-            if earlier is None or keep == "last":
-                grads[j] = part
-            elif keep == "sum":
-                grads[j] = earlier + part
-    zero = torch.zeros_like(upstream)
-    return [zero if g is None else g for g in grads]
-
-
-def _modified(
-    graph: Graph, local: Locals, vals: list[torch.Tensor], misconception: str
-) -> Locals | None:
-    """The local gradients a misconception uses, or None when the graph has no such gate."""
-    out = [list(lg) for lg in local]
-    changed = False
-    for i, g in enumerate(graph.gates):
-        if misconception == "sign_lost" and (g.op == "-" or (g.op == "·c" and g.param < 0)):
-            out[i][-1] = local[i][-1].abs()
-        elif misconception == "exp_local_one" and g.op == "exp":
-            out[i] = [torch.ones_like(vals[i])]
-        elif misconception == "reciprocal_local" and g.op == "1/x":
-            out[i] = [vals[i]]  # 1/x: the gate's own value
-        elif misconception == "max_both" and g.op in ("max", "min"):
-            out[i] = [torch.ones_like(vals[i])] * 2
-        else:
-            continue
-        changed = True
-    return out if changed else None
+OVERRIDES: dict[str, Override] = {
+    "sign_lost": Override(
+        lambda g: g.op == "-" or (g.op == "·c" and g.param < 0),
+        lambda xs, y, local: (*local[:-1], abs(local[-1])),
+    ),
+    "exp_local_one": Override(lambda g: g.op == "exp", lambda xs, y, local: (1.0,)),
+    "reciprocal_local": Override(
+        lambda g: g.op == "1/x",
+        lambda xs, y, local: (y,),  # 1/x: the gate's own value
+    ),
+    "max_both": Override(lambda g: g.op in ("max", "min"), lambda xs, y, local: (1.0, 1.0)),
+}
+"""The misconceptions that replace a gate's local gradients, as overrides of the one
+backward pass (:func:`solvers.tasks.graph.compute.backward`)."""
 
 
 def specs(b: GraphBatch, given: dict[str, torch.Tensor]) -> list[PartSpec]:
     """Expected, misconception and carried-forward answers of every part."""
     graph = b.graph
-    vals, _ = _forward(b)
-    local = _locals(graph, vals)
-    grads = _backward(graph, local, b.upstream)
+    fwd = forward(graph, b.values)
+    vals = fwd.computed
+    grads = backward(graph, fwd, b.upstream).grads
     candidates: list[tuple[int, list[torch.Tensor]]] = []
-    for m in ("sign_lost", "exp_local_one", "reciprocal_local", "max_both"):
-        changed = _modified(graph, local, vals, m)
-        if changed is not None:
-            candidates.append((GRADER.index(m), _backward(graph, changed, b.upstream)))
+    for m, override in OVERRIDES.items():
+        if override.applies(graph):
+            candidates.append((GRADER.index(m), backward(graph, fwd, b.upstream, override).grads))
     consumers = [j for g in graph.gates for j in g.inputs]
     if len(consumers) != len(set(consumers)):
         for keep in ("first", "last"):
             candidates.append(
-                (GRADER.index("branch_not_summed"), _backward(graph, local, b.upstream, keep))
+                (
+                    GRADER.index("branch_not_summed"),
+                    backward(graph, fwd, b.upstream, keep=keep).grads,
+                )
             )
     overrides = given["nodes"].clone()
     overrides[:, -1] = torch.where(torch.isnan(given["output"]), overrides[:, -1], given["output"])
-    computed, used = _forward(b, overrides)
-    carried_grads = _backward(graph, _locals(graph, used), b.upstream)
+    carried = forward(graph, b.values, overrides)
+    carried_grads = backward(graph, carried, b.upstream).grads
+    computed = carried.computed
     variable_nodes = range(len(graph.variables))
     return [
         PartSpec(

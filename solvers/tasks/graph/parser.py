@@ -35,9 +35,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+import torch
 from pydantic_core import PydanticCustomError
 
 from solvers.core import N_
+from solvers.tasks.graph.rules import FUNCTIONS as GATE_FUNCTIONS
 
 MAX_LENGTH = 500
 MAX_DEPTH = 50
@@ -45,20 +47,13 @@ MAX_OPERATIONS = 200
 MAX_CONSTANT = 1e6
 MAX_EXPONENT = 10
 
-FUNCTIONS: dict[str, int] = {
-    "exp": 1,
-    "log": 1,
-    "ln": 1,
-    "sqrt": 1,
-    "sigmoid": 1,
-    "tanh": 1,
-    "relu": 1,
-    "abs": 1,
-    "max": 2,
-    "min": 2,
-}
 _ALIASES = {"ln": "log"}
-_LIST_FUNCTIONS = {"max", "min"}
+FUNCTIONS: dict[str, int] = {
+    **{name: rule.arity for name, rule in GATE_FUNCTIONS.items()},
+    **{alias: GATE_FUNCTIONS[name].arity for alias, name in _ALIASES.items()},
+}
+"""The functions one can type and their number of arguments (from the gates' rules)."""
+_LIST_FUNCTIONS = {name for name, arity in FUNCTIONS.items() if arity > 1}
 
 GREEK: dict[str, str] = {
     "α": r"\alpha", "β": r"\beta", "γ": r"\gamma", "δ": r"\delta", "ε": r"\varepsilon",
@@ -101,12 +96,15 @@ class Expr:
 
 @dataclass(frozen=True)
 class Parsed:
-    """A parsed expression: the tree, how it was read (text and LaTeX) and its variables."""
+    """A parsed expression: the tree, how it was read (text and LaTeX) and its variables.
 
-    tree: Expr
+    The canonical text reads back as the same tree, so parses compare and hash by it.
+    """
+
+    tree: Expr = field(compare=False)
     canonical: str
-    latex: str
-    variables: tuple[str, ...]
+    latex: str = field(compare=False)
+    variables: tuple[str, ...] = field(compare=False)
 
 
 @dataclass(frozen=True)
@@ -327,19 +325,8 @@ def _apply(kind: str, name: str, v: list[float], pos: int) -> float:
         return v[0] / v[1]
     if kind == "pow":
         return math.pow(v[0], v[1])
-    if name in _CONST_FUNCTIONS:
-        return float(_CONST_FUNCTIONS[name](v[0]))
-    return float(max(v) if name == "max" else min(v))
-
-
-def _sigmoid(x: float) -> float:
-    return 1 / (1 + math.exp(-x)) if x >= 0 else math.exp(x) / (1 + math.exp(x))
-
-
-_CONST_FUNCTIONS = {
-    "exp": math.exp, "log": math.log, "sqrt": math.sqrt, "tanh": math.tanh, "abs": abs,
-    "relu": lambda x: max(x, 0.0), "sigmoid": _sigmoid,
-}  # fmt: skip
+    rule = GATE_FUNCTIONS[name]  # a function of constants: its gate's forward
+    return float(rule.forward([torch.tensor(x, dtype=torch.float64) for x in v], 0.0))
 
 
 class _Parser:
@@ -617,9 +604,8 @@ def _variables(e: Expr, seen: dict[str, None]) -> None:
         _variables(a, seen)
 
 
-@lru_cache(maxsize=1024)
 def parse(text: str) -> Parsed:
-    """Parse ``text`` (cached per text); raise ``PydanticCustomError("expression", …)``."""
+    """Parse ``text``; raise ``PydanticCustomError("expression", …)``."""
     if len(text) > MAX_LENGTH:
         raise expression_error(
             N_("the expression is too long: {length} characters, at most {limit}"),

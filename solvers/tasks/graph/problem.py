@@ -6,14 +6,29 @@ import math
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from solvers.core import N_, Solution
-from solvers.tasks.graph.gates import compile_graph, evaluate
-from solvers.tasks.graph.parser import MAX_OPERATIONS, normalize_name, parse
+from solvers.tasks.graph.compute import Evaluation, evaluate
+from solvers.tasks.graph.gates import Graph, compile_graph
+from solvers.tasks.graph.parser import MAX_OPERATIONS, Parsed, normalize_name, parse
 
 _NUMBER = re.compile(r"^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?$")
+
+
+class _ParsedText(str):
+    """The expression text while the problem is validated, carrying its parse."""
+
+    parsed: Parsed
 
 
 def _values_error(template: str, **context: Any) -> PydanticCustomError:
@@ -72,11 +87,39 @@ class GraphProblem(BaseModel):
         "grouped: sigmoid (also written 1/(1+exp(−z))) as one gate σ with σ' = σ(1−σ).",
     )
 
+    _parsed: Parsed | None = PrivateAttr(default=None)
+    _graph: Graph | None = PrivateAttr(default=None)
+    _evaluation: tuple[Any, Evaluation] | None = PrivateAttr(default=None)
+
+    @property
+    def parsed(self) -> Parsed:
+        """The expression, parsed once: when the problem was validated (or on first use by
+        one built with ``model_construct``)."""
+        if self._parsed is None:
+            self._parsed = parse(self.expression)
+        return self._parsed
+
+    @property
+    def graph(self) -> Graph:
+        """The graph of the expression in the problem's gate mode, compiled once."""
+        if self._graph is None:
+            self._graph = compile_graph(self.parsed, self.gates)
+        return self._graph
+
+    def evaluation(self) -> Evaluation:
+        """Both passes at the problem's values (the validator's, unless the values or the
+        upstream gradient changed since)."""
+        key = (tuple(self.values.items()), self.upstream)
+        if self._evaluation is None or self._evaluation[0] != key:
+            self._evaluation = key, evaluate(self.graph, self.values, self.upstream)
+        return self._evaluation[1]
+
     @field_validator("expression")
     @classmethod
     def _parse_expression(cls, value: str) -> str:
-        parse(value)
-        return value
+        text = _ParsedText(value)
+        text.parsed = parse(value)
+        return text
 
     @field_validator("upstream", mode="before")
     @classmethod
@@ -106,7 +149,7 @@ class GraphProblem(BaseModel):
         expression = info.data.get("expression")
         if expression is None:
             return result
-        variables = parse(expression).variables
+        variables = expression.parsed.variables
         missing = [v for v in variables if v not in result]
         if missing:
             raise _values_error(N_("give a value for {names}"), names=", ".join(missing))
@@ -119,7 +162,11 @@ class GraphProblem(BaseModel):
 
     @model_validator(mode="after")
     def _check_numbers(self) -> GraphProblem:
-        evaluate(compile_graph(self.expression, self.gates), self.values, self.upstream)
+        text = self.expression
+        if isinstance(text, _ParsedText):  # freshly validated (not a copy)
+            self._parsed = text.parsed
+            self.__dict__["expression"] = str(text)
+        self.evaluation()  # raises a domain error naming the node
         return self
 
 

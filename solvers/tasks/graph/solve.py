@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from solvers.core import N_, NumberFormat, Step, resolve_device
-from solvers.tasks.graph.gates import GateMode, compile_graph, evaluate, evaluate_batch
-from solvers.tasks.graph.parser import name_latex, parse
+from solvers.tasks.graph.compute import F64, check, passes
+from solvers.tasks.graph.gates import Graph
+from solvers.tasks.graph.parser import name_latex
 from solvers.tasks.graph.problem import GraphAnswer, GraphProblem, GraphSolution
 from solvers.tasks.graph.steps import Writer
 from solvers.tasks.graph.symbolic import derivatives_latex
@@ -25,10 +26,10 @@ def solve(
 ) -> GraphSolution:
     """Forward and backward pass with every step, and (unless ``symbolic`` is false or the
     expression is large) the symbolic derivatives from sympy, cached per expression."""
-    parsed = parse(problem.expression)
-    writer = Writer(problem.expression, problem.gates, fmt, problem.upstream)
-    graph = writer.graph
-    ev = evaluate(graph, problem.values, problem.upstream)
+    parsed = problem.parsed
+    graph = problem.graph
+    writer = Writer(graph, fmt, problem.upstream)
+    ev = problem.evaluation()
     output = ev.values[-1]
     gradients = {name: ev.grads[i] for i, name in enumerate(graph.variables)}
     read = Step(
@@ -55,7 +56,7 @@ def solve(
     derivatives: dict[str, str] = {}
     if symbolic and gradients:
         if len(parsed.canonical) * len(gradients) <= MAX_SYMBOLIC_WORK:
-            derivatives = dict(derivatives_latex(parsed.canonical))
+            derivatives = dict(derivatives_latex(parsed))
             formulas = [
                 rf"\frac{{\partial f}}{{\partial {name_latex(n)}}} = {tex}"
                 for n, tex in derivatives.items()
@@ -96,27 +97,22 @@ def solve_batch(problems: Sequence[GraphProblem], device: Any = None) -> list[Gr
     import torch
 
     device = device if device is not None else resolve_device()
-    groups: dict[tuple[str, GateMode], list[int]] = {}
+    groups: dict[Graph, list[int]] = {}
     for index, problem in enumerate(problems):
-        key = (parse(problem.expression).canonical, problem.gates)
-        groups.setdefault(key, []).append(index)
+        groups.setdefault(problem.graph, []).append(index)
     answers: list[GraphAnswer | None] = [None] * len(problems)
-    for (canonical, gates), indices in groups.items():
-        graph = compile_graph(canonical, gates)
+    for graph, indices in groups.items():
         group = [problems[i] for i in indices]
-        columns = {
-            name: torch.tensor([p.values[name] for p in group], dtype=torch.float64, device=device)
-            for name in graph.variables
-        }
-        upstream = torch.tensor([p.upstream for p in group], dtype=torch.float64, device=device)
-        output, gradients, bad = evaluate_batch(graph, columns, upstream)
-        if bool(bad.any()):
-            first = indices[int(bad.nonzero()[0, 0])]
-            evaluate(graph, problems[first].values, problems[first].upstream)  # raises
-        outputs = output.tolist()
-        grads = {name: g.tolist() for name, g in gradients.items()}
+        values = torch.tensor(
+            [[p.values[name] for name in graph.variables] for p in group], dtype=F64, device=device
+        ).reshape(len(group), len(graph.variables))
+        upstream = torch.tensor([p.upstream for p in group], dtype=F64, device=device)
+        result = passes(graph, values, upstream)
+        check(graph, result)
+        outputs = result.output().tolist()
+        grads = result.gradients(graph).tolist()
         for k, i in enumerate(indices):
             answers[i] = GraphAnswer(
-                output=outputs[k], gradients={name: grads[name][k] for name in graph.variables}
+                output=outputs[k], gradients=dict(zip(graph.variables, grads[k], strict=True))
             )
     return answers  # type: ignore[return-value]

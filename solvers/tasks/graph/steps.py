@@ -1,74 +1,28 @@
 """The worked solution of the ``graph`` task: nodes and steps with the numbers substituted.
 
-Everything that does not depend on the values (labels, symbols, symbolic formulas) is built
-once per expression, gate mode and number format (:func:`layout`, cached); a solve then only
-formats numbers.
+Everything that does not depend on the values (labels, symbols, symbolic formulas, from
+each gate's rule) is built once per graph and number format (:func:`layout`, cached); a
+solve then only formats numbers.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
 from solvers.core import N_, NumberFormat, Step
-from solvers.tasks.graph.gates import KINK_MESSAGES, Evaluation, GateMode, compile_graph, is_kink
+from solvers.tasks.graph.compute import Evaluation
+from solvers.tasks.graph.gates import Graph
 from solvers.tasks.graph.parser import name_latex
 from solvers.tasks.graph.problem import GraphNode
-
-PARAM_OPS = ("+c", "·c", "/c", "^k")
-
-# LaTeX of a gate applied to its inputs ``a`` (symbols or numbers); ``p`` is its constant.
-_FORWARD: dict[str, Callable[[list[str], str], str]] = {
-    "+": lambda a, p: f"{a[0]} + {a[1]}",
-    "-": lambda a, p: f"{a[0]} - {a[1]}",
-    "*": lambda a, p: rf"{a[0]} \cdot {a[1]}",
-    "+c": lambda a, p: f"{a[0]} + {p}",
-    "·c": lambda a, p: rf"{a[0]} \cdot {p}",
-    "/c": lambda a, p: rf"\frac{{{a[0]}}}{{{p}}}",
-    "1/x": lambda a, p: rf"\frac{{1}}{{{a[0]}}}",
-    "exp": lambda a, p: f"e^{{{a[0]}}}",
-    "^k": lambda a, p: f"{a[0]}^{{{p}}}",
-    "max": lambda a, p: rf"\max({a[0]}, {a[1]})",
-    "min": lambda a, p: rf"\min({a[0]}, {a[1]})",
-    "relu": lambda a, p: rf"\max(0, {a[0]})",
-    "σ": lambda a, p: rf"\sigma({a[0]})",
-    "tanh": lambda a, p: rf"\tanh({a[0]})",
-    "log": lambda a, p: rf"\ln({a[0]})",
-    "sqrt": lambda a, p: rf"\sqrt{{{a[0]}}}",
-    "abs": lambda a, p: rf"\left|{a[0]}\right|",
-}
-
-
-def local_tex(op: str, a: list[str], p: str, k_minus_1: str = "") -> list[str]:
-    """LaTeX of the local gradients of a gate with inputs ``a``, one per input."""
-    x, y = a[0], a[-1]
-    table = {
-        "+": ["1", "1"], "-": ["1", "-1"], "*": [y, x], "+c": ["1"], "·c": [p],
-        "/c": [rf"\frac{{1}}{{{p}}}"], "1/x": [rf"-\frac{{1}}{{{x}^{{2}}}}"],
-        "exp": [f"e^{{{x}}}"], "^k": [rf"{p} \cdot {x}^{{{k_minus_1}}}"],
-        "max": [f"[{x} > {y}]", f"[{y} > {x}]"], "min": [f"[{x} < {y}]", f"[{y} < {x}]"],
-        "relu": [f"[{x} > 0]"], "σ": [rf"\sigma({x})\,(1 - \sigma({x}))"],
-        "tanh": [rf"1 - \tanh^{{2}}({x})"], "log": [rf"\frac{{1}}{{{x}}}"],
-        "sqrt": [rf"\frac{{1}}{{2\sqrt{{{x}}}}}"], "abs": [rf"\operatorname{{sign}}({x})"],
-    }  # fmt: skip
-    return table[op]
+from solvers.tasks.graph.rules import RULES
 
 
 def gate_label(op: str, param: float, fmt: NumberFormat) -> str:
-    """What the picture writes in a gate: ``+1``, ``·(−1)``, ``/2``, ``^2``, ``exp``…"""
-    if op == "+c":
-        text = fmt.num(param)
-        return text if text.startswith("\u2212") else "+" + text
-    if op in ("·c", "/c", "^k"):
-        text = fmt.num(param)
-        if text.startswith("\u2212"):
-            text = f"({text})"
-        return {"·c": "·", "/c": "/", "^k": "^"}[op] + text
-    if op == "const":
-        return fmt.num(param)
-    return "−" if op == "-" else op
+    """What the picture writes in a node: ``+1``, ``·(−1)``, ``/2``, ``^2``, ``exp``, or
+    the value of a constant."""
+    return fmt.num(param) if op == "const" else RULES[op].label(param, fmt)
 
 
 @dataclass(frozen=True)
@@ -87,10 +41,9 @@ class Layout:
 
 
 @lru_cache(maxsize=512)
-def layout(text: str, gates: GateMode, fmt: NumberFormat, top: str) -> Layout:
-    """The :class:`Layout` of an expression (cached); ``top`` is ``f``, or ``L`` when an
-    upstream gradient other than 1 arrives."""
-    graph = compile_graph(text, gates)
+def layout(graph: Graph, fmt: NumberFormat, top: str) -> Layout:
+    """The :class:`Layout` of a graph (cached per expression, gate mode and format);
+    ``top`` is ``f``, or ``L`` when an upstream gradient other than 1 arrives."""
     nodes = graph.gates
     out = graph.output
     labels = tuple(g.name if g.op == "input" else gate_label(g.op, g.param, fmt) for g in nodes)
@@ -113,14 +66,15 @@ def layout(text: str, gates: GateMode, fmt: NumberFormat, top: str) -> Layout:
             generic.append(())
             chains.append(())
             continue
-        p = fmt.tex(g.param, paren=g.op != "^k") if g.op in PARAM_OPS else ""
+        rule = RULES[g.op]
+        p = fmt.tex(g.param, paren=g.op != "^k") if rule.has_param else ""
         k1 = fmt.tex(g.param - 1) if g.op == "^k" else ""
         a = [syms[j] for j in g.inputs]
         params.append(p)
-        forward.append(f"{syms[i]} = {_FORWARD[g.op](a, p)}")
-        local.append(tuple(local_tex(g.op, a, p, k1)))
-        plain = fmt.tex(g.param) if g.op in PARAM_OPS else ""
-        generic.append(tuple(local_tex(g.op, ["x", "y"][: len(a)], plain, k1)))
+        forward.append(f"{syms[i]} = {rule.forward_tex(a, p)}")
+        local.append(tuple(rule.local_tex(a, p, k1)))
+        plain = fmt.tex(g.param) if rule.has_param else ""
+        generic.append(tuple(rule.local_tex(["x", "y"][: len(a)], plain, k1)))
         d_top = rf"\frac{{\partial {top}}}{{\partial {syms[i]}}}"
         row = []
         for j in g.inputs:
@@ -179,11 +133,11 @@ def _eq_exact(fmt: NumberFormat, x: float) -> str:
 class Writer:
     """Formats the numbers of one solve into nodes and steps (number texts are memoized)."""
 
-    def __init__(self, text: str, gates: GateMode, fmt: NumberFormat, upstream: float) -> None:
-        self.graph = compile_graph(text, gates)
+    def __init__(self, graph: Graph, fmt: NumberFormat, upstream: float) -> None:
+        self.graph = graph
         self.fmt = fmt
         self.top = "f" if upstream == 1.0 else "L"
-        self.layout = layout(text, gates, fmt, self.top)
+        self.layout = layout(graph, fmt, self.top)
 
     def tex(self, x: float) -> str:
         """A number for substitution: negatives in parentheses."""
@@ -206,7 +160,7 @@ class Writer:
                 op=g.op,
                 label=lay.labels[i],
                 name=g.name or None,
-                param=g.param if g.op in PARAM_OPS else None,
+                param=g.param if g.inputs and RULES[g.op].has_param else None,
                 inputs=list(g.inputs),
                 value=ev.values[i],
                 local_gradients=list(ev.local[i]),
@@ -224,7 +178,8 @@ class Writer:
         for i, g in enumerate(self.graph.gates):
             if not g.inputs:
                 continue
-            numbers = _FORWARD[g.op]([self.tex(ev.values[j]) for j in g.inputs], lay.params[i])
+            rule = RULES[g.op]
+            numbers = rule.forward_tex([self.tex(ev.values[j]) for j in g.inputs], lay.params[i])
             steps.append(
                 Step(
                     kind="graph.forward",
@@ -275,12 +230,13 @@ class Writer:
                     values={N_("upstream"): ev.grads[i], N_("downstream"): list(ev.down[i])},
                 )
             )
-            if is_kink(g.op, [ev.values[j] for j in g.inputs]):
+            rule = RULES[g.op]
+            if rule.kink([ev.values[j] for j in g.inputs]):
                 steps.append(
                     Step(
                         kind="graph.kink",
                         title=N_("Non-differentiable point at node {node} ({op})"),
-                        text=KINK_MESSAGES[g.op],
+                        text=rule.kink_message,
                         params={"node": i, "op": lay.labels[i]},
                     )
                 )

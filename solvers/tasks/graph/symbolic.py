@@ -1,7 +1,8 @@
 """Symbolic partial derivatives with sympy, built from the parsed tree (never from text).
 
-sympy costs milliseconds per expression, so results are cached per canonical expression
-and sympy is imported on first use only.
+sympy costs milliseconds per expression, so the derivatives are cached per canonical
+expression and sympy is imported on first use only; each function is its gate rule's
+sympy form (:mod:`.rules`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
-from solvers.tasks.graph.parser import Expr, name_latex, parse
+from solvers.tasks.graph.parser import Expr, Parsed, name_latex
+from solvers.tasks.graph.rules import FUNCTIONS
 
 
 def _to_sympy(e: Expr, sp: Any, symbols: dict[str, Any]) -> Any:
@@ -35,27 +37,20 @@ def _to_sympy(e: Expr, sp: Any, symbols: dict[str, Any]) -> Any:
         return args[0] / args[1]
     if kind == "pow":
         return args[0] ** args[1]
-    functions = {
-        "exp": sp.exp, "log": sp.log, "sqrt": sp.sqrt, "tanh": sp.tanh, "abs": sp.Abs,
-        "relu": lambda x: sp.Max(0, x), "sigmoid": lambda x: 1 / (1 + sp.exp(-x)),
-        "max": sp.Max, "min": sp.Min,
-    }  # fmt: skip
-    return functions[e.name](*args)
+    return FUNCTIONS[e.name].sympy(sp, *args)  # type: ignore[misc]
 
 
-@lru_cache(maxsize=256)
-def sympy_function(canonical: str) -> tuple[Any, dict[str, Any]]:
-    """The sympy expression of ``canonical`` and its symbols by variable name (cached)."""
+def sympy_function(parsed: Parsed) -> tuple[Any, dict[str, Any]]:
+    """The sympy expression of a parsed expression and its symbols by variable name."""
     import sympy
 
-    parsed = parse(canonical)
     symbols = {name: sympy.Symbol(name, real=True) for name in parsed.variables}
     return _to_sympy(parsed.tree, sympy, symbols), symbols
 
 
 @lru_cache(maxsize=256)
-def derivatives_latex(canonical: str) -> dict[str, str]:
-    """LaTeX of ∂f/∂name for every variable of ``canonical`` (cached; do not mutate).
+def derivatives_latex(parsed: Parsed) -> dict[str, str]:
+    """LaTeX of ∂f/∂name for every variable (cached per canonical text; do not mutate).
 
     The symbolic result is only a cross-check: a variable whose derivative sympy cannot
     produce (it fails on some corner cases, e.g. a ``Max`` of two equal terms) is left out.
@@ -63,7 +58,7 @@ def derivatives_latex(canonical: str) -> dict[str, str]:
     import sympy
 
     try:
-        f, symbols = sympy_function(canonical)
+        f, symbols = sympy_function(parsed)
     except Exception:  # sympy fails in many ways; the numbers do not need it
         return {}
     names = {sym: name_latex(name) for name, sym in symbols.items()}

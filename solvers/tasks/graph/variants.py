@@ -6,13 +6,16 @@ a family does not use are 0.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from solvers.core import N_
-from solvers.tasks.graph.gates import compile_graph, evaluate_batch
+from solvers.tasks.graph.compute import passes
+from solvers.tasks.graph.gates import Graph, compile_graph
+from solvers.tasks.graph.parser import parse
 from solvers.tasks.graph.problem import GraphProblem
 from solvers.variants.base import Arrays, Generator
 from solvers.variants.rng import CounterRng
@@ -76,6 +79,11 @@ class GraphSpec(BaseModel):
         return self
 
 
+@cache
+def _family_graph(name: str) -> Graph:
+    return compile_graph(parse(FAMILIES[name][0]))
+
+
 def family_passes(arrays: Arrays, device: Any) -> Any:
     """Both passes of every variant, grouped by family: the outputs (B,), the gradients
     (B, WIDTH) (NaN in unused columns) and the mask (B,) of non-finite results."""
@@ -91,15 +99,15 @@ def family_passes(arrays: Arrays, device: Any) -> Any:
         rows = np.flatnonzero(family == index)
         if not len(rows):
             continue
-        expression, names = FAMILIES[name]
-        graph = compile_graph(expression)
+        graph = _family_graph(name)
+        names = FAMILIES[name][1]
         at = torch.from_numpy(rows).to(device)
-        columns = {v: values[at, j] for j, v in enumerate(names)}
-        ones = torch.ones(len(rows), dtype=torch.float64, device=device)
-        out, grads, not_finite = evaluate_batch(graph, columns, ones)
-        output[at] = out
-        gradients[at, : len(names)] = torch.stack([grads[v] for v in names], 1)
-        bad[at] = not_finite
+        columns = values[at][:, [names.index(v) for v in graph.variables]]
+        result = passes(graph, columns, torch.ones(len(rows), dtype=torch.float64, device=device))
+        output[at] = result.output()
+        grads = result.gradients(graph)
+        gradients[at, : len(names)] = grads[:, [graph.variables.index(v) for v in names]]
+        bad[at] = result.bad()
     return output, gradients, bad
 
 

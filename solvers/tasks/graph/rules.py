@@ -1,0 +1,271 @@
+"""One record per gate: everything the graph task knows about an op, side by side.
+
+As micrograd keeps each op's backward beside its forward, a :class:`GateRule` holds a
+gate's forward value and local gradients (on float64 torch tensors with a leading batch
+dimension), their LaTeX, the label the picture writes, its kink rule and its domain check.
+The passes (:mod:`.compute`), the steps (:mod:`.steps`), the parser's constant folding,
+sympy (:mod:`.symbolic`) and the grader all read :data:`RULES`.
+
+Conventions at non-differentiable points follow PyTorch: ``relu'(0) = 0``, ``|x|'(0) = 0``,
+and a tie in ``max``/``min`` splits the gradient in half between the two inputs (as
+``torch.maximum``/``torch.minimum`` do).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from pydantic_core import PydanticCustomError
+
+from solvers.core import N_, NumberFormat
+
+Tensor = torch.Tensor
+Local = Tensor | float
+"""A local gradient: a tensor (B,), or a float where it does not depend on the inputs."""
+Domain = tuple[str, dict[str, Any]] | None
+"""A domain error's message template and context (``node`` is added), or None."""
+
+
+def domain_error(template: str, **context: Any) -> PydanticCustomError:
+    """A numeric error at a node (type ``"domain"``)."""
+    return PydanticCustomError("domain", template, context)
+
+
+def _no_kink(xs: Sequence[float]) -> bool:
+    return False
+
+
+def _no_domain(xs: Sequence[float], p: float) -> Domain:
+    return None
+
+
+def _op_label(op: str) -> Callable[[float, NumberFormat], str]:
+    return lambda p, fmt: op
+
+
+@dataclass(frozen=True)
+class GateRule:
+    """An op of the graph, all in one place.
+
+    ``forward(xs, p)`` and ``local(xs, y, p)`` work on tensors (B,) (``p`` is the gate's
+    constant, ``y`` its value, which exp, σ, tanh and sqrt use as the lecture does);
+    ``forward_tex(a, p)`` and ``local_tex(a, p, k1)`` write them for input symbols ``a``
+    (``k1`` is k − 1 of ``^k``); ``label(p, fmt)`` is what the picture writes in the gate;
+    ``kink(xs)`` says the inputs are at a non-differentiable point (``kink_message``);
+    ``domain(xs, p)`` the domain error at these inputs; ``function`` is the name the
+    parser reads and ``sympy(sp, *args)`` its sympy form (for ops one can type).
+    """
+
+    op: str
+    arity: int
+    forward: Callable[[Sequence[Tensor], float], Tensor]
+    local: Callable[[Sequence[Tensor], Tensor, float], tuple[Local, ...]]
+    forward_tex: Callable[[Sequence[str], str], str]
+    local_tex: Callable[[Sequence[str], str, str], list[str]]
+    label: Callable[[float, NumberFormat], str]
+    kink: Callable[[Sequence[float]], bool] = _no_kink
+    kink_message: str = ""
+    domain: Callable[[Sequence[float], float], Domain] = _no_domain
+    function: str = ""
+    sympy: Callable[..., Any] | None = None
+    has_param: bool = False
+
+
+# ---- labels, kinks, domains shared by several gates -------------------------------------
+
+
+def _signed(symbol: str) -> Callable[[float, NumberFormat], str]:
+    """``·2``, ``/(−2)``, ``^3``."""
+
+    def label(p: float, fmt: NumberFormat) -> str:
+        text = fmt.num(p)
+        return symbol + (f"({text})" if text.startswith("\u2212") else text)
+
+    return label
+
+
+def _plus_label(p: float, fmt: NumberFormat) -> str:
+    text = fmt.num(p)
+    return text if text.startswith("\u2212") else "+" + text
+
+
+def _zero_kink(xs: Sequence[float]) -> bool:
+    return xs[0] == 0
+
+
+def _tie_kink(xs: Sequence[float]) -> bool:
+    return xs[0] == xs[1]
+
+
+_DIVISION = N_("1/x of 0 at node {node}: division by zero")
+
+
+def _reciprocal_domain(xs: Sequence[float], p: float) -> Domain:
+    return (_DIVISION, {}) if xs[0] == 0 else None
+
+
+def _divide_domain(xs: Sequence[float], p: float) -> Domain:
+    return (_DIVISION, {}) if p == 0 else None
+
+
+def _pow_domain(xs: Sequence[float], k: float) -> Domain:
+    x = xs[0]
+    if x < 0 and not k.is_integer():
+        return (
+            N_("{value}^{k} at node {node}: a negative number has no real power {k}"),
+            {"value": f"{x:.6g}", "k": f"{k:g}"},
+        )
+    if x == 0 and k < 0:
+        return N_("0^{k} at node {node}: division by zero"), {"k": f"{k:g}"}
+    return None
+
+
+def _log_domain(xs: Sequence[float], p: float) -> Domain:
+    if xs[0] > 0:
+        return None
+    return (
+        N_("log of {value} at node {node}: log needs a positive number"),
+        {"value": f"{xs[0]:.6g}"},
+    )
+
+
+def _sqrt_domain(xs: Sequence[float], p: float) -> Domain:
+    if xs[0] >= 0:
+        return None
+    return (
+        N_("sqrt of {value} at node {node}: sqrt needs a number that is not negative"),
+        {"value": f"{xs[0]:.6g}"},
+    )
+
+
+def _split(xs: Sequence[Tensor], larger: bool) -> tuple[Tensor, Tensor]:
+    """max/min: the gradient goes to the input that won; a tie splits it in half."""
+    x, y = xs
+    first = (x > y) if larger else (x < y)
+    share = torch.where(x == y, 0.5, first.to(x.dtype))
+    return share, 1.0 - share
+
+
+def _power_local(xs: Sequence[Tensor], y: Tensor, k: float) -> tuple[Local, ...]:
+    return (k * torch.pow(xs[0], k - 1) if k else 0.0,)
+
+
+def _rules() -> dict[str, GateRule]:
+    rules = [
+        GateRule(
+            "+", 2, lambda xs, p: xs[0] + xs[1], lambda xs, y, p: (1.0, 1.0),
+            lambda a, p: f"{a[0]} + {a[1]}", lambda a, p, k1: ["1", "1"], _op_label("+"),
+        ),
+        GateRule(
+            "-", 2, lambda xs, p: xs[0] - xs[1], lambda xs, y, p: (1.0, -1.0),
+            lambda a, p: f"{a[0]} - {a[1]}", lambda a, p, k1: ["1", "-1"], _op_label("−"),
+        ),
+        GateRule(
+            "*", 2, lambda xs, p: xs[0] * xs[1], lambda xs, y, p: (xs[1], xs[0]),
+            lambda a, p: rf"{a[0]} \cdot {a[1]}", lambda a, p, k1: [a[1], a[0]], _op_label("*"),
+        ),
+        GateRule(
+            "+c", 1, lambda xs, p: xs[0] + p, lambda xs, y, p: (1.0,),
+            lambda a, p: f"{a[0]} + {p}", lambda a, p, k1: ["1"], _plus_label, has_param=True,
+        ),
+        GateRule(
+            "·c", 1, lambda xs, p: -xs[0] if p == -1.0 else xs[0] * p, lambda xs, y, p: (p,),
+            lambda a, p: rf"{a[0]} \cdot {p}", lambda a, p, k1: [p], _signed("·"),
+            has_param=True,
+        ),
+        GateRule(
+            "/c", 1, lambda xs, p: xs[0] / p,
+            lambda xs, y, p: (1.0 / p if p else math.inf,),
+            lambda a, p: rf"\frac{{{a[0]}}}{{{p}}}", lambda a, p, k1: [rf"\frac{{1}}{{{p}}}"],
+            _signed("/"), domain=_divide_domain, has_param=True,
+        ),
+        GateRule(
+            "1/x", 1, lambda xs, p: xs[0].reciprocal(),
+            lambda xs, y, p: ((xs[0] * xs[0]).reciprocal().neg(),),
+            lambda a, p: rf"\frac{{1}}{{{a[0]}}}",
+            lambda a, p, k1: [rf"-\frac{{1}}{{{a[0]}^{{2}}}}"], _op_label("1/x"),
+            domain=_reciprocal_domain,
+        ),
+        GateRule(
+            "exp", 1, lambda xs, p: torch.exp(xs[0]), lambda xs, y, p: (y,),
+            lambda a, p: f"e^{{{a[0]}}}", lambda a, p, k1: [f"e^{{{a[0]}}}"], _op_label("exp"),
+            function="exp", sympy=lambda sp, x: sp.exp(x),
+        ),
+        GateRule(
+            "^k", 1, lambda xs, p: torch.pow(xs[0], p), _power_local,
+            lambda a, p: f"{a[0]}^{{{p}}}", lambda a, p, k1: [rf"{p} \cdot {a[0]}^{{{k1}}}"],
+            _signed("^"), domain=_pow_domain, has_param=True,
+        ),
+        GateRule(
+            "max", 2, lambda xs, p: torch.maximum(xs[0], xs[1]),
+            lambda xs, y, p: _split(xs, larger=True),
+            lambda a, p: rf"\max({a[0]}, {a[1]})",
+            lambda a, p, k1: [f"[{a[0]} > {a[1]}]", f"[{a[1]} > {a[0]}]"], _op_label("max"),
+            kink=_tie_kink,
+            kink_message=N_("Both inputs of max are equal; as in PyTorch, the gradient is "
+                            "split in half between them."),
+            function="max", sympy=lambda sp, x, y: sp.Max(x, y),
+        ),
+        GateRule(
+            "min", 2, lambda xs, p: torch.minimum(xs[0], xs[1]),
+            lambda xs, y, p: _split(xs, larger=False),
+            lambda a, p: rf"\min({a[0]}, {a[1]})",
+            lambda a, p, k1: [f"[{a[0]} < {a[1]}]", f"[{a[1]} < {a[0]}]"], _op_label("min"),
+            kink=_tie_kink,
+            kink_message=N_("Both inputs of min are equal; as in PyTorch, the gradient is "
+                            "split in half between them."),
+            function="min", sympy=lambda sp, x, y: sp.Min(x, y),
+        ),
+        GateRule(
+            "relu", 1, lambda xs, p: torch.relu(xs[0]),
+            lambda xs, y, p: ((xs[0] > 0).to(xs[0].dtype),),
+            lambda a, p: rf"\max(0, {a[0]})", lambda a, p, k1: [f"[{a[0]} > 0]"],
+            _op_label("relu"), kink=_zero_kink,
+            kink_message=N_("relu is not differentiable at 0; as in PyTorch, its gradient "
+                            "there is taken as 0."),
+            function="relu", sympy=lambda sp, x: sp.Max(0, x),
+        ),
+        GateRule(
+            "σ", 1, lambda xs, p: torch.sigmoid(xs[0]), lambda xs, y, p: (y * (1.0 - y),),
+            lambda a, p: rf"\sigma({a[0]})",
+            lambda a, p, k1: [rf"\sigma({a[0]})\,(1 - \sigma({a[0]}))"], _op_label("σ"),
+            function="sigmoid", sympy=lambda sp, x: 1 / (1 + sp.exp(-x)),
+        ),
+        GateRule(
+            "tanh", 1, lambda xs, p: torch.tanh(xs[0]), lambda xs, y, p: (1.0 - y * y,),
+            lambda a, p: rf"\tanh({a[0]})", lambda a, p, k1: [rf"1 - \tanh^{{2}}({a[0]})"],
+            _op_label("tanh"), function="tanh", sympy=lambda sp, x: sp.tanh(x),
+        ),
+        GateRule(
+            "log", 1, lambda xs, p: torch.log(xs[0]), lambda xs, y, p: (xs[0].reciprocal(),),
+            lambda a, p: rf"\ln({a[0]})", lambda a, p, k1: [rf"\frac{{1}}{{{a[0]}}}"],
+            _op_label("log"), domain=_log_domain, function="log",
+            sympy=lambda sp, x: sp.log(x),
+        ),
+        GateRule(
+            "sqrt", 1, lambda xs, p: torch.sqrt(xs[0]), lambda xs, y, p: (0.5 / y,),
+            lambda a, p: rf"\sqrt{{{a[0]}}}",
+            lambda a, p, k1: [rf"\frac{{1}}{{2\sqrt{{{a[0]}}}}}"], _op_label("sqrt"),
+            domain=_sqrt_domain, function="sqrt", sympy=lambda sp, x: sp.sqrt(x),
+        ),
+        GateRule(
+            "abs", 1, lambda xs, p: torch.abs(xs[0]), lambda xs, y, p: (torch.sign(xs[0]),),
+            lambda a, p: rf"\left|{a[0]}\right|",
+            lambda a, p, k1: [rf"\operatorname{{sign}}({a[0]})"], _op_label("abs"),
+            kink=_zero_kink,
+            kink_message=N_("abs is not differentiable at 0; as in PyTorch, its gradient "
+                            "there is taken as 0."),
+            function="abs", sympy=lambda sp, x: sp.Abs(x),
+        ),
+    ]  # fmt: skip
+    return {rule.op: rule for rule in rules}
+
+
+RULES: dict[str, GateRule] = _rules()
+"""Every gate's rule by op."""
+FUNCTIONS: dict[str, GateRule] = {rule.function: rule for rule in RULES.values() if rule.function}
+"""The rules of the functions one can type, by name (``sigmoid`` is the gate ``σ``)."""

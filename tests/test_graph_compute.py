@@ -1,0 +1,111 @@
+"""The graph task's gate records and its one pass: rules against torch autograd, named
+mistakes as overrides of the pass, one parse per request."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+import solvers.tasks.graph.parser as parser
+from solvers.grading.core import grade_one
+from solvers.tasks.graph import GraphProblem, solve, solve_batch
+from solvers.tasks.graph.compute import F64, evaluate, passes
+from solvers.tasks.graph.grading import GRADER, OVERRIDES, batch, specs
+from solvers.tasks.graph.rules import RULES
+
+#: Inputs away from kinks and domain edges, and the constant of each op that has one.
+INPUTS = {1: [[0.7, -1.3, 2.1]], 2: [[0.7, -1.3, 2.1], [1.9, 0.4, -0.6]]}
+PARAMS = {"+c": 2.5, "·c": -1.5, "/c": 4.0, "^k": 3.0}
+
+
+def _autograd(op: str, xs: list[list[float]], p: float) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    leaves = [torch.tensor(x, dtype=F64, requires_grad=True) for x in xs]
+    y = RULES[op].forward(leaves, p)
+    return y.detach(), list(torch.autograd.grad(y.sum(), leaves))
+
+
+@pytest.mark.parametrize("op", sorted(RULES))
+def test_each_gate_rule_local_gradient_matches_autograd(op: str) -> None:
+    rule = RULES[op]
+    xs = INPUTS[rule.arity]
+    if op in ("log", "sqrt"):
+        xs = [[0.7, 1.3, 2.1]]
+    p = PARAMS.get(op, 0.0)
+    y, expected = _autograd(op, xs, p)
+    tensors = [torch.tensor(x, dtype=F64) for x in xs]
+    local = rule.local(tensors, y, p)
+    assert len(local) == rule.arity == len(rule.local_tex(["x", "y"][: rule.arity], "c", "k"))
+    for got, want in zip(local, expected, strict=True):
+        torch.testing.assert_close(torch.as_tensor(got, dtype=F64).expand(3), want)
+
+
+@pytest.mark.parametrize(
+    ("op", "xs"), [("relu", [[0.0]]), ("abs", [[0.0]]), ("max", [[1.5], [1.5]]),
+                   ("min", [[-2.0], [-2.0]])],
+)  # fmt: skip
+def test_kinks_follow_pytorch(op: str, xs: list[list[float]]) -> None:
+    y, expected = _autograd(op, xs, 0.0)
+    local = RULES[op].local([torch.tensor(x, dtype=F64) for x in xs], y, 0.0)
+    assert [float(t) for t in local] == [float(t) for t in expected]
+    assert RULES[op].kink([x[0] for x in xs]) and RULES[op].kink_message
+
+
+MISTAKES = "max(x, y) - exp(-x) / (x*y + 2) + 3*x"
+
+
+def test_each_misconception_is_the_one_pass_with_its_override() -> None:
+    problems = [
+        GraphProblem(expression=MISTAKES, values={"x": x, "y": y}, upstream=u)
+        for x, y, u in [(1.0, 2.0, 1.0), (-0.5, 0.25, 2.0), (2.0, -0.5, -1.0)]
+    ]
+    b = batch(problems, "cpu")
+    n = len(b.graph.gates)
+    given = {
+        "output": torch.full((3,), math.nan, dtype=F64),
+        "nodes": torch.full((3, n), math.nan, dtype=F64),
+        **{f"gradients.{v}": torch.zeros(3, dtype=F64) for v in b.graph.variables},
+    }
+    parts = {part.name: part for part in specs(b, given)}
+    expected: list[tuple[int, list[torch.Tensor]]] = [
+        (GRADER.index(name), passes(b.graph, b.values, b.upstream, override).bwd.grads)
+        for name, override in OVERRIDES.items()
+    ]
+    expected += [
+        (GRADER.index("branch_not_summed"), passes(b.graph, b.values, b.upstream, keep=k).bwd.grads)
+        for k in ("first", "last")
+    ]
+    for k, name in enumerate(b.graph.variables):
+        candidates = parts[f"gradients.{name}"].candidates
+        assert [index for index, _ in candidates] == [index for index, _ in expected]
+        for (_, got), (_, grads) in zip(candidates, expected, strict=True):
+            torch.testing.assert_close(got, grads[k])
+    right = passes(b.graph, b.values, b.upstream).bwd.grads
+    assert not torch.equal(expected[0][1][0], right[0])  # the sign matters here
+
+
+def test_the_one_pass_of_one_problem_is_the_batch_pass() -> None:
+    problem = GraphProblem(expression=MISTAKES, values={"x": 0.3, "y": -1.2})
+    ev = evaluate(problem.graph, problem.values)
+    answer = solve_batch([problem])[0]
+    assert ev.values[-1] == answer.output
+    assert [ev.grads[i] for i in range(2)] == list(answer.gradients.values())
+
+
+def test_the_expression_is_parsed_once_per_solve(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    real = parser._Parser.parse
+
+    def counted(self: parser._Parser) -> parser.Expr:
+        calls.append(1)
+        return real(self)
+
+    monkeypatch.setattr(parser._Parser, "parse", counted)
+    problem = GraphProblem(
+        expression="1/(1+exp(-(a*b+c*d+0.125)))", values=dict.fromkeys("abcd", 1)
+    )
+    solution = solve(problem)
+    solve_batch([problem])
+    grade_one(GRADER, problem, {"output": solution.answer.output})
+    assert solution.symbolic and len(calls) == 1
