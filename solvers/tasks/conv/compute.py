@@ -1,120 +1,226 @@
-"""Many conv problems at once: torch float64 on a given device, one batched product per group."""
+"""The conv task's one tensor implementation: conv → activation → pooling, float64 torch over
+a leading batch dimension (a single problem is a batch of one).
+
+The worked solver (:mod:`solvers.tasks.conv.solve`), :func:`solve_batch`, the variant
+generator and the grader all call :func:`forward`; each named mistake of the grader's
+catalogue is :func:`forward` with one keyword override (kernels flipped, stride 1, padding
+ignored, bias forgotten, pooling before ReLU, average instead of max).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import torch
+import torch.nn.functional as F
 
-from solvers.tasks.conv.problem import ConvAnswer, ConvProblem, Geometry, stage_shapes
+from solvers.tasks.conv.problem import ConvAnswer, ConvProblem, Geometry, Pair, stage_shapes
 
 
-def _group_key(problem: ConvProblem) -> tuple[Any, ...]:
-    """Problems with equal keys stack into one batch (the mode is applied per problem)."""
+@dataclass(frozen=True)
+class ConvBatch:
+    """Problems with one shape and one set of hyperparameters, float64 on one device:
+    ``image`` (B, C, H, W), ``filters`` (B, K, C, Fh, Fw) as given (not flipped), ``bias``
+    (B, K); ``convolution``: the kernels are flipped before they slide."""
+
+    geometry: Geometry
+    convolution: bool
+    relu: bool
+    pool_kind: str | None
+    image: torch.Tensor
+    filters: torch.Tensor
+    bias: torch.Tensor
+
+    @classmethod
+    def of(cls, problems: Sequence[ConvProblem], device: Any = "cpu") -> ConvBatch:
+        """Validated problems of one group (equal :func:`group_key`) stacked."""
+        first = problems[0]
+        count = len(first.filters)
+        bias = [p.bias if isinstance(p.bias, list) else [p.bias] * count for p in problems]
+        return cls(
+            geometry=Geometry.of(first),
+            convolution=first.mode == "convolution",
+            relu=first.activation == "relu",
+            pool_kind=first.pool.kind if first.pool else None,
+            image=_tensor([p.image for p in problems], device),
+            filters=_tensor([p.filters for p in problems], device),
+            bias=_tensor(bias, device),
+        )
+
+    @classmethod
+    def of_arrays(
+        cls,
+        arrays: Mapping[str, np.ndarray],
+        geometry: Geometry,
+        pool_kind: str | None,
+        device: Any = "cpu",
+    ) -> ConvBatch:
+        """A variant generator's arrays (``image``, ``filters``, ``bias`` with a leading B):
+        cross-correlation, then ReLU, then ``pool_kind`` pooling (or none)."""
+        image, filters, bias = (
+            _tensor(arrays[name], device) for name in ("image", "filters", "bias")
+        )
+        return cls(geometry, False, True, pool_kind, image, filters, bias)
+
+
+def _tensor(data: Any, device: Any) -> torch.Tensor:
+    return torch.as_tensor(np.asarray(data, dtype=np.float64), device=device)
+
+
+def group_key(problem: ConvProblem) -> Hashable:
+    """Problems with equal keys stack into one :class:`ConvBatch`."""
     image, filters = problem.image, problem.filters
     return (
         (len(image), len(image[0]), len(image[0][0])),
-        (len(filters), len(filters[0][0]), len(filters[0][0][0])),
+        (len(filters), len(filters[0]), len(filters[0][0]), len(filters[0][0][0])),
         Geometry.of(problem),
+        problem.mode,
         problem.activation,
         problem.pool.kind if problem.pool else None,
     )
 
 
-def forward_tensors(
-    images: Any,
-    kernels: Any,
-    bias: Any,
-    geometry: Geometry,
-    relu: bool = True,
-    pool_kind: str | None = "max",
-) -> tuple[Any, Any, Any]:
-    """Conv → activation → pooling of B problems from tensors, without pydantic objects.
+@dataclass(frozen=True)
+class Maps:
+    """Every stage of a batch: the zero-padded input (B, C, H+2P, W+2P), the kernels as
+    applied (B, K, C, Fh, Fw), the conv maps (B, K, H', W'), the activation (``None``
+    without ReLU) and the pooled maps (``None`` without pooling). Every map is ``None`` when
+    the kernel (or the pooling window) does not fit, as a mistake's geometry may make it."""
 
-    ``images`` (B, C, H, W), ``kernels`` (B, K, C, Fh, Fw) as applied (already flipped for
-    convolution), ``bias`` (B, K), all float64 on one device. Each problem's own kernels
-    meet its own image: im2col (``unfold``) and one batched matrix product, which on small
-    quiz images is several times faster than a grouped ``conv2d``. Returns the conv maps
-    (B, K, H', W'), the activation (or ``None``) and the pooled maps (or ``None``).
+    padded: torch.Tensor
+    kernels: torch.Tensor
+    conv: torch.Tensor | None
+    activation: torch.Tensor | None
+    pool: torch.Tensor | None
+
+    @property
+    def output(self) -> torch.Tensor | None:
+        """The last stage's maps."""
+        for stage in (self.pool, self.activation):
+            if stage is not None:
+                return stage
+        return self.conv
+
+
+def convolve(
+    padded: torch.Tensor, kernels: torch.Tensor, bias: torch.Tensor | None, stride: Pair
+) -> torch.Tensor | None:
+    """Each problem's kernels slid over its own padded image, plus ``bias`` (B, K):
+    (B, K, H', W'); ``None`` when the kernel does not fit.
+
+    The windows are a strided view, copied once into columns (B, C·Fh·Fw, H'·W') and
+    multiplied by the kernels with one batched product: the fewest torch calls for one
+    problem, and as fast as ``einsum`` for a million.
     """
-    import torch
-    import torch.nn.functional as F
-
-    batch, count = kernels.shape[:2]
-    (fh, fw), (sv, sh), (pv, ph) = kernels.shape[-2:], geometry.stride, geometry.padding
-    out_h = (images.shape[2] + 2 * pv - fh) // sv + 1
-    out_w = (images.shape[3] + 2 * ph - fw) // sh + 1
-    columns = F.unfold(images, (fh, fw), padding=(pv, ph), stride=(sv, sh))
-    conv = torch.bmm(kernels.reshape(batch, count, -1), columns) + bias[:, :, None]
-    conv = conv.reshape(batch, count, out_h, out_w)
-    activation = F.relu(conv) if relu else None
-    pool = None
-    if pool_kind and geometry.pool_size and geometry.pool_stride:
-        source = conv if activation is None else activation
-        pooling = F.max_pool2d if pool_kind == "max" else F.avg_pool2d
-        pool = pooling(source, geometry.pool_size, geometry.pool_stride)
-    return conv, activation, pool
+    batch, count, _, fh, fw = kernels.shape
+    if fh > padded.shape[2] or fw > padded.shape[3]:
+        return None
+    windows = padded.unfold(2, fh, stride[0]).unfold(3, fw, stride[1])  # (B, C, H', W', Fh, Fw)
+    height, width = windows.shape[2], windows.shape[3]
+    columns = windows.permute(0, 1, 4, 5, 2, 3).reshape(batch, -1, height * width)
+    weights = kernels.reshape(batch, count, -1)
+    if bias is None:
+        out = torch.bmm(weights, columns)
+    else:
+        out = torch.baddbmm(bias[:, :, None], weights, columns)
+    return out.view(batch, count, height, width)
 
 
-def _solve_group(problems: list[ConvProblem], device: Any) -> list[ConvAnswer]:
-    """Stack a group and compute it with :func:`forward_tensors`."""
-    import torch
+def activate(batch: ConvBatch, maps: torch.Tensor | None) -> torch.Tensor | None:
+    """The batch's activation of (B, K, H, W) maps: ReLU, or ``None`` without one."""
+    return torch.relu(maps) if batch.relu and maps is not None else None
 
-    first = problems[0]
-    geometry = Geometry.of(first)
-    images = torch.from_numpy(np.asarray([p.image for p in problems], dtype=np.float64))
-    kernels = torch.from_numpy(np.asarray([p.filters for p in problems], dtype=np.float64))
-    flip = torch.tensor([p.mode == "convolution" for p in problems]).view(-1, 1, 1, 1, 1)
-    kernels = torch.where(flip, kernels.flip(-2, -1), kernels)
-    count = kernels.shape[1]
-    bias = torch.from_numpy(
-        np.asarray([np.broadcast_to(np.asarray(p.bias), (count,)) for p in problems], np.float64)
+
+def pool(
+    batch: ConvBatch, maps: torch.Tensor | None, kind: str | None = None
+) -> torch.Tensor | None:
+    """The batch's pooling of (B, K, H, W) maps (``kind`` instead of its kind); ``None``
+    without pooling or when the window does not fit."""
+    size, stride, kind = (
+        batch.geometry.pool_size,
+        batch.geometry.pool_stride,
+        kind or batch.pool_kind,
     )
-    conv, activation, pool = forward_tensors(
-        images.to(device),
-        kernels.to(device),
-        bias.to(device),
-        geometry,
-        relu=first.activation == "relu",
-        pool_kind=first.pool.kind if first.pool else None,
-    )
-    batch = len(problems)
-    conv_list = conv.cpu().numpy().tolist()
-    activation_list = activation.cpu().numpy().tolist() if activation is not None else None
-    pool_list = pool.cpu().numpy().tolist() if pool is not None else None
-    shapes = stage_shapes(first)
-    answers = []
-    for b in range(batch):
-        act = activation_list[b] if activation_list is not None else None
-        pooled = pool_list[b] if pool_list is not None else None
-        answers.append(
-            # Trusted data (floats from tolist): skip re-validating thousands of floats.
-            ConvAnswer.model_construct(
-                conv=conv_list[b],
-                activation=act,
-                pool=pooled,
-                output=pooled or act or conv_list[b],
-                shapes=shapes,
-            )
+    if maps is None or size is None or stride is None or kind is None:
+        return None
+    if size[0] > maps.shape[2] or size[1] > maps.shape[3]:
+        return None
+    return (F.max_pool2d if kind == "max" else F.avg_pool2d)(maps, size, stride)
+
+
+def forward(
+    batch: ConvBatch,
+    *,
+    flip_kernels: bool = False,
+    stride: Pair | None = None,
+    padding: Pair | None = None,
+    bias: bool = True,
+    pool_kind: str | None = None,
+    pool_before_relu: bool = False,
+    reuse: Maps | None = None,
+) -> Maps:
+    """Conv → activation → pooling of a batch, each stage as :class:`Maps`.
+
+    Every keyword changes one thing, as a named mistake does: ``flip_kernels`` slides the
+    kernels flipped by 180° from the way the mode slides them (flipped for
+    cross-correlation, as given for convolution), ``stride`` and ``padding`` instead of the
+    batch's, ``bias=False`` leaves the bias out, ``pool_kind`` instead of the batch's,
+    ``pool_before_relu`` pools the conv maps and applies ReLU to the pooled ones. ``reuse``:
+    an earlier result of the same batch, whose stages before the first change are taken
+    as they are (then unchanged stages are the very same tensors).
+    """
+    geometry = batch.geometry
+    conv_changed = flip_kernels or stride is not None or padding is not None or not bias
+    if reuse is not None and not conv_changed:
+        padded, kernels, conv, activation = (
+            reuse.padded,
+            reuse.kernels,
+            reuse.conv,
+            reuse.activation,
         )
-    return answers
+    else:
+        pv, ph = padding or geometry.padding
+        padded = F.pad(batch.image, (ph, ph, pv, pv)) if pv or ph else batch.image
+        kernels = batch.filters
+        if batch.convolution != flip_kernels:
+            kernels = kernels.flip(-2, -1)
+        conv = convolve(padded, kernels, batch.bias if bias else None, stride or geometry.stride)
+        activation = activate(batch, conv)
+    if pool_before_relu:
+        pooled = activate(batch, pool(batch, conv, pool_kind))
+    else:
+        pooled = pool(batch, conv if activation is None else activation, pool_kind)
+    return Maps(padded, kernels, conv, activation, pooled)
 
 
 def solve_batch(problems: Sequence[ConvProblem], device: Any) -> list[ConvAnswer]:
     """Answers (no steps) for many validated problems, in order, computed on ``device``.
 
-    Problems with the same shapes and hyperparameters are stacked and computed with one
-    batched im2col product (:func:`forward_tensors`), then ``relu`` and
-    ``max_pool2d``/``avg_pool2d``, in float64. The answers equal :func:`solvers.tasks.conv.solve`'s
-    up to float rounding (exactly for integer inputs).
+    Problems with the same shapes and hyperparameters (:func:`group_key`) are stacked and
+    computed with one :func:`forward`; the answers are :func:`solvers.tasks.conv.solve`'s.
     """
-    groups: dict[tuple[Any, ...], list[int]] = {}
+    groups: dict[Hashable, list[int]] = {}
     for index, problem in enumerate(problems):
-        groups.setdefault(_group_key(problem), []).append(index)
+        groups.setdefault(group_key(problem), []).append(index)
     answers: list[ConvAnswer | None] = [None] * len(problems)
     for indices in groups.values():
         group = [problems[i] for i in indices]
-        for index, answer in zip(indices, _solve_group(group, device), strict=True):
-            answers[index] = answer
+        maps = forward(ConvBatch.of(group, device))
+        stages = [
+            None if m is None else m.cpu().tolist() for m in (maps.conv, maps.activation, maps.pool)
+        ]
+        shapes = stage_shapes(group[0])
+        for row, index in enumerate(indices):
+            conv, activation, pooled = (None if s is None else s[row] for s in stages)
+            # Trusted data (floats from tolist): skip re-validating thousands of floats.
+            answers[index] = ConvAnswer.model_construct(
+                conv=conv,
+                activation=activation,
+                pool=pooled,
+                output=pooled or activation or conv,
+                shapes=shapes,
+            )
     return [a for a in answers if a is not None]

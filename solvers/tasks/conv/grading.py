@@ -12,18 +12,14 @@ is a format error.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from solvers.core import N_, AnswerCell
 from solvers.grading.core import (
-    F64,
     PartError,
     PartSpec,
     TaskGrader,
@@ -31,7 +27,8 @@ from solvers.grading.core import (
     nest,
     parse_maps,
 )
-from solvers.tasks.conv.problem import ConvProblem, Geometry, Pair, stage_shapes
+from solvers.tasks.conv.compute import ConvBatch, activate, forward, group_key, pool
+from solvers.tasks.conv.problem import ConvProblem, stage_shapes
 
 MISCONCEPTIONS = catalogue(
     (
@@ -109,20 +106,6 @@ class ConvSubmission(BaseModel):
         return None if value is None else parse_maps(value, info.field_name)
 
 
-@dataclass(frozen=True)
-class ConvBatch:
-    """Problems with one shape and one set of hyperparameters: ``image`` (B, C, H, W),
-    ``filters`` (B, K, C, Fh, Fw) as given (not flipped), ``bias`` (B, K)."""
-
-    geometry: Geometry
-    convolution: bool
-    relu: bool
-    pool_kind: str | None
-    image: torch.Tensor
-    filters: torch.Tensor
-    bias: torch.Tensor
-
-
 def shapes(problem: ConvProblem) -> dict[str, tuple[int, ...]]:
     """The expected shape of every part the problem has."""
     stages = stage_shapes(problem)
@@ -150,105 +133,29 @@ def values(
     return {part: dumped[part] for part in expected}, extra
 
 
-def group_key(problem: ConvProblem) -> Hashable:
-    """Problems with one shape and one set of hyperparameters stack together."""
-    return (
-        tuple(torch.tensor(problem.image).shape),
-        tuple(torch.tensor(problem.filters).shape),
-        Geometry.of(problem),
-        problem.mode,
-        problem.activation,
-        problem.pool.kind if problem.pool else None,
-    )
+MISTAKES: dict[str, dict[str, Any]] = {
+    "kernel_flipped": {"flip_kernels": True},
+    "stride_one": {"stride": (1, 1)},
+    "padding_ignored": {"padding": (0, 0)},
+    "bias_forgotten": {"bias": False},
+    "pool_before_relu": {"pool_before_relu": True},
+    "avg_instead_of_max": {"pool_kind": "avg"},
+}
+"""Each misconception of the catalogue as :func:`forward`'s keyword override."""
 
 
-def batch(problems: Sequence[ConvProblem], device: Any) -> ConvBatch:
-    """Stack problems of one group."""
-    first = problems[0]
-    count = len(first.filters)
-    f64 = {"dtype": F64, "device": device}
-    bias = [[p.bias] * count if isinstance(p.bias, float) else p.bias for p in problems]
-    return ConvBatch(
-        geometry=Geometry.of(first),
-        convolution=first.mode == "convolution",
-        relu=first.activation == "relu",
-        pool_kind=first.pool.kind if first.pool else None,
-        image=torch.tensor([p.image for p in problems], **f64),
-        filters=torch.tensor([p.filters for p in problems], **f64),
-        bias=torch.tensor(bias, **f64),
-    )
-
-
-SMALL_BATCH = 512
-"""Below this many rows :func:`convolve` loops over the kernel's offsets instead of calling
-``einsum``: on a 2-core CPU a tiny ``einsum`` or ``bmm`` can cost milliseconds (thread
-wake-up), the loop ~0.2 ms; from a few hundred rows on ``einsum`` is several times faster."""
-
-
-def convolve(
-    image: torch.Tensor, kernels: torch.Tensor, bias: torch.Tensor, stride: Pair, padding: Pair
-) -> torch.Tensor | None:
-    """Each problem's kernels slid over its own image, plus bias: (B, K, H', W'); None when
-    the kernel does not fit."""
-    (sv, sh), (pv, ph) = stride, padding
-    fh, fw = kernels.shape[-2:]
-    padded = F.pad(image, (ph, ph, pv, pv))
-    if fh > padded.shape[2] or fw > padded.shape[3]:
-        return None
-    if image.shape[0] >= SMALL_BATCH:
-        windows = padded.unfold(2, fh, sv).unfold(3, fw, sh)  # (B, C, H', W', Fh, Fw)
-        out = torch.einsum("bcijhw,bkchw->bkij", windows, kernels)
-    else:
-        rows = (padded.shape[2] - fh) // sv * sv + 1
-        cols = (padded.shape[3] - fw) // sh * sh + 1
-        out = sum(
-            padded[:, None, c, di : di + rows : sv, dj : dj + cols : sh]
-            * kernels[:, :, c, di, dj, None, None]
-            for c in range(kernels.shape[2])
-            for di in range(fh)
-            for dj in range(fw)
-        )
-    return out + bias[:, :, None, None]
-
-
-def pool_maps(x: torch.Tensor, size: Pair, stride: Pair, kind: str) -> torch.Tensor | None:
-    """Max or average pooling of (B, K, H, W) maps; None when the window does not fit.
-
-    Written as a loop over the window's offsets: on a small CPU batch ``F.max_pool2d`` and
-    ``F.avg_pool2d`` cost milliseconds a call (thread start-up), this costs microseconds,
-    and on a big batch it is as fast.
-    """
-    (kh, kw), (sv, sh) = size, stride
-    if x.shape[2] < kh or x.shape[3] < kw:
-        return None
-    rows, cols = (x.shape[2] - kh) // sv * sv + 1, (x.shape[3] - kw) // sh * sh + 1
-    out = x[:, :, 0:rows:sv, 0:cols:sh]
-    for di in range(kh):
-        for dj in range(kw):
-            if di or dj:
-                cell = x[:, :, di : di + rows : sv, dj : dj + cols : sh]
-                out = torch.maximum(out, cell) if kind == "max" else out + cell
-    return out if kind == "max" else out / (kh * kw)
-
-
-def _pooling(b: ConvBatch, kind: str | None = None) -> Callable[[Any], torch.Tensor | None]:
-    """The problem's pooling (or ``kind`` instead of its kind); None where it does not fit."""
-    size, stride, kind = b.geometry.pool_size, b.geometry.pool_stride, kind or b.pool_kind
-
-    def apply(x: torch.Tensor | None) -> torch.Tensor | None:
-        if x is None or size is None or stride is None or kind is None:
-            return None
-        return pool_maps(x, size, stride, kind)
-
-    return apply
-
-
-def _unbiased(conv_map: torch.Tensor | None, bias: torch.Tensor) -> torch.Tensor | None:
-    return None if conv_map is None else conv_map - bias[:, :, None, None]
-
-
-def _relu(x: torch.Tensor | None) -> torch.Tensor | None:
-    return None if x is None else torch.relu(x)
+def overrides(b: ConvBatch) -> dict[str, dict[str, Any]]:
+    """The misconceptions that change some answer of the batch's problems, as overrides of
+    :func:`forward` (a stride or padding that already is 1 or 0, pooling before a ReLU that
+    is not there or an average that already is one change nothing)."""
+    geometry = b.geometry
+    changes_nothing = {
+        "stride_one": geometry.stride == (1, 1),
+        "padding_ignored": geometry.padding == (0, 0),
+        "pool_before_relu": not b.relu,
+        "avg_instead_of_max": b.pool_kind != "max",
+    }
+    return {m: o for m, o in MISTAKES.items() if not changes_nothing.get(m, False)}
 
 
 def _per_row(
@@ -262,55 +169,42 @@ def _per_row(
 
 
 def specs(b: ConvBatch, given: dict[str, torch.Tensor]) -> list[PartSpec]:
-    """Expected, misconception and carried-forward answers of every part."""
+    """Expected, misconception and carried-forward answers of every part: each
+    misconception is :func:`forward` with its override (stages it leaves unchanged are not
+    candidates)."""
     index = GRADER.index
-    pool = _pooling(b)
-    flipped = b.filters.flip(-2, -1)
-    kernels, other = (flipped, b.filters) if b.convolution else (b.filters, flipped)
-    stride, padding = b.geometry.stride, b.geometry.padding
-
-    def conv(**changes: Any) -> torch.Tensor | None:
-        options = {"kernels": kernels, "bias": b.bias, "stride": stride, "padding": padding}
-        return convolve(b.image, **{**options, **changes})
-
-    def chain(conv_map: torch.Tensor | None) -> dict[str, torch.Tensor | None]:
-        activation = _relu(conv_map) if b.relu else conv_map
-        return {"conv": conv_map, "activation": activation, "pool": pool(activation)}
-
-    expected = chain(conv())
-    variants = {
-        "kernel_flipped": chain(conv(kernels=other)),
-        "stride_one": chain(conv(stride=(1, 1))) if stride != (1, 1) else {},
-        "padding_ignored": chain(conv(padding=(0, 0))) if padding != (0, 0) else {},
-        "bias_forgotten": chain(_unbiased(expected["conv"], b.bias)),
-        "pool_before_relu": {"pool": _relu(pool(expected["conv"]))} if b.relu else {},
-        "avg_instead_of_max": (
-            {"pool": _pooling(b, "avg")(expected["activation"])} if b.pool_kind == "max" else {}
-        ),
-    }
-    from_conv = _relu(given["conv"]) if b.relu else given["conv"]
-    carried = {"activation": from_conv, "pool": pool(from_conv)}
+    expected = forward(b)
+    variants = {m: forward(b, reuse=expected, **o) for m, o in overrides(b).items()}
+    activation = activate(b, given["conv"])
+    from_conv = given["conv"] if activation is None else activation
+    carried = {"activation": activation, "pool": pool(b, from_conv)}
     if "activation" in given:
-        carried["pool"] = _per_row(pool(given["activation"]), carried["pool"], given["activation"])
+        carried["pool"] = _per_row(
+            pool(b, given["activation"]), carried["pool"], given["activation"]
+        )
     steps = {"conv": "conv.cell", "activation": "conv.relu", "pool": "conv.pool"}
     sources = {"activation": "conv", "pool": "activation"}
-    return [
-        PartSpec(
-            part,
-            steps[part],
-            expected[part],  # type: ignore[arg-type]
-            given[part],
-            [
-                (index(m), answers[part])
-                for m, answers in variants.items()
-                if answers.get(part) is not None
-            ],
-            carried=carried.get(part),
-            carried_from=sources.get(part, ""),
+    result = []
+    for part in (p for p in PARTS if p in given):
+        right = getattr(expected, part)
+        candidates = [
+            (index(m), answer)
+            for m, maps in variants.items()
+            for answer in [getattr(maps, part)]
+            if answer is not None and answer is not right
+        ]
+        result.append(
+            PartSpec(
+                part,
+                steps[part],
+                right,
+                given[part],
+                candidates,
+                carried=carried.get(part),
+                carried_from=sources.get(part, ""),
+            )
         )
-        for part in PARTS
-        if part in given
-    ]
+    return result
 
 
 GRADER = TaskGrader(
@@ -320,7 +214,7 @@ GRADER = TaskGrader(
     shapes=shapes,
     values=values,
     group_key=group_key,
-    batch=batch,
+    batch=ConvBatch.of,
     specs=specs,
     reshapable=frozenset(PARTS),
 )

@@ -1,4 +1,5 @@
-"""The single-problem solver: numpy float64 maps and the worked steps.
+"""The worked solver: the maps of :func:`~solvers.tasks.conv.compute.forward` (a batch of
+one, converted to Python once) and the steps that explain them.
 
 Cells are worked out in full (window, products, sum, bias) for the first
 :data:`MAX_WORKED_CELLS` cells of each stage, fewer when kernels are big (at most
@@ -8,13 +9,14 @@ many more cells were computed the same way. The maps themselves are always compl
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+import torch
 
 from solvers.core import N_, NumberFormat, Step
+from solvers.tasks.conv.compute import ConvBatch, forward
 from solvers.tasks.conv.problem import (
     MAX_WORKED_CELLS,
     MAX_WORKED_TERMS,
@@ -23,54 +25,55 @@ from solvers.tasks.conv.problem import (
     ConvSolution,
     Geometry,
     Pair,
+    Tensor3,
+    Tensor4,
     Windows,
     stage_shapes,
 )
 
 
 @dataclass(frozen=True)
-class Maps:
-    """Every stage as numpy arrays; kernels as applied (flipped for convolution)."""
+class Grids:
+    """One problem's stages as Python lists: :func:`forward`'s tensors, converted once."""
 
-    padded: np.ndarray
-    kernels: np.ndarray
-    bias: np.ndarray
-    conv: np.ndarray
-    activation: np.ndarray | None
-    pool: np.ndarray | None
+    padded: Tensor3
+    kernels: Tensor4
+    bias: list[float]
+    conv: Tensor3
+    activation: Tensor3 | None
+    pool: Tensor3 | None
 
-    @property
-    def output(self) -> np.ndarray:
-        """The last stage's map."""
-        for stage in (self.pool, self.activation):
-            if stage is not None:
-                return stage
-        return self.conv
+    @classmethod
+    def of(cls, problem: ConvProblem) -> Grids:
+        """Every stage of a validated problem (a batch of one)."""
+        batch = ConvBatch.of([problem])
+        maps = forward(batch)
+        assert maps.conv is not None  # a validated problem's kernel fits its padded image
+
+        def first(stage: torch.Tensor | None) -> Tensor3 | None:
+            return None if stage is None else stage.tolist()[0]
+
+        return cls(
+            maps.padded.tolist()[0],
+            maps.kernels.tolist()[0],
+            batch.bias.tolist()[0],
+            maps.conv.tolist()[0],
+            first(maps.activation),
+            first(maps.pool),
+        )
 
 
-def forward(problem: ConvProblem, geometry: Geometry) -> Maps:
-    """Compute every map of a validated problem in float64."""
-    (sv, sh), (pv, ph) = geometry.stride, geometry.padding
-    image = np.asarray(problem.image, dtype=np.float64)
-    kernels = np.asarray(problem.filters, dtype=np.float64)
-    if problem.mode == "convolution":
-        kernels = kernels[:, :, ::-1, ::-1]
-    count, _, fh, fw = kernels.shape
-    bias = np.broadcast_to(np.asarray(problem.bias, dtype=np.float64), (count,))
-    padded = np.pad(image, ((0, 0), (pv, pv), (ph, ph)))
-    windows = sliding_window_view(padded, (fh, fw), axis=(1, 2))[:, ::sv, ::sh]
-    conv = np.tensordot(kernels, windows, axes=([1, 2, 3], [0, 3, 4])) + bias[:, None, None]
-    activation = np.maximum(conv, 0.0) if problem.activation == "relu" else None
-    pooled = None
-    if geometry.pool_size and geometry.pool_stride and problem.pool:
-        source = conv if activation is None else activation
-        (kh, kw), (tv, th) = geometry.pool_size, geometry.pool_stride
-        cells = sliding_window_view(source, (kh, kw), axis=(1, 2))[:, ::tv, ::th]
-        if problem.pool.kind == "max":
-            pooled = cells.max(axis=(3, 4))
-        else:
-            pooled = cells.sum(axis=(3, 4)) / (kh * kw)
-    return Maps(padded, np.ascontiguousarray(kernels), bias, conv, activation, pooled)
+def _flat(grid: list[list[float]]) -> list[float]:
+    return [x for row in grid for x in row]
+
+
+def _size(maps: Tensor3) -> int:
+    return len(maps) * len(maps[0]) * len(maps[0][0])
+
+
+def _window(maps: Tensor3, r0: int, c0: int, height: int, width: int) -> Tensor3:
+    """Rows r0 … r0 + height − 1 and columns c0 … c0 + width − 1 of every map."""
+    return [[row[c0 : c0 + width] for row in grid[r0 : r0 + height]] for grid in maps]
 
 
 @lru_cache(maxsize=4096)
@@ -91,7 +94,7 @@ def _cell(symbol: str, k: int, i: int, j: int, maps: int) -> str:
     return f"{symbol}{upper}_{{{i + 1},{j + 1}}}"
 
 
-def _order(shape: tuple[int, ...], limit: int) -> list[tuple[int, int, int]]:
+def _order(shape: Sequence[int], limit: int) -> list[tuple[int, int, int]]:
     """The first ``limit`` cells of a K×H×W map, map by map, row by row."""
     count, height, width = shape
     total = min(limit, count * height * width)
@@ -159,29 +162,32 @@ def _size_steps(
 
 
 def _conv_cell_step(
-    maps: Maps, k: int, i: int, j: int, geometry: Geometry, fmt: NumberFormat
+    grids: Grids, k: int, i: int, j: int, geometry: Geometry, fmt: NumberFormat
 ) -> Step:
     """One conv cell: its window, the products per channel, their sum and the bias."""
     (sv, sh) = geometry.stride
-    count, channels, fh, fw = maps.kernels.shape
+    kernel = grids.kernels[k]
+    channels, fh, fw = len(kernel), len(kernel[0]), len(kernel[0][0])
     r0, c0 = i * sv, j * sh
-    window = maps.padded[:, r0 : r0 + fh, c0 : c0 + fw]
-    kernel = maps.kernels[k]
-    products = window * kernel
-    bias = float(maps.bias[k])
-    value = float(maps.conv[k, i, j])
-    name = _cell(symbol="y", k=k, i=i, j=j, maps=count)
+    window = _window(grids.padded, r0, c0, fh, fw)
+    products = [
+        [[x * w for x, w in zip(xs, ws, strict=True)] for xs, ws in zip(xc, wc, strict=True)]
+        for xc, wc in zip(window, kernel, strict=True)
+    ]
+    bias = grids.bias[k]
+    value = grids.conv[k][i][j]
+    name = _cell(symbol="y", k=k, i=i, j=j, maps=len(grids.kernels))
     tail = f" + {_tex(fmt, bias, paren=True)}" if bias else ""
     formulas: list[str] = []
     sums: list[float] = []
     for c in range(channels):
-        xs, ws, ps = window[c].ravel().tolist(), kernel[c].ravel().tolist(), products[c].ravel()
+        xs, ws, ps = _flat(window[c]), _flat(kernel[c]), _flat(products[c])
         left = " + ".join(
             f"{_tex(fmt, x, paren=True)} \\cdot {_tex(fmt, w, paren=True)}"
             for x, w in zip(xs, ws, strict=True)
         )
-        middle = " + ".join(_tex(fmt, p, paren=True) for p in ps.tolist())
-        total = float(ps.sum())
+        middle = " + ".join(_tex(fmt, p, paren=True) for p in ps)
+        total = sum(ps)
         sums.append(total)
         if channels == 1:
             formulas.append(f"{name} = {left}{tail} = {middle}{tail}{_eq(value, fmt)}")
@@ -219,9 +225,9 @@ def _conv_cell_step(
         },
         formulas=formulas,
         values={
-            N_("window"): window.tolist(),
-            N_("kernel"): kernel.tolist(),
-            N_("products"): products.tolist(),
+            N_("window"): window,
+            N_("kernel"): kernel,
+            N_("products"): products,
             N_("channel_sums"): sums,
             N_("bias"): bias,
             N_("value"): value,
@@ -230,8 +236,8 @@ def _conv_cell_step(
 
 
 def _pool_cell_step(
-    source: np.ndarray,
-    pooled: np.ndarray,
+    source: Tensor3,
+    pooled: Tensor3,
     kind: str,
     k: int,
     i: int,
@@ -243,10 +249,11 @@ def _pool_cell_step(
     """One pooling cell: its window and the max (ties noted) or the mean."""
     (kh, kw), (tv, th) = size, stride
     r0, c0 = i * tv, j * th
-    window = source[k, r0 : r0 + kh, c0 : c0 + kw]
-    value = float(pooled[k, i, j])
-    name = _cell("p", k, i, j, pooled.shape[0])
-    listed = ", ".join(_tex(fmt, x) for x in window.ravel().tolist())
+    window = [row[c0 : c0 + kw] for row in source[k][r0 : r0 + kh]]
+    cells = _flat(window)
+    value = pooled[k][i][j]
+    name = _cell("p", k, i, j, len(pooled))
+    listed = ", ".join(_tex(fmt, x) for x in cells)
     params: dict[str, str | int | float] = {
         "map": k + 1,
         "row": i + 1,
@@ -256,9 +263,9 @@ def _pool_cell_step(
         "c0": c0 + 1,
         "c1": c0 + kw,
     }
-    values: dict[str, float | int | list[list[float]]] = {N_("window"): window.tolist()}
+    values: dict[str, float | int | list[list[float]]] = {N_("window"): window}
     if kind == "max":
-        ties = int((window == value).sum())
+        ties = cells.count(value)
         formula = f"{name} = \\max({listed}){_eq(value, fmt)}"
         values[N_("ties")] = ties
         params["count"] = ties
@@ -272,8 +279,8 @@ def _pool_cell_step(
                 "The largest value in rows {r0}–{r1}, columns {c0}–{c1} of the map being pooled."
             )
     else:
-        total = float(window.sum())
-        terms = " + ".join(_tex(fmt, x, paren=True) for x in window.ravel().tolist())
+        total = sum(cells)
+        terms = " + ".join(_tex(fmt, x, paren=True) for x in cells)
         formula = (
             f"{name} = \\frac{{{terms}}}{{{kh * kw}}} = \\frac{{{_tex(fmt, total)}}}{{{kh * kw}}}"
             f"{_eq(value, fmt)}"
@@ -294,7 +301,7 @@ def _pool_cell_step(
     )
 
 
-def _summary_step(done: int, total: int, limit: int, name: str, grid: np.ndarray) -> Step:
+def _summary_step(done: int, total: int, limit: int, name: str, grid: Tensor3) -> Step:
     return Step(
         kind="conv.cells_summary",
         title=N_("The remaining cells"),
@@ -303,18 +310,24 @@ def _summary_step(done: int, total: int, limit: int, name: str, grid: np.ndarray
             "stage are worked out in full."
         ),
         params={"count": total - done, "limit": limit},
-        values={name: grid.tolist()},
+        values={name: grid},
     )
 
 
-def _relu_step(maps: Maps, limit: int, fmt: NumberFormat) -> Step:
-    assert maps.activation is not None
-    zeroed = maps.conv < 0
-    cells = np.argwhere(zeroed)
+def _relu_step(grids: Grids, limit: int, fmt: NumberFormat) -> Step:
+    conv = grids.conv
+    zeroed = [[[1.0 if x < 0 else 0.0 for x in row] for row in grid] for grid in conv]
+    cells = [
+        (k, i, j)
+        for k, grid in enumerate(conv)
+        for i, row in enumerate(grid)
+        for j, x in enumerate(row)
+        if x < 0
+    ]
     formulas = ["\\operatorname{ReLU}(x) = \\max(0, x)"]
-    for k, i, j in cells[:limit].tolist():
-        name = _cell("a", k, i, j, maps.conv.shape[0])
-        formulas.append(f"{name} = \\max(0, {_tex(fmt, float(maps.conv[k, i, j]))}) = 0")
+    for k, i, j in cells[:limit]:
+        name = _cell("a", k, i, j, len(conv))
+        formulas.append(f"{name} = \\max(0, {_tex(fmt, conv[k][i][j])}) = 0")
     return Step(
         kind="conv.relu",
         title=N_("ReLU"),
@@ -325,9 +338,9 @@ def _relu_step(maps: Maps, limit: int, fmt: NumberFormat) -> Step:
         params={"count": len(cells)},
         formulas=formulas,
         values={
-            N_("conv"): maps.conv.tolist(),
-            N_("activation"): maps.activation.tolist(),
-            N_("zeroed"): zeroed.astype(np.float64).tolist(),
+            N_("conv"): conv,
+            N_("activation"): grids.activation,
+            N_("zeroed"): zeroed,
         },
     )
 
@@ -336,9 +349,9 @@ def solve(problem: ConvProblem, fmt: NumberFormat = NumberFormat()) -> ConvSolut
     """Solve one problem: every map, and the steps that explain each of them."""
     geometry = Geometry.of(problem)
     shapes = stage_shapes(problem)
-    maps = forward(problem, geometry)
-    count, channels, fh, fw = maps.kernels.shape
-    _, height, width = shapes.input
+    grids = Grids.of(problem)
+    count, channels, height, width = len(grids.kernels), *shapes.input
+    fh, fw = len(grids.kernels[0][0]), len(grids.kernels[0][0][0])
     (sv, sh), (pv, ph) = geometry.stride, geometry.padding
     steps = _size_steps(
         "conv.size",
@@ -367,14 +380,14 @@ def solve(problem: ConvProblem, fmt: NumberFormat = NumberFormat()) -> ConvSolut
                     "height": shapes.padded[1],
                     "width": shapes.padded[2],
                 },
-                values={N_("padded"): maps.padded.tolist()},
+                values={N_("padded"): grids.padded},
             )
         )
     if problem.mode == "convolution":
         values: dict[str, list[list[list[float]]]] = {}
         for k in range(count):
             values[f"kernel_{k + 1}"] = problem.filters[k]
-            values[f"flipped_{k + 1}"] = maps.kernels[k].tolist()
+            values[f"flipped_{k + 1}"] = grids.kernels[k]
         steps.append(
             Step(
                 kind="conv.flip",
@@ -388,17 +401,19 @@ def solve(problem: ConvProblem, fmt: NumberFormat = NumberFormat()) -> ConvSolut
             )
         )
     conv_limit = _worked_limit(channels * fh * fw)
-    conv_cells = _order(maps.conv.shape, conv_limit)
-    steps += [_conv_cell_step(maps, k, i, j, geometry, fmt) for k, i, j in conv_cells]
-    if len(conv_cells) < maps.conv.size:
-        steps.append(_summary_step(len(conv_cells), maps.conv.size, conv_limit, "conv", maps.conv))
-    if maps.activation is not None:
-        steps.append(_relu_step(maps, MAX_WORKED_CELLS, fmt))
+    conv_cells = _order(shapes.conv, conv_limit)
+    steps += [_conv_cell_step(grids, k, i, j, geometry, fmt) for k, i, j in conv_cells]
+    conv_size = _size(grids.conv)
+    if len(conv_cells) < conv_size:
+        steps.append(_summary_step(len(conv_cells), conv_size, conv_limit, "conv", grids.conv))
+    if grids.activation is not None:
+        steps.append(_relu_step(grids, MAX_WORKED_CELLS, fmt))
     pool_cells: list[tuple[int, int, int]] = []
     pool_windows = None
-    if maps.pool is not None and problem.pool and geometry.pool_size and geometry.pool_stride:
-        source = maps.conv if maps.activation is None else maps.activation
+    if grids.pool is not None and problem.pool and geometry.pool_size and geometry.pool_stride:
+        source = grids.conv if grids.activation is None else grids.activation
         (kh, kw), (tv, th) = geometry.pool_size, geometry.pool_stride
+        _, pool_height, pool_width = shapes.pool or shapes.conv
         steps += _size_steps(
             "conv.pool_size",
             N_("Pooling output size"),
@@ -406,32 +421,31 @@ def solve(problem: ConvProblem, fmt: NumberFormat = NumberFormat()) -> ConvSolut
                 "(N − F)/S + 1 on each axis, where F is the window side and S the stride (no "
                 "padding): each map becomes {height}×{width}."
             ),
-            [(source.shape[1], kh, None, tv), (source.shape[2], kw, None, th)],
+            [(shapes.conv[1], kh, None, tv), (shapes.conv[2], kw, None, th)],
             count,
             fmt,
         )
         pool_limit = _worked_limit(kh * kw)
-        pool_cells = _order(maps.pool.shape, pool_limit)
+        pool_cells = _order(shapes.pool or shapes.conv, pool_limit)
         steps += [
-            _pool_cell_step(source, maps.pool, problem.pool.kind, k, i, j, (kh, kw), (tv, th), fmt)
+            _pool_cell_step(source, grids.pool, problem.pool.kind, k, i, j, (kh, kw), (tv, th), fmt)
             for k, i, j in pool_cells
         ]
-        if len(pool_cells) < maps.pool.size:
-            steps.append(
-                _summary_step(len(pool_cells), maps.pool.size, pool_limit, "pool", maps.pool)
-            )
+        pool_size = _size(grids.pool)
+        if len(pool_cells) < pool_size:
+            steps.append(_summary_step(len(pool_cells), pool_size, pool_limit, "pool", grids.pool))
         pool_windows = Windows(
             size=(kh, kw),
             stride=(tv, th),
-            rows=list(range(0, maps.pool.shape[1] * tv, tv)),
-            cols=list(range(0, maps.pool.shape[2] * th, th)),
+            rows=list(range(0, pool_height * tv, tv)),
+            cols=list(range(0, pool_width * th, th)),
         )
-    # The maps are floats from numpy's tolist: trusted, so not re-validated cell by cell.
+    # The maps are floats from torch's tolist: trusted, so not re-validated cell by cell.
     answer = ConvAnswer.model_construct(
-        conv=maps.conv.tolist(),
-        activation=None if maps.activation is None else maps.activation.tolist(),
-        pool=None if maps.pool is None else maps.pool.tolist(),
-        output=maps.output.tolist(),
+        conv=grids.conv,
+        activation=grids.activation,
+        pool=grids.pool,
+        output=grids.pool or grids.activation or grids.conv,
         shapes=shapes,
     )
     result_values = {
@@ -461,14 +475,14 @@ def solve(problem: ConvProblem, fmt: NumberFormat = NumberFormat()) -> ConvSolut
         answer=answer,
         steps=steps,
         padding=(pv, ph),
-        padded=maps.padded.tolist(),
-        kernels=maps.kernels.tolist(),
-        bias=maps.bias.tolist(),
+        padded=grids.padded,
+        kernels=grids.kernels,
+        bias=grids.bias,
         conv_windows=Windows(
             size=(fh, fw),
             stride=(sv, sh),
-            rows=list(range(0, maps.conv.shape[1] * sv, sv)),
-            cols=list(range(0, maps.conv.shape[2] * sh, sh)),
+            rows=list(range(0, shapes.conv[1] * sv, sv)),
+            cols=list(range(0, shapes.conv[2] * sh, sh)),
         ),
         pool_windows=pool_windows,
         worked_conv_cells=len(conv_cells),

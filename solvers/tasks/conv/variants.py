@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal
 
 import numpy as np
+import torch
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from solvers.core import N_
-from solvers.tasks.conv.compute import forward_tensors
+from solvers.tasks.conv.compute import ConvBatch, forward
 from solvers.tasks.conv.problem import ConvProblem, Geometry, PoolSpec
 from solvers.variants.base import Arrays, Generator
 from solvers.variants.rng import CounterRng
@@ -175,30 +176,10 @@ def geometry(spec: ConvSpec) -> Geometry:
     return Geometry((spec.stride, spec.stride), (spec.padding, spec.padding), pool, pool)
 
 
-def forward(arrays: Arrays, spec: ConvSpec, device: Any) -> tuple[Any, Any, Any]:
-    """Conv, ReLU and pooled maps of the arrays (float64 on ``device``)."""
-    import torch
-
-    def tensor(name: str) -> Any:
-        return torch.from_numpy(arrays[name]).to(device, torch.float64)
-
-    return forward_tensors(
-        tensor("image"),
-        tensor("filters"),
-        tensor("bias"),
-        geometry(spec),
-        relu=True,
-        pool_kind=None if spec.pool_kind == "none" else spec.pool_kind,
-    )
-
-
-def pool_windows(maps: Any, size: int) -> Any:
-    """The non-overlapping size×size windows of (B, K, H, W) maps: (B, K, H/size, W/size,
-    size²), the last rows and columns dropped when the size does not divide."""
-    batch, count, height, width = maps.shape
-    rows, cols = height // size, width // size
-    cells = maps[:, :, : rows * size, : cols * size].reshape(batch, count, rows, size, cols, size)
-    return cells.transpose(3, 4).reshape(batch, count, rows, cols, size * size)
+def batch(arrays: Arrays, spec: ConvSpec, device: Any) -> ConvBatch:
+    """The arrays as the one implementation's batch (float64 on ``device``)."""
+    pool_kind = None if spec.pool_kind == "none" else spec.pool_kind
+    return ConvBatch.of_arrays(arrays, geometry(spec), pool_kind, device)
 
 
 class ConvGenerator(Generator):
@@ -222,17 +203,16 @@ class ConvGenerator(Generator):
 
     def violations(self, arrays: Arrays, spec: ConvSpec) -> np.ndarray:
         """Forward pass in float64 torch on the CPU (exact for these integers)."""
-        import torch
-
-        conv, activation, _ = forward(arrays, spec, "cpu")
-        flat = conv.flatten(1)
+        maps = forward(batch(arrays, spec, "cpu"))
+        assert maps.conv is not None and maps.activation is not None  # the spec is valid
+        flat = maps.conv.flatten(1)
         nothing_zeroed = ~(flat < 0).any(1)
         everything_zeroed = ~(flat > 0).any(1)
         tie = torch.zeros_like(nothing_zeroed)
-        if spec.pool_kind == "max":
-            windows = pool_windows(activation, spec.pool_size)
-            top = windows.max(-1, keepdim=True).values
-            tie = ((windows == top).sum(-1) > 1).flatten(1).any(1)
+        if spec.pool_kind == "max" and maps.pool is not None:
+            size = spec.pool_size
+            windows = maps.activation.unfold(2, size, size).unfold(3, size, size)
+            tie = ((windows == maps.pool[..., None, None]).sum((-2, -1)) > 1).flatten(1).any(1)
         return np.stack([nothing_zeroed.numpy(), everything_zeroed.numpy(), tie.numpy()], axis=1)
 
     def problems(self, arrays: Arrays, spec: ConvSpec) -> list[ConvProblem]:
@@ -262,8 +242,8 @@ class ConvGenerator(Generator):
 
     def solve_tensors(self, arrays: Arrays, spec: ConvSpec, device: Any) -> dict[str, Any]:
         """``conv``, ``activation`` (B, K, H', W') and ``pool`` (B, K, P, P) when pooling."""
-        conv, activation, pool = forward(arrays, spec, device)
-        result = {"conv": conv, "activation": activation}
-        if pool is not None:
-            result["pool"] = pool
+        maps = forward(batch(arrays, spec, device))
+        result = {"conv": maps.conv, "activation": maps.activation}
+        if maps.pool is not None:
+            result["pool"] = maps.pool
         return result
