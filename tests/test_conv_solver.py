@@ -365,3 +365,17 @@ def test_error_templates_carry_placeholders() -> None:
     error = info.value.errors()[0]
     assert error["ctx"] == {"value": 0, "limit": 1}
     assert error["loc"] == ("stride",)
+
+
+def test_filters_typed_in_a_browser_form_with_crlf_lines() -> None:
+    """A browser sends a text area's line breaks as CRLF; the --- line still separates."""
+    problem = ConvProblem(
+        image=[[1, 2, 3], [4, 5, 6], [7, 8, 9]], filters="1 0\r\n0 1\r\n---\r\n0 1\r\n1 0"
+    )
+    assert problem.filters == [[[[1, 0], [0, 1]]], [[[0, 1], [1, 0]]]]
+
+
+@pytest.mark.parametrize("filters", ["---", "---\n---", " --- \r\n"])
+def test_filters_of_separators_only_are_a_clear_error(filters: str) -> None:
+    with pytest.raises(ValidationError, match="no filter given"):
+        ConvProblem(image=[[1, 2, 3], [4, 5, 6], [7, 8, 9]], filters=filters)

@@ -144,3 +144,25 @@ def test_instructor_page_validation(client: TestClient) -> None:
     page = client.get("/instructor?count=5&seed=1&tasks=conv&conv_size=4")
     assert page.status_code == 422
     assert "not whole" in page.text
+
+
+CONV_SPECS = [
+    "conv_bias_low=-2&conv_bias_high=2",
+    "conv_padding=1&conv_stride=1&conv_size=6&conv_channels=2&conv_filters=2",
+    "conv_pool_kind=avg",
+    "conv_size=6&conv_allow_uneven=true",
+    "conv_pool_kind=none",
+]
+
+
+@pytest.mark.parametrize("spec", CONV_SPECS)
+def test_exports_render_for_every_conv_spec(client: TestClient, spec: str) -> None:
+    """Sheets, key, Moodle XML, JSON and CSV render for the specs the form accepts (a
+    non-zero bias used to answer 500)."""
+    query = f"tasks=conv&count=3&seed=5&{spec}"
+    for path in ("sheets", "key", "moodle.xml", "variants.json", "answers.csv"):
+        response = client.get(f"/instructor/{path}?{query}")
+        assert response.status_code == 200, (path, spec, response.text[:300])
+    key = client.get(f"/instructor/key?{query}").text
+    if "bias_low=-2" in spec:
+        assert "Bias" in key

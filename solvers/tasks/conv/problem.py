@@ -42,7 +42,7 @@ Tensor4 = list[list[list[list[float]]]]
 
 _TENSOR_INPUT = str | list[Any]
 """What the JSON schema advertises for image and filters: text or nested lists."""
-_FILTER_SEPARATOR = re.compile(r"^[ \t]*-{3,}[ \t]*$", re.MULTILINE)
+_FILTER_SEPARATOR = re.compile(r"^[ \t]*-{3,}[ \t]*\r?$", re.MULTILINE)
 _FOUR_BRACKETS = re.compile(r"^\s*\[\s*\[\s*\[\s*\[")
 _WHOLE = re.compile(r"^[+-]?\d+$")
 
@@ -225,6 +225,10 @@ def _coerce_filters(value: Any, info: ValidationInfo) -> Tensor4:
             filters = [[m] for m in coerce_tensor(value, MAX_KERNEL, MAX_FILTERS)]
         else:
             filters = [coerce_tensor(value, MAX_KERNEL, MAX_CHANNELS)]
+    elif not parts:
+        raise _error(
+            "conv_filters", N_("no filter given: write each filter's numbers between the --- lines")
+        )
     elif len(parts) > MAX_FILTERS:
         raise _error(
             "conv_filters",
