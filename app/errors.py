@@ -157,8 +157,9 @@ def _bad_values(value: Any, loc: tuple[Any, ...]) -> Iterator[dict[str, Any]]:
                    "ctx": {"code": f"U+{ord(match.group()):04X}"}}  # fmt: skip
     elif isinstance(value, dict):
         for key, item in value.items():
-            yield from _bad_values(key, (*loc, key))
-            yield from _bad_values(item, (*loc, key))
+            place = (*loc, key.encode("utf-8", "backslashreplace").decode())
+            yield from _bad_values(key, place)
+            yield from _bad_values(item, place)
     elif isinstance(value, list):
         for index, item in enumerate(value):
             yield from _bad_values(item, (*loc, index))
@@ -173,17 +174,33 @@ class BodyRejected(StarletteHTTPException):
         self.errors = errors
 
 
+def checked_json(body: bytes) -> Any:
+    """``body`` parsed as JSON; :class:`BodyRejected` when it holds an integer too large for
+    a float or a lone surrogate (``json.JSONDecodeError`` when it is no JSON)."""
+    value = json.loads(body, parse_int=_parse_int)
+    if _SUSPICIOUS.search(body) and (errors := list(_bad_values(value, ("body",)))):
+        raise BodyRejected(errors)
+    return value
+
+
+def reject_hostile_json(body: bytes) -> None:
+    """For a body that a model parses itself (``model_validate_json``): raise
+    :class:`BodyRejected` as :func:`checked_json` would; other bodies (malformed JSON
+    included, which the model reports) pass at the cost of one regex search."""
+    if _SUSPICIOUS.search(body):
+        try:
+            checked_json(body)
+        except ValueError:
+            return
+
+
 class CheckedJsonRequest(Request):
     """A request whose JSON body is checked as it is parsed: integers too large for a float
     and lone UTF-16 surrogates are refused with their place, before any field converts them."""
 
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
-            body = await self.body()
-            value = json.loads(body, parse_int=_parse_int)
-            if _SUSPICIOUS.search(body) and (errors := list(_bad_values(value, ("body",)))):
-                raise BodyRejected(errors)
-            self._json = value
+            self._json = checked_json(await self.body())
         return self._json
 
 

@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from app.deps import Language, PageFormat, number_format, query_int, solve_for_people
-from app.errors import CheckedJsonRoute, describe_errors, error_response
+from app.errors import CheckedJsonRoute, describe_errors, error_response, reject_hostile_json
 from app.exports import write_csv
 from app.forms import PAGE_PARAMETERS
 from app.i18n import gettext, translate
@@ -307,7 +307,9 @@ async def grade_batch_route(request: Request, language: Language) -> Response:
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         return await _grade_csv_upload(request)
     try:
-        batch: Any = batch_models()[1].model_validate_json(await request.body())
+        body = await request.body()
+        reject_hostile_json(body)
+        batch: Any = batch_models()[1].model_validate_json(body)
     except ValidationError as exc:
         raise RequestValidationError(
             [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
