@@ -140,9 +140,18 @@ def _parse_int(text: str) -> int | _TooLarge:
     return value
 
 
-_SUSPICIOUS = re.compile(rb"\\u[dD][89a-fA-F]|[0-9]{300}")
-"""What a body holds before :func:`_bad_values` can find anything: a surrogate's escape, or
-a run of 300 digits (the walk is skipped for the ordinary body)."""
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_LONG_NUMBER = b"0" * 300
+
+
+def _suspicious(body: bytes) -> bool:
+    """Whether ``body`` may hold what :func:`_bad_values` finds: a surrogate's escape, or a
+    run of 300 digits. Two C-speed scans (a regex per digit is 40–80 ms on 600 kB), so the
+    ordinary body is parsed by plain ``json.loads``, neither hooked nor walked."""
+    return bool(_SURROGATE_ESCAPE.search(body)) or _LONG_NUMBER in body.translate(_DIGITS_AS_ZERO)
+
+
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -177,8 +186,10 @@ class BodyRejected(StarletteHTTPException):
 def checked_json(body: bytes) -> Any:
     """``body`` parsed as JSON; :class:`BodyRejected` when it holds an integer too large for
     a float or a lone surrogate (``json.JSONDecodeError`` when it is no JSON)."""
+    if not _suspicious(body):
+        return json.loads(body)
     value = json.loads(body, parse_int=_parse_int)
-    if _SUSPICIOUS.search(body) and (errors := list(_bad_values(value, ("body",)))):
+    if errors := list(_bad_values(value, ("body",))):
         raise BodyRejected(errors)
     return value
 
@@ -187,7 +198,7 @@ def reject_hostile_json(body: bytes) -> None:
     """For a body that a model parses itself (``model_validate_json``): raise
     :class:`BodyRejected` as :func:`checked_json` would; other bodies (malformed JSON
     included, which the model reports) pass at the cost of one regex search."""
-    if _SUSPICIOUS.search(body):
+    if _suspicious(body):
         try:
             checked_json(body)
         except ValueError:
