@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from app.deps import ApiFormat, Language, solve_for_people
+from app.errors import CheckedJsonRoute
 from app.i18n import translate
 from solvers.core import Task
 from solvers.registry import TASKS
@@ -79,7 +80,7 @@ def _add_solve_route(router: APIRouter, task: Task) -> None:
 
 def build_router() -> APIRouter:
     """The API's routes for the tasks registered now: the task list, one solve route each."""
-    router = APIRouter(prefix="/api/v1", tags=["api"])
+    router = APIRouter(prefix="/api/v1", tags=["api"], route_class=CheckedJsonRoute)
     tasks = list(TASKS.values())
 
     async def list_tasks(language: Language) -> list[TaskInfo]:

@@ -8,6 +8,7 @@ language it sets, a context variable, would not reach the route).
 from __future__ import annotations
 
 import hmac
+import re
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
@@ -31,6 +32,24 @@ Language = Annotated[str, Depends(request_language)]
 """The request's language, set as the current one for translations."""
 
 
+MAX_DIGITS = 10
+"""Display decimals run from 0 to this (the API answers 422 past it, pages clamp to it)."""
+
+_WHOLE = re.compile(r"[0-9]{1,40}")
+
+
+def query_int(text: str | None, low: int, high: int, *, clamp: bool) -> int | None:
+    """A page's whole-number query parameter: ASCII digits only (``²`` or ``٣`` are not
+    numbers here). Out of ``low…high`` it is clamped to the range, or ``None`` (ignored)
+    when ``clamp`` is false; text that is no whole number (or has over 40 digits) is ``None``."""
+    if text is None or not _WHOLE.fullmatch(text):
+        return None
+    value = int(text)
+    if low <= value <= high:
+        return value
+    return min(max(value, low), high) if clamp else None
+
+
 def number_format(lang: str, digits: int | None) -> NumberFormat:
     """The display format of a request: its rounding and, in Russian, decimal commas."""
     chosen = get_settings().digits if digits is None else digits
@@ -41,7 +60,9 @@ async def api_format(
     language: Language,
     digits: Annotated[
         int | None,
-        Query(ge=0, le=10, description="Decimals in the steps' formulas (answers keep all)."),
+        Query(
+            ge=0, le=MAX_DIGITS, description="Decimals in the steps' formulas (answers keep all)"
+        ),
     ] = None,
     lang: Annotated[
         str | None, Query(pattern="^(en|ru)$", description="Language of the steps: en or ru.")
@@ -56,13 +77,14 @@ ApiFormat = Annotated[NumberFormat, Depends(api_format)]
 
 
 def page_digits(request: Request) -> int | None:
-    """A page's ``?digits=``; anything but a whole number means the default."""
-    digits = request.query_params.get("digits", "")
-    return int(digits) if digits.isdigit() else None
+    """A page's ``?digits=``, clamped to 0…:data:`MAX_DIGITS`; anything but a whole number
+    means the default."""
+    return query_int(request.query_params.get("digits"), 0, MAX_DIGITS, clamp=True)
 
 
 async def page_format(request: Request, language: Language) -> NumberFormat:
-    """A page's number format: ``?digits=`` when it is a whole number, and the language."""
+    """A page's number format: ``?digits=`` (clamped) when it is a whole number, and the
+    language."""
     return number_format(language, page_digits(request))
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,30 @@ def answer_cells(task: str, answer: Any) -> list[AnswerCell]:
     return [replace(c, column=f"{task}.{c.column}") for c in TASKS[task].answer_cells(answer)]
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(inf|nan)")
+
+
+def csv_cell(value: object) -> str:
+    """A cell a spreadsheet shows as text, never runs as a formula: text that starts with
+    ``= + - @``, a tab or a carriage return gets a leading ``'`` (OWASP's advice on CSV
+    injection), except plain numbers such as ``-0.39``."""
+    text = "" if value is None else str(value)
+    if text.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def write_csv(fieldnames: list[str], rows: Iterable[Mapping[str, object]]) -> str:
+    """CSV text with a header: the only way the app writes CSV, every cell through
+    :func:`csv_cell` (missing cells empty)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([csv_cell(name) for name in fieldnames])
+    writer.writerows([csv_cell(row.get(name, "")) for name in fieldnames] for row in rows)
+    return out.getvalue()
+
+
 def variants_csv(variant_set: Any) -> str:
     """One row per variant, one column per answer number (full precision)."""
     rows = []
@@ -34,11 +60,7 @@ def variants_csv(variant_set: Any) -> str:
                 columns.setdefault(cell.column)
                 row[cell.column] = repr(float(cell.value))
         rows.append(row)
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=["variant", *columns], lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue()
+    return write_csv(["variant", *columns], rows)
 
 
 def moodle_number(value: float) -> str:

@@ -24,8 +24,9 @@ from pydantic_core import PydanticCustomError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUpload
 
-from app.deps import Language, PageFormat, number_format, solve_for_people
-from app.errors import describe_errors, error_response
+from app.deps import Language, PageFormat, number_format, query_int, solve_for_people
+from app.errors import CheckedJsonRoute, describe_errors, error_response, reject_hostile_json
+from app.exports import write_csv
 from app.forms import PAGE_PARAMETERS
 from app.i18n import gettext, translate
 from app.pages import html_response, render_page
@@ -39,6 +40,9 @@ from solvers.variants.sets import quiz_spec, regenerate, regenerate_many
 
 MAX_BATCH = 10_000
 """Most submissions in one batch request (JSON items or CSV rows)."""
+
+MAX_SEED = 2**63 - 1
+"""The largest seed of a set (a 64-bit signed integer); the try page ignores larger ones."""
 
 
 @lru_cache(maxsize=16)
@@ -304,12 +308,8 @@ def grades_csv(rows: list[dict[str, str]], grades: list[BatchGrade]) -> str:
             columns.setdefault(f"{part.name}.score")
             columns.setdefault(f"{part.name}.misconception")
         table.append(line)
-    out = io.StringIO()
     head = ["student", "variant", "score", "max_score", "carried_forward", *columns]
-    writer = csv.DictWriter(out, fieldnames=head, lineterminator="\n", restval="")
-    writer.writeheader()
-    writer.writerows(table)
-    return out.getvalue()
+    return write_csv(head, table)
 
 
 BATCH_DOC = (
@@ -326,7 +326,9 @@ async def grade_batch_route(request: Request, language: Language) -> Response:
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         return await _grade_csv_upload(request)
     try:
-        batch: Any = batch_models()[1].model_validate_json(await request.body())
+        body = await request.body()
+        reject_hostile_json(body)
+        batch: Any = batch_models()[1].model_validate_json(body)
     except ValidationError as exc:
         raise RequestValidationError(
             [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
@@ -390,7 +392,7 @@ def _try_problem(task: Task, query: dict[str, str]) -> tuple[Any, dict[str, str]
                     problem_fields, [])  # fmt: skip
         except ValidationError as exc:
             return None, problem_fields, [d["msg"] for d in describe_errors(exc.errors())]
-    seed = int(query["seed"]) if query.get("seed", "").isdigit() else 0
+    seed = query_int(query.get("seed"), 0, MAX_SEED, clamp=False) or 0
     return regenerate(task.id, quiz_spec()(), seed, 1), {"seed": str(seed)}, []
 
 
@@ -442,7 +444,7 @@ def _try_page(task: Task):
 def build_router() -> APIRouter:
     """Grading routes for the tasks registered now: one grade route and one try page each,
     and the batch route."""
-    router = APIRouter()
+    router = APIRouter(route_class=CheckedJsonRoute)
     for task in TASKS.values():
         _add_grade_route(router, task)
     router.add_api_route("/api/v1/grade/batch", grade_batch_route, methods=["POST"],

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated, Any, Literal, get_args, get_origin
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -17,7 +18,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from starlette.concurrency import run_in_threadpool
 
 from app.deps import TOKEN_COOKIE, InstructorAccess, Language, PageFormat, solve_for_people
-from app.errors import describe_errors, error_response
+from app.errors import CheckedJsonRoute, describe_errors, error_response
 from app.exports import answer_cells, html_to_pdf, moodle_xml, variants_csv
 from app.grading import known_task
 from app.i18n import gettext
@@ -220,9 +221,20 @@ async def instructor_page(
     return html_response(request, body, lang, 422 if errors else 200)
 
 
+def same_site_path(request: Request, default: str = "/instructor") -> str:
+    """Where to go back to: the Referer's path (and query) when it names this server, else
+    ``default``; never another host, ``//host``, a backslash trick or ``javascript:``."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    same_host = referer.scheme in ("http", "https") and referer.netloc == request.url.netloc
+    path = referer.path
+    if not same_host or not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return default
+    return f"{path}?{referer.query}" if referer.query else path
+
+
 async def instructor_token(request: Request, token: str = Form("")) -> RedirectResponse:
     """Remember the instructor token in a cookie (for the key and the downloads)."""
-    response = RedirectResponse(request.headers.get("referer") or "/instructor", status_code=303)
+    response = RedirectResponse(same_site_path(request), status_code=303)
     response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict", max_age=86400)
     return response
 
@@ -322,7 +334,7 @@ async def download(
 def build_router() -> APIRouter:
     """The instructor's routes: the variants API (its models for the tasks registered now),
     the spec form, the token, sheets, key and downloads."""
-    router = APIRouter()
+    router = APIRouter(route_class=CheckedJsonRoute)
     request_model, response_model = variants_request(), variants_response()
 
     async def variants_route(wanted: request_model, access: InstructorAccess) -> Any:  # type: ignore[valid-type]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 from pydantic_core import PydanticCustomError
@@ -65,6 +66,56 @@ class BodySizeLimit:
         await error_response([detail])(scope, receive, send)
 
 
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    # KaTeX and Swagger UI position their pieces with style attributes
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "font-src 'self' data:",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])  # fmt: skip
+"""Only this server's scripts, styles, fonts and images; no framing; forms post here."""
+
+SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+]
+
+
+class SecurityHeaders:
+    """Every response gets :data:`SECURITY_HEADERS`; ``HEAD`` is answered as the ``GET`` of
+    the same URL without its body (FastAPI routes know only ``GET``)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        head = scope["method"] == "HEAD"
+        if head:
+            scope = {**scope, "method": "GET"}
+
+        async def send_secured(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                names = {name for name, _ in SECURITY_HEADERS}
+                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in names]
+                message = {**message, "headers": [*kept, *SECURITY_HEADERS]}
+            elif head and message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app(scope, receive, send_secured)
+
+
 class _BodyTooLarge(Exception):
     def __init__(self, size: int) -> None:
         self.size = size
@@ -88,6 +139,8 @@ def create_app() -> FastAPI:
             "(`1 2; 3 4`). Errors are 422 with `message` and per-field `detail`. "
             "Steps are in English unless `?lang=ru` or Accept-Language asks for Russian."
         ),
+        docs_url=None,
+        redoc_url=None,
     )
     application.add_exception_handler(RequestValidationError, request_validation_handler)
     application.add_exception_handler(ValidationError, request_validation_handler)
@@ -108,7 +161,19 @@ def create_app() -> FastAPI:
         """Always ``{"status": "ok"}`` while the server runs."""
         return {"status": "ok"}
 
+    @application.get("/docs", include_in_schema=False, response_class=HTMLResponse)
+    async def docs() -> HTMLResponse:
+        """The API reference: the vendored Swagger UI (works offline and under the CSP)."""
+        html = pages.templates.get_template("docs.html").render(openapi_url="/openapi.json")
+        return HTMLResponse(html)
+
+    @application.get("/redoc", include_in_schema=False)
+    async def redoc() -> RedirectResponse:
+        """The old ReDoc address (a CDN page): the reference is at ``/docs``."""
+        return RedirectResponse("/docs", status_code=308)
+
     application.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
+    application.add_middleware(SecurityHeaders)
     return application
 
 

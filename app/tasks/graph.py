@@ -24,6 +24,7 @@ from markupsafe import Markup
 from pydantic import BaseModel
 
 from app.deps import ApiFormat
+from app.errors import CheckedJsonRoute
 from app.forms import FormAdapter
 from app.i18n import gettext
 from app.tasks import TaskView
@@ -249,7 +250,7 @@ class GraphFormAdapter(FormAdapter):
         return data
 
 
-router = APIRouter(prefix="/api/v1", tags=["api"])
+router = APIRouter(prefix="/api/v1", tags=["api"], route_class=CheckedJsonRoute)
 
 
 @router.post(

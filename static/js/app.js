@@ -27,3 +27,7 @@ document.addEventListener("click", function (event) {
   var details = document.querySelector("details.solution");
   if (details) details.open = true;
 });
+// Print buttons of the sheets and keys (no inline handlers: the CSP allows only script files).
+document.addEventListener("click", function (event) {
+  if (event.target.closest && event.target.closest("button[data-print]")) window.print();
+});
