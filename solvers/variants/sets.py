@@ -188,7 +188,7 @@ def regenerate(
 
 def regenerate_many(
     task: str,
-    spec: QuizSpec | TaskSpec,
+    spec: TaskSpec,
     seed: int,
     numbers: Sequence[int],
     secret: bytes | None = None,
