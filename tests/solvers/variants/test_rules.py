@@ -16,14 +16,6 @@ from solvers.variants.sets import generate_bulk
 COUNT = 10_000
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _rows(problems: dict[str, torch.Tensor]) -> np.ndarray:
     return np.concatenate([p.reshape(len(p), -1).numpy() for p in problems.values()], axis=1)
 

@@ -15,7 +15,7 @@ from pydantic_core import PydanticCustomError
 
 from solvers.tasks.graph import GraphProblem
 from solvers.tasks.graph.parser import parse
-from tests.hostile_expressions import HOSTILE_EXPRESSIONS
+from tests.solvers.tasks.graph.hostile_expressions import HOSTILE_EXPRESSIONS
 
 LIMIT_S = 0.1  # the bound; generous, not a benchmark
 CANARY = Path("/tmp/stepgrad-pwned")

@@ -25,15 +25,6 @@ TASKS = ("loss", "graph", "conv")
 SOLVERS = {"loss": loss.solve, "graph": graph.solve, "conv": conv.solve}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Small batched torch work is several times faster on one thread (DESIGN §7)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_siphash_matches_the_reference_vector() -> None:
     key = bytes(range(16))
     message = int.from_bytes(bytes(range(8)), "little")

@@ -7,7 +7,7 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.hostile_expressions import HOSTILE_EXPRESSIONS
+from tests.solvers.tasks.graph.hostile_expressions import HOSTILE_EXPRESSIONS
 
 NEURON = {
     "expression": "1/(1+exp(-(w0*x0+w1*x1+w2)))",

@@ -10,7 +10,7 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PO = ROOT / "locales" / "ru" / "LC_MESSAGES" / "messages.po"
 
 
