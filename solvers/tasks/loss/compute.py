@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -100,7 +100,8 @@ class LossTensors:
     SVM: ``raw`` s_j − s_{y_i} + Δ and ``margins`` the terms of the sum (max(0, ·), 0 at
     the correct class). Softmax: ``top`` max_j s_j (B, N, 1), ``shifted`` s − top, ``exps``,
     ``sums`` (B, N, 1) and ``probabilities``. Both: ``per_example`` (B, N), ``data_loss``,
-    ``reg_loss``, ``loss`` (B,) and ``grad`` dL/ds (B, N, C).
+    ``reg_loss``, ``loss`` (B,), ``grad`` dL/ds (B, N, C), and ``slope`` dL_i/ds times the
+    log base (so ``grad`` is ``slope`` times the reduction's factor over the log base).
     """
 
     per_example: Array
@@ -108,6 +109,8 @@ class LossTensors:
     reg_loss: Array
     loss: Array
     grad: Array
+    slope: Array
+    log_base: Array | float
     raw: Array | None = None
     margins: Array | None = None
     top: Array | None = None
@@ -121,22 +124,58 @@ class LossTensors:
         """The margins (SVM) or the probabilities (softmax)."""
         return self.margins if self.probabilities is None else self.probabilities  # type: ignore[return-value]
 
+    def reduced(
+        self, b: LossBatch, *, scale: Array | float | None = None, reg_factor: float = 1.0
+    ) -> LossTensors:
+        """``loss_tensors(b, scale=scale, reg_factor=reg_factor)`` of the run that made these,
+        bit for bit: those overrides act on its last step only."""
+        data_loss, reg_loss, loss = _reduce(b, self.per_example, scale, reg_factor)
+        grad = self.grad if scale is None else _grad(b, self.slope, self.log_base, scale)
+        return replace(self, data_loss=data_loss, reg_loss=reg_loss, loss=loss, grad=grad)
+
 
 def _per_problem(x: Array | float) -> Array | float:
     """(B,) → (B, 1, 1), a number as it is."""
     return x if isinstance(x, float) else x[:, None, None]
 
 
-def _onehot(like: Array, labels: Array) -> Array:
-    """1 at the class ``labels`` (B, N) of every example, 0 elsewhere, shaped ``like``."""
-    if isinstance(like, torch.Tensor):
-        return torch.zeros_like(like).scatter_(2, labels[:, :, None], 1.0)
-    return np.eye(like.shape[2])[labels]
+def _label_index(scores: Array, labels: Array) -> Any:
+    """Where every example's class ``labels`` (B, N) is, for :func:`_take` and :func:`_put`."""
+    if isinstance(scores, torch.Tensor):
+        return labels[:, :, None]
+    batch, n, _ = scores.shape
+    return np.arange(batch)[:, None, None], np.arange(n)[None, :, None], labels[:, :, None]
 
 
-def _at_label(x: Array, onehot: Array) -> Array:
-    """``x`` at every example's label (B, N, 1): exact, the other terms are 0."""
-    return (x * onehot).sum(axis=2, keepdims=True)
+def _take(x: Array, at: Any) -> Array:
+    """``x`` at every example's label (B, N, 1)."""
+    return x.gather(2, at) if isinstance(x, torch.Tensor) else x[at]
+
+
+def _put(x: Array, at: Any, value: Array | float) -> Array:
+    """A copy of ``x`` with ``value`` (B, N, 1) at every example's label."""
+    if isinstance(x, torch.Tensor):
+        return x.scatter(2, at, value)
+    x = x.copy()
+    x[at] = value
+    return x
+
+
+def _reduce(
+    b: LossBatch, per_example: Array, scale: Array | float | None, reg_factor: float
+) -> tuple[Array, Array, Array]:
+    """The last step: data loss, regularization loss and loss."""
+    data_loss = per_example.sum(axis=1) * (b.scale if scale is None else scale)
+    reg_loss = b.reg_loss * reg_factor if reg_factor != 1.0 else b.reg_loss
+    return data_loss, reg_loss, data_loss + reg_loss
+
+
+def _grad(
+    b: LossBatch, slope: Array, log_base: Array | float, scale: Array | float | None
+) -> Array:
+    """The last step of the gradient: ``slope`` times the reduction's factor over the log base."""
+    grad = slope * _per_problem(b.scale if scale is None else scale)
+    return grad if b.kind == "svm" else grad / log_base
 
 
 def loss_tensors(
@@ -154,25 +193,27 @@ def loss_tensors(
     The overrides are the named mistakes: ``ln_base`` another log base, ``correct_class``
     the correct class counted in the SVM sum, ``hinge=False`` max(0, ·) dropped, ``scale``
     another reduction (1: the sum), ``wrong_class`` the largest probability taken instead of
-    the correct class's, ``reg_factor`` the regularization loss times this. The same code
-    runs on torch tensors and (a batch of one, where torch's per-operation cost would
-    dominate) numpy arrays.
+    the correct class's, ``reg_factor`` the regularization loss times this (the last two act
+    on the last step only, see :meth:`LossTensors.reduced`). The same code runs on torch
+    tensors and (a batch of one, where torch's per-operation cost would dominate) numpy
+    arrays.
     """
     xp: Any = torch if isinstance(b.scores, torch.Tensor) else np
     scores = b.scores
-    onehot = _onehot(scores, scores.argmax(axis=2) if wrong_class else b.labels)
-    factor = _per_problem(b.scale if scale is None else scale)
+    at = _label_index(scores, scores.argmax(axis=2) if wrong_class else b.labels)
     parts: dict[str, Array] = {}
     if b.kind == "svm":
-        raw = (b.margin[:, None, None] - _at_label(scores, onehot)) + scores
+        raw = (_per_problem(b.margin) - _take(scores, at)) + scores
         terms = raw.clip(0.0) if hinge else raw
         if not correct_class:
-            terms = terms - terms * onehot  # 0 at the correct class
-        active = onehot == 0  # max(0, Δ) at the correct class does not depend on the scores
-        if hinge:
-            active = active & (terms > 0) if correct_class else terms > 0
-        count = active.sum(axis=2, keepdims=True)
-        grad = (onehot * -count + active) * factor
+            terms = _put(terms, at, 0.0)
+        # 1 where the margin is counted; max(0, Δ) at the correct class does not depend on s
+        counted = xp.sign(terms) if hinge else xp.ones_like(terms)
+        if correct_class or not hinge:
+            counted = _put(counted, at, 0.0)
+        slope = _put(counted, at, 0.0 - counted.sum(axis=2, keepdims=True))
+        per_example = terms.sum(axis=2)
+        log_base: Array | float = 1.0
         parts.update(raw=raw, margins=terms)
     else:
         top = xp.amax(scores, axis=2, keepdims=True)
@@ -181,18 +222,18 @@ def loss_tensors(
         sums = exps.sum(axis=2, keepdims=True)
         probabilities = exps / sums
         log_base = _per_problem(b.ln_base if ln_base is None else ln_base)
-        terms = (xp.log(sums) - _at_label(shifted, onehot)) / log_base  # (B, N, 1)
-        grad = (probabilities - onehot) * factor / log_base
+        per_example = ((xp.log(sums) - _take(shifted, at)) / log_base)[:, :, 0]
+        slope = _put(probabilities, at, _take(probabilities, at) - 1.0)
         parts.update(top=top, shifted=shifted, exps=exps, sums=sums, probabilities=probabilities)
-    per_example = terms.sum(axis=2)
-    data_loss = per_example.sum(axis=1) * (b.scale if scale is None else scale)
-    reg_loss = b.reg_loss * reg_factor if reg_factor != 1.0 else b.reg_loss
+    data_loss, reg_loss, loss = _reduce(b, per_example, scale, reg_factor)
     return LossTensors(
         per_example=per_example,
         data_loss=data_loss,
         reg_loss=reg_loss,
-        loss=data_loss + reg_loss,
-        grad=grad,
+        loss=loss,
+        grad=_grad(b, slope, log_base, scale),
+        slope=slope,
+        log_base=log_base,
         **parts,
     )
 
