@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache, partial
 from typing import Any
 
 import numpy as np
@@ -55,32 +56,26 @@ class LossBatch:
         """Stack validated problems of one ``group_key``: torch tensors on ``device``, or
         numpy arrays where ``device`` is None."""
         first = problems[0]
-
-        def array(data: Any, dtype: Any) -> Array:
-            if device is None:
-                return np.array(data, dtype=dtype)
-            return torch.tensor(data, dtype=dtype, device=device)
-
-        parameters = array(
+        if device is None:
+            make: Any = np.array
+            floats, ints = np.float64, np.int64
+        else:
+            make = partial(torch.tensor, device=device)
+            floats, ints = F64, torch.long
+        margin, ln_base, scale, reg_loss = make(
             [
-                (
-                    p.margin,
-                    LN_BASE[p.log_base],
-                    1.0 / p.n_examples if p.reduction == "mean" else 1.0,
-                    reg_terms(p)[1],
-                )
-                for p in problems
+                [p.margin for p in problems],
+                [LN_BASE[p.log_base] for p in problems],
+                [1.0 / p.n_examples if p.reduction == "mean" else 1.0 for p in problems],
+                [reg_terms(p)[1] for p in problems],
             ],
-            F64 if device is not None else np.float64,
+            dtype=floats,
         )
-        margin, ln_base, scale, reg_loss = parameters.T
         return cls(
             kind=first.loss,
             columns=first.examples == "columns",
-            scores=array([p.rows() for p in problems], F64 if device is not None else np.float64),
-            labels=array(
-                [p.labels for p in problems], torch.long if device is not None else np.int64
-            ),
+            scores=make([p.rows() for p in problems], dtype=floats),
+            labels=make([p.labels for p in problems], dtype=ints),
             margin=margin,
             ln_base=ln_base,
             scale=scale,
@@ -143,8 +138,13 @@ def _label_index(scores: Array, labels: Array) -> Any:
     """Where every example's class ``labels`` (B, N) is, for :func:`_take` and :func:`_put`."""
     if isinstance(scores, torch.Tensor):
         return labels[:, :, None]
-    batch, n, _ = scores.shape
-    return np.arange(batch)[:, None, None], np.arange(n)[None, :, None], labels[:, :, None]
+    return (*_positions(*scores.shape[:2]), labels[:, :, None])
+
+
+@lru_cache(maxsize=64)
+def _positions(batch: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The problem (B, 1, 1) and example (1, N, 1) indices of numpy arrays (B, N, ·)."""
+    return np.arange(batch)[:, None, None], np.arange(n)[None, :, None]
 
 
 def _take(x: Array, at: Any) -> Array:
