@@ -95,8 +95,9 @@ class LossTensors:
     SVM: ``raw`` s_j − s_{y_i} + Δ and ``margins`` the terms of the sum (max(0, ·), 0 at
     the correct class). Softmax: ``top`` max_j s_j (B, N, 1), ``shifted`` s − top, ``exps``,
     ``sums`` (B, N, 1) and ``probabilities``. Both: ``per_example`` (B, N), ``data_loss``,
-    ``reg_loss``, ``loss`` (B,), ``grad`` dL/ds (B, N, C), and ``slope`` dL_i/ds times the
-    log base (so ``grad`` is ``slope`` times the reduction's factor over the log base).
+    ``reg_loss``, ``loss`` (B,), ``grad`` dL/ds (B, N, C); for :meth:`reduced`, ``slope``
+    dL_i/ds times the log base, ``ln_base`` the natural log of the log base used (B,) and
+    ``nats`` the softmax L_i in nats (B, N).
     """
 
     per_example: Array
@@ -105,7 +106,8 @@ class LossTensors:
     loss: Array
     grad: Array
     slope: Array
-    log_base: Array | float
+    ln_base: Array | float
+    nats: Array | None = None
     raw: Array | None = None
     margins: Array | None = None
     top: Array | None = None
@@ -120,18 +122,44 @@ class LossTensors:
         return self.margins if self.probabilities is None else self.probabilities  # type: ignore[return-value]
 
     def reduced(
-        self, b: LossBatch, *, scale: Array | float | None = None, reg_factor: float = 1.0
+        self,
+        b: LossBatch,
+        *,
+        ln_base: Array | float | None = None,
+        scale: Array | float | None = None,
+        reg_factor: float = 1.0,
     ) -> LossTensors:
-        """``loss_tensors(b, scale=scale, reg_factor=reg_factor)`` of the run that made these,
-        bit for bit: those overrides act on its last step only."""
-        data_loss, reg_loss, loss = _reduce(b, self.per_example, scale, reg_factor)
-        grad = self.grad if scale is None else _grad(b, self.slope, self.log_base, scale)
-        return replace(self, data_loss=data_loss, reg_loss=reg_loss, loss=loss, grad=grad)
+        """The run that made these with these overrides too, bit for bit: they act on its
+        last step only (the log base divides, the reduction scales, the regularization
+        adds)."""
+        per_example = self.per_example
+        if ln_base is not None and self.nats is not None:
+            per_example = self.nats / _per_example(ln_base)
+        else:
+            ln_base = self.ln_base
+        data_loss, reg_loss, loss = _reduce(b, per_example, scale, reg_factor)
+        grad = self.grad
+        if scale is not None or ln_base is not self.ln_base:
+            grad = _grad(b, self.slope, ln_base, scale)
+        return replace(
+            self,
+            per_example=per_example,
+            data_loss=data_loss,
+            reg_loss=reg_loss,
+            loss=loss,
+            grad=grad,
+            ln_base=ln_base,
+        )
 
 
 def _per_problem(x: Array | float) -> Array | float:
     """(B,) → (B, 1, 1), a number as it is."""
     return x if isinstance(x, float) else x[:, None, None]
+
+
+def _per_example(x: Array | float) -> Array | float:
+    """(B,) → (B, 1), a number as it is."""
+    return x if isinstance(x, float) else x[:, None]
 
 
 def _label_index(scores: Array, labels: Array) -> Any:
@@ -170,12 +198,10 @@ def _reduce(
     return data_loss, reg_loss, data_loss + reg_loss
 
 
-def _grad(
-    b: LossBatch, slope: Array, log_base: Array | float, scale: Array | float | None
-) -> Array:
+def _grad(b: LossBatch, slope: Array, ln_base: Array | float, scale: Array | float | None) -> Array:
     """The last step of the gradient: ``slope`` times the reduction's factor over the log base."""
     grad = slope * _per_problem(b.scale if scale is None else scale)
-    return grad if b.kind == "svm" else grad / log_base
+    return grad if b.kind == "svm" else grad / _per_problem(ln_base)
 
 
 def loss_tensors(
@@ -200,6 +226,8 @@ def loss_tensors(
     """
     xp: Any = torch if isinstance(b.scores, torch.Tensor) else np
     scores = b.scores
+    if ln_base is None:
+        ln_base = b.ln_base
     at = _label_index(scores, scores.argmax(axis=2) if wrong_class else b.labels)
     parts: dict[str, Array] = {}
     if b.kind == "svm":
@@ -213,7 +241,7 @@ def loss_tensors(
             counted = _put(counted, at, 0.0)
         slope = _put(counted, at, 0.0 - counted.sum(axis=2, keepdims=True))
         per_example = terms.sum(axis=2)
-        log_base: Array | float = 1.0
+        nats = None
         parts.update(raw=raw, margins=terms)
     else:
         top = xp.amax(scores, axis=2, keepdims=True)
@@ -221,8 +249,8 @@ def loss_tensors(
         exps = xp.exp(shifted)
         sums = exps.sum(axis=2, keepdims=True)
         probabilities = exps / sums
-        log_base = _per_problem(b.ln_base if ln_base is None else ln_base)
-        per_example = ((xp.log(sums) - _take(shifted, at)) / log_base)[:, :, 0]
+        nats = (xp.log(sums) - _take(shifted, at))[:, :, 0]
+        per_example = nats / _per_example(ln_base)
         slope = _put(probabilities, at, _take(probabilities, at) - 1.0)
         parts.update(top=top, shifted=shifted, exps=exps, sums=sums, probabilities=probabilities)
     data_loss, reg_loss, loss = _reduce(b, per_example, scale, reg_factor)
@@ -231,9 +259,10 @@ def loss_tensors(
         data_loss=data_loss,
         reg_loss=reg_loss,
         loss=loss,
-        grad=_grad(b, slope, log_base, scale),
+        grad=_grad(b, slope, ln_base, scale),
         slope=slope,
-        log_base=log_base,
+        ln_base=ln_base,
+        nats=nats,
         **parts,
     )
 

@@ -166,10 +166,10 @@ def _unless(wrong: LossTensors, same: torch.Tensor) -> LossTensors:
 def specs(b: LossBatch, given: dict[str, torch.Tensor]) -> list[PartSpec]:
     """Expected, misconception and carried-forward answers of every part.
 
-    Each misconception is :func:`loss_tensors` with its override (those of the last step,
-    reduction and regularization, from the right run's :meth:`~LossTensors.reduced`); one
-    that would give the right answer for a problem (log base 10 asked, a sum asked) is NaN
-    there.
+    Each misconception is :func:`loss_tensors` with its override (those of the last step:
+    log base, reduction and regularization, from the right run's
+    :meth:`~LossTensors.reduced`); one that would give the right answer for a problem (log
+    base 10 asked, a sum asked) is NaN there.
     """
     index = GRADER.index
     right = loss_tensors(b)
@@ -181,7 +181,7 @@ def specs(b: LossBatch, given: dict[str, torch.Tensor]) -> list[PartSpec]:
         per_example_of, grad_of = ("svm_correct_class", "no_hinge"), ("no_hinge",)
     else:
         wrong = {
-            "log10": _unless(loss_tensors(b, ln_base=LN10), b.ln_base == LN10),
+            "log10": _unless(right.reduced(b, ln_base=LN10), b.ln_base == LN10),
             "wrong_class_prob": loss_tensors(b, wrong_class=True),
         }
         per_example_of, grad_of = ("log10", "wrong_class_prob"), ("log10",)
