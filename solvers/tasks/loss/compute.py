@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache, partial
 from typing import Any
 
 import numpy as np
@@ -55,32 +56,26 @@ class LossBatch:
         """Stack validated problems of one ``group_key``: torch tensors on ``device``, or
         numpy arrays where ``device`` is None."""
         first = problems[0]
-
-        def array(data: Any, dtype: Any) -> Array:
-            if device is None:
-                return np.array(data, dtype=dtype)
-            return torch.tensor(data, dtype=dtype, device=device)
-
-        parameters = array(
+        if device is None:
+            make: Any = np.array
+            floats, ints = np.float64, np.int64
+        else:
+            make = partial(torch.tensor, device=device)
+            floats, ints = F64, torch.long
+        margin, ln_base, scale, reg_loss = make(
             [
-                (
-                    p.margin,
-                    LN_BASE[p.log_base],
-                    1.0 / p.n_examples if p.reduction == "mean" else 1.0,
-                    reg_terms(p)[1],
-                )
-                for p in problems
+                [p.margin for p in problems],
+                [LN_BASE[p.log_base] for p in problems],
+                [1.0 / p.n_examples if p.reduction == "mean" else 1.0 for p in problems],
+                [reg_terms(p)[1] for p in problems],
             ],
-            F64 if device is not None else np.float64,
+            dtype=floats,
         )
-        margin, ln_base, scale, reg_loss = parameters.T
         return cls(
             kind=first.loss,
             columns=first.examples == "columns",
-            scores=array([p.rows() for p in problems], F64 if device is not None else np.float64),
-            labels=array(
-                [p.labels for p in problems], torch.long if device is not None else np.int64
-            ),
+            scores=make([p.rows() for p in problems], dtype=floats),
+            labels=make([p.labels for p in problems], dtype=ints),
             margin=margin,
             ln_base=ln_base,
             scale=scale,
@@ -100,7 +95,9 @@ class LossTensors:
     SVM: ``raw`` s_j − s_{y_i} + Δ and ``margins`` the terms of the sum (max(0, ·), 0 at
     the correct class). Softmax: ``top`` max_j s_j (B, N, 1), ``shifted`` s − top, ``exps``,
     ``sums`` (B, N, 1) and ``probabilities``. Both: ``per_example`` (B, N), ``data_loss``,
-    ``reg_loss``, ``loss`` (B,) and ``grad`` dL/ds (B, N, C).
+    ``reg_loss``, ``loss`` (B,), ``grad`` dL/ds (B, N, C); for :meth:`reduced`, ``slope``
+    dL_i/ds times the log base, ``ln_base`` the natural log of the log base used (B,) and
+    ``nats`` the softmax L_i in nats (B, N).
     """
 
     per_example: Array
@@ -108,6 +105,9 @@ class LossTensors:
     reg_loss: Array
     loss: Array
     grad: Array
+    slope: Array
+    ln_base: Array | float
+    nats: Array | None = None
     raw: Array | None = None
     margins: Array | None = None
     top: Array | None = None
@@ -121,22 +121,87 @@ class LossTensors:
         """The margins (SVM) or the probabilities (softmax)."""
         return self.margins if self.probabilities is None else self.probabilities  # type: ignore[return-value]
 
+    def reduced(
+        self,
+        b: LossBatch,
+        *,
+        ln_base: Array | float | None = None,
+        scale: Array | float | None = None,
+        reg_factor: float = 1.0,
+    ) -> LossTensors:
+        """The run that made these with these overrides too, bit for bit: they act on its
+        last step only (the log base divides, the reduction scales, the regularization
+        adds)."""
+        per_example = self.per_example
+        if ln_base is not None and self.nats is not None:
+            per_example = self.nats / _per_example(ln_base)
+        else:
+            ln_base = self.ln_base
+        data_loss, reg_loss, loss = _reduce(b, per_example, scale, reg_factor)
+        grad = self.grad
+        if scale is not None or ln_base is not self.ln_base:
+            grad = _grad(b, self.slope, ln_base, scale)
+        return replace(
+            self,
+            per_example=per_example,
+            data_loss=data_loss,
+            reg_loss=reg_loss,
+            loss=loss,
+            grad=grad,
+            ln_base=ln_base,
+        )
+
 
 def _per_problem(x: Array | float) -> Array | float:
     """(B,) → (B, 1, 1), a number as it is."""
     return x if isinstance(x, float) else x[:, None, None]
 
 
-def _onehot(like: Array, labels: Array) -> Array:
-    """1 at the class ``labels`` (B, N) of every example, 0 elsewhere, shaped ``like``."""
-    if isinstance(like, torch.Tensor):
-        return torch.zeros_like(like).scatter_(2, labels[:, :, None], 1.0)
-    return np.eye(like.shape[2])[labels]
+def _per_example(x: Array | float) -> Array | float:
+    """(B,) → (B, 1), a number as it is."""
+    return x if isinstance(x, float) else x[:, None]
 
 
-def _at_label(x: Array, onehot: Array) -> Array:
-    """``x`` at every example's label (B, N, 1): exact, the other terms are 0."""
-    return (x * onehot).sum(axis=2, keepdims=True)
+def _label_index(scores: Array, labels: Array) -> Any:
+    """Where every example's class ``labels`` (B, N) is, for :func:`_take` and :func:`_put`."""
+    if isinstance(scores, torch.Tensor):
+        return labels[:, :, None]
+    return (*_positions(*scores.shape[:2]), labels[:, :, None])
+
+
+@lru_cache(maxsize=64)
+def _positions(batch: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The problem (B, 1, 1) and example (1, N, 1) indices of numpy arrays (B, N, ·)."""
+    return np.arange(batch)[:, None, None], np.arange(n)[None, :, None]
+
+
+def _take(x: Array, at: Any) -> Array:
+    """``x`` at every example's label (B, N, 1)."""
+    return x.gather(2, at) if isinstance(x, torch.Tensor) else x[at]
+
+
+def _put(x: Array, at: Any, value: Array | float) -> Array:
+    """A copy of ``x`` with ``value`` (B, N, 1) at every example's label."""
+    if isinstance(x, torch.Tensor):
+        return x.scatter(2, at, value)
+    x = x.copy()
+    x[at] = value
+    return x
+
+
+def _reduce(
+    b: LossBatch, per_example: Array, scale: Array | float | None, reg_factor: float
+) -> tuple[Array, Array, Array]:
+    """The last step: data loss, regularization loss and loss."""
+    data_loss = per_example.sum(axis=1) * (b.scale if scale is None else scale)
+    reg_loss = b.reg_loss * reg_factor if reg_factor != 1.0 else b.reg_loss
+    return data_loss, reg_loss, data_loss + reg_loss
+
+
+def _grad(b: LossBatch, slope: Array, ln_base: Array | float, scale: Array | float | None) -> Array:
+    """The last step of the gradient: ``slope`` times the reduction's factor over the log base."""
+    grad = slope * _per_problem(b.scale if scale is None else scale)
+    return grad if b.kind == "svm" else grad / _per_problem(ln_base)
 
 
 def loss_tensors(
@@ -154,25 +219,29 @@ def loss_tensors(
     The overrides are the named mistakes: ``ln_base`` another log base, ``correct_class``
     the correct class counted in the SVM sum, ``hinge=False`` max(0, ·) dropped, ``scale``
     another reduction (1: the sum), ``wrong_class`` the largest probability taken instead of
-    the correct class's, ``reg_factor`` the regularization loss times this. The same code
-    runs on torch tensors and (a batch of one, where torch's per-operation cost would
-    dominate) numpy arrays.
+    the correct class's, ``reg_factor`` the regularization loss times this (the last two act
+    on the last step only, see :meth:`LossTensors.reduced`). The same code runs on torch
+    tensors and (a batch of one, where torch's per-operation cost would dominate) numpy
+    arrays.
     """
     xp: Any = torch if isinstance(b.scores, torch.Tensor) else np
     scores = b.scores
-    onehot = _onehot(scores, scores.argmax(axis=2) if wrong_class else b.labels)
-    factor = _per_problem(b.scale if scale is None else scale)
+    if ln_base is None:
+        ln_base = b.ln_base
+    at = _label_index(scores, scores.argmax(axis=2) if wrong_class else b.labels)
     parts: dict[str, Array] = {}
     if b.kind == "svm":
-        raw = (b.margin[:, None, None] - _at_label(scores, onehot)) + scores
+        raw = (_per_problem(b.margin) - _take(scores, at)) + scores
         terms = raw.clip(0.0) if hinge else raw
         if not correct_class:
-            terms = terms - terms * onehot  # 0 at the correct class
-        active = onehot == 0  # max(0, Δ) at the correct class does not depend on the scores
-        if hinge:
-            active = active & (terms > 0) if correct_class else terms > 0
-        count = active.sum(axis=2, keepdims=True)
-        grad = (onehot * -count + active) * factor
+            terms = _put(terms, at, 0.0)
+        # 1 where the margin is counted; max(0, Δ) at the correct class does not depend on s
+        counted = xp.sign(terms) if hinge else xp.ones_like(terms)
+        if correct_class or not hinge:
+            counted = _put(counted, at, 0.0)
+        slope = _put(counted, at, 0.0 - counted.sum(axis=2, keepdims=True))
+        per_example = terms.sum(axis=2)
+        nats = None
         parts.update(raw=raw, margins=terms)
     else:
         top = xp.amax(scores, axis=2, keepdims=True)
@@ -180,19 +249,20 @@ def loss_tensors(
         exps = xp.exp(shifted)
         sums = exps.sum(axis=2, keepdims=True)
         probabilities = exps / sums
-        log_base = _per_problem(b.ln_base if ln_base is None else ln_base)
-        terms = (xp.log(sums) - _at_label(shifted, onehot)) / log_base  # (B, N, 1)
-        grad = (probabilities - onehot) * factor / log_base
+        nats = (xp.log(sums) - _take(shifted, at))[:, :, 0]
+        per_example = nats / _per_example(ln_base)
+        slope = _put(probabilities, at, _take(probabilities, at) - 1.0)
         parts.update(top=top, shifted=shifted, exps=exps, sums=sums, probabilities=probabilities)
-    per_example = terms.sum(axis=2)
-    data_loss = per_example.sum(axis=1) * (b.scale if scale is None else scale)
-    reg_loss = b.reg_loss * reg_factor if reg_factor != 1.0 else b.reg_loss
+    data_loss, reg_loss, loss = _reduce(b, per_example, scale, reg_factor)
     return LossTensors(
         per_example=per_example,
         data_loss=data_loss,
         reg_loss=reg_loss,
-        loss=data_loss + reg_loss,
-        grad=grad,
+        loss=loss,
+        grad=_grad(b, slope, ln_base, scale),
+        slope=slope,
+        ln_base=ln_base,
+        nats=nats,
         **parts,
     )
 

@@ -166,8 +166,10 @@ def _unless(wrong: LossTensors, same: torch.Tensor) -> LossTensors:
 def specs(b: LossBatch, given: dict[str, torch.Tensor]) -> list[PartSpec]:
     """Expected, misconception and carried-forward answers of every part.
 
-    Each misconception is :func:`loss_tensors` with its override; one that would give the
-    right answer for a problem (log base 10 asked, a sum asked) is NaN there.
+    Each misconception is :func:`loss_tensors` with its override (those of the last step:
+    log base, reduction and regularization, from the right run's
+    :meth:`~LossTensors.reduced`); one that would give the right answer for a problem (log
+    base 10 asked, a sum asked) is NaN there.
     """
     index = GRADER.index
     right = loss_tensors(b)
@@ -179,15 +181,15 @@ def specs(b: LossBatch, given: dict[str, torch.Tensor]) -> list[PartSpec]:
         per_example_of, grad_of = ("svm_correct_class", "no_hinge"), ("no_hinge",)
     else:
         wrong = {
-            "log10": _unless(loss_tensors(b, ln_base=LN10), b.ln_base == LN10),
+            "log10": _unless(right.reduced(b, ln_base=LN10), b.ln_base == LN10),
             "wrong_class_prob": loss_tensors(b, wrong_class=True),
         }
         per_example_of, grad_of = ("log10", "wrong_class_prob"), ("log10",)
-    summed = _unless(loss_tensors(b, scale=1.0), b.scale == 1.0)
+    summed = _unless(right.reduced(b, scale=1.0), b.scale == 1.0)
     loss_cands = [(index(m), wrong[m].loss) for m in per_example_of]
     loss_cands.append((index("sum_instead_of_mean"), summed.loss))
     loss_cands += [
-        (index(m), loss_tensors(b, reg_factor=f).loss)
+        (index(m), right.reduced(b, reg_factor=f).loss)
         for m, f in (("reg_forgotten", 0.0), ("reg_halved", 0.5), ("reg_doubled", 2.0))
     ]
     grad_cands = [(index(m), wrong[m].grad) for m in grad_of]

@@ -116,3 +116,19 @@ def test_the_lecture_svm_is_torch_s_multi_margin_loss_bit_for_bit() -> None:
     )
     assert t.per_example[0].tolist() == (torch_losses * 3).tolist()  # torch divides by C
     assert t.loss.item() == pytest.approx(79 / 15)
+
+
+@pytest.mark.parametrize("loss", ["svm", "softmax"])
+def test_reduced_is_the_override_of_the_last_step_bit_for_bit(loss: str) -> None:
+    problems = [
+        _problem(loss=loss, **REG),
+        _problem(loss=loss, reduction="sum", log_base="10"),
+        _problem(loss=loss, reg=0.3, weights=[[0.5, -2]], reg_convention="half_l2"),
+    ]
+    for device in ("cpu", None):  # torch, and numpy for a single problem
+        b = LossBatch.from_problems(problems if device else problems[:1], device)
+        right = loss_tensors(b)
+        for override in ({"scale": 1.0}, {"reg_factor": 0.5}, {"ln_base": LN10}):
+            fast, slow = right.reduced(b, **override), loss_tensors(b, **override)
+            for name in ("per_example", "data_loss", "reg_loss", "loss", "grad"):
+                assert getattr(fast, name).tolist() == getattr(slow, name).tolist()
