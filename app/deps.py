@@ -120,12 +120,7 @@ def solve_for_people(task: Task, problem: BaseModel | Any, fmt: NumberFormat) ->
     the instructor's sheets and keys all solve through here."""
     solution = task.solve(problem, fmt)
     steps = [
-        step.model_copy(
-            update={
-                "title": translate(step.title, step.params),
-                "text": translate(step.text, step.params),
-            }
-        )
+        step.with_text(translate(step.title, step.params), translate(step.text, step.params))
         for step in solution.steps
     ]
     return solution.model_copy(update={"steps": steps})
