@@ -89,6 +89,10 @@ class Solution(BaseModel):
     steps: list[Step]
 
 
+MEMO_SIZE = 4096
+"""Number texts a :class:`NumberFormat` remembers (then it starts over)."""
+
+
 @dataclass(frozen=True)
 class NumberFormat:
     """How numbers are shown: rounding to ``digits`` decimals, decimal comma or point."""
@@ -96,8 +100,21 @@ class NumberFormat:
     digits: int = 4
     decimal_comma: bool = False
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_texts", {})
+
     def num(self, x: float) -> str:
-        """Plain-text number: integers as integers, otherwise rounded, trailing zeros dropped."""
+        """Plain-text number: integers as integers, otherwise rounded, trailing zeros dropped
+        (remembered per format: a page writes the same values in its steps, table and SVG)."""
+        texts: dict[float, str] = self._texts  # type: ignore[attr-defined]
+        text = texts.get(x)
+        if text is None:
+            if len(texts) >= MEMO_SIZE:
+                texts.clear()
+            text = texts[x] = self._num(x)
+        return text
+
+    def _num(self, x: float) -> str:
         if not math.isfinite(x):
             return str(x)
         rounded = round(float(x), self.digits)
