@@ -102,6 +102,7 @@ class NumberFormat:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_texts", {})
+        object.__setattr__(self, "_exact", {})
 
     def num(self, x: float) -> str:
         """Plain-text number: integers as integers, otherwise rounded, trailing zeros dropped
@@ -141,11 +142,23 @@ class NumberFormat:
     def tex_exact(self, x: float) -> str:
         """LaTeX of ``x`` with its exact fraction when it has a small one and rounding hides it.
 
-        ``79/15`` becomes ``\\tfrac{79}{15} \\approx 5.2667``; ``0.5`` stays ``0.5``.
+        ``79/15`` becomes ``\\tfrac{79}{15} \\approx 5.2667``; ``0.5`` stays ``0.5``. The
+        fraction is only looked for when rounding hides something (and remembered).
         """
+        if not self.is_rounded(x):
+            return self.tex(x)
+        texts: dict[float, str] = self._exact  # type: ignore[attr-defined]
+        text = texts.get(x)
+        if text is None:
+            if len(texts) >= MEMO_SIZE:
+                texts.clear()
+            text = texts[x] = self._tex_rounded(x)
+        return text
+
+    def _tex_rounded(self, x: float) -> str:
         fraction = exact_fraction(x)
-        if fraction is None or fraction.denominator == 1 or not self.is_rounded(x):
-            return ("\\approx " if self.is_rounded(x) else "") + self.tex(x)
+        if fraction is None or fraction.denominator == 1:
+            return "\\approx " + self.tex(x)
         sign = "-" if fraction < 0 else ""
         return (
             f"{sign}\\tfrac{{{abs(fraction.numerator)}}}{{{fraction.denominator}}}"
