@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import re
+from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
@@ -51,9 +52,15 @@ def query_int(text: str | None, low: int, high: int, *, clamp: bool) -> int | No
 
 
 def number_format(lang: str, digits: int | None) -> NumberFormat:
-    """The display format of a request: its rounding and, in Russian, decimal commas."""
+    """The display format of a request: its rounding and, in Russian, decimal commas (one
+    instance per format, so the number texts it remembers serve the next requests)."""
     chosen = get_settings().digits if digits is None else digits
-    return NumberFormat(digits=chosen, decimal_comma=lang == "ru")
+    return _number_format(chosen, lang == "ru")
+
+
+@lru_cache(maxsize=64)
+def _number_format(digits: int, decimal_comma: bool) -> NumberFormat:
+    return NumberFormat(digits=digits, decimal_comma=decimal_comma)
 
 
 async def api_format(
@@ -120,12 +127,7 @@ def solve_for_people(task: Task, problem: BaseModel | Any, fmt: NumberFormat) ->
     the instructor's sheets and keys all solve through here."""
     solution = task.solve(problem, fmt)
     steps = [
-        step.model_copy(
-            update={
-                "title": translate(step.title, step.params),
-                "text": translate(step.text, step.params),
-            }
-        )
+        step.with_text(translate(step.title, step.params), translate(step.text, step.params))
         for step in solution.steps
     ]
     return solution.model_copy(update={"steps": steps})

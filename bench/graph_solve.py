@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import statistics
 import time
 from collections.abc import Callable
@@ -16,6 +17,7 @@ import torch
 
 from solvers.core import resolve_device
 from solvers.tasks.graph import GraphProblem, example, solve, solve_batch
+from solvers.tasks.graph.compute import evaluate
 from solvers.tasks.graph.parser import parse
 from solvers.tasks.graph.symbolic import derivatives_latex
 
@@ -45,6 +47,48 @@ def report(label: str, fn: Callable[[], object], repeat: int) -> None:
     print(f"{label:<58} p50 {p50:9.1f} µs   p99 {p99:9.1f} µs")
 
 
+def fresh_values(expression: str, repeat: int) -> None:
+    """Each part of a solve request whose values no cache has seen: the JSON body validated
+    (with both passes), the worked solution, its translation, its JSON."""
+    from app.deps import number_format, solve_for_people
+    from app.i18n import current_language
+    from solvers.registry import get_task
+
+    task = get_task("graph")
+    counter = itertools.count(1)
+
+    def body() -> bytes:
+        k = next(counter)
+        values = {**VALUES, "x0": -1.0 - k % 97 / 8, "w1": -3.0 + k % 89 / 16}
+        return json.dumps({"expression": expression, "values": values}).encode()
+
+    def one_language(lang: str) -> None:
+        current_language.set(lang)
+        fmt = number_format(lang, None)
+        problem = GraphProblem.model_validate_json(body())
+        solution = solve_for_people(task, problem, fmt)
+        report(f"[{lang}] validation (with both passes)",
+               lambda: GraphProblem.model_validate_json(body()), repeat)  # fmt: skip
+        report(f"[{lang}] evaluate (both passes)",
+               lambda: evaluate(problem.graph, {**problem.values, "x0": next(counter) / 7}),
+               repeat)  # fmt: skip
+        report(f"[{lang}] solve", lambda: solve(problem, fmt), repeat)
+        report(f"[{lang}] solve_for_people (solve + translate)",
+               lambda: solve_for_people(task, problem, fmt), repeat)  # fmt: skip
+        report(f"[{lang}] model_dump_json", solution.model_dump_json, repeat)
+        report(
+            f"[{lang}] all: validation + solve_for_people + JSON",
+            lambda: solve_for_people(
+                task, GraphProblem.model_validate_json(body()), fmt
+            ).model_dump_json(),
+            repeat,
+        )
+
+    for lang in ("en", "ru"):
+        one_language(lang)
+    current_language.set("en")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=2000)
@@ -72,6 +116,9 @@ def main() -> None:
         lambda: solve(GraphProblem(expression=problem.expression, values=VALUES)).model_dump_json(),
         args.repeat,
     )
+
+    print("\nsame expression, new values each call (as the API serves them):")
+    fresh_values(problem.expression, args.repeat)
 
     print("\nfresh expression each call (nothing cached):")
     report("parse", lambda: parse(fresh_expression()), args.fresh)

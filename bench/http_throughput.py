@@ -6,7 +6,7 @@ same connections and duration. Prints requests/s, p50 and p99 latency and the ra
 bare ``GET /healthz``. Every solve and page is measured twice: the same request repeated, and
 with fresh random numbers in each request (a wrk Lua ``request`` function: new scores, new
 values of the same graph expression, a new conv image), which no response cache answers.
-Run: ``.venv/bin/python bench/http_throughput.py [--tasks loss,graph]``.
+Run: ``.venv/bin/python bench/http_throughput.py [--tasks loss,graph] [--only 'fresh numbers']``.
 """
 
 from __future__ import annotations
@@ -232,6 +232,12 @@ def main() -> None:
     parser.add_argument("--tasks", default="loss,graph,conv")
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--only",
+        default="",
+        help="measure only endpoints whose name contains this text "
+        "(and the bare one), e.g. 'fresh numbers'",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
@@ -261,6 +267,8 @@ def main() -> None:
         bare = None
         print(f"{'endpoint':42} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'× bare':>7}")
         for name, path, script in endpoints(tasks):
+            if args.only not in name and path != "/healthz":
+                continue
             connections = 1 if "one connection" in name else args.connections
             run_wrk(base + path, 1, connections, script)  # warm-up
             result = run_wrk(base + path, args.seconds, connections, script)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
@@ -30,7 +31,7 @@ from app.i18n import gettext
 from app.tasks import TaskView
 from solvers.core import NumberFormat
 from solvers.registry import get_task
-from solvers.tasks.graph.problem import GraphNode, GraphProblem, GraphSolution
+from solvers.tasks.graph.problem import GraphProblem, GraphSolution
 
 COLUMN = 96.0  # horizontal distance between layers
 ROW = 64.0  # minimum vertical distance between nodes of a layer
@@ -55,7 +56,7 @@ def _node_width(label: str) -> float:
     return max(NODE_HEIGHT + 6, 12 + 7.5 * len(label))
 
 
-def _layers(nodes: list[GraphNode]) -> list[list[int]]:
+def _layers(nodes: list[_Shape]) -> list[list[int]]:
     """Node ids by layer: leaves (variables and constants, in order of first use) first, then
     each gate one layer after its latest input, ordered to keep edges from crossing."""
     depth = [0] * len(nodes)
@@ -93,7 +94,7 @@ def _layers(nodes: list[GraphNode]) -> list[list[int]]:
     return layers
 
 
-def _place(nodes: list[GraphNode], layers: list[list[int]]) -> dict[int, _Box]:
+def _place(nodes: list[_Shape], layers: list[list[int]]) -> dict[int, _Box]:
     """Coordinates: a gate at the mean height of its inputs, pushed apart within a layer."""
     top = MARGIN + 12
     boxes = {
@@ -120,15 +121,11 @@ def _text(x: float, y: float, text: str, cls: str, fill: str, size: float, ancho
     )
 
 
-def _edge(
-    start: tuple[float, float],
-    end: tuple[float, float],
-    bend: float,
-    value: str,
-    grad: str,
-    label_at: float = LABEL_AT,
-) -> list[str]:
-    """A straight (or, for a repeated pair, bent) edge with its two labels."""
+def _edge_shape(
+    start: tuple[float, float], end: tuple[float, float], bend: float, label_at: float = LABEL_AT
+) -> tuple[str, str, str]:
+    """A straight (or, for a repeated pair, bent) edge: its opening SVG and the starts of its
+    two labels' ``<text>`` (the value and the gradient follow)."""
     (x1, y1), (x2, y2) = start, end
     mx, my = (x1 + x2) / 2, (y1 + y2) / 2 + bend
     path = f"M{x1:.1f},{y1:.1f} Q{mx:.1f},{my:.1f} {x2:.1f},{y2:.1f}"
@@ -136,34 +133,61 @@ def _edge(
     t = min(0.8, label_at * (COLUMN - 40) / max(x2 - x1, 1.0))
     lx = (1 - t) ** 2 * x1 + 2 * (1 - t) * t * mx + t**2 * x2
     ly = (1 - t) ** 2 * y1 + 2 * (1 - t) * t * my + t**2 * y2
-    return [
-        '<g class="edge">',
+    opening = (
+        '<g class="edge">'
         f'<path d="{path}" fill="none" stroke="{EDGE_COLOR}" stroke-width="1.3" '
-        'marker-end="url(#arrow)"/>',
-        _text(lx, ly - 5, value, "fwd", FORWARD_COLOR, 12, "middle"),
-        _text(lx, ly + 15, grad, "grad", GRADIENT_COLOR, 12, "middle"),
-        "</g>",
-    ]
+        'marker-end="url(#arrow)"/>'
+    )
+    return (
+        opening,
+        _text_start(lx, ly - 5, "fwd", FORWARD_COLOR),
+        _text_start(lx, ly + 15, "grad", GRADIENT_COLOR),
+    )
 
 
-def render_graph_svg(solution: GraphSolution, fmt: NumberFormat, title: str | None = None) -> str:
-    """The SVG of the solution's graph; ``title`` defaults to the expression as read."""
-    nodes = solution.nodes
+def _text_start(x: float, y: float, cls: str, fill: str) -> str:
+    """The opening tag of an edge label (12px, centred)."""
+    return (
+        f'<text class="{cls}" x="{x:.1f}" y="{y:.1f}" fill="{fill}" font-size="12" '
+        'text-anchor="middle">'
+    )
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What a node of the picture needs before any value is known."""
+
+    id: int
+    op: str
+    label: str
+    inputs: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class _Sketch:
+    """The value-independent part of a picture: its opening tag, its edges (source node,
+    target node, input slot, opening SVG and label starts; the output stub last, with
+    source and target the output) and the nodes' SVG."""
+
+    opening: str
+    edges: tuple[tuple[int, int, int, str, str, str], ...]
+    nodes: str
+
+
+@lru_cache(maxsize=512)
+def _sketch(shapes: tuple[_Shape, ...]) -> _Sketch:
+    """The picture of a graph without its numbers (cached per graph and its labels)."""
+    nodes = list(shapes)
     boxes = _place(nodes, _layers(nodes))
     output = nodes[-1]
     out_box = boxes[output.id]
     width = out_box.x + out_box.width / 2 + OUTPUT_STUB + MARGIN
     height = max(b.y for b in boxes.values()) + NODE_HEIGHT / 2 + MARGIN + 10
-    caption = title if title is not None else f"Computational graph: {solution.expression_read}"
-    parts = [
+    opening = (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="graph" viewBox="0 0 {width:.0f} '
         f'{height:.0f}" width="100%" style="min-width:{width * MIN_SCALE:.0f}px;'
-        f'max-width:{width * 1.5:.0f}px" role="img" font-family="sans-serif">',
-        f"<title>{escape(caption)}</title>",
-        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
-        f'markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="{EDGE_COLOR}"/>'
-        "</marker></defs>",
-    ]
+        f'max-width:{width * 1.5:.0f}px" role="img" font-family="sans-serif">'
+    )
     # edges leaving the same node put their labels at staggered distances
     outgoing: dict[int, list[tuple[float, int, int]]] = {}
     for node in nodes:
@@ -174,6 +198,7 @@ def render_graph_svg(solution: GraphSolution, fmt: NumberFormat, title: str | No
         for edges in outgoing.values()
         for rank, (_, dst, k) in enumerate(sorted(edges))
     }
+    edges = []
     for node in nodes:
         end = boxes[node.id]
         seen: dict[int, int] = {}
@@ -181,17 +206,17 @@ def render_graph_svg(solution: GraphSolution, fmt: NumberFormat, title: str | No
             start = boxes[j]
             repeat = seen.get(j, 0)
             seen[j] = repeat + 1
-            parts += _edge(
+            shape = _edge_shape(
                 (start.x + start.width / 2, start.y),
                 (end.x - end.width / 2, end.y),
                 bend=28.0 * repeat * (1 if repeat % 2 else -1),
-                value=fmt.num(nodes[j].value),
-                grad=fmt.num(node.downstream[k]),
                 label_at=stagger[node.id, k],
             )
+            edges.append((j, node.id, k, *shape))
     stub_start = (out_box.x + out_box.width / 2, out_box.y)
     stub_end = (stub_start[0] + OUTPUT_STUB, out_box.y)
-    parts += _edge(stub_start, stub_end, 0.0, fmt.num(output.value), fmt.num(output.upstream))
+    edges.append((output.id, output.id, -1, *_edge_shape(stub_start, stub_end, 0.0)))
+    parts = []
     for node in nodes:
         box = boxes[node.id]
         cls = {"input": "input", "const": "const"}.get(node.op, "gate")
@@ -210,7 +235,31 @@ def render_graph_svg(solution: GraphSolution, fmt: NumberFormat, title: str | No
                       10, "middle")
             )  # fmt: skip
         parts.append("</g>")
-    parts.append("</svg>")
+    return _Sketch(opening, tuple(edges), "".join(parts))
+
+
+def render_graph_svg(solution: GraphSolution, fmt: NumberFormat, title: str | None = None) -> str:
+    """The SVG of the solution's graph; ``title`` defaults to the expression as read. The
+    layout is drawn once per graph (:func:`_sketch`); a solve only writes its numbers."""
+    nodes = solution.nodes
+    sketch = _sketch(tuple(_Shape(n.id, n.op, n.label, tuple(n.inputs)) for n in nodes))
+    caption = title if title is not None else f"Computational graph: {solution.expression_read}"
+    parts = [
+        sketch.opening,
+        f"<title>{escape(caption)}</title>",
+        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
+        f'markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="{EDGE_COLOR}"/>'
+        "</marker></defs>",
+    ]
+    num = fmt.num
+    for j, dst, k, opening, value_at, grad_at in sketch.edges:
+        grad = nodes[dst].downstream[k] if k >= 0 else nodes[dst].upstream
+        parts += [
+            opening,
+            value_at, escape(num(nodes[j].value)), "</text>",
+            grad_at, escape(num(grad)), "</text></g>",
+        ]  # fmt: skip
+    parts += [sketch.nodes, "</svg>"]
     return "".join(parts)
 
 

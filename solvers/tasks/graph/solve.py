@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from solvers.core import N_, NumberFormat, Step, resolve_device
+from solvers.core import N_, NumberFormat, Step, resolve_device, trusted
 from solvers.tasks.graph.compute import F64, check, passes
 from solvers.tasks.graph.gates import Graph
 from solvers.tasks.graph.parser import name_latex
@@ -32,7 +32,8 @@ def solve(
     ev = problem.evaluation()
     output = ev.values[-1]
     gradients = {name: ev.grads[i] for i, name in enumerate(graph.variables)}
-    read = Step(
+    read = trusted(
+        Step,
         kind="graph.read",
         title=N_("How the expression was read"),
         text=N_("Read as {expression}: {count} gates."),
@@ -42,7 +43,8 @@ def solve(
         values=dict(problem.values),
     )
     top = writer.top
-    result = Step(
+    result = trusted(
+        Step,
         kind="graph.result",
         title=N_("Result"),
         formulas=[f"f {writer.eq_exact(output)}"]
@@ -66,7 +68,8 @@ def solve(
                 "gives the same gradients."
             )
             steps.append(
-                Step(
+                trusted(
+                    Step,
                     kind="graph.symbolic",
                     title=N_("Symbolic check"),
                     text=text,
@@ -75,7 +78,8 @@ def solve(
             )
         else:
             steps.append(
-                Step(
+                trusted(
+                    Step,
                     kind="graph.symbolic",
                     title=N_("Symbolic check"),
                     text=N_("The symbolic check is skipped for an expression this large."),

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 
-from solvers.core import N_, NumberFormat, Step
+from solvers.core import N_, NumberFormat, Step, trusted
 from solvers.tasks.graph.compute import Evaluation
 from solvers.tasks.graph.gates import Graph
 from solvers.tasks.graph.parser import name_latex
@@ -155,7 +155,8 @@ class Writer:
         """Every node with its numbers."""
         lay = self.layout
         return [
-            GraphNode(
+            trusted(
+                GraphNode,
                 id=i,
                 op=g.op,
                 label=lay.labels[i],
@@ -181,7 +182,8 @@ class Writer:
             rule = RULES[g.op]
             numbers = rule.forward_tex([self.tex(ev.values[j]) for j in g.inputs], lay.params[i])
             steps.append(
-                Step(
+                trusted(
+                    Step,
                     kind="graph.forward",
                     title=N_("Forward: node {node} ({op})"),
                     params={"node": i, "op": lay.labels[i]},
@@ -196,7 +198,8 @@ class Writer:
         lay = self.layout
         gates = self.graph.gates
         steps = [
-            Step(
+            trusted(
+                Step,
                 kind="graph.backward",
                 title=N_("Backward: start at the output"),
                 text=N_("The gradient arriving at the output is the upstream gradient {upstream}."),
@@ -221,7 +224,8 @@ class Writer:
                 middle = f"{symbolic} = {numeric}" if symbolic != numeric else numeric
                 formulas.append(f"{chain} = {middle} {self.eq(ev.down[i][k])}")
             steps.append(
-                Step(
+                trusted(
+                    Step,
                     kind="graph.backward",
                     title=N_("Backward: node {node} ({op})"),
                     text=N_("downstream = local gradient × upstream"),
@@ -233,7 +237,8 @@ class Writer:
             rule = RULES[g.op]
             if rule.kink([ev.values[j] for j in g.inputs]):
                 steps.append(
-                    Step(
+                    trusted(
+                        Step,
                         kind="graph.kink",
                         title=N_("Non-differentiable point at node {node} ({op})"),
                         text=rule.kink_message,
@@ -258,7 +263,8 @@ class Writer:
             ]
             total = " + ".join(self.tex(p) for p in parts)
             steps.append(
-                Step(
+                trusted(
+                    Step,
                     kind="graph.branch_sum",
                     title=N_("Gradient of {name}: sum over {count} branches"),
                     text=N_(

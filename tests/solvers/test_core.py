@@ -1,0 +1,64 @@
+"""solvers.core: the remembered number texts give what a fresh format computes, and
+``trusted`` / ``Step.with_text`` build what validation and ``model_copy`` would."""
+
+from __future__ import annotations
+
+import math
+import random
+from fractions import Fraction
+
+import pytest
+
+from solvers.core import MEMO_SIZE, NumberFormat, Step, exact_fraction, trusted
+
+
+def _reference_tex_exact(fmt: NumberFormat, x: float) -> str:
+    """tex_exact as first written: the fraction looked for every time."""
+    fraction = exact_fraction(x)
+    if fraction is None or fraction.denominator == 1 or not fmt.is_rounded(x):
+        return ("\\approx " if fmt.is_rounded(x) else "") + fmt.tex(x)
+    sign = "-" if fraction < 0 else ""
+    return (
+        f"{sign}\\tfrac{{{abs(fraction.numerator)}}}{{{fraction.denominator}}}"
+        f" \\approx {fmt.tex(x)}"
+    )
+
+
+def _numbers() -> list[float]:
+    rng = random.Random(7)
+    special = [0.0, -0.0, 1, 1.0, -1, 2.5, 1 / 3, -79 / 15, 1e300, math.inf, -math.inf, math.nan]
+    special += [float(Fraction(rng.randint(-500, 500), rng.randint(1, 60))) for _ in range(300)]
+    return special + [rng.uniform(-100, 100) for _ in range(300)] + [True, 7]
+
+
+@pytest.mark.parametrize("digits", [0, 2, 4, 10])
+@pytest.mark.parametrize("comma", [False, True])
+def test_remembered_texts_match_fresh_ones(digits: int, comma: bool) -> None:
+    shared = NumberFormat(digits=digits, decimal_comma=comma)
+    for _ in range(2):  # the second round reads the memo
+        for x in _numbers():
+            fresh = NumberFormat(digits=digits, decimal_comma=comma)
+            assert shared.num(x) == fresh._num(x)
+            assert shared.tex(x, paren=True) == fresh.tex(x, paren=True)
+            assert shared.tex_exact(x) == _reference_tex_exact(fresh, x)
+
+
+def test_memo_is_bounded_and_formats_stay_values() -> None:
+    fmt = NumberFormat()
+    for k in range(MEMO_SIZE + 10):
+        fmt.num(k + 0.5)
+    assert len(fmt._texts) <= MEMO_SIZE  # type: ignore[attr-defined]
+    assert fmt == NumberFormat() and hash(fmt) == hash(NumberFormat())
+    assert repr(fmt) == "NumberFormat(digits=4, decimal_comma=False)"
+
+
+def test_trusted_and_with_text_match_validation_and_copy() -> None:
+    fields = {"kind": "k", "title": "t", "params": {"n": 1}, "values": {"v": [1.0, 2.0]}}
+    built, validated = trusted(Step, **fields), Step(**fields)
+    assert built == validated
+    assert built.model_fields_set == validated.model_fields_set
+    assert built.model_dump_json() == validated.model_dump_json()
+    copied = validated.model_copy(update={"title": "T", "text": "x"})
+    renamed = built.with_text("T", "x")
+    assert renamed == copied and renamed.model_fields_set == copied.model_fields_set
+    assert built.title == "t"  # the original is untouched
