@@ -414,8 +414,14 @@ async def _grade_csv_upload(request: Request) -> Response:
         spec = quiz_spec().model_validate_json(str(form.get("spec") or "{}"))
         seed = int(str(form.get("seed", "")))
         item, ref = batch_models()[0], variant_ref()
-        items = [item(task=task, student=row.get("student"),
-                      variant=ref(spec=spec, seed=seed, number=int(row["variant"])),
+        refs: dict[int, BaseModel] = {}  # one per variant number: a class shares a few
+
+        def variant(number: int) -> BaseModel:
+            if number not in refs:
+                refs[number] = ref(spec=spec, seed=seed, number=number)
+            return refs[number]
+
+        items = [item(task=task, student=row.get("student"), variant=variant(int(row["variant"])),
                       answer=submission_from_columns(task, row))
                  for row in rows]  # fmt: skip
     except (ValueError, KeyError) as exc:

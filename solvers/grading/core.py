@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
+from itertools import groupby
 from typing import Any, TypeVar
 
 import torch
@@ -244,12 +245,16 @@ def parse_maps(value: Any, part: str) -> list[list[list[float]]]:
 def nest(values: dict[tuple[int, ...], Any]) -> list[Any]:
     """Cells by 1-based index as nested lists: ``{(1,): a, (2,): b}`` → ``[a, b]``,
     ``{(1, 1): a, (1, 2): b}`` → ``[[a, b]]``."""
-    if len(next(iter(values))) == 1:
-        return [values[key] for key in sorted(values)]
-    groups: dict[int, dict[tuple[int, ...], Any]] = {}
-    for key, value in values.items():
-        groups.setdefault(key[0], {})[key[1:]] = value
-    return [nest(groups[k]) for k in sorted(groups)]
+    return _nest(sorted(values.items()))
+
+
+def _nest(items: list[tuple[tuple[int, ...], Any]]) -> list[Any]:
+    if len(items[0][0]) == 1:
+        return [value for _, value in items]
+    return [
+        _nest([(key[1:], value) for key, value in group])
+        for _, group in groupby(items, key=lambda item: item[0][0])
+    ]
 
 
 def shape_text(shape: Sequence[int]) -> str:
@@ -599,22 +604,37 @@ class TaskGrader:
         return next(i for i, m in enumerate(self.misconceptions) if m.id == misconception)
 
     def checked_values(
-        self, problem: Any, submission: BaseModel
+        self,
+        problem: Any,
+        submission: BaseModel,
+        shapes: dict[str, tuple[int, ...]] | None = None,
     ) -> tuple[dict[str, Any], bool, list[PartError]]:
-        """The submitted parts; whether every part has its expected shape; the format errors
-        (unknown parts, and wrong shapes of parts that are not reshapable)."""
-        shapes = self.shapes(problem)
+        """The submitted parts; whether every part has its expected shape (``shapes``, when
+        known, is ``self.shapes(problem)``); the format errors (unknown parts, and wrong
+        shapes of parts that are not reshapable)."""
+        shapes = shapes or self.shapes(problem)
         values, errors = self.values(problem, submission)
         on_shape = True
         for part, value in values.items():
             if value is None:
                 continue
-            shape = tuple(torch.tensor(value).shape)
+            shape = nested_shape(value)
             if shape != shapes[part]:
                 on_shape = False
                 if part not in self.reshapable:
                     errors.append((part, shape_error(part, shapes[part], shape), value))
         return values, on_shape, errors
+
+
+def nested_shape(value: Any) -> tuple[int, ...]:
+    """The shape of a number or of rectangular nested lists of numbers (as torch gives it)."""
+    shape = []
+    while isinstance(value, list):
+        shape.append(len(value))
+        if not value:
+            break
+        value = value[0]
+    return tuple(shape)
 
 
 def given_tensors(
@@ -686,8 +706,11 @@ def score_many(
     rows: list[dict[str, Any]] = []
     groups: dict[Hashable, list[int]] = {}
     errors: list[tuple[tuple[int | str, ...], PydanticCustomError, Any]] = []
+    shapes: dict[int, dict[str, tuple[int, ...]]] = {}  # problems regenerated are shared
     for i, (problem, submission) in enumerate(zip(problems, models, strict=True)):
-        values, on_shape, found = grader.checked_values(problem, submission)
+        if id(problem) not in shapes:
+            shapes[id(problem)] = grader.shapes(problem)
+        values, on_shape, found = grader.checked_values(problem, submission, shapes[id(problem)])
         rows.append(values)
         errors += [(_loc(i, part, indexed), e, given) for part, e, given in found]
         key = (grader.group_key(problem), True) if on_shape else (i, False)
@@ -696,14 +719,14 @@ def score_many(
         raise format_error(f"{grader.task} answers", errors)
     scored = []
     for indices in groups.values():
-        shapes = grader.shapes(problems[indices[0]])
+        group_shapes = shapes[id(problems[indices[0]])]
         group_rows = [rows[i] for i in indices]
-        given = given_tensors(shapes, group_rows, device)
+        given = given_tensors(group_shapes, group_rows, device)
         batch = grader.batch([problems[i] for i in indices], device)
         bulk = score_parts(grader.task, grader.specs(batch, given), tolerance)
         errors += [
             (_loc(indices[row], part, indexed), e, given)
-            for row, (part, e, given) in shape_errors(bulk, shapes, group_rows)
+            for row, (part, e, given) in shape_errors(bulk, group_shapes, group_rows)
         ]
         scored.append((indices, bulk))
     if errors:
