@@ -2,8 +2,10 @@
 CSV upload), and the "try it yourself" page of every task (``GET /{task}/try``)."""
 
 import csv
+import gc
 import io
 import random
+import threading
 from collections import defaultdict
 from collections.abc import Callable
 from functools import lru_cache
@@ -378,8 +380,45 @@ BATCH_DOC = (
 )
 
 
+class GcPause:
+    """Pauses Python's cyclic garbage collector while a batch is graded, across threads
+    (the collector is per process: it resumes when the last pause ends, if it was on).
+
+    A batch of 10 000 builds about a million small lists and models that all stay alive
+    until the answer is sent; each collection rescans them, which made grading 3–4× slower
+    (measured: 7 s → 1.8 s CPU for 10 000 conv items). Reference counting still frees
+    everything else; cycles made meanwhile wait for the next collection."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._resume = False
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._depth == 0:
+                self._resume = gc.isenabled()
+                gc.disable()
+            self._depth += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._depth -= 1
+            if self._depth == 0 and self._resume:
+                gc.enable()
+
+
+GC_PAUSE = GcPause()
+"""The process's pause of the garbage collector for batch grading."""
+
+
 async def grade_batch_route(request: Request, language: Language) -> Response:
     """Grade a JSON batch, or a CSV upload (answered with a CSV)."""
+    with GC_PAUSE:
+        return await _grade_batch(request)
+
+
+async def _grade_batch(request: Request) -> Response:
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         return await _grade_csv_upload(request)
     try:

@@ -430,7 +430,9 @@ def score_parts(task: str, specs: list[PartSpec], tolerance: Tolerance) -> BulkG
 # ---- from tensors to the grade models ----------------------------------------------------
 
 
-def _none_if_nan(value: Any) -> Any:
+def _none_if_nan(value: Any, has_nan: bool = True) -> Any:
+    if not has_nan:
+        return value
     if isinstance(value, list):
         return [_none_if_nan(v) for v in value]
     return None if isinstance(value, float) and math.isnan(value) else value
@@ -456,7 +458,10 @@ def part_grades(result: PartResult, catalogue: Sequence[Misconception]) -> list[
     sparse, vector = spec.sparse, spec.given.dim() > 1
     on_shape = spec.given.shape == spec.expected.shape
     expected, given = spec.expected.tolist(), spec.given.tolist()
-    difference = (spec.given - spec.expected).tolist() if on_shape else None
+    difference = spec.given - spec.expected if on_shape else None
+    given_nan = _any(torch.isnan(spec.given)).tolist()  # rows that need None for NaN
+    difference_nan = _any(torch.isnan(difference)).tolist() if difference is not None else []
+    difference = difference.tolist() if difference is not None else None
     cells, graded = result.cells.tolist(), result.graded.tolist()
     totals, rights = _row_counts(result.graded), _row_counts(result.cells)
     rows = zip(
@@ -474,8 +479,12 @@ def part_grades(result: PartResult, catalogue: Sequence[Misconception]) -> list[
             row_cells: Any = _sparse(cells[row], mask)
         else:
             expected_value = expected[row]
-            given_value = None if missing else _none_if_nan(given[row])
-            diff = None if missing or difference is None else _none_if_nan(difference[row])
+            given_value = None if missing else _none_if_nan(given[row], given_nan[row])
+            diff = (
+                None
+                if missing or difference is None
+                else _none_if_nan(difference[row], difference_nan[row])
+            )
             row_cells = cells[row] if vector else None
         params: dict[str, str | int | float] = {"part": spec.name}
         step_kind = spec.step_kind
