@@ -331,7 +331,7 @@ def grade_items(items: list[Any], tolerance: Tolerance | None) -> list[BatchGrad
     """Grade a batch (see :func:`_per_task`), feedback in the current language."""
     texts = Translations()
     return [
-        translated(result, texts, BatchGrade, student=item.student)  # type: ignore[misc]
+        translated(result, texts, BatchGrade, student=item.student)
         for item, result in zip(items, _per_task(items, tolerance, grade_batch), strict=True)
     ]
 
