@@ -10,8 +10,10 @@ answer, a third noise; misconceptions and error carried forward are always check
     .venv/bin/python bench/grading_bulk.py --device cuda   # on a GPU
     .venv/bin/python bench/grading_bulk.py --sizes "" --csv 10000   # the CSV upload only
 
-The CSV upload (``--csv`` rows per task, through the real route in process) is timed with
-variant numbers 1 … 30 (low) and 9 971 … 10 000 (high): it should not depend on them.
+The CSV upload and the JSON batch (``--csv`` rows or items per task, through the real route
+in process, the file and the body made beforehand) are timed with variant numbers 1 … 30 (low)
+and 9 971 … 10 000 (high): they should not depend on them (wall time on a loaded machine
+does; compare the CPU seconds).
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import json
 import math
+import os
 import time
 from dataclasses import replace
 from typing import Any
@@ -119,14 +123,19 @@ def _batch_list(count: int) -> float:
     return count / (time.perf_counter() - start)
 
 
-def _csv_upload(task: str, rows: int, first: int, seed: int = 5) -> bytes:
-    """``rows`` CSV rows of ``task`` for variants ``first`` … ``first + 29`` in turn, each
-    answering with variant 1's key (right for some rows, wrong for most)."""
+def _key_cells(task: str, seed: int = 5) -> dict[str, str]:
+    """Variant 1's key as answer cells (``loss.L1`` → ``"2.37"``)."""
     from app.exports import answer_cells
     from solvers.variants.sets import QuizSpec, generate_set
 
     key = generate_set([task], QuizSpec(), seed, 1).variants[0].answers[task]
-    cells = {c.column: f"{c.value:.2f}" for c in answer_cells(task, key)}
+    return {c.column: f"{c.value:.2f}" for c in answer_cells(task, key)}
+
+
+def _csv_upload(task: str, rows: int, first: int, seed: int = 5) -> bytes:
+    """``rows`` CSV rows of ``task`` for variants ``first`` … ``first + 29`` in turn, each
+    answering with variant 1's key (right for some rows, wrong for most)."""
+    cells = _key_cells(task, seed)
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=["student", "variant", *cells])
     writer.writeheader()
@@ -135,8 +144,23 @@ def _csv_upload(task: str, rows: int, first: int, seed: int = 5) -> bytes:
     return out.getvalue().encode()
 
 
-def _csv_rates(rows: int) -> None:
-    """Seconds for a ``rows``-row CSV upload per task, at low and high variant numbers."""
+def _json_batch(task: str, rows: int, first: int, seed: int = 5) -> bytes:
+    """The same submissions as :func:`_csv_upload`, as a JSON batch of variant items."""
+    from app.grading import submission_from_columns
+
+    answer = submission_from_columns(task, _key_cells(task, seed))
+    items = [
+        {"task": task, "variant": {"seed": seed, "number": first + i % 30}, "answer": answer,
+         "student": f"s{i}"}
+        for i in range(rows)
+    ]  # fmt: skip
+    return json.dumps({"items": items}, separators=(",", ":")).encode()
+
+
+def _upload_rates(rows: int) -> None:
+    """Seconds for a ``rows``-row CSV upload and a JSON batch of ``rows`` items per task,
+    at low and high variant numbers (the body limit is raised for the JSON batch)."""
+    os.environ.setdefault("STEPGRAD_MAX_BODY_BYTES", str(64 << 20))
     from fastapi.testclient import TestClient
 
     from app.main import app
@@ -144,20 +168,28 @@ def _csv_rates(rows: int) -> None:
     with TestClient(app) as client:
         for task in TASKS:
             for first in (1, 9_971):
-                upload = _csv_upload(task, rows, first)
-                start, cpu = time.perf_counter(), time.process_time()
-                response = client.post(
-                    "/api/v1/grade/batch",
-                    data={"task": task, "seed": "5"},
-                    files={"file": ("answers.csv", upload, "text/csv")},
-                )
-                elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
-                response.raise_for_status()
-                print(
-                    f"CSV {task:5} {rows:>6} rows, variants {first}…{first + 29}: "
-                    f"{elapsed:7.2f} s ({cpu:5.2f} s CPU), {rows / elapsed:9.0f} rows/s",
-                    flush=True,
-                )
+                upload, body = _csv_upload(task, rows, first), _json_batch(task, rows, first)
+                for kind in ("CSV", "JSON"):
+                    start, cpu = time.perf_counter(), time.process_time()
+                    if kind == "CSV":
+                        response = client.post(
+                            "/api/v1/grade/batch",
+                            data={"task": task, "seed": "5"},
+                            files={"file": ("answers.csv", upload, "text/csv")},
+                        )
+                    else:
+                        response = client.post(
+                            "/api/v1/grade/batch",
+                            content=body,
+                            headers={"content-type": "application/json"},
+                        )
+                    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+                    response.raise_for_status()
+                    print(
+                        f"{kind:4} {task:5} {rows:>6} rows, variants {first}…{first + 29}: "
+                        f"{elapsed:7.2f} s ({cpu:5.2f} s CPU), {rows / elapsed:9.0f} rows/s",
+                        flush=True,
+                    )
 
 
 def main() -> None:
@@ -166,7 +198,9 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
-    parser.add_argument("--csv", type=int, default=10_000, help="CSV rows per task (0: skip)")
+    parser.add_argument(
+        "--csv", type=int, default=10_000, help="CSV rows and JSON items per task (0: skip)"
+    )
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -180,7 +214,7 @@ def main() -> None:
     for task, b in warm.items():  # first calls pay torch's one-time set-up (seconds on a CPU)
         grade_bulk(task, b, _submissions(task, b, generator), device=device)
     if args.csv:
-        _csv_rates(args.csv)
+        _upload_rates(args.csv)
     for size in (int(s) for s in args.sizes.split(",") if s):
         batches = _quiz_batches(size, generator)
         inputs = {t: _submissions(t, b, generator) for t, b in batches.items()}

@@ -20,10 +20,14 @@ from solvers.grading.core import (
     Grade,
     PartResult,
     PartSpec,
+    RowScore,
     TaskGrader,
     Tolerance,
     grade_many,
     grade_one,
+    in_order,
+    row_scores,
+    score_many,
     score_parts,
     slice_batch,
 )
@@ -44,6 +48,10 @@ def grade(task_id: str, problem: Any, submission: Any, tolerance: Tolerance | No
     return grade_one(_grader(task_id), problem, submission, tolerance)
 
 
+def _device(device: Any) -> torch.device:
+    return resolve_device(device if isinstance(device, str | None) else str(device.type))
+
+
 def grade_batch(
     task_id: str,
     problems: Sequence[Any],
@@ -54,8 +62,21 @@ def grade_batch(
     """Grade many submissions, one per problem, with vectorized torch over groups of
     problems that stack (``device`` None: ``STEPGRAD_DEVICE``). Equal to grading them one
     by one. A ``ValidationError`` locates each malformed part as ``(index, part, …)``."""
-    device = resolve_device(device if isinstance(device, str | None) else str(device.type))
-    return grade_many(_grader(task_id), problems, submissions, tolerance, device)
+    return grade_many(_grader(task_id), problems, submissions, tolerance, _device(device))
+
+
+def score_batch(
+    task_id: str,
+    problems: Sequence[Any],
+    submissions: Sequence[Any],
+    tolerance: Tolerance | None = None,
+    device: Any = None,
+) -> list[RowScore]:
+    """:func:`grade_batch`'s scores only (totals, and each listed part's score and
+    misconception), without a grade model per submission: for a table of many."""
+    grader = _grader(task_id)
+    scored = score_many(grader, problems, submissions, tolerance, _device(device))
+    return in_order(len(problems), scored, lambda bulk: row_scores(bulk, grader.misconceptions))
 
 
 def problem_batch(task_id: str, problems: Sequence[Any], device: Any = "cpu") -> Any:
@@ -86,7 +107,7 @@ def grade_bulk(
     """
     grader = _grader(task_id)
     tolerance = tolerance or Tolerance()
-    device = resolve_device(device if isinstance(device, str | None) else str(device.type))
+    device = _device(device)
     size = int(next(iter(given.values())).shape[0])
     chunk = chunk or (CUDA_CHUNK if device.type == "cuda" else CPU_CHUNK)
     pieces = []

@@ -20,7 +20,8 @@ import re
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
-from typing import Any
+from itertools import groupby
+from typing import Any, TypeVar
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
@@ -244,12 +245,16 @@ def parse_maps(value: Any, part: str) -> list[list[list[float]]]:
 def nest(values: dict[tuple[int, ...], Any]) -> list[Any]:
     """Cells by 1-based index as nested lists: ``{(1,): a, (2,): b}`` → ``[a, b]``,
     ``{(1, 1): a, (1, 2): b}`` → ``[[a, b]]``."""
-    if len(next(iter(values))) == 1:
-        return [values[key] for key in sorted(values)]
-    groups: dict[int, dict[tuple[int, ...], Any]] = {}
-    for key, value in values.items():
-        groups.setdefault(key[0], {})[key[1:]] = value
-    return [nest(groups[k]) for k in sorted(groups)]
+    return _nest(sorted(values.items()))
+
+
+def _nest(items: list[tuple[tuple[int, ...], Any]]) -> list[Any]:
+    if len(items[0][0]) == 1:
+        return [value for _, value in items]
+    return [
+        _nest([(key[1:], value) for key, value in group])
+        for _, group in groupby(items, key=lambda item: item[0][0])
+    ]
 
 
 def shape_text(shape: Sequence[int]) -> str:
@@ -425,103 +430,157 @@ def score_parts(task: str, specs: list[PartSpec], tolerance: Tolerance) -> BulkG
 # ---- from tensors to the grade models ----------------------------------------------------
 
 
-def _value(tensor: torch.Tensor) -> Any:
-    return tensor.item() if tensor.dim() == 0 else tensor.tolist()
-
-
-def _none_if_nan(value: Any) -> Any:
+def _none_if_nan(value: Any, has_nan: bool = True) -> Any:
+    if not has_nan:
+        return value
     if isinstance(value, list):
         return [_none_if_nan(v) for v in value]
     return None if isinstance(value, float) and math.isnan(value) else value
 
 
-def _sparse(tensor: torch.Tensor, mask: torch.Tensor, convert: Callable[[Any], Any]) -> Any:
-    return {str(i): convert(tensor[i].item()) for i in mask.nonzero().flatten().tolist()}
+def _sparse(values: list[Any], graded: list[bool]) -> dict[str, Any]:
+    return {str(i): v for i, (v, g) in enumerate(zip(values, graded, strict=True)) if g}
 
 
-def part_grade(result: PartResult, row: int, catalogue: Sequence[Misconception]) -> PartGrade:
-    """The :class:`PartGrade` of one row of a scored batch."""
+def _row_counts(mask: torch.Tensor) -> list[int]:
+    return mask.reshape(mask.shape[0], -1).sum(1).tolist()
+
+
+def _listed(result: PartResult) -> list[bool]:
+    """Per row: is the part listed (not an optional part left out)?"""
+    return (~(result.missing & (result.max_score == 0.0))).tolist()
+
+
+def part_grades(result: PartResult, catalogue: Sequence[Misconception]) -> list[PartGrade]:
+    """The :class:`PartGrade` of every row of a scored part (each tensor read once, with
+    one ``tolist``, not once per row)."""
     spec = result.spec
-    missing = bool(result.missing[row])
-    correct = bool(result.correct[row])
-    consistent = bool(result.consistent[row])
-    index = int(result.misconception[row])
-    expected, given = spec.expected[row], spec.given[row]
-    graded = result.graded[row]
-    if spec.sparse:
-        expected_value: Any = _sparse(expected, graded, float)
-        given_value = None if missing else _sparse(given, graded, float)
-        difference = None if missing else _sparse(given - expected, graded, float)
-        cells: Any = _sparse(result.cells[row], graded, bool)
-    else:
-        on_shape = given.shape == expected.shape
-        expected_value = _value(expected)
-        given_value = None if missing else _none_if_nan(_value(given))
-        difference = _none_if_nan(_value(given - expected)) if on_shape and not missing else None
-        cells = _value(result.cells[row]) if given.dim() > 0 else None
-    params: dict[str, str | int | float] = {"part": spec.name}
-    step_kind = spec.step_kind
-    misconception = None
-    if missing:
-        feedback = N_("This part is missing.")
-    elif correct:
-        feedback = N_("Correct.")
-    elif index >= 0:
-        entry = catalogue[index]
-        misconception, step_kind, feedback = entry.id, entry.step_kind, entry.explanation
-    elif consistent:
-        feedback = N_(
-            "Not the expected value, but it follows correctly from your own {source}: "
-            "partial credit."
-        )
-        params["source"] = spec.carried_from
-    elif given.dim() > 0:
-        feedback = N_("{wrong} of {cells} cells are not right.")
-        total = int(graded.sum())
-        params.update(wrong=total - int(result.cells[row].sum()), cells=total)
-    else:
-        feedback = N_("This is not right.")
-    return PartGrade(
-        name=spec.name,
-        correct=correct,
-        expected=expected_value,
-        given=given_value,
-        difference=difference,
-        score=float(result.score[row]),
-        max_score=float(result.max_score[row]),
-        feedback=feedback,
-        params=params,
-        misconception=misconception,
-        step_kind=step_kind,
-        consistent=consistent,
-        cells=None if missing else cells,
-    )
-
-
-def grades(bulk: BulkGrade, catalogue: Sequence[Misconception]) -> list[Grade]:
-    """Every row of a scored batch as a :class:`Grade` (parts with max score 0 and nothing
-    given, i.e. optional parts left out, are not listed)."""
+    sparse, vector = spec.sparse, spec.given.dim() > 1
+    on_shape = spec.given.shape == spec.expected.shape
+    expected, given = spec.expected.tolist(), spec.given.tolist()
+    difference = spec.given - spec.expected if on_shape else None
+    given_nan = _any(torch.isnan(spec.given)).tolist()  # rows that need None for NaN
+    difference_nan = _any(torch.isnan(difference)).tolist() if difference is not None else []
+    difference = difference.tolist() if difference is not None else None
+    cells, graded = result.cells.tolist(), result.graded.tolist()
+    totals, rights = _row_counts(result.graded), _row_counts(result.cells)
+    rows = zip(
+        result.missing.tolist(), result.correct.tolist(), result.consistent.tolist(),
+        result.misconception.tolist(), result.score.tolist(), result.max_score.tolist(),
+        strict=True,
+    )  # fmt: skip
     out = []
-    for row in range(int(bulk.score.shape[0])):
-        parts = [
-            part_grade(p, row, catalogue)
-            for p in bulk.parts
-            if not (bool(p.missing[row]) and float(p.max_score[row]) == 0.0)
-        ]
+    for row, (missing, correct, consistent, index, score, max_score) in enumerate(rows):
+        if sparse:
+            mask = graded[row]
+            expected_value: Any = _sparse(expected[row], mask)
+            given_value = None if missing else _sparse(given[row], mask)
+            diff = None if missing or difference is None else _sparse(difference[row], mask)
+            row_cells: Any = _sparse(cells[row], mask)
+        else:
+            expected_value = expected[row]
+            given_value = None if missing else _none_if_nan(given[row], given_nan[row])
+            diff = (
+                None
+                if missing or difference is None
+                else _none_if_nan(difference[row], difference_nan[row])
+            )
+            row_cells = cells[row] if vector else None
+        params: dict[str, str | int | float] = {"part": spec.name}
+        step_kind = spec.step_kind
+        misconception = None
+        if missing:
+            feedback = N_("This part is missing.")
+        elif correct:
+            feedback = N_("Correct.")
+        elif index >= 0:
+            entry = catalogue[index]
+            misconception, step_kind, feedback = entry.id, entry.step_kind, entry.explanation
+        elif consistent:
+            feedback = N_(
+                "Not the expected value, but it follows correctly from your own {source}: "
+                "partial credit."
+            )
+            params["source"] = spec.carried_from
+        elif vector:
+            feedback = N_("{wrong} of {cells} cells are not right.")
+            params.update(wrong=totals[row] - rights[row], cells=totals[row])
+        else:
+            feedback = N_("This is not right.")
         out.append(
-            Grade(
-                task=bulk.task,
-                score=float(bulk.score[row]),
-                max_score=float(bulk.max_score[row]),
-                carried_forward_score=float(bulk.carried_forward[row]),
-                parts=parts,
+            PartGrade.model_construct(
+                name=spec.name,
+                correct=correct,
+                expected=expected_value,
+                given=given_value,
+                difference=diff,
+                score=score,
+                max_score=max_score,
+                feedback=feedback,
+                params=params,
+                misconception=misconception,
+                step_kind=step_kind,
+                consistent=consistent,
+                cells=None if missing else row_cells,
             )
         )
     return out
 
 
+def grades(bulk: BulkGrade, catalogue: Sequence[Misconception]) -> list[Grade]:
+    """Every row of a scored batch as a :class:`Grade` (parts with max score 0 and nothing
+    given, i.e. optional parts left out, are not listed). The models are built without
+    validation: every value comes from the scored tensors with its field's type."""
+    parts = [(part_grades(p, catalogue), _listed(p)) for p in bulk.parts]
+    totals = zip(
+        bulk.score.tolist(), bulk.max_score.tolist(), bulk.carried_forward.tolist(), strict=True
+    )
+    return [
+        Grade.model_construct(
+            task=bulk.task,
+            score=score,
+            max_score=max_score,
+            carried_forward_score=carried,
+            parts=[grades[row] for grades, listed in parts if listed[row]],
+        )
+        for row, (score, max_score, carried) in enumerate(totals)
+    ]
+
+
+PartScore = tuple[str, float, str | None]
+"""A listed part of a row: its name, score and misconception id (None when none)."""
+RowScore = tuple[float, float, float, list[PartScore]]
+"""A row's score, max score, carried-forward score and listed parts."""
+
+
+def row_scores(bulk: BulkGrade, catalogue: Sequence[Misconception]) -> list[RowScore]:
+    """The scores of every row of a scored batch, the parts listed as by :func:`grades`,
+    without building a grade model (for tables such as the CSV of a batch)."""
+    ids = [m.id for m in catalogue]
+    parts = [
+        (p.spec.name, _listed(p), p.score.tolist(), p.misconception.tolist()) for p in bulk.parts
+    ]
+    totals = zip(
+        bulk.score.tolist(), bulk.max_score.tolist(), bulk.carried_forward.tolist(), strict=True
+    )
+    return [
+        (
+            score,
+            max_score,
+            carried,
+            [
+                (name, scores[row], ids[index[row]] if index[row] >= 0 else None)
+                for name, listed, scores, index in parts
+                if listed[row]
+            ],
+        )
+        for row, (score, max_score, carried) in enumerate(totals)
+    ]
+
+
 # ---- one task's grading -------------------------------------------------------------------
 
+Row = TypeVar("Row")
 PartError = tuple[str, PydanticCustomError, Any]
 """A format error of one part: the part's name, the error, the input."""
 
@@ -554,22 +613,37 @@ class TaskGrader:
         return next(i for i, m in enumerate(self.misconceptions) if m.id == misconception)
 
     def checked_values(
-        self, problem: Any, submission: BaseModel
+        self,
+        problem: Any,
+        submission: BaseModel,
+        shapes: dict[str, tuple[int, ...]] | None = None,
     ) -> tuple[dict[str, Any], bool, list[PartError]]:
-        """The submitted parts; whether every part has its expected shape; the format errors
-        (unknown parts, and wrong shapes of parts that are not reshapable)."""
-        shapes = self.shapes(problem)
+        """The submitted parts; whether every part has its expected shape (``shapes``, when
+        known, is ``self.shapes(problem)``); the format errors (unknown parts, and wrong
+        shapes of parts that are not reshapable)."""
+        shapes = shapes or self.shapes(problem)
         values, errors = self.values(problem, submission)
         on_shape = True
         for part, value in values.items():
             if value is None:
                 continue
-            shape = tuple(torch.tensor(value).shape)
+            shape = nested_shape(value)
             if shape != shapes[part]:
                 on_shape = False
                 if part not in self.reshapable:
                     errors.append((part, shape_error(part, shapes[part], shape), value))
         return values, on_shape, errors
+
+
+def nested_shape(value: Any) -> tuple[int, ...]:
+    """The shape of a number or of rectangular nested lists of numbers (as torch gives it)."""
+    shape = []
+    while isinstance(value, list):
+        shape.append(len(value))
+        if not value:
+            break
+        value = value[0]
+    return tuple(shape)
 
 
 def given_tensors(
@@ -620,7 +694,7 @@ def _loc(index: int, part: str, indexed: bool) -> tuple[int | str, ...]:
     return (index, *part_loc(part)) if indexed else part_loc(part)
 
 
-def grade_many(
+def score_many(
     grader: TaskGrader,
     problems: Sequence[Any],
     submissions: Sequence[Any],
@@ -628,9 +702,10 @@ def grade_many(
     device: Any = "cpu",
     *,
     indexed: bool = True,
-) -> list[Grade]:
-    """Grade submissions to problems of one task: problems that stack are scored together
-    on ``device``; a submission with a map of another shape is scored on its own.
+) -> list[tuple[list[int], BulkGrade]]:
+    """Score submissions to problems of one task: problems that stack are scored together
+    on ``device``; a submission with a map of another shape is scored on its own. Gives
+    each group's indices (into ``problems``) and its scored batch.
 
     Raises a ``ValidationError`` with locations ``(index, part, …)`` (``(part, …)`` when not
     ``indexed``) naming every malformed part of every submission.
@@ -640,30 +715,59 @@ def grade_many(
     rows: list[dict[str, Any]] = []
     groups: dict[Hashable, list[int]] = {}
     errors: list[tuple[tuple[int | str, ...], PydanticCustomError, Any]] = []
+    shapes: dict[int, dict[str, tuple[int, ...]]] = {}  # problems regenerated are shared
     for i, (problem, submission) in enumerate(zip(problems, models, strict=True)):
-        values, on_shape, found = grader.checked_values(problem, submission)
+        if id(problem) not in shapes:
+            shapes[id(problem)] = grader.shapes(problem)
+        values, on_shape, found = grader.checked_values(problem, submission, shapes[id(problem)])
         rows.append(values)
         errors += [(_loc(i, part, indexed), e, given) for part, e, given in found]
         key = (grader.group_key(problem), True) if on_shape else (i, False)
         groups.setdefault(key, []).append(i)
     if errors:
         raise format_error(f"{grader.task} answers", errors)
-    out: list[Grade | None] = [None] * len(rows)
+    scored = []
     for indices in groups.values():
-        shapes = grader.shapes(problems[indices[0]])
+        group_shapes = shapes[id(problems[indices[0]])]
         group_rows = [rows[i] for i in indices]
-        given = given_tensors(shapes, group_rows, device)
+        given = given_tensors(group_shapes, group_rows, device)
         batch = grader.batch([problems[i] for i in indices], device)
         bulk = score_parts(grader.task, grader.specs(batch, given), tolerance)
         errors += [
             (_loc(indices[row], part, indexed), e, given)
-            for row, (part, e, given) in shape_errors(bulk, shapes, group_rows)
+            for row, (part, e, given) in shape_errors(bulk, group_shapes, group_rows)
         ]
-        for i, grade in zip(indices, grades(bulk, grader.misconceptions), strict=True):
-            out[i] = grade
+        scored.append((indices, bulk))
     if errors:
         raise format_error(f"{grader.task} answers", errors)
-    return out  # type: ignore[return-value]
+    return scored
+
+
+def grade_many(
+    grader: TaskGrader,
+    problems: Sequence[Any],
+    submissions: Sequence[Any],
+    tolerance: Tolerance | None = None,
+    device: Any = "cpu",
+    *,
+    indexed: bool = True,
+) -> list[Grade]:
+    """:func:`score_many`'s scores as one :class:`Grade` per submission, in order."""
+    scored = score_many(grader, problems, submissions, tolerance, device, indexed=indexed)
+    return in_order(len(problems), scored, lambda bulk: grades(bulk, grader.misconceptions))
+
+
+def in_order(
+    size: int,
+    scored: Sequence[tuple[list[int], BulkGrade]],
+    rows: Callable[[BulkGrade], list[Row]],
+) -> list[Row]:
+    """``rows`` of every scored group, put back in the order of the ``size`` submissions."""
+    out: list[Any] = [None] * size
+    for indices, bulk in scored:
+        for i, row in zip(indices, rows(bulk), strict=True):
+            out[i] = row
+    return out
 
 
 def grade_one(

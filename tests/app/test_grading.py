@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import gc
 import io
 
 import pytest
 from fastapi.testclient import TestClient
 
 from app.exports import answer_cells
+from app.grading import GcPause
 from solvers.variants.sets import VariantSet
 
 CAT = {"scores": [[3.2], [5.1], [-1.7]], "labels": [0], "loss": "softmax"}
@@ -130,3 +132,23 @@ def test_try_page_bad_answer_is_a_format_error(client: TestClient) -> None:
     page = client.get("/loss/try", params={"seed": "3", "a_loss": "many"})
     assert page.status_code == 422
     assert 'data-field="loss"' in page.text
+
+
+def test_gc_pause_nests_and_restores_the_collector() -> None:
+    """Overlapping batch requests: the collector resumes when the last one ends, and stays
+    off when it was off before."""
+    pause = GcPause()
+    assert gc.isenabled()
+    with pause:
+        assert not gc.isenabled()
+        with pause:
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with pause:
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

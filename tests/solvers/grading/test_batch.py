@@ -12,10 +12,11 @@ import random
 from typing import Any
 
 import pytest
+import torch
 from pydantic import ValidationError
 
-from solvers.grading.batch import grade, grade_batch, grade_bulk, problem_batch
-from solvers.grading.core import Tolerance
+from solvers.grading.batch import grade, grade_batch, grade_bulk, problem_batch, score_batch
+from solvers.grading.core import Tolerance, nest, nested_shape
 from solvers.tasks import conv, graph, loss
 from solvers.tasks.conv import ConvProblem, PoolSpec
 from solvers.tasks.graph import GraphProblem
@@ -152,6 +153,36 @@ def test_batch_equals_one_by_one(task: str, count: int) -> None:
         _same(batched.model_dump(), alone.model_dump())
         named += sum(p.misconception is not None for p in alone.parts)
     assert named > 0
+
+
+@pytest.mark.parametrize("task", ["loss", "graph", "conv"])
+def test_scores_equal_the_grades(task: str) -> None:
+    """``score_batch`` (the CSV upload's table) lists what ``grade_batch`` grades."""
+    rng = random.Random(f"scores-{task}")
+    pairs = _valid(task, rng, 300)
+    problems, submissions = [p for p, _ in pairs], [s for _, s in pairs]
+    graded = grade_batch(task, problems, submissions, device="cpu")
+    scored = score_batch(task, problems, submissions, device="cpu")
+    for result, (score, max_score, carried, parts) in zip(graded, scored, strict=True):
+        assert (score, max_score, carried) == (
+            result.score,
+            result.max_score,
+            result.carried_forward_score,
+        )
+        assert parts == [(p.name, p.score, p.misconception) for p in result.parts]
+
+
+@pytest.mark.parametrize(
+    "value", [1.5, [], [1.0, 2.0], [[1.0], [2.0]], [[[1.0, 2.0], [3.0, 4.0]]], [[]]]
+)
+def test_nested_shape_is_torch_shape(value: Any) -> None:
+    assert nested_shape(value) == tuple(torch.tensor(value).shape)
+
+
+def test_nest_orders_cells_by_index() -> None:
+    assert nest({(2,): "b", (1,): "a"}) == ["a", "b"]
+    cells = {(1, 2, 1): "c", (1, 1, 2): "b", (2, 1, 1): "e", (1, 1, 1): "a", (1, 2, 2): "d"}
+    assert nest(cells) == [[["a", "b"], ["c", "d"]], [["e"]]]
 
 
 @pytest.mark.parametrize("task", ["loss", "graph", "conv"])
