@@ -1,8 +1,8 @@
 """Throughput and latency of stepgrad's endpoints against a bare endpoint of the same app.
 
-Starts ``uvicorn app.main:app`` (one worker, uvloop + httptools, no access log) on loopback
-and loads it with ``wrk`` (Debian package ``wrk``), one endpoint after the other, with the
-same connections and duration. Prints requests/s, p50 and p99 latency and the ratio to the
+Starts ``uvicorn app.main:app`` (one worker, uvloop + httptools, no access log) on loopback,
+pinned to core 0, and loads it with ``wrk`` (Debian package ``wrk``) pinned to core 1, one
+endpoint after the other, with the same connections and duration. Prints requests/s, p50 and p99 latency and the ratio to the
 bare ``GET /healthz``. Every solve and page is measured twice: the same request repeated, and
 with fresh random numbers in each request (a wrk Lua ``request`` function: new scores, new
 values of the same graph expression, a new conv image), which no response cache answers.
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import socket
@@ -153,11 +154,21 @@ def _latency_ms(text: str, percentile: str) -> float:
     return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 
 
+def pinned(core: int) -> list[str]:
+    """``taskset -c core`` where it exists and there are two cores or more (the server and
+    wrk on separate cores keep them from taking each other's time), else nothing."""
+    if shutil.which("taskset") and (os.cpu_count() or 1) >= 2:
+        return ["taskset", "-c", str(core)]
+    return []
+
+
 def run_wrk(url: str, seconds: int, connections: int, script: str | None = None) -> dict:
-    """One wrk run; returns requests/s, p50 and p99 in milliseconds and non-2xx count."""
+    """One wrk run (on core 1); returns requests/s, p50 and p99 in milliseconds and non-2xx
+    count."""
     command = [
+        *pinned(1),
         "wrk",
-        f"-t{min(2, connections)}",
+        "-t1",
         f"-c{connections}",
         f"-d{seconds}s",
         "--latency",
@@ -166,7 +177,7 @@ def run_wrk(url: str, seconds: int, connections: int, script: str | None = None)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
         if script:
             lua.write(script)
-            command[1:1] = ["-s", lua.name]
+            command[command.index("wrk") + 1 : command.index("wrk") + 1] = ["-s", lua.name]
     try:
         text = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     finally:
@@ -244,6 +255,7 @@ def main() -> None:
     port = _free_port()
     server = subprocess.Popen(
         [
+            *pinned(0),
             sys.executable,
             "-m",
             "uvicorn",
