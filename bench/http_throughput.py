@@ -2,8 +2,9 @@
 
 Starts ``uvicorn app.main:app`` (one worker, uvloop + httptools, no access log) on loopback,
 pinned to core 0, and loads it with ``wrk`` (Debian package ``wrk``) pinned to core 1, one
-endpoint after the other, with the same connections and duration. Prints requests/s, p50 and p99 latency and the ratio to the
-bare ``GET /healthz``. Every solve and page is measured twice: the same request repeated, and
+endpoint after the other, with the same connections and duration. Prints requests/s, p50
+and p99 latency and the ratio to the bare ``GET /healthz``. Every solve and page is measured
+twice: the same request repeated, and
 with fresh random numbers in each request (a wrk Lua ``request`` function: new scores, new
 values of the same graph expression, a new conv image), which no response cache answers.
 Run: ``.venv/bin/python bench/http_throughput.py [--tasks loss,graph] [--only 'fresh numbers']``.
