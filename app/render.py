@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from functools import lru_cache
+from numbers import Number
 from typing import Any
 
+from jinja2.tests import test_sequence
 from markupsafe import Markup, escape
 
-from solvers.core import NumberFormat
+from app.i18n import gettext, translate
+from solvers.core import NumberFormat, Solution, Step
+
+
+@lru_cache(maxsize=8192)
+def _num(digits: int, decimal_comma: bool, x: float) -> str:
+    """``NumberFormat.num`` remembered: a page shows the same small numbers many times."""
+    return NumberFormat(digits, decimal_comma).num(x)
 
 
 def _is_padding(r: int, c: int, rows: int, cols: int, pad: Sequence[int] | None) -> bool:
@@ -46,22 +56,28 @@ def matrix(
         heads = "".join(f'<th scope="col">{escape(label)}</th>' for label in col_labels)
         out.append(f"<thead><tr>{corner}{heads}</tr></thead>")
     out.append("<tbody>")
+    marks = bool(highlighted) or bool(pad)
+    digits, comma = fmt.digits, fmt.decimal_comma
     for r, row in enumerate(values):
         out.append("<tr>")
         if row_labels:
             out.append(f'<th scope="row">{escape(row_labels[r])}</th>')
         cols = len(row)
         for c, x in enumerate(row):
-            classes = " ".join(
-                name
-                for name, on in (
-                    ("hl", (r, c) in highlighted),
-                    ("pad", _is_padding(r, c, rows, cols, pad)),
+            marked = ""
+            if marks:
+                classes = " ".join(
+                    name
+                    for name, on in (
+                        ("hl", (r, c) in highlighted),
+                        ("pad", _is_padding(r, c, rows, cols, pad)),
+                    )
+                    if on
                 )
-                if on
+                marked = f' class="{classes}"' if classes else ""
+            out.append(
+                f'<td data-row="{r}" data-col="{c}"{marked}{focus}>{_num(digits, comma, x)}</td>'
             )
-            marked = f' class="{classes}"' if classes else ""
-            out.append(f'<td data-row="{r}" data-col="{c}"{marked}{focus}>{fmt.num(x)}</td>')
         out.append("</tr>")
     out.append("</tbody></table></div>")
     return Markup("".join(out))
@@ -76,6 +92,49 @@ def tex(source: str, display: bool = False) -> Markup:
 def moodle_tex(source: str, display: bool = False) -> Markup:
     """A formula for Moodle's MathJax filter: ``\\( … \\)`` or ``\\[ … \\]``."""
     return Markup(f"\\[{escape(source)}\\]" if display else f"\\({escape(source)}\\)")
+
+
+def _value(name: str, v: Any, fmt: NumberFormat) -> str:
+    """One named value of a step: a matrix (a caption per block of a stack), a vector as a
+    one-row matrix, a number, or text (the whitespace is the former Jinja macro's)."""
+    label = translate(name).replace("_", " ")
+    if test_sequence(v) and not isinstance(v, str):
+        if v and test_sequence(v[0]):
+            if v[0] and test_sequence(v[0][0]):
+                return "".join(
+                    matrix(block, fmt, caption=f"{label} [{i}]") for i, block in enumerate(v, 1)
+                )
+            return f"      {matrix(v, fmt, caption=label)}\n"
+        return f"    {matrix([v], fmt, caption=label)}\n"
+    shown = escape(fmt.num(v) if isinstance(v, Number) else v)
+    separator = " =" if isinstance(v, Number) else ":"
+    return f'  <p class="value"><span class="name">{escape(label)}</span>{separator} {shown}</p>\n'
+
+
+def step_html(s: Step, fmt: NumberFormat, number: int, show_values: bool = True) -> Markup:
+    """One worked step: its title, explanation, formulas and (``show_values``) its values."""
+    out = [
+        f'<section class="step" data-kind="{escape(s.kind)}" id="step-{number}">\n'
+        f'  <h3><span class="step-number">{number}.</span> {escape(s.title)}</h3>\n'
+    ]
+    if s.text:
+        out.append(f"<p>{escape(s.text)}</p>")
+    out.extend(f'<div class="formula">{tex(f, display=True)}</div>' for f in s.formulas)
+    if show_values:
+        out.extend(_value(name, v, fmt) for name, v in s.values.items())
+    out.append("</section>")
+    return Markup("".join(out))
+
+
+def steps_html(solution: Solution, fmt: NumberFormat, show_values: bool = True) -> Markup:
+    """The worked solution's steps, numbered from 1, under the "Step by step" heading."""
+    body = "".join(
+        step_html(s, fmt, number, show_values) for number, s in enumerate(solution.steps, 1)
+    )
+    return Markup(
+        f'<section class="steps" id="steps">\n  <h2>{gettext("Step by step")}</h2>\n'
+        f"{body}</section>"
+    )
 
 
 def graded_cells(given: Any, cells: Any, fmt: NumberFormat) -> Markup:
