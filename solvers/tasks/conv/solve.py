@@ -9,13 +9,13 @@ many more cells were computed the same way. The maps themselves are always compl
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 import torch
 
-from solvers.core import N_, NumberFormat, Step
+from solvers.core import N_, NumberFormat, Step, StepValue
 from solvers.tasks.conv.compute import ConvBatch, forward
 from solvers.tasks.conv.problem import (
     MAX_WORKED_CELLS,
@@ -76,10 +76,36 @@ def _window(maps: Tensor3, r0: int, c0: int, height: int, width: int) -> Tensor3
     return [[row[c0 : c0 + width] for row in grid[r0 : r0 + height]] for grid in maps]
 
 
+def _step(
+    kind: str,
+    title: str,
+    text: str = "",
+    params: dict[str, str | int | float] | None = None,
+    formulas: list[str] | None = None,
+    values: Mapping[str, StepValue] | None = None,
+) -> Step:
+    """A step built without validation: its data come from a validated problem and torch's
+    floats (trusted), and re-validating thousands of floats cost more than the step itself.
+    Every field is passed, so no default factory runs (pydantic inspects each one per call)."""
+    return Step.model_construct(
+        kind=kind,
+        title=title,
+        text=text,
+        params=params or {},
+        formulas=formulas or [],
+        values=dict(values or {}),
+    )
+
+
 @lru_cache(maxsize=4096)
+def _tex_of(digits: int, decimal_comma: bool, x: float, paren: bool = False) -> str:
+    return NumberFormat(digits, decimal_comma).tex(x, paren)
+
+
 def _tex(fmt: NumberFormat, x: float, paren: bool = False) -> str:
-    """``fmt.tex`` remembered: quiz numbers repeat (kernel weights, small integers)."""
-    return fmt.tex(x, paren)
+    """``fmt.tex`` remembered: quiz numbers repeat (kernel weights, small integers). Keyed by
+    the format's fields, whose hash is cheaper than the dataclass's."""
+    return _tex_of(fmt.digits, fmt.decimal_comma, x, paren)
 
 
 def _eq(value: float, fmt: NumberFormat) -> str:
@@ -135,7 +161,7 @@ def _size_steps(
     )
     out = [(n - f + 2 * (p or 0)) // s + 1 for n, f, p, s in sizes]
     steps = [
-        Step(
+        _step(
             kind=kind,
             title=title,
             text=text,
@@ -146,7 +172,7 @@ def _size_steps(
     ]
     if dropped_rows or dropped_cols:
         steps.append(
-            Step(
+            _step(
                 kind="conv.dropped",
                 title=N_("The window does not fit evenly"),
                 text=N_(
@@ -208,7 +234,7 @@ def _conv_cell_step(
             "The kernel over rows {r0}–{r1} and columns {c0}–{c1} of the padded input: multiply "
             "element by element, then add the products and the bias {bias}."
         )
-    return Step(
+    return _step(
         kind="conv.cell",
         title=N_("Convolution: map {map}, cell ({row}, {col})"),
         text=text,
@@ -291,7 +317,7 @@ def _pool_cell_step(
             "their sum divided by {count}."
         )
     values[N_("value")] = value
-    return Step(
+    return _step(
         kind="conv.pool",
         title=N_("Pooling: map {map}, cell ({row}, {col})"),
         text=text,
@@ -302,7 +328,7 @@ def _pool_cell_step(
 
 
 def _summary_step(done: int, total: int, limit: int, name: str, grid: Tensor3) -> Step:
-    return Step(
+    return _step(
         kind="conv.cells_summary",
         title=N_("The remaining cells"),
         text=N_(
@@ -328,7 +354,7 @@ def _relu_step(grids: Grids, limit: int, fmt: NumberFormat) -> Step:
     for k, i, j in cells[:limit]:
         name = _cell("a", k, i, j, len(conv))
         formulas.append(f"{name} = \\max(0, {_tex(fmt, conv[k][i][j])}) = 0")
-    return Step(
+    return _step(
         kind="conv.relu",
         title=N_("ReLU"),
         text=N_(
@@ -366,7 +392,7 @@ def solve(problem: ConvProblem, fmt: NumberFormat = NumberFormat()) -> ConvSolut
     )
     if pv or ph:
         steps.append(
-            Step(
+            _step(
                 kind="conv.padding",
                 title=N_("Zero padding"),
                 text=N_(
@@ -389,7 +415,7 @@ def solve(problem: ConvProblem, fmt: NumberFormat = NumberFormat()) -> ConvSolut
             values[f"kernel_{k + 1}"] = problem.filters[k]
             values[f"flipped_{k + 1}"] = grids.kernels[k]
         steps.append(
-            Step(
+            _step(
                 kind="conv.flip",
                 title=N_("Flip the kernel"),
                 text=N_(
@@ -459,7 +485,7 @@ def solve(problem: ConvProblem, fmt: NumberFormat = NumberFormat()) -> ConvSolut
         if grid is not None
     }
     steps.append(
-        Step(
+        _step(
             kind="conv.result",
             title=N_("Result"),
             text=N_("The output has {maps} map(s) of {height}×{width}."),
