@@ -26,7 +26,7 @@ def _is_padding(r: int, c: int, rows: int, cols: int, pad: Sequence[int] | None)
     )
 
 
-def matrix(
+def _table(
     values: Sequence[Sequence[float]],
     fmt: NumberFormat,
     highlight: Collection[tuple[int, int]] = (),
@@ -37,7 +37,7 @@ def matrix(
     stage: str | None = None,
     index: Any = None,
     pad: Sequence[int] | None = None,
-) -> Markup:
+) -> str:
     """A matrix as an HTML table: every cell carries ``data-row``/``data-col`` (0-based).
 
     ``highlight`` marks cells (class ``hl``); ``pad`` = (rows, cols) of zero padding marks the
@@ -80,13 +80,23 @@ def matrix(
             )
         out.append("</tr>")
     out.append("</tbody></table></div>")
-    return Markup("".join(out))
+    return "".join(out)
+
+
+def matrix(values: Sequence[Sequence[float]], fmt: NumberFormat, *args: Any, **kw: Any) -> Markup:
+    """:func:`_table` (same arguments) as markup, for templates and views."""
+    return Markup(_table(values, fmt, *args, **kw))
 
 
 def tex(source: str, display: bool = False) -> Markup:
     """A formula for KaTeX to typeset; its LaTeX source stays readable without JavaScript."""
+    return Markup(_tex_span(source, display))
+
+
+def _tex_span(source: str, display: bool) -> str:
     kind = "tex tex-display" if display else "tex"
-    return Markup(f'<span class="{kind}" data-tex="{escape(source)}">{escape(source)}</span>')
+    text = escape(source)
+    return f'<span class="{kind}" data-tex="{text}">{text}</span>'
 
 
 def moodle_tex(source: str, display: bool = False) -> Markup:
@@ -102,16 +112,16 @@ def _value(name: str, v: Any, fmt: NumberFormat) -> str:
         if v and test_sequence(v[0]):
             if v[0] and test_sequence(v[0][0]):
                 return "".join(
-                    matrix(block, fmt, caption=f"{label} [{i}]") for i, block in enumerate(v, 1)
+                    _table(block, fmt, caption=f"{label} [{i}]") for i, block in enumerate(v, 1)
                 )
-            return f"      {matrix(v, fmt, caption=label)}\n"
-        return f"    {matrix([v], fmt, caption=label)}\n"
+            return f"      {_table(v, fmt, caption=label)}\n"
+        return f"    {_table([v], fmt, caption=label)}\n"
     shown = escape(fmt.num(v) if isinstance(v, Number) else v)
     separator = " =" if isinstance(v, Number) else ":"
     return f'  <p class="value"><span class="name">{escape(label)}</span>{separator} {shown}</p>\n'
 
 
-def step_html(s: Step, fmt: NumberFormat, number: int, show_values: bool = True) -> Markup:
+def _step(s: Step, fmt: NumberFormat, number: int, show_values: bool) -> str:
     """One worked step: its title, explanation, formulas and (``show_values``) its values."""
     out = [
         f'<section class="step" data-kind="{escape(s.kind)}" id="step-{number}">\n'
@@ -119,18 +129,16 @@ def step_html(s: Step, fmt: NumberFormat, number: int, show_values: bool = True)
     ]
     if s.text:
         out.append(f"<p>{escape(s.text)}</p>")
-    out.extend(f'<div class="formula">{tex(f, display=True)}</div>' for f in s.formulas)
+    out.extend(f'<div class="formula">{_tex_span(f, True)}</div>' for f in s.formulas)
     if show_values:
         out.extend(_value(name, v, fmt) for name, v in s.values.items())
     out.append("</section>")
-    return Markup("".join(out))
+    return "".join(out)
 
 
 def steps_html(solution: Solution, fmt: NumberFormat, show_values: bool = True) -> Markup:
     """The worked solution's steps, numbered from 1, under the "Step by step" heading."""
-    body = "".join(
-        step_html(s, fmt, number, show_values) for number, s in enumerate(solution.steps, 1)
-    )
+    body = "".join(_step(s, fmt, number, show_values) for number, s in enumerate(solution.steps, 1))
     return Markup(
         f'<section class="steps" id="steps">\n  <h2>{gettext("Step by step")}</h2>\n'
         f"{body}</section>"

@@ -9,9 +9,9 @@ many more cells were computed the same way. The maps themselves are always compl
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import torch
 
@@ -102,10 +102,10 @@ def _tex_of(digits: int, decimal_comma: bool, x: float, paren: bool = False) -> 
     return NumberFormat(digits, decimal_comma).tex(x, paren)
 
 
-def _tex(fmt: NumberFormat, x: float, paren: bool = False) -> str:
-    """``fmt.tex`` remembered: quiz numbers repeat (kernel weights, small integers). Keyed by
-    the format's fields, whose hash is cheaper than the dataclass's."""
-    return _tex_of(fmt.digits, fmt.decimal_comma, x, paren)
+def _texer(fmt: NumberFormat) -> Callable[..., str]:
+    """``fmt.tex`` (``x``, ``paren``) remembered: quiz numbers repeat (kernel weights, small
+    integers). Keyed by the format's fields, whose hash is cheaper than the dataclass's."""
+    return partial(_tex_of, fmt.digits, fmt.decimal_comma)
 
 
 def _eq(value: float, fmt: NumberFormat) -> str:
@@ -203,16 +203,20 @@ def _conv_cell_step(
     bias = grids.bias[k]
     value = grids.conv[k][i][j]
     name = _cell(symbol="y", k=k, i=i, j=j, maps=len(grids.kernels))
-    tail = f" + {_tex(fmt, bias, paren=True)}" if bias else ""
+    tex = _texer(fmt)
+    tail = f" + {tex(bias, True)}" if bias else ""
     formulas: list[str] = []
     sums: list[float] = []
-    for c in range(channels):
-        xs, ws, ps = _flat(window[c]), _flat(kernel[c]), _flat(products[c])
+    for c, (xc, wc, pc) in enumerate(zip(window, kernel, products, strict=True)):
+        ps = _flat(pc)
         left = " + ".join(
-            f"{_tex(fmt, x, paren=True)} \\cdot {_tex(fmt, w, paren=True)}"
-            for x, w in zip(xs, ws, strict=True)
+            [
+                f"{tex(x, True)} \\cdot {tex(w, True)}"
+                for xs, ws in zip(xc, wc, strict=True)
+                for x, w in zip(xs, ws, strict=True)
+            ]
         )
-        middle = " + ".join(_tex(fmt, p, paren=True) for p in ps)
+        middle = " + ".join([tex(p, True) for p in ps])
         total = sum(ps)
         sums.append(total)
         if channels == 1:
@@ -221,7 +225,7 @@ def _conv_cell_step(
             formulas.append(f"s_{{{c + 1}}} = {left} = {middle}{_eq(total, fmt)}")
     if channels > 1:
         symbols = " + ".join(f"s_{{{c + 1}}}" for c in range(channels))
-        numbers = " + ".join(_tex(fmt, s, paren=True) for s in sums)
+        numbers = " + ".join([tex(s, True) for s in sums])
         bias_symbol = " + b" if bias else ""
         formulas.append(f"{name} = {symbols}{bias_symbol} = {numbers}{tail}{_eq(value, fmt)}")
         text = N_(
@@ -279,7 +283,8 @@ def _pool_cell_step(
     cells = _flat(window)
     value = pooled[k][i][j]
     name = _cell("p", k, i, j, len(pooled))
-    listed = ", ".join(_tex(fmt, x) for x in cells)
+    tex = _texer(fmt)
+    listed = ", ".join([tex(x) for x in cells])
     params: dict[str, str | int | float] = {
         "map": k + 1,
         "row": i + 1,
@@ -306,9 +311,9 @@ def _pool_cell_step(
             )
     else:
         total = sum(cells)
-        terms = " + ".join(_tex(fmt, x, paren=True) for x in cells)
+        terms = " + ".join([tex(x, True) for x in cells])
         formula = (
-            f"{name} = \\frac{{{terms}}}{{{kh * kw}}} = \\frac{{{_tex(fmt, total)}}}{{{kh * kw}}}"
+            f"{name} = \\frac{{{terms}}}{{{kh * kw}}} = \\frac{{{tex(total)}}}{{{kh * kw}}}"
             f"{_eq(value, fmt)}"
         )
         params["count"] = kh * kw
@@ -350,10 +355,11 @@ def _relu_step(grids: Grids, limit: int, fmt: NumberFormat) -> Step:
         for j, x in enumerate(row)
         if x < 0
     ]
+    tex = _texer(fmt)
     formulas = ["\\operatorname{ReLU}(x) = \\max(0, x)"]
     for k, i, j in cells[:limit]:
         name = _cell("a", k, i, j, len(conv))
-        formulas.append(f"{name} = \\max(0, {_tex(fmt, conv[k][i][j])}) = 0")
+        formulas.append(f"{name} = \\max(0, {tex(conv[k][i][j])}) = 0")
     return _step(
         kind="conv.relu",
         title=N_("ReLU"),
