@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from functools import lru_cache
 from numbers import Number
 from typing import Any
@@ -139,9 +139,78 @@ def _step(s: Step, fmt: NumberFormat, number: int, show_values: bool) -> str:
 def steps_html(solution: Solution, fmt: NumberFormat, show_values: bool = True) -> Markup:
     """The worked solution's steps, numbered from 1, under the "Step by step" heading."""
     body = "".join(_step(s, fmt, number, show_values) for number, s in enumerate(solution.steps, 1))
+    heading = gettext("Step by step")
+    return Markup(f'<section class="steps" id="steps">\n  <h2>{heading}</h2>\n{body}</section>')
+
+
+def _field_errors(errors: Mapping[str, list[str]], name: str) -> str:
+    return "".join(
+        f'<p class="error" role="alert" data-field="{escape(name)}">{escape(message)}</p>'
+        for message in errors.get(name, [])
+    )
+
+
+def _field_end(name: str, hint: Any, errors: Mapping[str, list[str]]) -> str:
+    """A field's hint, its errors and the label's end."""
+    small = f"<small>{escape(hint)}</small>" if hint else ""
+    return f"{small}  {_field_errors(errors, name)}\n</label>"
+
+
+def input_field(
+    name: str,
+    label: Any,
+    form: Mapping[str, str],
+    errors: Mapping[str, list[str]],
+    hint: Any = None,
+    inputmode: str = "decimal",
+    wide: bool = False,
+) -> Markup:
+    """A labelled one-line field of the problem form, its hint and its errors."""
+    invalid = ' aria-invalid="true"' if errors.get(name) else ""
     return Markup(
-        f'<section class="steps" id="steps">\n  <h2>{gettext("Step by step")}</h2>\n'
-        f"{body}</section>"
+        f'<label class="field{" field-wide" if wide else ""}">\n  <span>{escape(label)}</span>\n'
+        f'  <input name="{escape(name)}" value="{escape(form.get(name, ""))}" '
+        f'inputmode="{escape(inputmode)}" autocomplete="off"{invalid}>\n'
+        + _field_end(name, hint, errors)
+    )
+
+
+def textarea_field(
+    name: str,
+    label: Any,
+    form: Mapping[str, str],
+    errors: Mapping[str, list[str]],
+    hint: Any = None,
+    rows: int = 4,
+    wide: bool = True,
+) -> Markup:
+    """A labelled text area of the problem form (full or half width), its hint and errors."""
+    invalid = ' aria-invalid="true"' if errors.get(name) else ""
+    return Markup(
+        f'<label class="field{" field-wide" if wide else " field-half"}">\n'
+        f"  <span>{escape(label)}</span>\n"
+        f'  <textarea name="{escape(name)}" rows="{escape(rows)}" spellcheck="false"{invalid}>'
+        f"{escape(form.get(name, ''))}</textarea>\n" + _field_end(name, hint, errors)
+    )
+
+
+def select_field(
+    name: str,
+    label: Any,
+    options: Sequence[tuple[str, Any]],
+    form: Mapping[str, str],
+    errors: Mapping[str, list[str]],
+) -> Markup:
+    """A labelled choice of the problem form, the form's value selected, and its errors."""
+    chosen = form.get(name, "")
+    items = "".join(
+        f'    <option value="{escape(value)}"{" selected" if chosen == value else ""}>'
+        f"{escape(text)}</option>\n"
+        for value, text in options
+    )
+    return Markup(
+        f'<label class="field">\n  <span>{escape(label)}</span>\n  <select name="{escape(name)}">\n'
+        f"{items}  </select>\n  {_field_errors(errors, name)}\n</label>"
     )
 
 

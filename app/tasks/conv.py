@@ -70,10 +70,10 @@ def conv_maps(solution: Any, problem: Any, fmt: NumberFormat) -> Markup:
     maps, ReLU's and the pooled ones; tables that conv.js reads by stage and map."""
     answer, shapes, bias = solution.answer, solution.answer.shapes, solution.bias
     padded = solution.padded
-    channel = gettext("channel")
+    channel, filter_word = gettext("channel"), gettext("filter")
     figures = [
         _figure(
-            gettext("Input, padded" if any(solution.padding) else "Input"),
+            gettext("Input, padded") if any(solution.padding) else gettext("Input"),
             [
                 matrix(
                     grid,
@@ -87,7 +87,7 @@ def conv_maps(solution: Any, problem: Any, fmt: NumberFormat) -> Markup:
             ],
         ),
         _figure(
-            gettext("Kernels (flipped)" if problem.mode == "convolution" else "Kernels"),
+            gettext("Kernels (flipped)") if problem.mode == "convolution" else gettext("Kernels"),
             [
                 matrix(
                     grid,
@@ -95,7 +95,7 @@ def conv_maps(solution: Any, problem: Any, fmt: NumberFormat) -> Markup:
                     stage="kernel",
                     index=f"{k}-{c}",
                     caption=Markup(
-                        f"{gettext('filter')} {k + 1}"
+                        f"{filter_word} {k + 1}"
                         + (f", {channel} {c + 1}" if len(kernel) > 1 else "")
                         + (f", b = {fmt.num(bias[k])}" if bias[k] else "")
                     ),
@@ -105,7 +105,7 @@ def conv_maps(solution: Any, problem: Any, fmt: NumberFormat) -> Markup:
             ],
         ),
         _figure(
-            f"{gettext('Convolution')} {'×'.join(map(str, shapes.conv))}",
+            gettext("Convolution") + f" {'×'.join(map(str, shapes.conv))}",
             [
                 matrix(m, fmt, stage="conv", index=i, cls="result")
                 for i, m in enumerate(answer.conv)
@@ -123,7 +123,7 @@ def conv_maps(solution: Any, problem: Any, fmt: NumberFormat) -> Markup:
             )
         )
     if answer.pool:
-        kind = gettext("max-pool" if problem.pool.kind == "max" else "average pool")
+        kind = gettext("max-pool") if problem.pool.kind == "max" else gettext("average pool")
         figures.append(
             _figure(
                 f"{kind} {'×'.join(map(str, shapes.pool))}",
