@@ -18,7 +18,17 @@ from app.deps import Language, PageFormat, solve_for_people
 from app.errors import custom_error_detail, describe_errors
 from app.forms import has_problem
 from app.i18n import LANG_COOKIE, LANGUAGES, gettext, ngettext, translate
-from app.render import answer_table, graded_cells, matrix, tex, value_html
+from app.render import (
+    answer_table,
+    graded_cells,
+    input_field,
+    matrix,
+    select_field,
+    steps_html,
+    tex,
+    textarea_field,
+    value_html,
+)
 from app.tasks import task_templates, view_for
 from solvers.core import NumberFormat, Task
 from solvers.registry import TASKS
@@ -47,6 +57,8 @@ def _environment() -> Environment:
     env.globals.update(
         matrix=matrix, tex=tex, graded_cells=graded_cells,
         answer_table=answer_table, value_html=value_html, task_templates=task_templates,
+        steps_html=steps_html, input_field=input_field, select_field=select_field,
+        textarea_field=textarea_field,
         static_url="/static",
     )  # fmt: skip
     return env

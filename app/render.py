@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from functools import lru_cache
+from numbers import Number
 from typing import Any
 
+from jinja2.tests import test_sequence
 from markupsafe import Markup, escape
 
-from solvers.core import NumberFormat
+from app.i18n import gettext, translate
+from solvers.core import NumberFormat, Solution, Step
+
+
+@lru_cache(maxsize=8192)
+def _num(digits: int, decimal_comma: bool, x: float) -> str:
+    """``NumberFormat.num`` remembered: a page shows the same small numbers many times."""
+    return NumberFormat(digits, decimal_comma).num(x)
 
 
 def _is_padding(r: int, c: int, rows: int, cols: int, pad: Sequence[int] | None) -> bool:
@@ -16,7 +26,7 @@ def _is_padding(r: int, c: int, rows: int, cols: int, pad: Sequence[int] | None)
     )
 
 
-def matrix(
+def _table(
     values: Sequence[Sequence[float]],
     fmt: NumberFormat,
     highlight: Collection[tuple[int, int]] = (),
@@ -27,7 +37,7 @@ def matrix(
     stage: str | None = None,
     index: Any = None,
     pad: Sequence[int] | None = None,
-) -> Markup:
+) -> str:
     """A matrix as an HTML table: every cell carries ``data-row``/``data-col`` (0-based).
 
     ``highlight`` marks cells (class ``hl``); ``pad`` = (rows, cols) of zero padding marks the
@@ -46,36 +56,162 @@ def matrix(
         heads = "".join(f'<th scope="col">{escape(label)}</th>' for label in col_labels)
         out.append(f"<thead><tr>{corner}{heads}</tr></thead>")
     out.append("<tbody>")
+    marks = bool(highlighted) or bool(pad)
+    digits, comma = fmt.digits, fmt.decimal_comma
     for r, row in enumerate(values):
         out.append("<tr>")
         if row_labels:
             out.append(f'<th scope="row">{escape(row_labels[r])}</th>')
         cols = len(row)
         for c, x in enumerate(row):
-            classes = " ".join(
-                name
-                for name, on in (
-                    ("hl", (r, c) in highlighted),
-                    ("pad", _is_padding(r, c, rows, cols, pad)),
+            marked = ""
+            if marks:
+                classes = " ".join(
+                    name
+                    for name, on in (
+                        ("hl", (r, c) in highlighted),
+                        ("pad", _is_padding(r, c, rows, cols, pad)),
+                    )
+                    if on
                 )
-                if on
+                marked = f' class="{classes}"' if classes else ""
+            out.append(
+                f'<td data-row="{r}" data-col="{c}"{marked}{focus}>{_num(digits, comma, x)}</td>'
             )
-            marked = f' class="{classes}"' if classes else ""
-            out.append(f'<td data-row="{r}" data-col="{c}"{marked}{focus}>{fmt.num(x)}</td>')
         out.append("</tr>")
     out.append("</tbody></table></div>")
-    return Markup("".join(out))
+    return "".join(out)
+
+
+def matrix(values: Sequence[Sequence[float]], fmt: NumberFormat, *args: Any, **kw: Any) -> Markup:
+    """:func:`_table` (same arguments) as markup, for templates and views."""
+    return Markup(_table(values, fmt, *args, **kw))
 
 
 def tex(source: str, display: bool = False) -> Markup:
     """A formula for KaTeX to typeset; its LaTeX source stays readable without JavaScript."""
+    return Markup(_tex_span(source, display))
+
+
+def _tex_span(source: str, display: bool) -> str:
     kind = "tex tex-display" if display else "tex"
-    return Markup(f'<span class="{kind}" data-tex="{escape(source)}">{escape(source)}</span>')
+    text = escape(source)
+    return f'<span class="{kind}" data-tex="{text}">{text}</span>'
 
 
 def moodle_tex(source: str, display: bool = False) -> Markup:
     """A formula for Moodle's MathJax filter: ``\\( … \\)`` or ``\\[ … \\]``."""
     return Markup(f"\\[{escape(source)}\\]" if display else f"\\({escape(source)}\\)")
+
+
+def _value(name: str, v: Any, fmt: NumberFormat) -> str:
+    """One named value of a step: a matrix (a caption per block of a stack), a vector as a
+    one-row matrix, a number, or text (the whitespace is the former Jinja macro's)."""
+    label = translate(name).replace("_", " ")
+    if test_sequence(v) and not isinstance(v, str):
+        if v and test_sequence(v[0]):
+            if v[0] and test_sequence(v[0][0]):
+                return "".join(
+                    _table(block, fmt, caption=f"{label} [{i}]") for i, block in enumerate(v, 1)
+                )
+            return f"      {_table(v, fmt, caption=label)}\n"
+        return f"    {_table([v], fmt, caption=label)}\n"
+    shown = escape(fmt.num(v) if isinstance(v, Number) else v)
+    separator = " =" if isinstance(v, Number) else ":"
+    return f'  <p class="value"><span class="name">{escape(label)}</span>{separator} {shown}</p>\n'
+
+
+def _step(s: Step, fmt: NumberFormat, number: int, show_values: bool) -> str:
+    """One worked step: its title, explanation, formulas and (``show_values``) its values."""
+    out = [
+        f'<section class="step" data-kind="{escape(s.kind)}" id="step-{number}">\n'
+        f'  <h3><span class="step-number">{number}.</span> {escape(s.title)}</h3>\n'
+    ]
+    if s.text:
+        out.append(f"<p>{escape(s.text)}</p>")
+    out.extend(f'<div class="formula">{_tex_span(f, True)}</div>' for f in s.formulas)
+    if show_values:
+        out.extend(_value(name, v, fmt) for name, v in s.values.items())
+    out.append("</section>")
+    return "".join(out)
+
+
+def steps_html(solution: Solution, fmt: NumberFormat, show_values: bool = True) -> Markup:
+    """The worked solution's steps, numbered from 1, under the "Step by step" heading."""
+    body = "".join(_step(s, fmt, number, show_values) for number, s in enumerate(solution.steps, 1))
+    heading = gettext("Step by step")
+    return Markup(f'<section class="steps" id="steps">\n  <h2>{heading}</h2>\n{body}</section>')
+
+
+def _field_errors(errors: Mapping[str, list[str]], name: str) -> str:
+    return "".join(
+        f'<p class="error" role="alert" data-field="{escape(name)}">{escape(message)}</p>'
+        for message in errors.get(name, [])
+    )
+
+
+def _field_end(name: str, hint: Any, errors: Mapping[str, list[str]]) -> str:
+    """A field's hint, its errors and the label's end."""
+    small = f"<small>{escape(hint)}</small>" if hint else ""
+    return f"{small}  {_field_errors(errors, name)}\n</label>"
+
+
+def input_field(
+    name: str,
+    label: Any,
+    form: Mapping[str, str],
+    errors: Mapping[str, list[str]],
+    hint: Any = None,
+    inputmode: str = "decimal",
+    wide: bool = False,
+) -> Markup:
+    """A labelled one-line field of the problem form, its hint and its errors."""
+    invalid = ' aria-invalid="true"' if errors.get(name) else ""
+    return Markup(
+        f'<label class="field{" field-wide" if wide else ""}">\n  <span>{escape(label)}</span>\n'
+        f'  <input name="{escape(name)}" value="{escape(form.get(name, ""))}" '
+        f'inputmode="{escape(inputmode)}" autocomplete="off"{invalid}>\n'
+        + _field_end(name, hint, errors)
+    )
+
+
+def textarea_field(
+    name: str,
+    label: Any,
+    form: Mapping[str, str],
+    errors: Mapping[str, list[str]],
+    hint: Any = None,
+    rows: int = 4,
+    wide: bool = True,
+) -> Markup:
+    """A labelled text area of the problem form (full or half width), its hint and errors."""
+    invalid = ' aria-invalid="true"' if errors.get(name) else ""
+    return Markup(
+        f'<label class="field{" field-wide" if wide else " field-half"}">\n'
+        f"  <span>{escape(label)}</span>\n"
+        f'  <textarea name="{escape(name)}" rows="{escape(rows)}" spellcheck="false"{invalid}>'
+        f"{escape(form.get(name, ''))}</textarea>\n" + _field_end(name, hint, errors)
+    )
+
+
+def select_field(
+    name: str,
+    label: Any,
+    options: Sequence[tuple[str, Any]],
+    form: Mapping[str, str],
+    errors: Mapping[str, list[str]],
+) -> Markup:
+    """A labelled choice of the problem form, the form's value selected, and its errors."""
+    chosen = form.get(name, "")
+    items = "".join(
+        f'    <option value="{escape(value)}"{" selected" if chosen == value else ""}>'
+        f"{escape(text)}</option>\n"
+        for value, text in options
+    )
+    return Markup(
+        f'<label class="field">\n  <span>{escape(label)}</span>\n  <select name="{escape(name)}">\n'
+        f"{items}  </select>\n  {_field_errors(errors, name)}\n</label>"
+    )
 
 
 def graded_cells(given: Any, cells: Any, fmt: NumberFormat) -> Markup:

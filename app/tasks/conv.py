@@ -6,11 +6,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from markupsafe import Markup
 from pydantic import BaseModel
 
 from app.forms import FormAdapter, value_text
+from app.i18n import gettext
+from app.render import matrix
 from app.tasks import TaskView
-from solvers.core import AnswerCell
+from solvers.core import AnswerCell, NumberFormat
 
 
 class ConvFormAdapter(FormAdapter):
@@ -55,6 +58,84 @@ class ConvFormAdapter(FormAdapter):
         return form
 
 
+def _figure(caption: str, tables: list[str]) -> str:
+    return (
+        f'    <figure class="stage">\n      <figcaption>{caption}</figcaption>\n'
+        f"{''.join(tables)}    </figure>\n"
+    )
+
+
+def conv_maps(solution: Any, problem: Any, fmt: NumberFormat) -> Markup:
+    """The page's maps, stage by stage: the (padded) input, the kernels as applied, the conv
+    maps, ReLU's and the pooled ones; tables that conv.js reads by stage and map."""
+    answer, shapes, bias = solution.answer, solution.answer.shapes, solution.bias
+    padded = solution.padded
+    channel, filter_word = gettext("channel"), gettext("filter")
+    figures = [
+        _figure(
+            gettext("Input, padded") if any(solution.padding) else gettext("Input"),
+            [
+                matrix(
+                    grid,
+                    fmt,
+                    stage="input",
+                    index=c,
+                    pad=solution.padding,
+                    caption=Markup(f"{channel} {c + 1}") if len(padded) > 1 else None,
+                )
+                for c, grid in enumerate(padded)
+            ],
+        ),
+        _figure(
+            gettext("Kernels (flipped)") if problem.mode == "convolution" else gettext("Kernels"),
+            [
+                matrix(
+                    grid,
+                    fmt,
+                    stage="kernel",
+                    index=f"{k}-{c}",
+                    caption=Markup(
+                        f"{filter_word} {k + 1}"
+                        + (f", {channel} {c + 1}" if len(kernel) > 1 else "")
+                        + (f", b = {fmt.num(bias[k])}" if bias[k] else "")
+                    ),
+                )
+                for k, kernel in enumerate(solution.kernels)
+                for c, grid in enumerate(kernel)
+            ],
+        ),
+        _figure(
+            gettext("Convolution") + f" {'×'.join(map(str, shapes.conv))}",
+            [
+                matrix(m, fmt, stage="conv", index=i, cls="result")
+                for i, m in enumerate(answer.conv)
+            ],
+        ),
+    ]
+    if answer.activation:
+        figures.append(
+            _figure(
+                "ReLU",
+                [
+                    matrix(m, fmt, stage="activation", index=i, cls="result")
+                    for i, m in enumerate(answer.activation)
+                ],
+            )
+        )
+    if answer.pool:
+        kind = gettext("max-pool") if problem.pool.kind == "max" else gettext("average pool")
+        figures.append(
+            _figure(
+                f"{kind} {'×'.join(map(str, shapes.pool))}",
+                [
+                    matrix(m, fmt, stage="pool", index=i, cls="result output")
+                    for i, m in enumerate(answer.pool)
+                ],
+            )
+        )
+    return Markup(f'<div class="maps" id="maps">\n{"".join(figures)}  </div>')
+
+
 class ConvView(TaskView):
     """Maps are typed in text areas; with pooling, the key's table lists the pooled cells."""
 
@@ -63,4 +144,6 @@ class ConvView(TaskView):
         return [c for c in cells if "pool" in c.column or not answer.pool]
 
 
-VIEW = ConvView(adapter=ConvFormAdapter(), multiline_answers=True)
+VIEW = ConvView(
+    adapter=ConvFormAdapter(), multiline_answers=True, template_globals={"conv_maps": conv_maps}
+)

@@ -9,13 +9,13 @@ many more cells were computed the same way. The maps themselves are always compl
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import torch
 
-from solvers.core import N_, NumberFormat, Step
+from solvers.core import N_, NumberFormat, Step, StepValue
 from solvers.tasks.conv.compute import ConvBatch, forward
 from solvers.tasks.conv.problem import (
     MAX_WORKED_CELLS,
@@ -76,10 +76,36 @@ def _window(maps: Tensor3, r0: int, c0: int, height: int, width: int) -> Tensor3
     return [[row[c0 : c0 + width] for row in grid[r0 : r0 + height]] for grid in maps]
 
 
+def _step(
+    kind: str,
+    title: str,
+    text: str = "",
+    params: dict[str, str | int | float] | None = None,
+    formulas: list[str] | None = None,
+    values: Mapping[str, StepValue] | None = None,
+) -> Step:
+    """A step built without validation: its data come from a validated problem and torch's
+    floats (trusted), and re-validating thousands of floats cost more than the step itself.
+    Every field is passed, so no default factory runs (pydantic inspects each one per call)."""
+    return Step.model_construct(
+        kind=kind,
+        title=title,
+        text=text,
+        params=params or {},
+        formulas=formulas or [],
+        values=dict(values or {}),
+    )
+
+
 @lru_cache(maxsize=4096)
-def _tex(fmt: NumberFormat, x: float, paren: bool = False) -> str:
-    """``fmt.tex`` remembered: quiz numbers repeat (kernel weights, small integers)."""
-    return fmt.tex(x, paren)
+def _tex_of(digits: int, decimal_comma: bool, x: float, paren: bool = False) -> str:
+    return NumberFormat(digits, decimal_comma).tex(x, paren)
+
+
+def _texer(fmt: NumberFormat) -> Callable[..., str]:
+    """``fmt.tex`` (``x``, ``paren``) remembered: quiz numbers repeat (kernel weights, small
+    integers). Keyed by the format's fields, whose hash is cheaper than the dataclass's."""
+    return partial(_tex_of, fmt.digits, fmt.decimal_comma)
 
 
 def _eq(value: float, fmt: NumberFormat) -> str:
@@ -135,7 +161,7 @@ def _size_steps(
     )
     out = [(n - f + 2 * (p or 0)) // s + 1 for n, f, p, s in sizes]
     steps = [
-        Step(
+        _step(
             kind=kind,
             title=title,
             text=text,
@@ -146,7 +172,7 @@ def _size_steps(
     ]
     if dropped_rows or dropped_cols:
         steps.append(
-            Step(
+            _step(
                 kind="conv.dropped",
                 title=N_("The window does not fit evenly"),
                 text=N_(
@@ -177,16 +203,20 @@ def _conv_cell_step(
     bias = grids.bias[k]
     value = grids.conv[k][i][j]
     name = _cell(symbol="y", k=k, i=i, j=j, maps=len(grids.kernels))
-    tail = f" + {_tex(fmt, bias, paren=True)}" if bias else ""
+    tex = _texer(fmt)
+    tail = f" + {tex(bias, True)}" if bias else ""
     formulas: list[str] = []
     sums: list[float] = []
-    for c in range(channels):
-        xs, ws, ps = _flat(window[c]), _flat(kernel[c]), _flat(products[c])
+    for c, (xc, wc, pc) in enumerate(zip(window, kernel, products, strict=True)):
+        ps = _flat(pc)
         left = " + ".join(
-            f"{_tex(fmt, x, paren=True)} \\cdot {_tex(fmt, w, paren=True)}"
-            for x, w in zip(xs, ws, strict=True)
+            [
+                f"{tex(x, True)} \\cdot {tex(w, True)}"
+                for xs, ws in zip(xc, wc, strict=True)
+                for x, w in zip(xs, ws, strict=True)
+            ]
         )
-        middle = " + ".join(_tex(fmt, p, paren=True) for p in ps)
+        middle = " + ".join([tex(p, True) for p in ps])
         total = sum(ps)
         sums.append(total)
         if channels == 1:
@@ -195,7 +225,7 @@ def _conv_cell_step(
             formulas.append(f"s_{{{c + 1}}} = {left} = {middle}{_eq(total, fmt)}")
     if channels > 1:
         symbols = " + ".join(f"s_{{{c + 1}}}" for c in range(channels))
-        numbers = " + ".join(_tex(fmt, s, paren=True) for s in sums)
+        numbers = " + ".join([tex(s, True) for s in sums])
         bias_symbol = " + b" if bias else ""
         formulas.append(f"{name} = {symbols}{bias_symbol} = {numbers}{tail}{_eq(value, fmt)}")
         text = N_(
@@ -208,7 +238,7 @@ def _conv_cell_step(
             "The kernel over rows {r0}–{r1} and columns {c0}–{c1} of the padded input: multiply "
             "element by element, then add the products and the bias {bias}."
         )
-    return Step(
+    return _step(
         kind="conv.cell",
         title=N_("Convolution: map {map}, cell ({row}, {col})"),
         text=text,
@@ -253,7 +283,8 @@ def _pool_cell_step(
     cells = _flat(window)
     value = pooled[k][i][j]
     name = _cell("p", k, i, j, len(pooled))
-    listed = ", ".join(_tex(fmt, x) for x in cells)
+    tex = _texer(fmt)
+    listed = ", ".join([tex(x) for x in cells])
     params: dict[str, str | int | float] = {
         "map": k + 1,
         "row": i + 1,
@@ -280,9 +311,9 @@ def _pool_cell_step(
             )
     else:
         total = sum(cells)
-        terms = " + ".join(_tex(fmt, x, paren=True) for x in cells)
+        terms = " + ".join([tex(x, True) for x in cells])
         formula = (
-            f"{name} = \\frac{{{terms}}}{{{kh * kw}}} = \\frac{{{_tex(fmt, total)}}}{{{kh * kw}}}"
+            f"{name} = \\frac{{{terms}}}{{{kh * kw}}} = \\frac{{{tex(total)}}}{{{kh * kw}}}"
             f"{_eq(value, fmt)}"
         )
         params["count"] = kh * kw
@@ -291,7 +322,7 @@ def _pool_cell_step(
             "their sum divided by {count}."
         )
     values[N_("value")] = value
-    return Step(
+    return _step(
         kind="conv.pool",
         title=N_("Pooling: map {map}, cell ({row}, {col})"),
         text=text,
@@ -302,7 +333,7 @@ def _pool_cell_step(
 
 
 def _summary_step(done: int, total: int, limit: int, name: str, grid: Tensor3) -> Step:
-    return Step(
+    return _step(
         kind="conv.cells_summary",
         title=N_("The remaining cells"),
         text=N_(
@@ -324,11 +355,12 @@ def _relu_step(grids: Grids, limit: int, fmt: NumberFormat) -> Step:
         for j, x in enumerate(row)
         if x < 0
     ]
+    tex = _texer(fmt)
     formulas = ["\\operatorname{ReLU}(x) = \\max(0, x)"]
     for k, i, j in cells[:limit]:
         name = _cell("a", k, i, j, len(conv))
-        formulas.append(f"{name} = \\max(0, {_tex(fmt, conv[k][i][j])}) = 0")
-    return Step(
+        formulas.append(f"{name} = \\max(0, {tex(conv[k][i][j])}) = 0")
+    return _step(
         kind="conv.relu",
         title=N_("ReLU"),
         text=N_(
@@ -366,7 +398,7 @@ def solve(problem: ConvProblem, fmt: NumberFormat = NumberFormat()) -> ConvSolut
     )
     if pv or ph:
         steps.append(
-            Step(
+            _step(
                 kind="conv.padding",
                 title=N_("Zero padding"),
                 text=N_(
@@ -389,7 +421,7 @@ def solve(problem: ConvProblem, fmt: NumberFormat = NumberFormat()) -> ConvSolut
             values[f"kernel_{k + 1}"] = problem.filters[k]
             values[f"flipped_{k + 1}"] = grids.kernels[k]
         steps.append(
-            Step(
+            _step(
                 kind="conv.flip",
                 title=N_("Flip the kernel"),
                 text=N_(
@@ -459,7 +491,7 @@ def solve(problem: ConvProblem, fmt: NumberFormat = NumberFormat()) -> ConvSolut
         if grid is not None
     }
     steps.append(
-        Step(
+        _step(
             kind="conv.result",
             title=N_("Result"),
             text=N_("The output has {maps} map(s) of {height}×{width}."),
