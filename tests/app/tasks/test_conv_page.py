@@ -2,7 +2,7 @@
 and matrices were built in Python (app.render.steps_html): snapshots taken from that code.
 
 Regenerate only for an intended change of the page:
-``python -m tests.test_conv_page_snapshot`` (writes tests/snapshots/conv_page_*.html).
+``python -m tests.app.tasks.test_conv_page`` (writes tests/app/tasks/snapshots/conv_page_*.html).
 """
 
 from __future__ import annotations
