@@ -1,9 +1,10 @@
 """The graph task's one implementation of the passes: forward and backward over a batch.
 
-Every value is a float64 tensor with a leading batch dimension (B,); a single problem is a
-batch of one (:func:`evaluate`). Each gate's forward and local gradients are its rule in
-:mod:`.rules`. A named mistake is the same pass with an :data:`Override` that replaces a
-gate's local gradients, or with the branches not summed (``keep``).
+Every value is a float64 torch tensor with a leading batch dimension (B,); a single
+problem (:func:`evaluate`) runs the same code on numpy scalars, which cost far less per op.
+Each gate's forward and local gradients are its rule in :mod:`.rules`. A named mistake is
+the same pass with an :data:`Override` that replaces a gate's local gradients, or with the
+branches not summed (``keep``).
 
 Where a value, local gradient or downstream gradient is not finite, the first such cell of
 the first problem concerned is reported as ``PydanticCustomError("domain", …)`` naming the
@@ -18,12 +19,13 @@ from dataclasses import dataclass
 from itertools import repeat
 from typing import Literal
 
+import numpy as np
 import torch
 from pydantic_core import PydanticCustomError
 
 from solvers.core import N_
 from solvers.tasks.graph.gates import Gate, Graph
-from solvers.tasks.graph.rules import RULES, Local, Tensor, domain_error
+from solvers.tasks.graph.rules import RULES, Array, Local, Tensor, domain_error, xp
 
 F64 = torch.float64
 Keep = Literal["sum", "first", "last"]
@@ -35,7 +37,7 @@ class Override:
     are ``replace(xs, y, local)`` (inputs, value and right local gradients) instead."""
 
     touches: Callable[[Gate], bool]
-    replace: Callable[[Sequence[Tensor], Tensor, tuple[Local, ...]], tuple[Local, ...]]
+    replace: Callable[[Sequence[Array], Array, tuple[Local, ...]], tuple[Local, ...]]
 
     def applies(self, graph: Graph) -> bool:
         """Whether the graph has a gate it touches."""
@@ -47,8 +49,8 @@ class Forward:
     """The forward pass: per node its value ``computed``, the value ``used`` downstream (a
     given value replaces the computed one) and its local gradients at the used values."""
 
-    computed: list[Tensor]
-    used: list[Tensor]
+    computed: list[Array]
+    used: list[Array]
     local: list[tuple[Local, ...]]
 
 
@@ -61,27 +63,29 @@ class Backward:
     down: list[tuple[Local, ...]]
 
 
-def forward(graph: Graph, values: Tensor, given: Tensor | None = None) -> Forward:
+def forward(graph: Graph, values: Array, given: Array | None = None) -> Forward:
     """Node values and local gradients; ``values`` is (B, V) in the order of
-    ``graph.variables`` (or (B, V + C) with the constants after them). ``given`` (B, N),
-    NaN where not given, replaces the computed values for the nodes after them (error
-    carried forward)."""
+    ``graph.variables`` (or (B, V + C) with the constants after them), a tensor; or one
+    problem's row (V + C,) as a numpy array, whose cells are then numpy scalars. ``given``
+    (B, N), NaN where not given, replaces the computed values for the nodes after them
+    (error carried forward)."""
     constants = graph.constants
-    if constants and values.shape[1] == len(graph.variables):
+    if constants and values.shape[-1] == len(graph.variables):
         row = torch.tensor(constants, dtype=F64, device=values.device)
         values = torch.cat([values, row.expand(values.shape[0], -1)], 1)
-    computed = list(values.unbind(1))
+    computed = list(values.T)
     used = list(computed) if given is not None else computed
     local: list[tuple[Local, ...]] = [()] * len(computed)
     if given is not None:
+        where, isnan = xp(given).where, xp(given).isnan
         for i in range(len(computed)):
-            used[i] = torch.where(torch.isnan(given[:, i]), computed[i], given[:, i])
+            used[i] = where(isnan(given[:, i]), computed[i], given[:, i])
     for i, rule, inputs, param in graph.plan:
         xs = [used[j] for j in inputs]
         y = rule.forward(xs, param)
         computed.append(y)
         if given is not None:
-            y = torch.where(torch.isnan(given[:, i]), y, given[:, i])
+            y = where(isnan(given[:, i]), y, given[:, i])
             used.append(y)
         local.append(rule.local(xs, y, param))
     return Forward(computed, used, local)
@@ -172,7 +176,7 @@ class Passes:
 
 def passes(
     graph: Graph,
-    values: Tensor,
+    values: Array,
     upstream: Local,
     override: Override | None = None,
     keep: Keep = "sum",
@@ -195,13 +199,17 @@ class Evaluation:
 
 
 def _floats(graph: Graph, p: Passes, b: int) -> Evaluation:
-    """Problem ``b`` of a batch as floats."""
+    """Problem ``b`` of a batch of tensors as floats."""
     cells = p.cells()
     tensors = [c for c in cells if type(c) is not float]
     flat = torch.cat(tensors)
     batch = len(flat) // len(tensors)
     numbers = iter((flat if batch == 1 else flat.view(-1, batch)[:, b]).tolist())
-    every = [c if type(c) is float else next(numbers) for c in cells]
+    return _evaluation(graph, p, [c if type(c) is float else next(numbers) for c in cells])
+
+
+def _evaluation(graph: Graph, p: Passes, every: list[float]) -> Evaluation:
+    """One problem's :meth:`Passes.cells` as floats, laid out per node."""
     n = len(graph.gates)
     local, down = [], []
     at = n
@@ -258,11 +266,13 @@ def check(graph: Graph, p: Passes) -> None:
 
 
 def evaluate(graph: Graph, values: dict[str, float], upstream: float = 1.0) -> Evaluation:
-    """Both passes of one problem (a batch of one), as floats; raise a ``domain`` error
+    """Both passes of one problem (on numpy scalars: far less per op than tensors), as
+    floats; raise a ``domain`` error
     instead of inf/NaN."""
-    with torch.inference_mode():  # no autograd bookkeeping: ~20% less per tensor op
-        row = [[*(values[name] for name in graph.variables), *graph.constants]]
-        ev = _floats(graph, passes(graph, torch.tensor(row, dtype=F64), upstream), 0)
+    row = np.array([*(values[name] for name in graph.variables), *graph.constants], np.float64)
+    with np.errstate(all="ignore"):  # inf/NaN are found below and reported as domain errors
+        p = passes(graph, row, upstream)
+    ev = _evaluation(graph, p, [float(c) for c in p.cells()])
     cells = sum(ev.values) + sum(map(sum, ev.local)) + sum(map(sum, ev.down))
     if not math.isfinite(cells):  # some cell is not finite (or their sum overflowed)
         error = _first_error(graph, ev)

@@ -1,8 +1,9 @@
 """One record per gate: everything the graph task knows about an op, side by side.
 
 As micrograd keeps each op's backward beside its forward, a :class:`GateRule` holds a
-gate's forward value and local gradients (on float64 torch tensors with a leading batch
-dimension), their LaTeX, the label the picture writes, its kink rule and its domain check.
+gate's forward value and local gradients (on float64 arrays with a leading batch
+dimension: torch tensors for a batch, numpy arrays for a single problem, the same code),
+their LaTeX, the label the picture writes, its kink rule and its domain check.
 The passes (:mod:`.compute`), the steps (:mod:`.steps`), the parser's constant folding,
 sympy (:mod:`.symbolic`) and the grader all read :data:`RULES`.
 
@@ -18,14 +19,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 from pydantic_core import PydanticCustomError
 
 from solvers.core import N_, NumberFormat
 
 Tensor = torch.Tensor
-Local = Tensor | float
-"""A local gradient: a tensor (B,), or a float where it does not depend on the inputs."""
+Array = torch.Tensor | np.ndarray
+"""A torch tensor (a batch), or a numpy array (a single problem: less cost per op)."""
+Local = Array | float
+"""A local gradient: an array (B,), or a float where it does not depend on the inputs."""
 Domain = tuple[str, dict[str, Any]] | None
 """A domain error's message template and context (``node`` is added), or None."""
 
@@ -33,6 +37,48 @@ Domain = tuple[str, dict[str, Any]] | None
 def domain_error(template: str, **context: Any) -> PydanticCustomError:
     """A numeric error at a node (type ``"domain"``)."""
     return PydanticCustomError("domain", template, context)
+
+
+def xp(x: Array) -> Any:
+    """The array namespace of ``x``: ``torch`` for a tensor, else ``numpy``."""
+    return torch if isinstance(x, torch.Tensor) else np
+
+
+def _maximum(x: Array, y: Array) -> Array:
+    """``torch.maximum``; on numpy too, a tie between ±0 gives ``x`` (numpy gives ``y``)."""
+    return torch.maximum(x, y) if isinstance(x, torch.Tensor) else np.maximum(y, x)
+
+
+def _minimum(x: Array, y: Array) -> Array:
+    """``torch.minimum``; on numpy too, a tie between ±0 gives ``x``."""
+    return torch.minimum(x, y) if isinstance(x, torch.Tensor) else np.minimum(y, x)
+
+
+def _relu(x: Array) -> Array:
+    """``torch.relu`` (which keeps −0)."""
+    return torch.relu(x) if isinstance(x, torch.Tensor) else np.maximum(0.0, x)
+
+
+def _sigmoid(x: Array) -> Array:
+    """``torch.sigmoid``; on numpy 1/(1 + e^(−x))."""
+    return torch.sigmoid(x) if isinstance(x, torch.Tensor) else 1.0 / (1.0 + np.exp(-x))
+
+
+def _pow(x: Array, k: float) -> Array:
+    """``torch.pow(x, k)``; on numpy with torch's special cases of ``k`` (x·x, x·x·x,
+    1/(x·x)), so that one problem's powers are the batch's to the bit."""
+    if isinstance(x, torch.Tensor):
+        return torch.pow(x, k)
+    if k == 3:
+        return x * x * x
+    if k == -2:
+        return 1.0 / (x * x)
+    return np.power(x, k)
+
+
+def _float(mask: Array) -> Array:
+    """A boolean mask as float64 0/1."""
+    return mask.to(torch.float64) if isinstance(mask, torch.Tensor) else mask.astype(np.float64)
 
 
 def _no_kink(xs: Sequence[float]) -> bool:
@@ -51,8 +97,9 @@ def _op_label(op: str) -> Callable[[float, NumberFormat], str]:
 class GateRule:
     """An op of the graph, all in one place.
 
-    ``forward(xs, p)`` and ``local(xs, y, p)`` work on tensors (B,) (``p`` is the gate's
-    constant, ``y`` its value, which exp, σ, tanh and sqrt use as the lecture does);
+    ``forward(xs, p)`` and ``local(xs, y, p)`` work on arrays (B,), torch or numpy
+    (``p`` is the gate's constant, ``y`` its value, which exp, σ, tanh and sqrt use as the
+    lecture does);
     ``forward_tex(a, p)`` and ``local_tex(a, p, k1)`` write them for input symbols ``a``
     (``k1`` is k − 1 of ``^k``); ``label(p, fmt)`` is what the picture writes in the gate;
     ``kink(xs)`` says the inputs are at a non-differentiable point (``kink_message``);
@@ -62,8 +109,8 @@ class GateRule:
 
     op: str
     arity: int
-    forward: Callable[[Sequence[Tensor], float], Tensor]
-    local: Callable[[Sequence[Tensor], Tensor, float], tuple[Local, ...]]
+    forward: Callable[[Sequence[Array], float], Array]
+    local: Callable[[Sequence[Array], Array, float], tuple[Local, ...]]
     forward_tex: Callable[[Sequence[str], str], str]
     local_tex: Callable[[Sequence[str], str, str], list[str]]
     label: Callable[[float, NumberFormat], str]
@@ -142,16 +189,16 @@ def _sqrt_domain(xs: Sequence[float], p: float) -> Domain:
     )
 
 
-def _split(xs: Sequence[Tensor], larger: bool) -> tuple[Tensor, Tensor]:
+def _split(xs: Sequence[Array], larger: bool) -> tuple[Array, Array]:
     """max/min: the gradient goes to the input that won; a tie splits it in half."""
     x, y = xs
     first = (x > y) if larger else (x < y)
-    share = torch.where(x == y, 0.5, first.to(x.dtype))
+    share = xp(x).where(x == y, 0.5, _float(first))
     return share, 1.0 - share
 
 
-def _power_local(xs: Sequence[Tensor], y: Tensor, k: float) -> tuple[Local, ...]:
-    return (k * torch.pow(xs[0], k - 1) if k else 0.0,)
+def _power_local(xs: Sequence[Array], y: Array, k: float) -> tuple[Local, ...]:
+    return (k * _pow(xs[0], k - 1) if k else 0.0,)
 
 
 def _rules() -> dict[str, GateRule]:
@@ -184,24 +231,24 @@ def _rules() -> dict[str, GateRule]:
             _signed("/"), domain=_divide_domain, has_param=True,
         ),
         GateRule(
-            "1/x", 1, lambda xs, p: xs[0].reciprocal(),
-            lambda xs, y, p: ((xs[0] * xs[0]).reciprocal().neg(),),
+            "1/x", 1, lambda xs, p: 1.0 / xs[0],
+            lambda xs, y, p: (-(1.0 / (xs[0] * xs[0])),),
             lambda a, p: rf"\frac{{1}}{{{a[0]}}}",
             lambda a, p, k1: [rf"-\frac{{1}}{{{a[0]}^{{2}}}}"], _op_label("1/x"),
             domain=_reciprocal_domain,
         ),
         GateRule(
-            "exp", 1, lambda xs, p: torch.exp(xs[0]), lambda xs, y, p: (y,),
+            "exp", 1, lambda xs, p: xp(xs[0]).exp(xs[0]), lambda xs, y, p: (y,),
             lambda a, p: f"e^{{{a[0]}}}", lambda a, p, k1: [f"e^{{{a[0]}}}"], _op_label("exp"),
             function="exp", sympy=lambda sp, x: sp.exp(x),
         ),
         GateRule(
-            "^k", 1, lambda xs, p: torch.pow(xs[0], p), _power_local,
+            "^k", 1, lambda xs, p: _pow(xs[0], p), _power_local,
             lambda a, p: f"{a[0]}^{{{p}}}", lambda a, p, k1: [rf"{p} \cdot {a[0]}^{{{k1}}}"],
             _signed("^"), domain=_pow_domain, has_param=True,
         ),
         GateRule(
-            "max", 2, lambda xs, p: torch.maximum(xs[0], xs[1]),
+            "max", 2, lambda xs, p: _maximum(xs[0], xs[1]),
             lambda xs, y, p: _split(xs, larger=True),
             lambda a, p: rf"\max({a[0]}, {a[1]})",
             lambda a, p, k1: [f"[{a[0]} > {a[1]}]", f"[{a[1]} > {a[0]}]"], _op_label("max"),
@@ -211,7 +258,7 @@ def _rules() -> dict[str, GateRule]:
             function="max", sympy=lambda sp, x, y: sp.Max(x, y),
         ),
         GateRule(
-            "min", 2, lambda xs, p: torch.minimum(xs[0], xs[1]),
+            "min", 2, lambda xs, p: _minimum(xs[0], xs[1]),
             lambda xs, y, p: _split(xs, larger=False),
             lambda a, p: rf"\min({a[0]}, {a[1]})",
             lambda a, p, k1: [f"[{a[0]} < {a[1]}]", f"[{a[1]} < {a[0]}]"], _op_label("min"),
@@ -221,8 +268,8 @@ def _rules() -> dict[str, GateRule]:
             function="min", sympy=lambda sp, x, y: sp.Min(x, y),
         ),
         GateRule(
-            "relu", 1, lambda xs, p: torch.relu(xs[0]),
-            lambda xs, y, p: ((xs[0] > 0).to(xs[0].dtype),),
+            "relu", 1, lambda xs, p: _relu(xs[0]),
+            lambda xs, y, p: (_float(xs[0] > 0),),
             lambda a, p: rf"\max(0, {a[0]})", lambda a, p, k1: [f"[{a[0]} > 0]"],
             _op_label("relu"), kink=_zero_kink,
             kink_message=N_("relu is not differentiable at 0; as in PyTorch, its gradient "
@@ -230,30 +277,30 @@ def _rules() -> dict[str, GateRule]:
             function="relu", sympy=lambda sp, x: sp.Max(0, x),
         ),
         GateRule(
-            "σ", 1, lambda xs, p: torch.sigmoid(xs[0]), lambda xs, y, p: (y * (1.0 - y),),
+            "σ", 1, lambda xs, p: _sigmoid(xs[0]), lambda xs, y, p: (y * (1.0 - y),),
             lambda a, p: rf"\sigma({a[0]})",
             lambda a, p, k1: [rf"\sigma({a[0]})\,(1 - \sigma({a[0]}))"], _op_label("σ"),
             function="sigmoid", sympy=lambda sp, x: 1 / (1 + sp.exp(-x)),
         ),
         GateRule(
-            "tanh", 1, lambda xs, p: torch.tanh(xs[0]), lambda xs, y, p: (1.0 - y * y,),
+            "tanh", 1, lambda xs, p: xp(xs[0]).tanh(xs[0]), lambda xs, y, p: (1.0 - y * y,),
             lambda a, p: rf"\tanh({a[0]})", lambda a, p, k1: [rf"1 - \tanh^{{2}}({a[0]})"],
             _op_label("tanh"), function="tanh", sympy=lambda sp, x: sp.tanh(x),
         ),
         GateRule(
-            "log", 1, lambda xs, p: torch.log(xs[0]), lambda xs, y, p: (xs[0].reciprocal(),),
+            "log", 1, lambda xs, p: xp(xs[0]).log(xs[0]), lambda xs, y, p: (1.0 / xs[0],),
             lambda a, p: rf"\ln({a[0]})", lambda a, p, k1: [rf"\frac{{1}}{{{a[0]}}}"],
             _op_label("log"), domain=_log_domain, function="log",
             sympy=lambda sp, x: sp.log(x),
         ),
         GateRule(
-            "sqrt", 1, lambda xs, p: torch.sqrt(xs[0]), lambda xs, y, p: (0.5 / y,),
+            "sqrt", 1, lambda xs, p: xp(xs[0]).sqrt(xs[0]), lambda xs, y, p: (0.5 / y,),
             lambda a, p: rf"\sqrt{{{a[0]}}}",
             lambda a, p, k1: [rf"\frac{{1}}{{2\sqrt{{{a[0]}}}}}"], _op_label("sqrt"),
             domain=_sqrt_domain, function="sqrt", sympy=lambda sp, x: sp.sqrt(x),
         ),
         GateRule(
-            "abs", 1, lambda xs, p: torch.abs(xs[0]), lambda xs, y, p: (torch.sign(xs[0]),),
+            "abs", 1, lambda xs, p: xp(xs[0]).abs(xs[0]), lambda xs, y, p: (xp(xs[0]).sign(xs[0]),),
             lambda a, p: rf"\left|{a[0]}\right|",
             lambda a, p, k1: [rf"\operatorname{{sign}}({a[0]})"], _op_label("abs"),
             kink=_zero_kink,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -86,11 +87,14 @@ def test_each_misconception_is_the_one_pass_with_its_override() -> None:
 
 
 def test_the_one_pass_of_one_problem_is_the_batch_pass() -> None:
+    """One problem runs the same pass on numpy scalars, a batch on torch tensors; numpy's
+    and torch's exp/pow/tanh may differ in the last bit, so equal within 1e-15 relative."""
     problem = GraphProblem(expression=MISTAKES, values={"x": 0.3, "y": -1.2})
     ev = evaluate(problem.graph, problem.values)
     answer = solve_batch([problem])[0]
-    assert ev.values[-1] == answer.output
-    assert [ev.grads[i] for i in range(2)] == list(answer.gradients.values())
+    assert ev.values[-1] == pytest.approx(answer.output, rel=1e-15, abs=0)
+    grads = list(answer.gradients.values())
+    assert [ev.grads[i] for i in range(2)] == pytest.approx(grads, rel=1e-15, abs=0)
 
 
 def test_the_expression_is_parsed_once_per_solve(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -109,3 +113,28 @@ def test_the_expression_is_parsed_once_per_solve(monkeypatch: pytest.MonkeyPatch
     solve_batch([problem])
     grade_one(GRADER, problem, {"output": solution.answer.output})
     assert solution.symbolic and len(calls) == 1
+
+
+@pytest.mark.parametrize("op", sorted(RULES))
+def test_each_gate_rule_runs_on_numpy_as_on_torch(op: str) -> None:
+    """The same rule on numpy scalars (one problem): torch's values within 1e-15 relative
+    (local gradients such as 1 − tanh² also within 1e-15 absolute), the same kinks and
+    signs of zero (relu, abs, max/min at ±0 and at ties)."""
+    rule = RULES[op]
+    p = PARAMS.get(op, 0.0)
+    rows = [[0.7, 1.3, 2.1, 0.0, -0.0]] if op in ("log", "sqrt") else INPUTS[rule.arity]
+    rows = [[*r, 0.0, -0.0, 1.5] for r in rows]
+    if rule.arity == 2:
+        rows = [rows[0], [*rows[1][:3], -0.0, 0.0, 1.5]]
+    tensors = [torch.tensor(r, dtype=F64) for r in rows]
+    y = rule.forward(tensors, p)
+    want = [y.tolist(), *(torch.as_tensor(g, dtype=F64).expand(len(rows[0])).tolist()
+                          for g in rule.local(tensors, y, p))]  # fmt: skip
+    for k in range(len(rows[0])):
+        xs = [np.float64(r[k]) for r in rows]
+        with np.errstate(all="ignore"):
+            yk = rule.forward(xs, p)
+            got = [float(yk), *(float(g) for g in rule.local(xs, yk, p))]
+        for j, (g, w) in enumerate(zip(got, [column[k] for column in want], strict=True)):
+            assert g == pytest.approx(w, rel=1e-15, abs=1e-15 if j else 0, nan_ok=True)
+            assert math.copysign(1.0, g) == math.copysign(1.0, w) or math.isnan(w)
