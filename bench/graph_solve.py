@@ -1,7 +1,9 @@
 """Micro-benchmark of the graph solver, in process: µs per solve, repeated vs fresh expressions.
 
-Run: ``.venv/bin/python bench/graph_solve.py [--batch 100000] [--device cpu|cuda|auto]``.
-Prints numbers; asserts nothing.
+Run from the repository root: ``PYTHONPATH=. .venv/bin/python bench/graph_solve.py
+[--batch 100000] [--device cpu|cuda|auto]`` (without ``PYTHONPATH=.`` a worktree would time
+the installed checkout's code). ``evaluate`` is the pass of one problem (numpy scalars),
+``solve_batch`` the batch pass (torch). Prints numbers; asserts nothing.
 """
 
 from __future__ import annotations
