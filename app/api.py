@@ -1,12 +1,12 @@
 """The JSON API: one ``POST /api/v1/{task}/solve`` per registered task, and the task list."""
 
 from collections import OrderedDict
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from app.deps import ApiFormat, Language, solve_for_people
+from app.deps import ApiFormat, Language, solve_for_people, torch_for_people
 from app.errors import CheckedJsonRoute
 from app.i18n import translate
 from solvers.core import Task
@@ -59,11 +59,22 @@ def _add_solve_route(router: APIRouter, task: Task) -> None:
         request: Request,
         language: Language,
         fmt: ApiFormat,
+        with_: Annotated[
+            Literal["torch"] | None,
+            Query(
+                alias="with",
+                description="`torch`: add `torch`, the PyTorch script that computes the "
+                "answer (`code`), its notes and what each printed line is (`prints`).",
+            ),
+        ] = None,
     ) -> Response:
-        key = (task.id, language, str(fmt.digits), await request.body())
+        key = (task.id, language, str(fmt.digits), with_, await request.body())
         body = solutions.get(key)
         if body is None:
             body = solve_for_people(task, problem, fmt).model_dump_json().encode()
+            view = torch_for_people(task, problem) if with_ == "torch" else None
+            if view is not None:  # one more member of the solution's object
+                body = body[:-1] + b',"torch":' + view.model_dump_json().encode() + b"}"
             solutions.put(key, body)
         return Response(body, media_type="application/json")
 

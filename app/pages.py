@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from pydantic_core import PydanticCustomError
 
 from app.api import ResponseCache
-from app.deps import Language, PageFormat, solve_for_people
+from app.deps import Language, PageFormat, solve_for_people, torch_for_people
 from app.errors import custom_error_detail, describe_errors
 from app.forms import has_problem
 from app.i18n import LANG_COOKIE, LANGUAGES, gettext, ngettext, translate
@@ -154,6 +154,7 @@ def _render_task_page(
         "problem": problem,
     }
     if solution is not None:
+        context["torch"] = torch_for_people(task, problem)
         context.update(view.page_context(solution, problem, fmt))
     body = render_page(request, task_templates(task.id, "page"), lang, fmt, context).encode()
     return body, 422 if errors else 200

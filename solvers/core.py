@@ -223,6 +223,8 @@ class Task:
       ``answer_from_cells(cells)`` a submission from those numbers by ``column``;
       ``try_parts(problem)`` the parts a student answers on the try page, each labelled in
       ``part_labels``.
+    - ``torch_form(problem)`` (optional): the problem as PyTorch, a
+      :class:`solvers.pytorch_view.TorchForm` that :mod:`solvers.pytorch_view` writes out.
     """
 
     id: str
@@ -241,6 +243,7 @@ class Task:
     answer_from_cells: Callable[[dict[str, str]], dict[str, Any]]
     try_parts: Callable[[Any], list[str]]
     part_labels: dict[str, str]
+    torch_form: Callable[[Any], Any] | None = None
 
     def generate(self, rng: Any, spec: BaseModel) -> BaseModel:
         """One hand-computable problem from a one-variant random source (DESIGN §2)."""

@@ -31,3 +31,13 @@ document.addEventListener("click", function (event) {
 document.addEventListener("click", function (event) {
   if (event.target.closest && event.target.closest("button[data-print]")) window.print();
 });
+// Copy buttons: the text of the element their data-copy names (the PyTorch code).
+document.addEventListener("click", function (event) {
+  var button = event.target.closest && event.target.closest("button[data-copy]");
+  if (!button || !navigator.clipboard) return;
+  var source = document.getElementById(button.getAttribute("data-copy"));
+  if (!source) return;
+  navigator.clipboard.writeText(source.textContent).then(function () {
+    button.textContent = button.getAttribute("data-copied") || button.textContent;
+  });
+});

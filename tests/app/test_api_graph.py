@@ -124,3 +124,31 @@ def test_page_error_points_at_the_character(client: TestClient) -> None:
     assert page.status_code == 422
     assert 'data-field="expression"' in page.text
     assert "позиции" in page.text
+
+
+def test_solve_with_torch(client: TestClient) -> None:
+    plain = client.post("/api/v1/graph/solve", json=NEURON).json()
+    assert "torch" not in plain
+    response = client.post("/api/v1/graph/solve?with=torch&lang=ru", json={**NEURON, "upstream": 2})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    torch_view = body.pop("torch")
+    assert "w0 = torch.tensor(2.0, requires_grad=True)" in torch_view["code"]
+    assert "out.backward(torch.tensor(2.0))  # (1)" in torch_view["code"]
+    assert torch_view["notes"][0]["text"].startswith("backward(g) начинает")
+    assert torch_view["prints"][1] == {"label": "df/dw0", "answer": "gradients.w0"}
+    assert body["answer"]["output"] == plain["answer"]["output"]
+
+
+def test_solve_with_something_else_is_a_422(client: TestClient) -> None:
+    response = client.post("/api/v1/graph/solve?with=numpy", json=NEURON)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["field"] == "with"
+
+
+@pytest.mark.parametrize("task", ["loss", "graph", "conv"])
+def test_every_page_shows_its_pytorch(client: TestClient, task: str) -> None:
+    page = client.get(f"/{task}").text
+    assert '<details class="pytorch" id="pytorch">' in page
+    assert 'data-copy="pytorch-code"' in page
+    assert "import torch\n" in page

@@ -22,6 +22,7 @@ from solvers.tasks.conv.problem import (
     PoolSpec,
     Windows,
 )
+from solvers.tasks.conv.pytorch import torch_form
 from solvers.tasks.conv.solve import solve
 from solvers.tasks.conv.variants import ConvGenerator, ConvSpec
 
@@ -55,6 +56,7 @@ TASK = Task(
     answer_from_cells=grading.answer_from_cells,
     try_parts=grading.try_parts,
     part_labels=grading.PART_LABELS,
+    torch_form=torch_form,
 )
 
 __all__ = [

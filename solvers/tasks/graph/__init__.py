@@ -5,6 +5,7 @@ function (parser in :mod:`.parser`, gates and passes in :mod:`.gates`, sympy in
 from solvers.core import N_, Task
 from solvers.tasks.graph import grading
 from solvers.tasks.graph.problem import GraphAnswer, GraphNode, GraphProblem, GraphSolution
+from solvers.tasks.graph.pytorch import torch_form
 from solvers.tasks.graph.solve import solve, solve_batch
 from solvers.tasks.graph.variants import GraphGenerator, GraphSpec
 
@@ -34,6 +35,7 @@ TASK = Task(
     answer_from_cells=grading.answer_from_cells,
     try_parts=grading.try_parts,
     part_labels=grading.PART_LABELS,
+    torch_form=torch_form,
 )
 
 __all__ = [

@@ -4,6 +4,7 @@ from solvers.core import N_, Task
 from solvers.tasks.loss import grading
 from solvers.tasks.loss.compute import solve_batch
 from solvers.tasks.loss.problem import LossAnswer, LossProblem, LossSolution
+from solvers.tasks.loss.pytorch import torch_form
 from solvers.tasks.loss.solve import solve
 from solvers.tasks.loss.variants import LossGenerator, LossSpec
 
@@ -34,4 +35,5 @@ TASK = Task(
     answer_from_cells=grading.answer_from_cells,
     try_parts=grading.try_parts,
     part_labels=grading.PART_LABELS,
+    torch_form=torch_form,
 )
