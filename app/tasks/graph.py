@@ -31,7 +31,7 @@ from app.i18n import gettext
 from app.tasks import TaskView
 from solvers.core import NumberFormat
 from solvers.registry import get_task
-from solvers.tasks.graph.problem import GraphProblem, GraphSolution
+from solvers.tasks.graph.problem import GraphProblem, GraphSolution, VectorSolution
 
 COLUMN = 96.0  # horizontal distance between layers
 ROW = 64.0  # minimum vertical distance between nodes of a layer
@@ -238,7 +238,14 @@ def _sketch(shapes: tuple[_Shape, ...]) -> _Sketch:
     return _Sketch(opening, tuple(edges), "".join(parts))
 
 
-def render_graph_svg(solution: GraphSolution, fmt: NumberFormat, title: str | None = None) -> str:
+def _shape(shape: list[int]) -> str:
+    """``2×3`` on a vector graph's edge."""
+    return "×".join(str(n) for n in shape)
+
+
+def render_graph_svg(
+    solution: GraphSolution | VectorSolution, fmt: NumberFormat, title: str | None = None
+) -> str:
     """The SVG of the solution's graph; ``title`` defaults to the expression as read. The
     layout is drawn once per graph (:func:`_sketch`); a solve only writes its numbers."""
     nodes = solution.nodes
@@ -253,17 +260,23 @@ def render_graph_svg(solution: GraphSolution, fmt: NumberFormat, title: str | No
     ]
     num = fmt.num
     for j, dst, k, opening, value_at, grad_at in sketch.edges:
-        grad = nodes[dst].downstream[k] if k >= 0 else nodes[dst].upstream
+        if isinstance(solution, VectorSolution):  # shapes on the edges, numbers of scalars
+            value, grad = nodes[j].value, nodes[j].gradient
+            value_text = num(value) if isinstance(value, float) else _shape(nodes[j].shape)
+            grad_text = num(grad) if isinstance(grad, float) else "∂ " + _shape(nodes[j].shape)
+        else:
+            grad = nodes[dst].downstream[k] if k >= 0 else nodes[dst].upstream
+            value_text, grad_text = num(nodes[j].value), num(grad)
         parts += [
             opening,
-            value_at, escape(num(nodes[j].value)), "</text>",
-            grad_at, escape(num(grad)), "</text></g>",
+            value_at, escape(value_text), "</text>",
+            grad_at, escape(grad_text), "</text></g>",
         ]  # fmt: skip
     parts += [sketch.nodes, "</svg>"]
     return "".join(parts)
 
 
-def graph_picture(solution: GraphSolution, fmt: NumberFormat) -> str:
+def graph_picture(solution: GraphSolution | VectorSolution, fmt: NumberFormat) -> str:
     """The SVG of a graph solution, titled in the current language."""
     title = gettext("Computational graph") + ": " + solution.expression_read
     return render_graph_svg(solution, fmt, title=title)

@@ -152,3 +152,43 @@ def test_every_page_shows_its_pytorch(client: TestClient, task: str) -> None:
     assert '<details class="pytorch" id="pytorch">' in page
     assert 'data-copy="pytorch-code"' in page
     assert "import torch\n" in page
+
+
+VECTOR = {"expression": "||W x||^2", "values": {"W": [[0.1, 0.5], [-0.3, 0.8]], "x": [0.2, 0.4]}}
+
+
+def test_solve_a_vector_problem(client: TestClient) -> None:
+    response = client.post("/api/v1/graph/solve?with=torch", json=VECTOR)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    answer = body["answer"]
+    assert answer["output"] == pytest.approx(0.116)
+    assert answer["gradients"]["W"][0] == pytest.approx([0.088, 0.176])
+    assert answer["gradients"]["W"][1] == pytest.approx([0.104, 0.208])
+    assert answer["gradients"]["x"] == pytest.approx([-0.112, 0.636])
+    assert answer["shapes"] == {"W": [2, 2], "x": [2], "f": []}
+    assert [n["shape"] for n in body["nodes"]] == [[2, 2], [2], [2], []]
+    assert "out = torch.sum((W @ x) ** 2)" in body["torch"]["code"]
+
+
+def test_a_shape_mismatch_is_a_422_naming_the_expression(client: TestClient) -> None:
+    data = {"expression": "W x", "values": {"W": "1 2; 3 4", "x": "1 2 3"}}
+    response = client.post("/api/v1/graph/solve?lang=ru", json=data)
+    assert response.status_code == 422
+    [detail] = response.json()["detail"]
+    assert detail["field"] == "expression" and detail["type"] == "shape"
+    assert "[2, 2]" in detail["msg"] and "[3]" in detail["msg"] and "3" in detail["msg"]
+
+
+def test_vector_problems_on_the_page_the_svg_and_the_grader(client: TestClient) -> None:
+    page = client.get(
+        "/graph",
+        params={"expression": "norm2(W x)", "values": "W = [[0.1, 0.5], [-0.3, 0.8]]; x = 0.2 0.4"},
+    )
+    assert page.status_code == 200
+    assert 'class="answer vector"' in page.text and "0.088" in page.text
+    svg = client.post("/api/v1/graph/svg", json=VECTOR)
+    assert svg.status_code == 200 and ">2×2<" in svg.text
+    graded = client.post("/api/v1/graph/grade", json={"problem": VECTOR, "answer": {"output": 1}})
+    assert graded.status_code == 422
+    assert graded.json()["detail"][0]["type"] == "vector"

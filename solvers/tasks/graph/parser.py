@@ -26,11 +26,15 @@ Reading rules (shown back to the user as :attr:`Parsed.canonical`):
   (``max(0,5)`` is max(0, 5)) unless the arguments are separated by semicolons
   (``max(0,5; x)`` is max(0.5, x)). ``;`` always separates arguments.
 * ``·``, ``⋅``, ``×``, ``∗`` multiply, ``÷`` divides, ``−`` and ``–`` are minus.
+* Vectors and matrices (:mod:`.vector`): ``@`` is the matrix product (``*`` and a product
+  without sign too, where the shapes decide); ``W^T``, ``W'`` and ``transpose(W)``
+  transpose; ``||q||^2`` is ``norm2(q)``; ``sum``, ``softmax_ce(s, y)``, ``svm(s, y)``.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -65,10 +69,16 @@ GREEK: dict[str, str] = {
 _OPERATORS = {
     "+": "+", "-": "-", "−": "-", "–": "-", "*": "*", "·": "*", "⋅": "*", "×": "*",
     "∗": "*", "/": "/", "÷": "/", "^": "^", "(": "(", ")": ")", ",": ",", ";": ";",
+    "@": "@", "'": "'", "′": "'",
 }  # fmt: skip
 _SPACES = frozenset(" \t\n\r\u00a0\u2009\u202f")
 _DIGITS = frozenset("0123456789")
 _ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_VECTOR_FUNCTIONS = frozenset(
+    name for name, rule in GATE_FUNCTIONS.items() if rule.shape is not None
+)
+"""Functions of whole vectors and matrices: never folded as constants."""
 
 
 def expression_error(template: str, **context: Any) -> PydanticCustomError:
@@ -166,6 +176,9 @@ def _letters(text: str, start: int, tokens: list[_Token]) -> int:
         end += 1
     run = text[start:end]
     pos = start + 1
+    word = _WORD.match(text, start)
+    if word and word.end() > end and word.group(0).lower() in FUNCTIONS:  # norm2, softmax_ce
+        run, end = word.group(0), word.end()
     lower = run.lower()
     if lower in FUNCTIONS:
         if _next_nonspace(text, end) != "(":
@@ -270,6 +283,9 @@ def tokenize(text: str) -> list[_Token]:
         elif char == "*" and text.startswith("**", i):
             tokens.append(_Token("op", "^", i + 1))
             i += 2
+        elif char == "|" and text.startswith("||", i):
+            tokens.append(_Token("op", "||", i + 1))
+            i += 2
         elif char in _OPERATORS:
             op = _OPERATORS[char]
             if op == "(":
@@ -364,7 +380,11 @@ class _Parser:
                 limit=MAX_OPERATIONS,
             )
         const = None
-        if all(a.const is not None for a in args):
+        if (
+            kind != "matmul"
+            and name not in _VECTOR_FUNCTIONS
+            and all(a.const is not None for a in args)
+        ):
             const = _const_value(kind, name, [a.const for a in args], pos)  # type: ignore[misc]
         return Expr(kind, args, name=name, const=const, pos=pos)
 
@@ -405,10 +425,11 @@ class _Parser:
     def term(self) -> Expr:
         left = self.unary()
         while True:
-            if self.is_op("*", "/"):
+            if self.is_op("*", "/", "@"):
                 op = self.advance()
                 right = self.unary()
-                left = self.node("mul" if op.text == "*" else "div", (left, right), op.pos)
+                kind = {"*": "mul", "/": "div", "@": "matmul"}[op.text]
+                left = self.node(kind, (left, right), op.pos)
             elif self.tok.kind in ("name", "const", "func") or self.is_op("("):
                 pos = self.tok.pos
                 left = self.node("mul", (left, self.power()), pos)
@@ -428,8 +449,24 @@ class _Parser:
             return self.node("neg", (operand,), op.pos)
         return self.power()
 
+    def transposed(self, base: Expr) -> Expr:
+        """``base'`` and ``base^T``, any number of times."""
+        while True:
+            if self.is_op("'"):
+                pos = self.advance().pos
+            elif (
+                self.is_op("^")
+                and self.tokens[self.i + 1].kind == "name"
+                and self.tokens[self.i + 1].text == "T"
+            ):
+                pos = self.advance().pos
+                self.advance()
+            else:
+                return base
+            base = self.node("call", (base,), pos, name="transpose")
+
     def power(self) -> Expr:
-        base = self.primary()
+        base = self.transposed(self.primary())
         if not self.is_op("^"):
             return base
         op = self.advance()
@@ -468,6 +505,8 @@ class _Parser:
             return Expr("var", name=token.text, pos=token.pos)
         if token.kind == "func":
             return self.call()
+        if self.is_op("||"):
+            return self.norm()
         if self.is_op("("):
             self.advance()
             self.enter(token.pos)
@@ -476,6 +515,32 @@ class _Parser:
             self.expect_close(token.pos)
             return inner
         raise self.unexpected()
+
+    def norm(self) -> Expr:
+        """``||q||^2``: the squared norm (``norm2(q)``); other powers of a norm are refused."""
+        open_token = self.advance()
+        self.enter(open_token.pos)
+        inner = self.expr()
+        self.depth -= 1
+        if not self.is_op("||"):
+            if self.tok.kind == "end":
+                raise expression_error(
+                    N_('the "||" at position {position} is never closed'),
+                    position=open_token.pos,
+                )
+            raise self.unexpected()
+        self.advance()
+        if not (
+            self.is_op("^")
+            and self.tokens[self.i + 1].kind == "num"
+            and self.tokens[self.i + 1].value == 2
+        ):
+            raise expression_error(
+                N_("write the squared norm as ||…||^2 (position {position})"),
+                position=open_token.pos,
+            )
+        self.i += 2
+        return self.node("call", (inner,), open_token.pos, name="norm2")
 
     def expect_close(self, open_pos: int) -> None:
         if not self.is_op(")"):
@@ -510,13 +575,15 @@ class _Parser:
 
 # ---- printing: canonical text and LaTeX ------------------------------------------------
 
-_PREC = {"add": 1, "sub": 1, "mul": 2, "div": 2, "neg": 3, "pow": 4}
+_PREC = {"add": 1, "sub": 1, "mul": 2, "div": 2, "matmul": 2, "neg": 3, "pow": 4}
 _ATOM = 5
 
 
 def _prec(e: Expr) -> int:
     if e.kind == "num" and e.value < 0:
         return 3
+    if e.kind == "call" and e.name == "transpose":
+        return 4
     return _PREC.get(e.kind, _ATOM)
 
 
@@ -546,6 +613,8 @@ def to_text(e: Expr) -> str:
         return number_text(e.value)
     if kind in ("var", "const"):
         return e.name
+    if kind == "call" and e.name == "transpose":
+        return _wrap(to_text(e.args[0]), _prec(e.args[0]) <= 4) + "^T"
     if kind == "call":
         return f"{e.name}({', '.join(to_text(a) for a in e.args)})"
     if kind == "neg":
@@ -554,13 +623,14 @@ def to_text(e: Expr) -> str:
     p = _PREC[kind]
     if kind == "pow":
         return f"{_wrap(to_text(a), _prec(a) <= p)}^{_wrap(to_text(b), _prec(b) < _ATOM)}"
-    symbol = {"add": " + ", "sub": " - ", "mul": "·", "div": "/"}[kind]
+    symbol = {"add": " + ", "sub": " - ", "mul": "·", "div": "/", "matmul": " @ "}[kind]
     return f"{_wrap(to_text(a), _prec(a) < p)}{symbol}{_wrap(to_text(b), _prec(b) <= p)}"
 
 
 _TEX_FUNCTIONS = {
     "log": r"\ln", "sqrt": "", "sigmoid": r"\sigma", "tanh": r"\tanh",
     "relu": r"\operatorname{ReLU}", "max": r"\max", "min": r"\min", "abs": "",
+    "sum": r"\textstyle\sum", "softmax_ce": r"\operatorname{CE}", "svm": r"\operatorname{SVM}",
 }  # fmt: skip
 
 
@@ -581,6 +651,11 @@ def to_latex(e: Expr) -> str:
             return rf"\sqrt{{{inner}}}"
         if e.name == "abs":
             return rf"\left|{inner}\right|"
+        if e.name == "norm2":
+            return rf"\left\lVert {inner} \right\rVert^{{2}}"
+        if e.name == "transpose":
+            base = _wrap(inner, _prec(e.args[0]) <= 4, r"\left(", r"\right)")
+            return f"{{{base}}}^{{\\top}}"
         return rf"{_TEX_FUNCTIONS[e.name]}\left({inner}\right)"
     if kind == "neg":
         return "-" + _wrap(to_latex(e.args[0]), _prec(e.args[0]) <= 3, r"\left(", r"\right)")
@@ -591,7 +666,7 @@ def to_latex(e: Expr) -> str:
         base = _wrap(to_latex(a), _prec(a) <= 4, r"\left(", r"\right)")
         return f"{base}^{{{to_latex(b)}}}"
     p = _PREC[kind]
-    symbol = {"add": " + ", "sub": " - ", "mul": r" \cdot "}[kind]
+    symbol = {"add": " + ", "sub": " - ", "mul": r" \cdot ", "matmul": r"\,"}[kind]
     left = _wrap(to_latex(a), _prec(a) < p, r"\left(", r"\right)")
     right = _wrap(to_latex(b), _prec(b) <= p, r"\left(", r"\right)")
     return f"{left}{symbol}{right}"

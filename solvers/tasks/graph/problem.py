@@ -7,6 +7,7 @@ import re
 from functools import lru_cache
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -18,11 +19,16 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from solvers.core import N_, Solution
+from solvers.core import N_, Solution, Step
+from solvers.matrix import coerce_matrix
 from solvers.tasks.graph.compute import Evaluation, evaluate
 from solvers.tasks.graph.gates import Graph, compile_graph
-from solvers.tasks.graph.parser import MAX_OPERATIONS, Parsed, normalize_name, parse
+from solvers.tasks.graph.parser import MAX_OPERATIONS, Expr, Parsed, normalize_name, parse
+from solvers.tasks.graph.vector import MAX_SIDE, VEvaluation, VGraph, build_graph
+from solvers.tasks.graph.vector import evaluate as evaluate_vector
 
+_SEVERAL = re.compile(r"[\[;\n]|[\d.,]\s+[+\-\u2212]?[\d.,]")
+"""Text that holds several numbers: a vector or a matrix."""
 _NUMBER = re.compile(r"^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?$")
 
 
@@ -31,6 +37,30 @@ PARSE_CACHE_SIZE = 1024
 expression with new values again and again, and a parse costs ~100 µs."""
 _parse = lru_cache(maxsize=PARSE_CACHE_SIZE)(parse)
 _compile = lru_cache(maxsize=2 * PARSE_CACHE_SIZE)(compile_graph)
+_build_vector = lru_cache(maxsize=PARSE_CACHE_SIZE)(build_graph)
+
+Value = float | list[float] | list[list[float]]
+"""A variable's value: a scalar, a vector or a matrix."""
+
+
+def uses_vectors(e: Expr) -> bool:
+    """Whether the tree has an operation that only vectors and matrices have (``@``,
+    ``transpose``, ``sum``, ``norm2``, ``softmax_ce``, ``svm``)."""
+    if e.kind == "matmul" or (e.kind == "call" and e.name in _VECTOR_CALLS):
+        return True
+    return any(uses_vectors(a) for a in e.args)
+
+
+_VECTOR_CALLS = frozenset({"transpose", "sum", "norm2", "softmax_ce", "svm"})
+
+
+def shape_of(value: Value) -> tuple[int, ...]:
+    """() for a number, (n,) for a vector, (m, n) for a matrix."""
+    if isinstance(value, float):
+        return ()
+    if value and isinstance(value[0], list):
+        return (len(value), len(value[0]))  # type: ignore[arg-type]
+    return (len(value),)
 
 
 class _ParsedText(str):
@@ -41,6 +71,24 @@ class _ParsedText(str):
 
 def _values_error(template: str, **context: Any) -> PydanticCustomError:
     return PydanticCustomError("values", template, context)
+
+
+def _tensor(value: Any, name: str) -> Value:
+    """A number, or a vector or matrix from a list, nested lists or matrix text."""
+    if isinstance(value, str) and _SEVERAL.search(value.strip()):
+        text = value.strip()
+        matrix = coerce_matrix(text, MAX_SIDE, MAX_SIDE)
+        return matrix[0] if len(matrix) == 1 and not text.startswith("[[") else matrix
+    if isinstance(value, list):
+        if len(value) > MAX_SIDE or any(isinstance(r, list) and len(r) > MAX_SIDE for r in value):
+            raise _values_error(
+                N_("the value of {name} is too large: at most {limit} numbers a side"),
+                name=name,
+                limit=MAX_SIDE,
+            )
+        matrix = coerce_matrix(value, MAX_SIDE, MAX_SIDE)
+        return matrix if value and isinstance(value[0], list) else matrix[0]
+    return _number(value, name)
 
 
 def _number(value: Any, name: str) -> float:
@@ -82,12 +130,15 @@ class GraphProblem(BaseModel):
         "with optional digits (w0, w_0, x1); w0x0 reads as w0·x0; e is Euler's number; "
         "^ and ** are powers; exp, log/ln, sqrt, sigmoid/σ, tanh, relu, abs, max, min."
     )
-    values: dict[str, float] = Field(
+    values: dict[str, Value] = Field(
         description='The value of every variable, e.g. {"w0": 2, "x0": -1}; numbers or '
-        "numeric text (decimal comma allowed)."
+        "numeric text (decimal comma allowed). A vector or matrix: a list, nested lists, or "
+        f"matrix text ('0.2 0.4', '1 2; 3 4', '[[1, 2], [3, 4]]'); sides at most {MAX_SIDE}."
     )
-    upstream: float = Field(
-        default=1.0, description="The gradient arriving at the output (default 1)."
+    upstream: Value = Field(
+        default=1.0,
+        description="The gradient arriving at the output (default 1); for a vector or matrix "
+        "output a number (every element) or a list of the output's shape.",
     )
     gates: Literal["primitive", "grouped"] = Field(
         default="primitive",
@@ -98,6 +149,35 @@ class GraphProblem(BaseModel):
     _parsed: Parsed | None = PrivateAttr(default=None)
     _graph: Graph | None = PrivateAttr(default=None)
     _evaluation: tuple[Any, Evaluation] | None = PrivateAttr(default=None)
+    _vector: tuple[Any, VGraph, VEvaluation] | None = PrivateAttr(default=None)
+
+    @property
+    def is_vector(self) -> bool:
+        """Whether a value is a vector or matrix or the expression uses vector operations
+        (then :mod:`.vector` solves it; a scalar problem is solved as before)."""
+        return any(not isinstance(v, float) for v in self.values.values()) or uses_vectors(
+            self.parsed.tree
+        )
+
+    def vector_passes(self) -> tuple[VGraph, VEvaluation]:
+        """The vector graph (shapes checked) and both passes at the problem's values."""
+        key = (repr(self.values), repr(self.upstream))
+        if self._vector is None or self._vector[0] != key:
+            shapes = {name: shape_of(v) for name, v in self.values.items()}
+            graph = _build_vector(self.parsed, tuple(sorted(shapes.items())))
+            out_shape = graph.nodes[graph.output].shape
+            upstream = np.asarray(self.upstream, dtype=np.float64)
+            if upstream.shape not in ((), out_shape):
+                raise PydanticCustomError(
+                    "upstream",
+                    N_("the upstream gradient must be a number or have the output's shape "
+                       "{shape}"),
+                    {"shape": list(out_shape), "field": "upstream"},
+                )  # fmt: skip
+            inputs = {n: np.asarray(v, dtype=np.float64) for n, v in self.values.items()}
+            evaluation = evaluate_vector(graph, inputs, np.broadcast_to(upstream, out_shape))
+            self._vector = key, graph, evaluation
+        return self._vector[1], self._vector[2]
 
     @property
     def parsed(self) -> Parsed:
@@ -111,6 +191,12 @@ class GraphProblem(BaseModel):
     def graph(self) -> Graph:
         """The graph of the expression in the problem's gate mode, compiled once."""
         if self._graph is None:
+            if self.is_vector:
+                raise PydanticCustomError(
+                    "vector",
+                    N_("grading, variants and batches of vector and matrix problems are not "
+                       "supported yet"),
+                )  # fmt: skip
             self._graph = _compile(self.parsed, self.gates)
         return self._graph
 
@@ -131,9 +217,9 @@ class GraphProblem(BaseModel):
 
     @field_validator("upstream", mode="before")
     @classmethod
-    def _finite_upstream(cls, value: Any) -> float:
+    def _finite_upstream(cls, value: Any) -> Value:
         try:
-            return _number(value, "upstream")
+            return _tensor(value, "upstream")
         except PydanticCustomError:
             raise PydanticCustomError(
                 "upstream", N_("the upstream gradient must be a finite number")
@@ -141,19 +227,19 @@ class GraphProblem(BaseModel):
 
     @field_validator("values", mode="before")
     @classmethod
-    def _check_values(cls, value: Any, info: ValidationInfo) -> dict[str, float]:
+    def _check_values(cls, value: Any, info: ValidationInfo) -> dict[str, Value]:
         if not isinstance(value, dict):
             raise _values_error(N_("values must map each variable name to a number"))
         if len(value) > MAX_OPERATIONS:
             raise _values_error(N_("too many values: at most {limit}"), limit=MAX_OPERATIONS)
-        result: dict[str, float] = {}
+        result: dict[str, Value] = {}
         for key, raw in value.items():
             name = normalize_name(str(key))
             if not name:
                 raise _values_error(N_('"{name}" is not a variable name'), name=str(key)[:20])
             if name in result:
                 raise _values_error(N_("{name} is given twice"), name=name)
-            result[name] = _number(raw, name)
+            result[name] = _tensor(raw, name)
         expression = info.data.get("expression")
         if expression is None:
             return result
@@ -174,7 +260,14 @@ class GraphProblem(BaseModel):
         if isinstance(text, _ParsedText):  # freshly validated (not a copy)
             self._parsed = text.parsed
             self.__dict__["expression"] = str(text)
-        self.evaluation()  # raises a domain error naming the node
+        if self.is_vector:
+            self.vector_passes()  # raises a shape or domain error naming the operation
+        elif not isinstance(self.upstream, float):
+            raise PydanticCustomError(
+                "upstream", N_("the upstream gradient of a scalar output is a number")
+            )
+        else:
+            self.evaluation()  # raises a domain error naming the node
         return self
 
 
@@ -216,3 +309,42 @@ class GraphSolution(Solution):
     expression_read: str = Field(description="How the expression was read (canonical text).")
     expression_latex: str
     symbolic: dict[str, str] = Field(description="LaTeX of ∂f/∂name from sympy.")
+
+
+Tensor = float | list[float] | list[list[float]]
+
+
+class VectorNode(BaseModel):
+    """A node of a vector graph: its value and ∂f/∂node, both in the node's shape."""
+
+    id: int
+    op: str = Field(description="input, const, a gate: +, -, *, /, @, T, sum, norm2, exp, …")
+    label: str
+    name: str | None = None
+    inputs: list[int]
+    shape: list[int] = Field(description="[] a scalar, [n] a vector, [m, n] a matrix.")
+    value: Tensor
+    gradient: Tensor = Field(description="∂f/∂node, in the node's shape.")
+
+
+class VectorAnswer(BaseModel):
+    """The output and every variable's gradient, each in its own shape."""
+
+    output: Tensor
+    gradients: dict[str, Tensor] = Field(
+        description="∂f/∂name in the shape of the variable (class labels have none)."
+    )
+    shapes: dict[str, list[int]] = Field(description="The shape of every variable and 'f'.")
+    nodes: dict[str, Tensor] = Field(description="Every node's value by node id.")
+
+
+class VectorSolution(Solution):
+    """A vector or matrix problem's answer, nodes and steps (scalar problems answer
+    :class:`GraphSolution`)."""
+
+    task: Literal["graph"] = "graph"
+    answer: VectorAnswer
+    steps: list[Step]
+    nodes: list[VectorNode]
+    expression_read: str
+    expression_latex: str

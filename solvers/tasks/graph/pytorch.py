@@ -4,17 +4,18 @@ typed (from its parse, never from its text), ``.backward()`` and every leaf's ``
 from __future__ import annotations
 
 from solvers.core import N_
-from solvers.pytorch_view import Line, Note, Output, TorchForm, literal, safe_name
+from solvers.pytorch_view import Line, Note, Output, TorchForm, integers, literal, safe_name
 from solvers.tasks.graph.parser import Expr
 from solvers.tasks.graph.problem import GraphProblem
+from solvers.tasks.graph.vector import VGraph
 
 _FUNCTIONS = {
     "exp": "torch.exp", "log": "torch.log", "sqrt": "torch.sqrt", "sigmoid": "torch.sigmoid",
     "tanh": "torch.tanh", "relu": "torch.relu", "abs": "torch.abs", "max": "torch.maximum",
     "min": "torch.minimum",
 }  # fmt: skip
-_PREC = {"add": 1, "sub": 1, "mul": 2, "div": 2, "neg": 3, "pow": 4}
-_SYMBOLS = {"add": " + ", "sub": " - ", "mul": " * ", "div": " / "}
+_PREC = {"add": 1, "sub": 1, "mul": 2, "div": 2, "matmul": 2, "neg": 3, "pow": 4}
+_SYMBOLS = {"add": " + ", "sub": " - ", "mul": " * ", "div": " / ", "matmul": " @ "}
 _ATOM = 5
 
 
@@ -34,31 +35,101 @@ def _wrap(text: str, cond: bool) -> str:
     return f"({text})" if cond else text
 
 
-def to_code(e: Expr, names: dict[str, str]) -> str:
-    """Python text of the tree: constants as float literals, functions as torch's."""
+def to_code(e: Expr, names: dict[str, str], graph: VGraph | None = None) -> str:
+    """Python text of the tree: constants as float literals, functions as torch's; with
+    the vector ``graph``, products the shapes made matrix products as ``@``, transposes,
+    sums, squared norms and the two losses."""
     if e.const is not None:
         return literal(e.const)
     kind = e.kind
     if kind == "var":
         return names[e.name]
+    if graph is not None and (kind == "call" and e.name not in _FUNCTIONS):
+        return _vector_call(e, names, graph)
     if kind == "call":
         args = [
-            f"torch.tensor({literal(a.const)})" if a.const is not None else to_code(a, names)
+            f"torch.tensor({literal(a.const)})" if a.const is not None else to_code(a, names, graph)
             for a in e.args
         ]
         return f"{_FUNCTIONS[e.name]}({', '.join(args)})"
     if kind == "neg":
-        return "-" + _wrap(to_code(e.args[0], names), _prec(e.args[0]) <= 3)
+        return "-" + _wrap(to_code(e.args[0], names, graph), _prec(e.args[0]) <= 3)
     a, b = e.args
     p = _PREC[kind]
     if kind == "pow":
-        return f"{_wrap(to_code(a, names), _prec(a) <= p)} ** {_wrap(to_code(b, names), True)}"
-    left = _wrap(to_code(a, names), _prec(a) < p)
-    return f"{left}{_SYMBOLS[kind]}{_wrap(to_code(b, names), _prec(b) <= p)}"
+        base = _wrap(to_code(a, names, graph), _prec(a) <= p)
+        return f"{base} ** {_wrap(to_code(b, names, graph), True)}"
+    left = _wrap(to_code(a, names, graph), _prec(a) < p)
+    symbol = " @ " if graph is not None and e.pos in graph.matmuls else _SYMBOLS[kind]
+    return f"{left}{symbol}{_wrap(to_code(b, names, graph), _prec(b) <= p)}"
+
+
+def _vector_call(e: Expr, names: dict[str, str], graph: VGraph) -> str:
+    args = [to_code(a, names, graph) for a in e.args]
+    if e.name == "transpose":
+        if e.pos in graph.no_ops:  # a vector: torch's 1-D tensors have no orientation
+            return _wrap(args[0], _prec(e.args[0]) < _ATOM)
+        return _wrap(args[0], _prec(e.args[0]) < _ATOM) + ".T"
+    if e.name == "sum":
+        return f"torch.sum({args[0]})"
+    if e.name == "norm2":
+        return f"torch.sum({_wrap(args[0], _prec(e.args[0]) < _ATOM)} ** 2)"
+    label = e.args[1]
+    y = f"torch.tensor({int(label.const)})" if label.const is not None else args[1]
+    if e.name == "softmax_ce":
+        return f"F.cross_entropy({args[0]}, {y})"
+    node = next(n for n in graph.nodes if n.op == "svm" and n.pos == e.pos)
+    classes = graph.nodes[node.inputs[0]].shape[-1]
+    return f"(F.multi_margin_loss({args[0]}, {y}) * {classes})"
+
+
+def _vector_form(problem: GraphProblem) -> TorchForm:
+    graph, _ = problem.vector_passes()
+    parsed = problem.parsed
+    names = code_names(parsed.variables)
+    lines = []
+    for v in parsed.variables:
+        value = problem.values[v]
+        if v in graph.labels:
+            text = integers(value) if isinstance(value, list) else str(int(value))  # type: ignore[arg-type]
+            lines.append(Line(f"torch.tensor({text})", names[v]))
+        else:
+            lines.append(Line(f"torch.tensor({literal(value)}, requires_grad=True)", names[v]))
+    note = None
+    svm = next((n for n in graph.nodes if n.op == "svm"), None)
+    if svm is not None:
+        classes = graph.nodes[svm.inputs[0]].shape[-1]
+        note = Note(
+            N_(
+                "multi_margin_loss divides the sum over j ≠ y_i by the number of classes "
+                "C = {classes}; times C it is the course's L_i."
+            ),
+            {"classes": classes},
+        )
+    elif any(n.op == "softmax_ce" for n in graph.nodes):
+        note = Note(N_("cross_entropy is −log of the correct class's softmax probability (ln)."))
+    lines.append(Line(to_code(parsed.tree, names, graph), "out", note))
+    upstream = problem.upstream
+    if isinstance(upstream, list):
+        lines.append(Line(f"out.backward(torch.tensor({literal(upstream)}))"))
+    elif graph.nodes[graph.output].shape:
+        lines.append(Line(f"out.backward(torch.full_like(out, {literal(upstream)}))"))
+    elif upstream == 1.0:
+        lines.append(Line("out.backward()"))
+    else:
+        lines.append(Line(f"out.backward(torch.tensor({literal(upstream)}))"))
+    outputs = [Output("f", "out.tolist()", "output")] + [
+        Output(f"df/d{v}", f"{names[v]}.grad.tolist()", f"gradients.{v}")
+        for v in parsed.variables
+        if v not in graph.labels
+    ]
+    return TorchForm(tuple(lines), tuple(outputs), functional=note is not None)
 
 
 def torch_form(problem: GraphProblem) -> TorchForm:
     """The output and every variable's gradient as torch's autograd computes them."""
+    if problem.is_vector:
+        return _vector_form(problem)
     parsed = problem.parsed
     names = code_names(parsed.variables)
     lines = [

@@ -30,6 +30,8 @@ Array = torch.Tensor | np.ndarray
 """A torch tensor (a batch), or a numpy array (a single problem: less cost per op)."""
 Local = Array | float
 """A local gradient: an array (B,), or a float where it does not depend on the inputs."""
+Shape = tuple[int, ...]
+"""The shape of a node of a vector graph: () a scalar, (n,) a vector, (m, n) a matrix."""
 Domain = tuple[str, dict[str, Any]] | None
 """A domain error's message template and context (``node`` is added), or None."""
 
@@ -105,6 +107,13 @@ class GateRule:
     ``kink(xs)`` says the inputs are at a non-differentiable point (``kink_message``);
     ``domain(xs, p)`` the domain error at these inputs; ``function`` is the name the
     parser reads and ``sympy(sp, *args)`` its sympy form (for ops one can type).
+
+    A gate on whole vectors and matrices (:mod:`.vector`) also has ``shape(shapes)``, its
+    output's shape from its inputs' (a message id naming the mismatch instead when they do
+    not fit), and ``vjp(xs, y, g)``, the gradient of each input from the upstream gradient
+    ``g`` (numpy arrays); its ``local_tex(a, p, g)`` writes those in matrix form for the
+    upstream symbol ``g``. ``labels`` is the input holding class numbers (no gradient).
+    An elementwise gate (no ``shape``) runs on vectors too, scalars broadcast.
     """
 
     op: str
@@ -120,6 +129,11 @@ class GateRule:
     function: str = ""
     sympy: Callable[..., Any] | None = None
     has_param: bool = False
+    shape: Callable[[Sequence[Shape]], Shape | str] | None = None
+    vjp: Callable[[Sequence[np.ndarray], np.ndarray, np.ndarray], tuple[np.ndarray, ...]] | None = (
+        None
+    )
+    labels: int | None = None
 
 
 # ---- labels, kinks, domains shared by several gates -------------------------------------
@@ -312,7 +326,166 @@ def _rules() -> dict[str, GateRule]:
     return {rule.op: rule for rule in rules}
 
 
+# ---- gates of vector graphs -------------------------------------------------------------
+
+
+def _whole(xs: Sequence[Array], y: Array, p: float) -> tuple[Local, ...]:
+    raise TypeError("a gate on whole vectors has no elementwise local gradient: use vjp")
+
+
+def _matmul_shape(shapes: Sequence[Shape]) -> Shape | str:
+    a, b = shapes
+    if not a or not b or len(a) > 2 or len(b) > 2:
+        return N_(
+            "{op} at position {position}: shapes {left} and {right}; a matrix product needs "
+            "vectors or matrices on both sides"
+        )
+    if a[-1] != b[0]:
+        return N_(
+            "{op} at position {position}: shapes {left} and {right}; the columns of the left "
+            "side must match the rows of the right side"
+        )
+    return a[:-1] + b[1:]
+
+
+def _as_row_and_column(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A vector on the left as a row (1, n), on the right as a column (n, 1)."""
+    return (a[None, :] if a.ndim == 1 else a), (b[:, None] if b.ndim == 1 else b)
+
+
+def _matmul_vjp(xs: Sequence[np.ndarray], y: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, ...]:
+    """∂f/∂A = G Bᵀ, ∂f/∂B = Aᵀ G (vectors as a row on the left, a column on the right)."""
+    a, b = xs
+    left, right = _as_row_and_column(a, b)
+    upstream = np.reshape(g, (left.shape[0], right.shape[1]))
+    return (upstream @ right.T).reshape(a.shape), (left.T @ upstream).reshape(b.shape)
+
+
+def _transpose_shape(shapes: Sequence[Shape]) -> Shape | str:
+    return tuple(reversed(shapes[0]))
+
+
+def _scalar_shape(shapes: Sequence[Shape]) -> Shape | str:
+    return ()
+
+
+def _loss_shape(shapes: Sequence[Shape]) -> Shape | str:
+    s, y = shapes
+    if len(s) not in (1, 2) or y != s[:-1]:
+        return N_(
+            "{op} at position {position}: shapes {left} and {right}; it takes scores (C "
+            "classes, or N×C) and one label per row of scores (a number, or N numbers)"
+        )
+    return ()
+
+
+def _rows(s: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Scores as (N, C) and labels as (N,) integers."""
+    return np.atleast_2d(s), np.atleast_1d(y).astype(np.int64)
+
+
+def _softmax(s: np.ndarray) -> np.ndarray:
+    exps = np.exp(s - s.max(axis=1, keepdims=True))
+    return exps / exps.sum(axis=1, keepdims=True)
+
+
+def _softmax_ce(xs: Sequence[Array], p: float) -> Array:
+    s, y = _rows(*xs)  # type: ignore[arg-type]
+    top = s.max(axis=1, keepdims=True)
+    log_sums = np.log(np.exp(s - top).sum(axis=1)) + top[:, 0]
+    return np.asarray((log_sums - s[np.arange(len(y)), y]).mean())
+
+
+def _softmax_ce_vjp(
+    xs: Sequence[np.ndarray], y: np.ndarray, g: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """∂L/∂s = (softmax(s) − onehot(y)) / N."""
+    s, labels = _rows(*xs)
+    grad = _softmax(s)
+    grad[np.arange(len(labels)), labels] -= 1.0
+    return (grad * g / len(labels)).reshape(xs[0].shape), np.zeros_like(xs[1])
+
+
+def _svm_margins(s: np.ndarray, y: np.ndarray) -> np.ndarray:
+    at = np.arange(len(y)), y
+    margins = np.maximum(0.0, s - s[at][:, None] + 1.0)
+    margins[at] = 0.0
+    return margins
+
+
+def _svm(xs: Sequence[Array], p: float) -> Array:
+    return np.asarray(_svm_margins(*_rows(*xs)).sum(axis=1).mean())  # type: ignore[arg-type]
+
+
+def _svm_vjp(xs: Sequence[np.ndarray], y: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, ...]:
+    """∂L_i/∂s_j = [margin_j > 0] (j ≠ y_i), ∂L_i/∂s_{y_i} = −(their count); mean over N."""
+    s, labels = _rows(*xs)
+    counted = (_svm_margins(s, labels) > 0).astype(np.float64)
+    counted[np.arange(len(labels)), labels] = -counted.sum(axis=1)
+    return (counted * g / len(labels)).reshape(xs[0].shape), np.zeros_like(xs[1])
+
+
+def _divide_local(xs: Sequence[Array], y: Array, p: float) -> tuple[Local, ...]:
+    return 1.0 / xs[1], -xs[0] / (xs[1] * xs[1])
+
+
+def _vector_rules() -> list[GateRule]:
+    return [
+        GateRule(
+            "/", 2, lambda xs, p: xs[0] / xs[1], _divide_local,
+            lambda a, p: rf"\frac{{{a[0]}}}{{{a[1]}}}",
+            lambda a, p, k1: [rf"\frac{{1}}{{{a[1]}}}", rf"-\frac{{{a[0]}}}{{{a[1]}^{{2}}}}"],
+            _op_label("/"),
+        ),
+        GateRule(
+            "@", 2, lambda xs, p: np.matmul(xs[0], xs[1]), _whole,
+            lambda a, p: f"{a[0]}\\,{a[1]}",
+            lambda a, p, g: [rf"{g}\,{a[1]}^{{\top}}", rf"{a[0]}^{{\top}}\,{g}"],
+            _op_label("@"), shape=_matmul_shape, vjp=_matmul_vjp,
+        ),
+        GateRule(
+            "T", 1, lambda xs, p: np.transpose(xs[0]), _whole,
+            lambda a, p: f"{a[0]}^{{\\top}}", lambda a, p, g: [f"{g}^{{\\top}}"],
+            _op_label("ᵀ"), function="transpose", shape=_transpose_shape,
+            vjp=lambda xs, y, g: (np.transpose(g),),
+        ),
+        GateRule(
+            "sum", 1, lambda xs, p: np.asarray(np.sum(xs[0])), _whole,
+            lambda a, p: rf"\textstyle\sum {a[0]}", lambda a, p, g: [rf"{g}\,\mathbf{{1}}"],
+            _op_label("Σ"), function="sum", shape=_scalar_shape,
+            vjp=lambda xs, y, g: (np.ones_like(xs[0]) * g,),
+        ),
+        GateRule(
+            "norm2", 1, lambda xs, p: np.asarray(np.sum(xs[0] * xs[0])), _whole,
+            lambda a, p: rf"\lVert {a[0]} \rVert^{{2}}", lambda a, p, g: [rf"2\,{g}\,{a[0]}"],
+            _op_label("‖·‖²"), function="norm2", shape=_scalar_shape,
+            vjp=lambda xs, y, g: (2.0 * xs[0] * g,),
+        ),
+        GateRule(
+            "softmax_ce", 2, _softmax_ce, _whole,
+            lambda a, p: rf"\operatorname{{CE}}({a[0]}, {a[1]})",
+            lambda a, p, g: [rf"{g}\,\frac{{\operatorname{{softmax}}({a[0]}) - "
+                             rf"\mathbb{{1}}_{{{a[1]}}}}}{{N}}", "0"],
+            _op_label("softmax CE"), function="softmax_ce", shape=_loss_shape,
+            vjp=_softmax_ce_vjp, labels=1,
+        ),
+        GateRule(
+            "svm", 2, _svm, _whole,
+            lambda a, p: rf"\operatorname{{SVM}}({a[0]}, {a[1]})",
+            lambda a, p, g: [rf"{g}\,\frac{{[\text{{margin}} > 0] - "
+                             rf"\mathbb{{1}}_{{{a[1]}}}\,\#\text{{margins}}}}{{N}}", "0"],
+            _op_label("SVM"), function="svm", shape=_loss_shape, vjp=_svm_vjp, labels=1,
+        ),
+    ]  # fmt: skip
+
+
 RULES: dict[str, GateRule] = _rules()
-"""Every gate's rule by op."""
-FUNCTIONS: dict[str, GateRule] = {rule.function: rule for rule in RULES.values() if rule.function}
+"""Every scalar gate's rule by op (they run on vectors too, elementwise)."""
+VECTOR_RULES: dict[str, GateRule] = {rule.op: rule for rule in _vector_rules()}
+"""The gates only vector graphs have (:mod:`.vector`)."""
+ALL_RULES: dict[str, GateRule] = {**RULES, **VECTOR_RULES}
+"""A vector graph's gates by op."""
+FUNCTIONS: dict[str, GateRule] = {
+    rule.function: rule for rule in ALL_RULES.values() if rule.function
+}
 """The rules of the functions one can type, by name (``sigmoid`` is the gate ``σ``)."""

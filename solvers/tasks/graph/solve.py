@@ -25,7 +25,12 @@ def solve(
     problem: GraphProblem, fmt: NumberFormat = _DEFAULT_FORMAT, *, symbolic: bool = True
 ) -> GraphSolution:
     """Forward and backward pass with every step, and (unless ``symbolic`` is false or the
-    expression is large) the symbolic derivatives from sympy, cached per expression."""
+    expression is large) the symbolic derivatives from sympy, cached per expression. A
+    problem with vectors or matrices gets a :class:`VectorSolution` (:mod:`.vector_solve`)."""
+    if problem.is_vector:
+        from solvers.tasks.graph.vector_solve import solve_vector
+
+        return solve_vector(problem, fmt)  # type: ignore[return-value]
     parsed = problem.parsed
     graph = problem.graph
     writer = Writer(graph, fmt, problem.upstream)

@@ -1,0 +1,323 @@
+"""Vector and matrix graphs: variables that are scalars, vectors or matrices.
+
+The parsed tree becomes a graph of :class:`VNode`; every node's shape is found (and every
+mismatch refused, naming the operation, both shapes and the position) before any number
+is computed. The passes run on numpy float64 arrays with each gate's rule from
+:mod:`.rules`: an elementwise rule's ``forward``/``local`` (scalars broadcast, and their
+gradient summed back), a whole-tensor rule's ``forward``/``vjp``. As the lecture says,
+every gradient has the shape of its variable.
+
+Vectors have no orientation: ``xᵀ`` of a vector is the vector itself, and ``xᵀ y`` (a
+transposed vector times a vector) is their dot product.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from pydantic_core import PydanticCustomError
+
+from solvers.core import N_
+from solvers.tasks.graph.parser import Expr, Parsed
+from solvers.tasks.graph.rules import ALL_RULES as RULES
+from solvers.tasks.graph.rules import Shape
+
+MAX_ELEMENTS = 10_000
+"""Most numbers in one value or node (a vector of 10⁴, a 100×100 matrix)."""
+MAX_SIDE = 100
+"""Longest side of a vector or matrix value."""
+
+_ELEMENTWISE = {
+    "exp": "exp", "log": "log", "sqrt": "sqrt", "sigmoid": "σ", "tanh": "tanh",
+    "relu": "relu", "abs": "abs", "max": "max", "min": "min",
+}  # fmt: skip
+_OP_TEXT = {"add": "+", "sub": "−", "mul": "*", "div": "/", "matmul": "@", "pow": "^"}
+
+
+def shape_text(shape: Shape) -> str:
+    """``[2, 3]``, ``[2]``, ``[]`` (a scalar), as torch writes a size."""
+    return "[" + ", ".join(str(n) for n in shape) + "]"
+
+
+def shape_error(template: str, e: Expr, op: str, *shapes: Shape) -> PydanticCustomError:
+    """A shape mismatch at ``e``: type ``shape``, naming the op, the shapes, the position."""
+    context: dict[str, Any] = {"op": op, "position": e.pos, "field": "expression"}
+    for key, shape in zip(("left", "right"), shapes, strict=False):
+        context[key] = shape_text(shape)
+    return PydanticCustomError("shape", template, context)
+
+
+@dataclass(frozen=True)
+class VNode:
+    """A node: ``op`` (``input``, ``const`` or a rule's op), inputs, constant, shape and
+    the position of its operation in the text (0 for inputs)."""
+
+    op: str
+    inputs: tuple[int, ...] = ()
+    param: float = 0.0
+    name: str = ""
+    shape: Shape = ()
+    pos: int = 0
+
+
+@dataclass(frozen=True)
+class VGraph:
+    """Nodes in topological order (inputs first, the output last) and what the PyTorch
+    view needs: the variables holding class labels, the positions of the products and
+    transposes of vectors (no-ops in torch)."""
+
+    nodes: tuple[VNode, ...]
+    variables: tuple[str, ...]
+    labels: frozenset[str]
+    matmuls: frozenset[int]
+    no_ops: frozenset[int]
+    output: int
+
+
+class _Builder:
+    def __init__(self, parsed: Parsed, shapes: dict[str, Shape]) -> None:
+        self.nodes = [VNode("input", name=v, shape=shapes[v]) for v in parsed.variables]
+        self.index = {v: i for i, v in enumerate(parsed.variables)}
+        self.labels: set[str] = set()
+        self.other_uses: set[str] = set()
+        self.matmuls: set[int] = set()
+        self.no_ops: set[int] = set()
+        self.rows: set[int] = set()  # vectors written as rows: xᵀ, xᵀW
+
+    def add(self, node: VNode) -> int:
+        """Add ``node``; an elementwise gate of a row vector (0.5·xᵀ) is a row too."""
+        elementwise = node.op in RULES and RULES[node.op].shape is None
+        if elementwise and len(node.shape) == 1 and any(j in self.rows for j in node.inputs):
+            self.rows.add(len(self.nodes))
+        return self._add(node)
+
+    def _add(self, node: VNode) -> int:
+        size = int(np.prod(node.shape)) if node.shape else 1
+        if size > MAX_ELEMENTS:
+            raise PydanticCustomError(
+                "shape",
+                N_("the {op} at position {position} makes {size} numbers; at most {limit}"),
+                {"op": node.op, "position": node.pos, "size": size, "limit": MAX_ELEMENTS,
+                 "field": "expression"},
+            )  # fmt: skip
+        self.nodes.append(node)
+        return len(self.nodes) - 1
+
+    def shape(self, i: int) -> Shape:
+        return self.nodes[i].shape
+
+    def const(self, value: float, pos: int) -> int:
+        return self.add(VNode("const", param=value, pos=pos))
+
+    def build(self, e: Expr) -> int:
+        if e.const is not None:
+            return self.const(e.const, e.pos)
+        if e.kind == "var":
+            self.other_uses.add(e.name)
+            return self.index[e.name]
+        if e.kind == "neg":
+            x = self.build(e.args[0])
+            return self.add(VNode("·c", (x,), -1.0, shape=self.shape(x), pos=e.pos))
+        if e.kind == "call":
+            return self.call(e)
+        if e.kind == "pow":
+            x = self.build(e.args[0])
+            return self.add(VNode("^k", (x,), e.args[1].const or 0.0, shape=self.shape(x),
+                                  pos=e.pos))  # fmt: skip
+        return self.binary(e)
+
+    def binary(self, e: Expr) -> int:
+        a, b = e.args
+        kind = e.kind
+        if kind == "matmul":
+            return self.matmul(e, self.build(a), self.build(b))
+        if kind == "mul" and a.const is None and b.const is None:
+            x, y = self.build(a), self.build(b)
+            sx, sy = self.shape(x), self.shape(y)
+            dot = x in self.rows and len(sx) == 1 == len(sy)
+            if sx and sy and (sx != sy or dot):
+                self.matmuls.add(e.pos)
+                return self.matmul(e, x, y)
+            return self.elementwise(e, "*", x, y)
+        scalar = {"add": "+c", "sub": "+c", "mul": "·c", "div": "/c"}
+        if b.const is not None and kind in scalar:
+            x = self.build(a)
+            param = -b.const if kind == "sub" else b.const
+            return self.add(VNode(scalar[kind], (x,), param, shape=self.shape(x), pos=e.pos))
+        if a.const is not None and kind in ("add", "mul"):
+            x = self.build(b)
+            return self.add(VNode(scalar[kind], (x,), a.const, shape=self.shape(x), pos=e.pos))
+        op = {"add": "+", "sub": "-", "mul": "*", "div": "/"}[kind]
+        return self.elementwise(e, op, self.build(a), self.build(b))
+
+    def elementwise(self, e: Expr, op: str, x: int, y: int) -> int:
+        sx, sy = self.shape(x), self.shape(y)
+        if sx and sy and sx != sy:
+            raise shape_error(
+                N_(
+                    "{op} at position {position}: the shapes {left} and {right} differ; an "
+                    "elementwise operation needs equal shapes or a scalar"
+                ),
+                e,
+                _OP_TEXT.get(e.kind, e.name),
+                sx,
+                sy,
+            )
+        return self.add(VNode(op, (x, y), shape=sx or sy, pos=e.pos))
+
+    def matmul(self, e: Expr, x: int, y: int) -> int:
+        shapes = (self.shape(x), self.shape(y))
+        result = RULES["@"].shape(shapes)  # type: ignore[misc]
+        if isinstance(result, str):
+            raise shape_error(result, e, "@" if e.kind == "matmul" else "*", *shapes)
+        node = self.add(VNode("@", (x, y), shape=result, pos=e.pos))
+        if x in self.rows and len(result) == 1:
+            self.rows.add(node)
+        return node
+
+    def call(self, e: Expr) -> int:
+        name = e.name
+        if name in _ELEMENTWISE:
+            args = [self.build(a) for a in e.args]
+            if len(args) == 2:
+                return self.elementwise(e, _ELEMENTWISE[name], *args)
+            return self.add(VNode(_ELEMENTWISE[name], (args[0],), shape=self.shape(args[0]),
+                                  pos=e.pos))  # fmt: skip
+        rule = next(r for r in RULES.values() if r.function == name)
+        args = []
+        for k, a in enumerate(e.args):
+            if k == rule.labels and a.kind == "var":
+                self.labels.add(a.name)
+                args.append(self.index[a.name])
+            else:
+                args.append(self.build(a))
+        shapes = tuple(self.shape(i) for i in args)
+        result = rule.shape(shapes)  # type: ignore[misc]
+        if isinstance(result, str):
+            raise shape_error(result, e, name, *shapes)
+        node = self.add(VNode(rule.op, tuple(args), shape=result, pos=e.pos))
+        if name == "transpose" and len(shapes[0]) < 2:
+            self.no_ops.add(e.pos)
+            if shapes[0]:
+                self.rows.add(node)
+        return node
+
+
+def build_graph(parsed: Parsed, shapes: tuple[tuple[str, Shape], ...]) -> VGraph:
+    """The vector graph of ``parsed`` for variables of these shapes, given as sorted
+    (name, shape) pairs (errors: type ``shape``)."""
+    builder = _Builder(parsed, dict(shapes))
+    output = builder.build(parsed.tree)
+    both = builder.labels & builder.other_uses
+    if both:
+        raise PydanticCustomError(
+            "shape",
+            N_("{name} holds class labels of a loss; it cannot be used elsewhere too"),
+            {"name": sorted(both)[0], "field": "expression"},
+        )
+    return VGraph(
+        tuple(builder.nodes),
+        tuple(builder.index),
+        frozenset(builder.labels),
+        frozenset(builder.matmuls),
+        frozenset(builder.no_ops),
+        output,
+    )
+
+
+@dataclass(frozen=True)
+class VEvaluation:
+    """Both passes: every node's value, and ∂f/∂node in the node's shape."""
+
+    values: list[np.ndarray]
+    grads: list[np.ndarray]
+    output: int
+
+
+def _reduce_to(grad: np.ndarray, shape: Shape) -> np.ndarray:
+    """A broadcast scalar's gradient: the sum of its elements' gradients."""
+    return np.asarray(grad.sum()) if not shape and np.ndim(grad) else np.asarray(grad)
+
+
+def _not_finite(node: int, vnode: VNode) -> PydanticCustomError:
+    return PydanticCustomError(
+        "domain",
+        N_("the {op} at position {position} gives a number that is not finite"),
+        {"op": vnode.op, "position": vnode.pos, "node": node, "field": "values"},
+    )
+
+
+def _check_labels(graph: VGraph, values: dict[str, np.ndarray], node: VNode) -> None:
+    rule = RULES[node.op]
+    if rule.labels is None:
+        return
+    scores = graph.nodes[node.inputs[0]].shape
+    labels = values[node.inputs[rule.labels]]
+    classes = scores[-1]
+    if not np.all((labels == np.round(labels)) & (labels >= 0) & (labels < classes)):
+        raise PydanticCustomError(
+            "values",
+            N_("the labels of {op} at position {position} must be class numbers 0 … {last}"),
+            {"op": node.op, "position": node.pos, "last": classes - 1},
+        )
+
+
+def evaluate(graph: VGraph, inputs: dict[str, np.ndarray], upstream: np.ndarray) -> VEvaluation:
+    """Forward and backward pass; ``upstream`` has the output's shape."""
+    values: list[np.ndarray] = []
+    with np.errstate(all="ignore"):
+        for i, node in enumerate(graph.nodes):
+            if node.op == "input":
+                value = inputs[node.name]
+            elif node.op == "const":
+                value = np.asarray(node.param)
+            else:
+                xs = [values[j] for j in node.inputs]
+                current = {j: values[j] for j in node.inputs}
+                _check_labels(graph, current, node)
+                value = np.asarray(RULES[node.op].forward(xs, node.param), dtype=np.float64)
+            if not np.all(np.isfinite(value)):
+                raise _not_finite(i, node)
+            values.append(value)
+        grads = [np.zeros(node.shape) for node in graph.nodes]
+        grads[graph.output] = grads[graph.output] + upstream
+        for i in range(len(graph.nodes) - 1, -1, -1):
+            node = graph.nodes[i]
+            if not node.inputs:
+                continue
+            down = downstream(graph, values, i, grads[i])
+            for k, (j, d) in enumerate(zip(node.inputs, down, strict=True)):
+                if k == RULES[node.op].labels:
+                    continue
+                if not np.all(np.isfinite(d)):
+                    raise _not_finite(i, node)
+                grads[j] = grads[j] + d
+    return VEvaluation(values, grads, graph.output)
+
+
+def local_values(graph: VGraph, values: list[np.ndarray], i: int) -> tuple[np.ndarray, ...]:
+    """An elementwise gate's local gradients, one per input, broadcast to the output."""
+    node = graph.nodes[i]
+    rule = RULES[node.op]
+    xs = [values[j] for j in node.inputs]
+    return tuple(
+        np.broadcast_to(np.asarray(v, dtype=np.float64), node.shape)
+        for v in rule.local(xs, values[i], node.param)
+    )
+
+
+def downstream(
+    graph: VGraph, values: list[np.ndarray], i: int, g: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """The gradient each input of node ``i`` receives from upstream gradient ``g``."""
+    node = graph.nodes[i]
+    rule = RULES[node.op]
+    xs = [values[j] for j in node.inputs]
+    if rule.vjp is not None:
+        return tuple(np.asarray(d) for d in rule.vjp(xs, values[i], g))
+    return tuple(
+        _reduce_to(local * g, graph.nodes[j].shape)
+        for local, j in zip(local_values(graph, values, i), node.inputs, strict=True)
+    )

@@ -1,0 +1,262 @@
+"""Vector and matrix graphs: the CS231n notes' example, torch autograd on random shapes and
+expressions (hypothesis), shape errors, steps in matrix form, the PyTorch view."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from solvers.tasks.graph import GraphProblem, solve
+from solvers.tasks.graph.parser import parse
+from solvers.tasks.graph.problem import GraphSolution, VectorSolution
+from tests.solvers.test_pytorch_view import check as check_torch_view
+
+W = [[0.1, 0.5], [-0.3, 0.8]]
+X = [0.2, 0.4]
+
+
+@pytest.mark.parametrize(
+    "expression", ["||W x||^2", "sum((W@x)^2)", "norm2(W*x)", "x^T W^T W x", "x'W'W x"]
+)
+def test_the_cs231n_notes_vectorized_example(expression: str) -> None:
+    solution = solve(GraphProblem(expression=expression, values={"W": W, "x": X}))
+    assert isinstance(solution, VectorSolution)
+    answer = solution.answer
+    assert answer.output == pytest.approx(0.116)
+    np.testing.assert_allclose(answer.gradients["W"], [[0.088, 0.176], [0.104, 0.208]])
+    np.testing.assert_allclose(answer.gradients["x"], [-0.112, 0.636])
+    assert answer.shapes == {"W": [2, 2], "x": [2], "f": []}
+
+
+def test_values_in_every_matrix_form() -> None:
+    forms = [
+        {"W": "[[0.1, 0.5], [-0.3, 0.8]]", "x": "0.2 0.4"},
+        {"W": "0,1 0,5; −0,3 0,8", "x": "[0,2 0,4]"},
+        {"W": "0.1 0.5\n-0.3 0.8", "x": [0.2, 0.4]},
+    ]
+    for values in forms:
+        problem = GraphProblem(expression="||W x||^2", values=values)
+        assert problem.values == {"W": W, "x": X}
+
+
+def test_steps_in_matrix_form_with_numbers() -> None:
+    solution = solve(GraphProblem(expression="||W x||^2", values={"W": W, "x": X}))
+    backward = next(s for s in solution.steps if s.kind == "graph.backward")
+    [for_w] = [f for f in backward.formulas if f.startswith(r"\frac{\partial f}{\partial W}")]
+    assert r"g_{2}\,x^{\top} = " in for_w  # ∂f/∂W = (∂f/∂q) xᵀ
+    assert r"\begin{bmatrix} 0.088 & 0.176 \\ 0.104 & 0.208 \end{bmatrix}" in for_w
+    [for_x] = [f for f in backward.formulas if f.startswith(r"\frac{\partial f}{\partial x}")]
+    assert r"W^{\top}\,g_{2}" in for_x and r"\mathbb{R}^{2}" in for_x
+    result = solution.steps[-1]
+    assert result.text == "Every gradient has the shape of its variable."
+    assert result.values["∂/∂W"] == solution.answer.gradients["W"]
+
+
+def test_scalar_problems_are_solved_as_before() -> None:
+    solution = solve(GraphProblem(expression="x*y", values={"x": "3", "y": 2}))
+    assert isinstance(solution, GraphSolution)
+    assert solution.answer.gradients == {"x": 2.0, "y": 3.0}
+
+
+@pytest.mark.parametrize(
+    ("expression", "values", "message"),
+    [
+        ("W + x", {"W": W, "x": [1, 2, 3]},
+         "+ at position 3: the shapes [2, 2] and [3] differ; an elementwise operation needs "
+         "equal shapes or a scalar"),
+        ("sum(W x)", {"W": W, "x": [1, 2, 3]},
+         "* at position 7: shapes [2, 2] and [3]; the columns of the left side must match the "
+         "rows of the right side"),
+        ("x @ y", {"x": 1, "y": 2},
+         "@ at position 3: shapes [] and []; a matrix product needs vectors or matrices on "
+         "both sides"),
+        ("softmax_ce(W, y)", {"W": W, "y": [1, 0, 1]},
+         "softmax_ce at position 1: shapes [2, 2] and [3]; it takes scores (C classes, or N×C) "
+         "and one label per row of scores (a number, or N numbers)"),
+    ],
+)  # fmt: skip
+def test_shape_errors_name_the_operation_shapes_and_position(
+    expression: str, values: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValidationError) as exc:
+        GraphProblem(expression=expression, values=values)
+    [error] = exc.value.errors()
+    assert error["type"] == "shape"
+    assert error["msg"] == message
+    assert error["ctx"]["field"] == "expression"
+
+
+@pytest.mark.parametrize(
+    ("values", "kind"),
+    [
+        ({"s": [1, 2, 3], "y": 3}, "values"),  # a label past the classes
+        ({"s": [1, 2, 3], "y": 0.5}, "values"),
+        ({"s": [1, 2], "y": [0, 1]}, "shape"),
+    ],
+)
+def test_labels_are_checked(values: dict[str, Any], kind: str) -> None:
+    with pytest.raises(ValidationError) as exc:
+        GraphProblem(expression="svm(s, y)", values=values)
+    assert exc.value.errors()[0]["type"] == kind
+
+
+def test_hostile_vector_inputs_are_refused_quickly() -> None:
+    cases: list[dict[str, Any]] = [
+        {"expression": "sum(x)", "values": {"x": [0.0] * 1_000_000}},
+        {"expression": "sum(x)", "values": {"x": " ".join(["1"] * 50_000)}},
+        {"expression": "sum(W" + "^T" * 150 + ")", "values": {"W": [[1.0] * 100] * 100}},
+        {"expression": "sum(" + "W " * 60 + "x)", "values": {"W": [[1.0] * 100] * 100,
+                                                            "x": [1.0] * 100}},
+        {"expression": "sum(x x^T x x^T)", "values": {"x": [1.0] * 100}},
+        {"expression": "sum(x)", "values": {"x": [[1.0], [2.0, 3.0]]}},
+        {"expression": "sum(exp(exp(exp(x))))", "values": {"x": [10.0, 20.0]}},
+    ]  # fmt: skip
+    for data in cases:
+        start = time.perf_counter()
+        with contextlib.suppress(ValidationError):
+            GraphProblem.model_validate(data)
+        assert time.perf_counter() - start < 0.5, data["expression"][:40]
+
+
+def test_a_vector_output_takes_an_upstream_of_its_shape() -> None:
+    problem = GraphProblem(expression="W x", values={"W": W, "x": X}, upstream=[1, -1])
+    answer = solve(problem).answer
+    np.testing.assert_allclose(answer.output, [0.22, 0.26])
+    np.testing.assert_allclose(answer.gradients["x"], [0.4, -0.3])
+    with pytest.raises(ValidationError):
+        GraphProblem(expression="W x", values={"W": W, "x": X}, upstream=[1, 2, 3])
+
+
+def test_a_two_layer_network_against_torch() -> None:
+    values = {"W1": [[0.2, -0.5], [1.5, 1.3], [0.0, 0.3]], "b1": [0.1, -0.2, 0.3],
+              "W2": [[1.0, -1.0, 0.5], [0.2, 0.4, -0.3]], "x": [1.0, 2.0], "y": 1}  # fmt: skip
+    for loss, torch_loss in (
+        ("softmax_ce", F.cross_entropy),
+        ("svm", lambda s, y: F.multi_margin_loss(s, y) * 2),
+    ):
+        problem = GraphProblem(
+            expression=f"{loss}(W2 relu(W1 x + b1), y) + 0.1*(||W1||^2 + ||W2||^2)",
+            values=values,
+        )
+        answer = solve(problem).answer
+        leaves = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True)
+                  for k, v in values.items() if k != "y"}  # fmt: skip
+        hidden = torch.relu(leaves["W1"] @ leaves["x"] + leaves["b1"])
+        out = torch_loss(leaves["W2"] @ hidden, torch.tensor(1)) + 0.1 * (
+            (leaves["W1"] ** 2).sum() + (leaves["W2"] ** 2).sum()
+        )
+        out.backward()
+        assert answer.output == pytest.approx(out.item(), rel=1e-12)
+        assert "y" not in answer.gradients  # class labels have no gradient
+        for name, leaf in leaves.items():
+            np.testing.assert_allclose(answer.gradients[name], leaf.grad.tolist(), rtol=1e-10)
+        check_torch_view("graph", problem)
+
+
+# ---- random shapes and expressions against torch autograd -----------------------------
+
+Build = Callable[[dict[str, torch.Tensor]], torch.Tensor]
+
+
+def _leaf(shape: tuple[int, ...]) -> str:
+    return {0: "a", 1: "v", 2: "M"}[len(shape)] + "".join(str(n) for n in shape)
+
+
+@st.composite
+def tensor_expression(draw: Any, shape: tuple[int, ...], depth: int) -> tuple[str, Build]:
+    """Text of an expression of ``shape`` and the same computation in torch."""
+    options = ["leaf"] if depth == 0 else ["leaf", "add", "mul", "unary", "scale", "matmul"]
+    if len(shape) == 2 and depth:
+        options.append("transpose")
+    if not shape and depth:
+        options += ["sum", "norm2"]
+    kind = draw(st.sampled_from(options))
+    if kind == "leaf":
+        name = _leaf(shape)
+        return name, lambda t: t[name]
+    if kind in ("add", "mul"):
+        (a, fa), (b, fb) = (draw(tensor_expression(shape, depth - 1)) for _ in range(2))
+        if kind == "add":
+            return f"({a} + {b})", lambda t: fa(t) + fb(t)
+        return f"({a} * {b})", lambda t: fa(t) * fb(t)
+    if kind == "unary":
+        name = draw(st.sampled_from(["tanh", "sigmoid", "relu", "exp"]))
+        a, fa = draw(tensor_expression(shape, depth - 1))
+        function = {"tanh": torch.tanh, "sigmoid": torch.sigmoid, "relu": torch.relu,
+                    "exp": lambda z: torch.exp(torch.tanh(z))}[name]  # fmt: skip
+        text = f"exp(tanh({a}))" if name == "exp" else f"{name}({a})"
+        return text, lambda t: function(fa(t))
+    if kind == "scale":
+        a, fa = draw(tensor_expression(shape, depth - 1))
+        return f"0.5*{a}", lambda t: 0.5 * fa(t)
+    if kind == "transpose":
+        a, fa = draw(tensor_expression(shape[::-1], depth - 1))
+        return f"({a})^T", lambda t: fa(t).T
+    if kind in ("sum", "norm2"):
+        inner = draw(st.sampled_from([(2,), (3,), (2, 3)]))
+        a, fa = draw(tensor_expression(inner, depth - 1))
+        if kind == "sum":
+            return f"sum({a})", lambda t: fa(t).sum()
+        return f"||{a}||^2", lambda t: (fa(t) ** 2).sum()
+    # matmul: shape = (left ⊕ k) @ (k ⊕ right)
+    k = draw(st.sampled_from([2, 3]))
+    if not shape:
+        left_shape, right_shape = (k,), (k,)
+    elif len(shape) == 1:
+        left_shape, right_shape = (shape[0], k), (k,)
+    else:
+        left_shape, right_shape = (shape[0], k), (k, shape[1])
+    (a, fa), (b, fb) = (
+        draw(tensor_expression(left_shape, depth - 1)),
+        draw(tensor_expression(right_shape, depth - 1)),
+    )
+    if not shape:
+        return f"(({a})^T ({b}))", lambda t: fa(t) @ fb(t)
+    symbol = draw(st.sampled_from([" @ ", " ", "*"]))
+    if symbol == "*" and left_shape == right_shape:
+        symbol = " @ "
+    return f"(({a}){symbol}({b}))", lambda t: fa(t) @ fb(t)
+
+
+SHAPES = [(), (2,), (3,), (2, 2), (2, 3), (3, 2), (3, 3)]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    st.sampled_from([(), (2,), (2, 3)]).flatmap(lambda s: tensor_expression(s, 3)),
+    st.data(),
+)
+def test_random_expressions_match_torch_autograd(built: tuple[str, Build], data: Any) -> None:
+    text, function = built
+    values: dict[str, Any] = {}
+    used = parse(text).variables
+    for shape in SHAPES:
+        name = _leaf(shape)
+        if name in used:
+            size = int(np.prod(shape)) if shape else 1
+            numbers = data.draw(st.lists(st.integers(-10, 10), min_size=size, max_size=size))
+            values[name] = np.array(numbers, dtype=float).reshape(shape).__truediv__(10).tolist()
+    problem = GraphProblem(expression=text, values=values)
+    answer = solve(problem).answer
+    leaves = {
+        k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in values.items()
+    }
+    out = function(leaves)
+    grads = torch.autograd.grad(out, list(leaves.values()), torch.ones_like(out), allow_unused=True)
+    np.testing.assert_allclose(answer.output, out.tolist(), rtol=1e-9, atol=1e-12)
+    for (name, leaf), grad in zip(leaves.items(), grads, strict=True):
+        expected = torch.zeros_like(leaf) if grad is None else grad
+        got = np.asarray(answer.gradients[name])
+        assert got.shape == tuple(leaf.shape)  # the gradient has the shape of the variable
+        np.testing.assert_allclose(got, expected.tolist(), rtol=1e-9, atol=1e-12)
+    check_torch_view("graph", problem)
