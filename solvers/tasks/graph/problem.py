@@ -43,12 +43,17 @@ Value = float | list[float] | list[list[float]]
 """A variable's value: a scalar, a vector or a matrix."""
 
 
-def uses_vectors(e: Expr) -> bool:
-    """Whether the tree has an operation that only vectors and matrices have (``@``,
-    ``transpose``, ``sum``, ``norm2``, ``softmax_ce``, ``svm``)."""
+def _uses_vectors(e: Expr) -> bool:
     if e.kind == "matmul" or (e.kind == "call" and e.name in _VECTOR_CALLS):
         return True
-    return any(uses_vectors(a) for a in e.args)
+    return any(_uses_vectors(a) for a in e.args)
+
+
+@lru_cache(maxsize=PARSE_CACHE_SIZE)
+def uses_vectors(parsed: Parsed) -> bool:
+    """Whether the expression has an operation that only vectors and matrices have (``@``,
+    ``transpose``, ``sum``, ``norm2``, ``softmax_ce``, ``svm``)."""
+    return _uses_vectors(parsed.tree)
 
 
 _VECTOR_CALLS = frozenset({"transpose", "sum", "norm2", "softmax_ce", "svm"})
@@ -156,7 +161,7 @@ class GraphProblem(BaseModel):
         """Whether a value is a vector or matrix or the expression uses vector operations
         (then :mod:`.vector` solves it; a scalar problem is solved as before)."""
         return any(not isinstance(v, float) for v in self.values.values()) or uses_vectors(
-            self.parsed.tree
+            self.parsed
         )
 
     def vector_passes(self) -> tuple[VGraph, VEvaluation]:
