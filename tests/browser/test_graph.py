@@ -22,3 +22,26 @@ def test_picture_and_new_gradients_after_a_change(page) -> None:
     assert "values=" in page.url
     assert page.locator('dd.gradient[data-name="x0"]').inner_text() == "0.105"
     assert page.locator("dd.output").inner_text() == "0.8808"
+
+
+def test_pytorch_section_copies_its_code(page) -> None:
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.goto(f"{page.base}/graph")
+    section = page.locator("details.pytorch")
+    assert not section.locator("pre").is_visible()  # collapsed until asked for
+    section.locator("summary").click()
+    code = page.locator("#pytorch-code").inner_text()
+    assert "w0 = torch.tensor(2.0, requires_grad=True)" in code and "out.backward()" in code
+    page.click("button[data-copy]")
+    page.wait_for_function("document.querySelector('button[data-copy]').textContent === 'Copied'")
+    assert page.evaluate("navigator.clipboard.readText()") == code
+
+
+def test_a_matrix_problem_on_the_page(page) -> None:
+    page.goto(f"{page.base}/graph")
+    page.fill("input[name=expression]", "||W x||^2")
+    page.fill("input[name=values]", "W = [[0.1, 0.5], [-0.3, 0.8]]; x = 0,2 0,4")
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    assert page.locator('dd.gradient[data-name="x"] td').all_text_contents() == ["−0.112", "0.636"]
+    assert "2×2" in page.locator("#picture svg text.fwd").all_text_contents()
