@@ -189,6 +189,15 @@ def test_vector_problems_on_the_page_the_svg_and_the_grader(client: TestClient) 
     assert 'class="answer vector"' in page.text and "0.088" in page.text
     svg = client.post("/api/v1/graph/svg", json=VECTOR)
     assert svg.status_code == 200 and ">2×2<" in svg.text
-    graded = client.post("/api/v1/graph/grade", json={"problem": VECTOR, "answer": {"output": 1}})
-    assert graded.status_code == 422
-    assert graded.json()["detail"][0]["type"] == "vector"
+    answer = {"output": "0,116", "gradients": {"W": [[0.088, 0.104], [0.176, 0.208]],
+                                               "x": "-0.112 0.636"}}  # fmt: skip
+    graded = client.post("/api/v1/graph/grade", json={"problem": VECTOR, "answer": answer})
+    assert graded.status_code == 200, graded.text
+    body = graded.json()
+    assert body["max_score"] == 3 and body["score"] == 2.5  # W: its diagonal cells are right
+    [w] = [p for p in body["parts"] if p["name"] == "gradients.W"]
+    assert not w["correct"] and w["misconception"] == "transposed_gradient"
+    assert w["expected"][0] == pytest.approx([0.088, 0.176])
+    wrong_shape = {"gradients": {"x": [1, 2, 3]}}
+    response = client.post("/api/v1/graph/grade", json={"problem": VECTOR, "answer": wrong_shape})
+    assert response.status_code == 422

@@ -31,10 +31,15 @@ from solvers.grading.core import (
     catalogue,
     parse_number,
 )
+from solvers.matrix import coerce_matrix
+from solvers.tasks.graph import vector_grading
 from solvers.tasks.graph.compute import Override, backward, forward
 from solvers.tasks.graph.gates import Graph
 from solvers.tasks.graph.parser import name_latex, normalize_name
-from solvers.tasks.graph.problem import GraphProblem
+from solvers.tasks.graph.problem import SEVERAL_NUMBERS, GraphProblem
+from solvers.tasks.graph.vector import MAX_SIDE
+
+Answer = float | list[float] | list[list[float]]
 
 MISCONCEPTIONS = catalogue(
     (
@@ -79,6 +84,27 @@ MISCONCEPTIONS = catalogue(
         ),
         "graph.backward",
     ),
+    (
+        "transposed_gradient",
+        N_("the gradient of W transposed"),
+        N_(
+            "This is the transpose of ∂f/∂W: for q = W x it is g xᵀ (upstream gradient times "
+            "x transposed), which has the shape of W."
+        ),
+        "graph.backward",
+    ),
+    (
+        "transpose_forgotten",
+        N_("Wᵀ forgotten"),
+        N_("This multiplies the upstream gradient by W; for q = W x, ∂f/∂x = Wᵀ g."),
+        "graph.backward",
+    ),
+    (
+        "norm_factor_forgotten",
+        N_("the squared norm's factor 2 forgotten"),
+        N_("This forgets the factor 2: the gradient of ||q||² is 2q (times the upstream one)."),
+        "graph.backward",
+    ),
 )
 
 
@@ -87,9 +113,11 @@ class GraphSubmission(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    output: float | None = Field(default=None, description="The value of the function.")
-    gradients: dict[str, float] = Field(
-        default_factory=dict, description="∂f/∂name for each variable, e.g. {'w0': -0.2}."
+    output: Answer | None = Field(default=None, description="The value of the function.")
+    gradients: dict[str, Answer] = Field(
+        default_factory=dict,
+        description="∂f/∂name for each variable, e.g. {'w0': -0.2}; a vector or matrix "
+        "variable's gradient in its shape (lists, or text such as '1 2; 3 4').",
     )
     nodes: dict[int, float] | None = Field(
         default=None,
@@ -98,13 +126,15 @@ class GraphSubmission(BaseModel):
 
     @field_validator("output", mode="before")
     @classmethod
-    def _output(cls, value: Any) -> float | None:
-        return None if value is None else parse_number(value, "output")
+    def _output(cls, value: Any) -> Answer | None:
+        return None if value is None else _answer(value, "output")
 
     @field_validator("gradients", mode="before")
     @classmethod
-    def _gradients(cls, value: Any) -> dict[str, float]:
-        return _numbers(value, "gradients", lambda key: normalize_name(str(key)) or str(key))
+    def _gradients(cls, value: Any) -> dict[str, Answer]:
+        return _numbers(
+            value, "gradients", lambda key: normalize_name(str(key)) or str(key), _answer
+        )
 
     @field_validator("nodes", mode="before")
     @classmethod
@@ -121,14 +151,29 @@ def _node_id(key: Any) -> int:
     return int(text)
 
 
-def _numbers(value: Any, part: str, key: Callable[[Any], Any]) -> dict[Any, float]:
+def _answer(value: Any, part: str) -> Answer:
+    """A number, or a vector or matrix as (nested) lists or matrix text."""
+    if isinstance(value, str) and SEVERAL_NUMBERS.search(value.strip()):
+        matrix = coerce_matrix(value, MAX_SIDE, MAX_SIDE)
+        return matrix[0] if len(matrix) == 1 and not value.strip().startswith("[[") else matrix
+    if isinstance(value, list):
+        return [_answer(v, part) for v in value]  # type: ignore[misc]
+    return parse_number(value, part)
+
+
+def _numbers(
+    value: Any,
+    part: str,
+    key: Callable[[Any], Any],
+    number: Callable[[Any, str], Any] = parse_number,
+) -> dict[Any, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
         raise PydanticCustomError(
             "grading_part", N_("{part} must map names to numbers"), {"part": part}
         )
-    return {key(k): parse_number(v, f"{part}.{k}") for k, v in value.items()}
+    return {key(k): number(v, f"{part}.{k}") for k, v in value.items()}
 
 
 @dataclass(frozen=True)
@@ -143,6 +188,8 @@ class GraphBatch:
 
 def shapes(problem: GraphProblem) -> dict[str, tuple[int, ...]]:
     """The expected shape of every part."""
+    if problem.is_vector:
+        return vector_grading.shapes(problem)
     graph = problem.graph
     return {
         "output": (),
@@ -156,6 +203,8 @@ def values(
 ) -> tuple[dict[str, Any], list[PartError]]:
     """The submitted parts by name (nodes as a vector, NaN for the nodes not given), and
     the unknown gradient names and node ids."""
+    if problem.is_vector:
+        return _vector_values(problem, submission)
     graph = problem.graph
     unknown = [
         (f"gradients.{name}", _unknown(N_("{name} is not a variable of the function"), name), v)
@@ -181,17 +230,38 @@ def values(
     }, unknown
 
 
+def _vector_values(
+    problem: GraphProblem, submission: GraphSubmission
+) -> tuple[dict[str, Any], list[PartError]]:
+    names = [part.split(".", 1)[1] for part in vector_grading.shapes(problem) if part != "output"]
+    unknown = [
+        (f"gradients.{name}", _unknown(N_("{name} is not a variable of the function"), name), v)
+        for name, v in submission.gradients.items()
+        if name not in names
+    ]
+    if submission.nodes:
+        unknown.append(("nodes", _unknown(N_("node values are not graded for vectors"), 0), 0))
+    return {
+        "output": submission.output,
+        **{f"gradients.{name}": submission.gradients.get(name) for name in names},
+    }, unknown
+
+
 def _unknown(template: str, name: Any, count: int = 0) -> PydanticCustomError:
     return PydanticCustomError("grading_unknown", template, {"name": name, "last": count - 1})
 
 
 def group_key(problem: GraphProblem) -> Hashable:
     """Problems with one expression (as read) and gate mode stack together."""
+    if problem.is_vector:
+        return vector_grading.group_key(problem)
     return problem.graph
 
 
-def batch(problems: Sequence[GraphProblem], device: Any) -> GraphBatch:
+def batch(problems: Sequence[GraphProblem], device: Any) -> GraphBatch | vector_grading.VectorBatch:
     """Stack problems of one group."""
+    if problems[0].is_vector:
+        return vector_grading.batch(problems, device)
     graph = problems[0].graph
     return GraphBatch(
         graph=graph,
@@ -218,8 +288,12 @@ OVERRIDES: dict[str, Override] = {
 backward pass (:func:`solvers.tasks.graph.compute.backward`)."""
 
 
-def specs(b: GraphBatch, given: dict[str, torch.Tensor]) -> list[PartSpec]:
+def specs(
+    b: GraphBatch | vector_grading.VectorBatch, given: dict[str, torch.Tensor]
+) -> list[PartSpec]:
     """Expected, misconception and carried-forward answers of every part."""
+    if isinstance(b, vector_grading.VectorBatch):
+        return vector_grading.specs(b, given, GRADER.index)
     graph = b.graph
     fwd = forward(graph, b.values)
     vals = fwd.computed

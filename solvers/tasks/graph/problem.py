@@ -27,7 +27,7 @@ from solvers.tasks.graph.parser import MAX_OPERATIONS, Expr, Parsed, normalize_n
 from solvers.tasks.graph.vector import MAX_SIDE, VEvaluation, VGraph, build_graph
 from solvers.tasks.graph.vector import evaluate as evaluate_vector
 
-_SEVERAL = re.compile(r"[\[;\n]|[\d.,]\s+[+\-\u2212]?[\d.,]")
+SEVERAL_NUMBERS = re.compile(r"[\[;\n]|[\d.,]\s+[+\-\u2212]?[\d.,]")
 """Text that holds several numbers: a vector or a matrix."""
 _NUMBER = re.compile(r"^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?$")
 
@@ -80,7 +80,7 @@ def _values_error(template: str, **context: Any) -> PydanticCustomError:
 
 def _tensor(value: Any, name: str) -> Value:
     """A number, or a vector or matrix from a list, nested lists or matrix text."""
-    if isinstance(value, str) and _SEVERAL.search(value.strip()):
+    if isinstance(value, str) and SEVERAL_NUMBERS.search(value.strip()):
         text = value.strip()
         matrix = coerce_matrix(text, MAX_SIDE, MAX_SIDE)
         return matrix[0] if len(matrix) == 1 and not text.startswith("[[") else matrix
@@ -199,8 +199,7 @@ class GraphProblem(BaseModel):
             if self.is_vector:
                 raise PydanticCustomError(
                     "vector",
-                    N_("grading, variants and batches of vector and matrix problems are not "
-                       "supported yet"),
+                    N_("a vector or matrix problem has no scalar graph"),
                 )  # fmt: skip
             self._graph = _compile(self.parsed, self.gates)
         return self._graph

@@ -102,14 +102,18 @@ def solve(
 
 def solve_batch(problems: Sequence[GraphProblem], device: Any = None) -> list[GraphAnswer]:
     """The answers of many problems: one vectorized float64 torch pass per expression and
-    gate mode, on ``device`` (default: :func:`solvers.core.resolve_device`)."""
+    gate mode, on ``device`` (default: :func:`solvers.core.resolve_device`); a vector
+    problem's :class:`VectorAnswer` from its own pass."""
     import torch
 
     device = device if device is not None else resolve_device()
     groups: dict[Graph, list[int]] = {}
+    answers: list[Any] = [None] * len(problems)
     for index, problem in enumerate(problems):
-        groups.setdefault(problem.graph, []).append(index)
-    answers: list[GraphAnswer | None] = [None] * len(problems)
+        if problem.is_vector:  # one numpy pass each
+            answers[index] = solve(problem, symbolic=False).answer
+        else:
+            groups.setdefault(problem.graph, []).append(index)
     for graph, indices in groups.items():
         group = [problems[i] for i in indices]
         values = torch.tensor(

@@ -264,8 +264,20 @@ def _check_labels(graph: VGraph, values: dict[str, np.ndarray], node: VNode) -> 
         )
 
 
-def evaluate(graph: VGraph, inputs: dict[str, np.ndarray], upstream: np.ndarray) -> VEvaluation:
-    """Forward and backward pass; ``upstream`` has the output's shape."""
+MISTAKES = ("transposed_gradient", "transpose_forgotten", "norm_factor_forgotten")
+"""The classic slips of a vector backward pass (named mistakes of the grader): ∂f/∂W of a
+product taken as x gᵀ (the gradient transposed), ∂f/∂x as W g (Wᵀ forgotten), and the
+squared norm's gradient as q g (its factor 2 forgotten)."""
+
+
+def evaluate(
+    graph: VGraph,
+    inputs: dict[str, np.ndarray],
+    upstream: np.ndarray,
+    mistake: str | None = None,
+) -> VEvaluation:
+    """Forward and backward pass; ``upstream`` has the output's shape; ``mistake`` (one of
+    :data:`MISTAKES`) makes the backward pass that slip wherever it can."""
     values: list[np.ndarray] = []
     with np.errstate(all="ignore"):
         for i, node in enumerate(graph.nodes):
@@ -287,7 +299,7 @@ def evaluate(graph: VGraph, inputs: dict[str, np.ndarray], upstream: np.ndarray)
             node = graph.nodes[i]
             if not node.inputs:
                 continue
-            down = downstream(graph, values, i, grads[i])
+            down = downstream(graph, values, i, grads[i], mistake)
             for k, (j, d) in enumerate(zip(node.inputs, down, strict=True)):
                 if k == RULES[node.op].labels:
                     continue
@@ -309,15 +321,35 @@ def local_values(graph: VGraph, values: list[np.ndarray], i: int) -> tuple[np.nd
 
 
 def downstream(
-    graph: VGraph, values: list[np.ndarray], i: int, g: np.ndarray
+    graph: VGraph, values: list[np.ndarray], i: int, g: np.ndarray, mistake: str | None = None
 ) -> tuple[np.ndarray, ...]:
-    """The gradient each input of node ``i`` receives from upstream gradient ``g``."""
+    """The gradient each input of node ``i`` receives from upstream gradient ``g`` (with a
+    :data:`MISTAKES` slip where it applies)."""
     node = graph.nodes[i]
     rule = RULES[node.op]
     xs = [values[j] for j in node.inputs]
     if rule.vjp is not None:
-        return tuple(np.asarray(d) for d in rule.vjp(xs, values[i], g))
+        down = [np.asarray(d) for d in rule.vjp(xs, values[i], g)]
+        if mistake is not None:
+            _slip(mistake, node.op, xs, g, down)
+        return tuple(down)
     return tuple(
         _reduce_to(local * g, graph.nodes[j].shape)
         for local, j in zip(local_values(graph, values, i), node.inputs, strict=True)
     )
+
+
+def _slip(
+    mistake: str, op: str, xs: list[np.ndarray], g: np.ndarray, down: list[np.ndarray]
+) -> None:
+    """Replace the right downstream gradients ``down`` by a mistake's, where it fits."""
+    if op == "norm2" and mistake == "norm_factor_forgotten":
+        down[0] = down[0] / 2.0
+    elif op == "@" and mistake == "transposed_gradient" and xs[0].ndim == 2:
+        if down[0].shape[0] == down[0].shape[1]:
+            down[0] = down[0].T
+    elif op == "@" and mistake == "transpose_forgotten":
+        a, b = xs
+        if a.ndim == 2 and a.shape[0] == a.shape[1]:
+            left = np.reshape(g, (a.shape[0], -1))
+            down[1] = (a @ left).reshape(b.shape)

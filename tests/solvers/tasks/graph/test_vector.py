@@ -260,3 +260,34 @@ def test_random_expressions_match_torch_autograd(built: tuple[str, Build], data:
         assert got.shape == tuple(leaf.shape)  # the gradient has the shape of the variable
         np.testing.assert_allclose(got, expected.tolist(), rtol=1e-9, atol=1e-12)
     check_torch_view("graph", problem)
+
+
+@pytest.mark.parametrize(
+    ("expression", "values", "answer", "part", "mistake"),
+    [
+        ("||W x||^2", {"W": W, "x": X}, {"W": [[0.088, 0.104], [0.176, 0.208]]},
+         "gradients.W", "transposed_gradient"),
+        ("||W x||^2", {"W": W, "x": X}, {"x": [-0.056, 0.318]},
+         "gradients.x", "norm_factor_forgotten"),
+        ("sum(W x)", {"W": [[1, 2], [3, 4]], "x": [1, 1]}, {"x": "3 7"},
+         "gradients.x", "transpose_forgotten"),
+    ],
+)  # fmt: skip
+def test_grading_names_the_classic_slips(
+    expression: str, values: dict[str, Any], answer: dict[str, Any], part: str, mistake: str
+) -> None:
+    from solvers.registry import TASKS
+
+    problem = GraphProblem(expression=expression, values=values)
+    grade = TASKS["graph"].grade(problem, {"gradients": answer})
+    [graded] = [p for p in grade.parts if p.name == part]
+    assert not graded.correct and graded.misconception == mistake
+
+
+def test_a_right_vector_answer_scores_full_marks() -> None:
+    from solvers.registry import TASKS
+
+    problem = GraphProblem(expression="||W x||^2", values={"W": W, "x": X})
+    answer = {"output": 0.116, "gradients": {"W": "0.088 0.176; 0.104 0.208", "x": [-0.112, 0.636]}}
+    grade = TASKS["graph"].grade(problem, answer)
+    assert grade.score == grade.max_score == 3
