@@ -249,18 +249,18 @@ def _not_finite(node: int, vnode: VNode) -> PydanticCustomError:
     )
 
 
-def _check_labels(graph: VGraph, values: dict[str, np.ndarray], node: VNode) -> None:
+def _check_labels(graph: VGraph, xs: list[np.ndarray], node: VNode) -> None:
+    """A loss gate's labels must be class numbers of its scores."""
     rule = RULES[node.op]
     if rule.labels is None:
         return
-    scores = graph.nodes[node.inputs[0]].shape
-    labels = values[node.inputs[rule.labels]]
-    classes = scores[-1]
+    labels = xs[rule.labels]
+    classes = graph.nodes[node.inputs[0]].shape[-1]
     if not np.all((labels == np.round(labels)) & (labels >= 0) & (labels < classes)):
         raise PydanticCustomError(
             "values",
             N_("the labels of {op} at position {position} must be class numbers 0 … {last}"),
-            {"op": node.op, "position": node.pos, "last": classes - 1},
+            {"op": node.op, "position": node.pos, "last": classes - 1, "field": "values"},
         )
 
 
@@ -287,8 +287,7 @@ def evaluate(
                 value = np.asarray(node.param)
             else:
                 xs = [values[j] for j in node.inputs]
-                current = {j: values[j] for j in node.inputs}
-                _check_labels(graph, current, node)
+                _check_labels(graph, xs, node)
                 value = np.asarray(RULES[node.op].forward(xs, node.param), dtype=np.float64)
             if not np.all(np.isfinite(value)):
                 raise _not_finite(i, node)

@@ -40,8 +40,8 @@ def graph_answer(problem: GraphProblem) -> dict[str, Any]:
     return {"output": r2(answer.output), "gradients": r2_dict(answer.gradients)}
 
 
-def r2_dict(values: dict[str, float]) -> dict[str, float]:
-    return {k: round(v, 2) for k, v in values.items()}
+def r2_dict(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: r2(v) for k, v in values.items()}
 
 
 def conv_answer(problem: ConvProblem) -> dict[str, Any]:
@@ -140,7 +140,13 @@ GRAPH_CASES = {
     "reciprocal_local": ("1/(x+y)", {"x": 1, "y": 1}, {"x": 0.5, "y": 0.5}),
     "branch_not_summed": ("x*y + x", {"x": 2, "y": 3}, {"x": 3, "y": 2}),
     "max_both": ("max(x, y)*z", {"x": 3, "y": 1, "z": 2}, {"x": 2, "y": 2, "z": 3}),
-}
+    # vector graphs
+    "transposed_gradient": ("||W x||^2", {"W": [[0.1, 0.5], [-0.3, 0.8]], "x": [0.2, 0.4]},
+                            {"W": [[0.088, 0.104], [0.176, 0.208]], "x": [-0.11, 0.64]}),
+    "transpose_forgotten": ("sum(W x)", {"W": [[1, 2], [3, 4]], "x": [1, 1]},
+                            {"W": [[1, 1], [1, 1]], "x": [3, 7]}),
+    "norm_factor_forgotten": ("||x||^2", {"x": [1, 2]}, {"x": [1, 2]}),
+}  # fmt: skip
 
 
 def _conv_case(misconception: str) -> tuple[ConvProblem, dict[str, Any], str]:
@@ -194,8 +200,8 @@ def test_every_misconception_is_named(task: str, misconception: str) -> None:
     assert found.score < found.max_score
 
 
-def answer_of(problem: GraphProblem, name: str) -> float:
-    return round(graph.solve(problem, symbolic=False).answer.gradients[name], 2)
+def answer_of(problem: GraphProblem, name: str) -> Any:
+    return r2(graph.solve(problem, symbolic=False).answer.gradients[name])
 
 
 def test_a_misconception_is_not_named_where_it_changes_nothing() -> None:
@@ -390,4 +396,9 @@ def test_catalogue_is_complete() -> None:
         "reg_forgotten",
         "reg_halved",
     }
-    assert len(set(ids["graph"])) == 5 and len(set(ids["conv"])) == 6
+    assert set(ids["graph"]) >= {
+        "transposed_gradient",
+        "transpose_forgotten",
+        "norm_factor_forgotten",
+    }  # vector graphs
+    assert len(set(ids["graph"])) == 8 and len(set(ids["conv"])) == 6
