@@ -128,6 +128,11 @@ class NumberFormat:
         text = text.replace("-", "\u2212")
         return text.replace(".", ",") if self.decimal_comma else text
 
+    @property
+    def separator(self) -> str:
+        """Between the numbers of a list: ``"; "`` where a comma is the decimal sign."""
+        return "; " if self.decimal_comma else ", "
+
     def tex(self, x: float, paren: bool = False) -> str:
         """LaTeX number; negatives in parentheses when ``paren`` (for substitution)."""
         text = self.num(x).replace("\u2212", "-")

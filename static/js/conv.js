@@ -61,7 +61,7 @@
     for (var a = 0; a < win.size[0]; a++)
       for (var b = 0; b < win.size[1]; b++) values.push(num(grid[r0 + a][c0 + b]));
     var result = cell(table("pool", k), i, j).textContent;
-    return words[data.pool_kind] + " {" + values.join(", ") + "} = " + result;
+    return words[data.pool_kind] + " {" + values.join(data.decimal_comma ? "; " : ", ") + "} = " + result;
   }
 
   function show(td) {

@@ -284,7 +284,7 @@ def _pool_cell_step(
     value = pooled[k][i][j]
     name = _cell("p", k, i, j, len(pooled))
     tex = _texer(fmt)
-    listed = ", ".join([tex(x) for x in cells])
+    listed = fmt.separator.join([tex(x) for x in cells])
     params: dict[str, str | int | float] = {
         "map": k + 1,
         "row": i + 1,
