@@ -227,11 +227,35 @@ class CheckedJsonRoute(APIRoute):
         return checked
 
 
-async def request_validation_handler(request: Request, exc: Exception) -> JSONResponse:
+def wants_page(request: Request) -> bool:
+    """A browser asking for a page (not the API, not a script): errors answer as pages."""
+    path = request.url.path
+    return (
+        request.method in ("GET", "HEAD")
+        and not path.startswith(("/api/", "/openapi", "/docs", "/static/"))
+        and "text/html" in request.headers.get("accept", "")
+    )
+
+
+def error_page(request: Request, status: int, messages: list[str]) -> Response:
+    """An error as a page in the app's layout (its title, the messages, a way home)."""
+    from app.deps import number_format
+    from app.pages import html_response, render_page
+
+    lang = use_language(request, get_settings().default_language)
+    context = {"status": status, "messages": messages}
+    body = render_page(request, "error.html", lang, number_format(lang, None), context)
+    return html_response(request, body, lang, status)
+
+
+async def request_validation_handler(request: Request, exc: Exception) -> Response:
     """422 for a body or query that does not validate."""
     assert isinstance(exc, RequestValidationError | ValidationError)
     use_language(request, get_settings().default_language)
-    return error_response(describe_errors(exc.errors()))
+    details = describe_errors(exc.errors())
+    if wants_page(request):
+        return error_page(request, 422, [d["msg"] for d in details])
+    return error_response(details)
 
 
 async def solver_error_handler(request: Request, exc: Exception) -> JSONResponse:
@@ -241,7 +265,7 @@ async def solver_error_handler(request: Request, exc: Exception) -> JSONResponse
     return error_response([custom_error_detail(exc)])
 
 
-async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
+async def http_error_handler(request: Request, exc: Exception) -> Response:
     """Starlette's own HTTP errors in the same shape; an unparsable body is a 422."""
     assert isinstance(exc, StarletteHTTPException)
     use_language(request, get_settings().default_language)
@@ -255,6 +279,8 @@ async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
         detail = {"field": "", "loc": ["body"], "msg": translate(BODY_UNREADABLE),
                   "type": "json_invalid"}  # fmt: skip
         return error_response([detail])
+    if wants_page(request):
+        return error_page(request, exc.status_code, [])
     detail = {"field": "", "loc": [], "msg": str(exc.detail), "type": "http"}
     response = error_response([detail], status_code=exc.status_code)
     response.headers.update(exc.headers or {})
