@@ -24,7 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.i18n import translate, translations, use_language
 from app.settings import get_settings
-from solvers.core import N_
+from solvers.core import N_, PLURALS
 
 # pydantic's own error types, in words a student understands.
 BUILTIN_MESSAGES: dict[str, str] = {
@@ -72,10 +72,13 @@ def _templates_with_placeholders() -> tuple[str, ...]:
 
 
 def _find_template(message: str, context: dict[str, Any]) -> str:
-    """The message id that formats to ``message`` with ``context``, or ``message`` itself."""
-    for template in _templates_with_placeholders():
+    """The message id that formats to ``message`` with ``context``, or ``message`` itself (a
+    plural message is found by either of its forms)."""
+    plurals = [(singular, plural) for singular, (plural, _) in PLURALS.items()]
+    candidates = [(t, t) for t in _templates_with_placeholders()] + plurals
+    for template, form in (pair for c in candidates for pair in ((c[0], c[0]), (c[0], c[1]))):
         try:
-            if template.format(**context) == message:
+            if form.format(**context) == message:
                 return template
         except (KeyError, IndexError, ValueError):
             continue

@@ -7,7 +7,7 @@ instructor token (``Authorization: Bearer …`` or the cookie the page sets).
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Annotated, Any, Literal, get_args, get_origin
 from urllib.parse import urlsplit
@@ -370,6 +370,8 @@ class SpecField:
     value: str
     choices: tuple[str, ...] = ()
     checkbox: bool = False
+    choice_labels: Mapping[str, str] = field(default_factory=dict)
+    """Message ids of the choices (a choice without one shows as it is)."""
 
 
 def _choices(annotation: Any) -> tuple[str, ...]:
@@ -393,6 +395,7 @@ def spec_fields(spec: QuizSpecBase) -> dict[str, list[SpecField]]:
                     value=str(value).lower() if isinstance(value, bool) else str(value),
                     choices=_choices(info.annotation),
                     checkbox=isinstance(value, bool),
+                    choice_labels=getattr(type(part), "choice_labels", {}),
                 )
             )
     return fields

@@ -23,6 +23,7 @@ from app.render import (
     graded_cells,
     input_field,
     matrix,
+    prose,
     select_field,
     steps_html,
     tex,
@@ -54,6 +55,7 @@ def _environment() -> Environment:
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["tr"] = translate
     env.filters["tex_name"] = tex_name
+    env.filters["prose"] = prose
     env.globals.update(
         matrix=matrix, tex=tex, graded_cells=graded_cells,
         answer_table=answer_table, value_html=value_html, task_templates=task_templates,
