@@ -24,6 +24,7 @@ from app.render import (
     input_field,
     matrix,
     prose,
+    read_as,
     select_field,
     steps_html,
     tex,
@@ -56,6 +57,7 @@ def _environment() -> Environment:
     env.filters["tr"] = translate
     env.filters["tex_name"] = tex_name
     env.filters["prose"] = prose
+    env.globals["read_as"] = read_as
     env.globals.update(
         matrix=matrix, tex=tex, graded_cells=graded_cells,
         answer_table=answer_table, value_html=value_html, task_templates=task_templates,

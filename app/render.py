@@ -120,6 +120,16 @@ def prose(text: str) -> Markup:
     return Markup(_prose(text))
 
 
+def read_as(value: Any, fmt: NumberFormat) -> str:
+    """How an answer was read: a number, a list (``2,9; 0; 12,9``), rows apart by `` | ``."""
+    if isinstance(value, Number):
+        return fmt.num(value)  # type: ignore[arg-type]
+    if test_sequence(value) and not isinstance(value, str):
+        nested = any(test_sequence(v) and not isinstance(v, str) for v in value)
+        return (" | " if nested else fmt.separator).join(read_as(v, fmt) for v in value)
+    return str(value)
+
+
 def _value(name: str, v: Any, fmt: NumberFormat) -> str:
     """One named value of a step: a matrix (a caption per block of a stack), a vector as a
     one-row matrix, a number, or text (the whitespace is the former Jinja macro's)."""
