@@ -156,6 +156,8 @@ def _render_task_page(
         "errors": errors,
         "solution": solution,
         "problem": problem,
+        # the try page gets the problem on the screen (the example's fields when untouched)
+        "try_query": urlencode({k: v for k, v in form.items() if v and k not in ("lang",)}),
     }
     if solution is not None:
         context.update(view.page_context(solution, problem, fmt))

@@ -100,13 +100,37 @@
     pending = setTimeout(function () { fit(document); }, 100);
   });
 })();
-// A link to a step inside the hidden solution opens it first.
-document.addEventListener("click", function (event) {
-  var link = event.target.closest && event.target.closest('a[href^="#step-"]');
-  if (!link) return;
-  var details = document.querySelector("details.solution");
-  if (details) details.open = true;
-});
+// The try page holds no solution: asking for it fetches it (a link to one of its steps too).
+(function () {
+  function load(then) {
+    var link = document.querySelector("a.show-solution");
+    if (!link) return then && then();
+    fetch(link.href, { headers: { Accept: "text/html" } })
+      .then(function (answer) { return answer.text(); })
+      .then(function (html) {
+        var steps = new DOMParser().parseFromString(html, "text/html").getElementById("steps");
+        if (!steps) return;
+        var place = link.closest("section.solution");
+        place.replaceChildren(document.importNode(steps, true));
+        window.stepgrad.typeset(place);
+        if (then) then();
+        else place.scrollIntoView();
+      });
+  }
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest) return;
+    if (event.target.closest("a.show-solution")) {
+      event.preventDefault();
+      load();
+      return;
+    }
+    var step = event.target.closest('a[href^="#step-"]');
+    if (step && !document.querySelector(step.getAttribute("href"))) {
+      event.preventDefault();
+      load(function () { location.hash = step.getAttribute("href"); });
+    }
+  });
+})();
 // Print buttons of the sheets and keys (no inline handlers: the CSP allows only script files).
 document.addEventListener("click", function (event) {
   if (event.target.closest && event.target.closest("button[data-print]")) window.print();
