@@ -57,5 +57,10 @@ def test_a_wide_box_scrolls_visibly_and_takes_the_focus(with_scrollbars, live_se
     assert "прокручивается вбок" in picture.get_attribute("aria-label")
     picture.focus()
     page.keyboard.press("ArrowRight")
-    page.wait_for_function("document.querySelector('figure.picture').scrollLeft > 0")
+    for _ in range(50):  # the CSP forbids wait_for_function's eval: poll
+        if page.evaluate("() => document.querySelector('figure.picture').scrollLeft") > 0:
+            break
+        page.wait_for_timeout(100)
+    else:
+        raise AssertionError("the arrow key did not scroll the picture")
     context.close()
