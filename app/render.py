@@ -147,10 +147,16 @@ def _value(name: str, v: Any, fmt: NumberFormat) -> str:
     return f'  <p class="value"><span class="name">{escape(label)}</span>{separator} {shown}</p>\n'
 
 
+def _node(s: Step) -> str:
+    """``data-node`` of a step about one node of a graph (the page links it to the picture)."""
+    node = s.params.get("node")
+    return f' data-node="{node}"' if isinstance(node, int) else ""
+
+
 def _step(s: Step, fmt: NumberFormat, number: int, show_values: bool) -> str:
     """One worked step: its title, explanation, formulas and (``show_values``) its values."""
     out = [
-        f'<section class="step" data-kind="{escape(s.kind)}" id="step-{number}">\n'
+        f'<section class="step" data-kind="{escape(s.kind)}" id="step-{number}"{_node(s)}>\n'
         f'  <h3><span class="step-number">{number}.</span> {_prose(s.title)}</h3>\n'
     ]
     if s.text:

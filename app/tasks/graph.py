@@ -32,6 +32,7 @@ from app.tasks import TaskView
 from solvers.core import NumberFormat
 from solvers.registry import get_task
 from solvers.tasks.graph.problem import GraphProblem, GraphSolution
+from solvers.tasks.graph.steps import node_symbols
 
 COLUMN = 115.0  # horizontal distance between layers (room for a label each side of an edge)
 ROW = 64.0  # minimum vertical distance between nodes of a layer
@@ -323,12 +324,46 @@ async def graph_svg(problem: GraphProblem, fmt: ApiFormat) -> Response:
     return Response(graph_picture(solution, fmt), media_type="image/svg+xml")  # type: ignore[arg-type]
 
 
+_GENERIC = re.compile(r"(?<![\\A-Za-z])([xy])(?![A-Za-z])")
+
+
+def _with_inputs(formula: str, names: dict[str, str]) -> str:
+    """A rule's formula in x and y with the gate's own inputs put in their place."""
+    return _GENERIC.sub(lambda m: f"{{{names.get(m[1], m[1])}}}", formula)
+
+
+def local_gradients_tex(solution: GraphSolution, fmt: NumberFormat) -> list[list[str]]:
+    """Per node, ``\frac{∂q}{∂x} = formula = value`` for each input: the rules' formulas
+    (written in a generic x and y) with the gate's real inputs put in."""
+    symbols = node_symbols(solution.nodes, fmt)
+    out = []
+    for node in solution.nodes:
+        names = {"x": symbols[node.inputs[0]] if node.inputs else "x"}
+        if len(node.inputs) > 1:
+            names["y"] = symbols[node.inputs[1]]
+        rows = []
+        for k, (formula, value) in enumerate(
+            zip(node.local_formulas, node.local_gradients, strict=True)
+        ):
+            own = _with_inputs(formula, names)
+            d = f"\\frac{{\\partial {symbols[node.id]}}}{{\\partial {symbols[node.inputs[k]]}}}"
+            shown = fmt.tex(value)
+            rows.append(f"{d} = {own}" + ("" if own == shown else f" = {shown}"))
+        out.append(rows)
+    return out
+
+
 class GraphView(TaskView):
     """The graph page shows its picture; the try page reads gradients as ``w0 = 1, …``."""
 
     def page_context(self, solution: Any, problem: Any, fmt: NumberFormat) -> dict[str, Any]:
-        """The graph's SVG."""
-        return {"svg": Markup(graph_picture(solution, fmt))}
+        """The graph's SVG; each node's symbol and its local gradients written with the gate's
+        own inputs (∂q/∂x = 1)."""
+        return {
+            "svg": Markup(graph_picture(solution, fmt)),
+            "symbols": node_symbols(solution.nodes, fmt),
+            "local_tex": local_gradients_tex(solution, fmt),
+        }
 
     def try_answer(self, answer: dict[str, str]) -> dict[str, Any]:
         """``gradients`` typed as ``w0 = 0.2, x0 = −0.4``."""
