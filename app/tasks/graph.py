@@ -333,7 +333,7 @@ def _with_inputs(formula: str, names: dict[str, str]) -> str:
 
 
 def local_gradients_tex(solution: GraphSolution, fmt: NumberFormat) -> list[list[str]]:
-    """Per node, ``\frac{∂q}{∂x} = formula = value`` for each input: the rules' formulas
+    """Per node, ``∂q/∂x = formula = value`` for each input: the rules' formulas
     (written in a generic x and y) with the gate's real inputs put in."""
     symbols = node_symbols(solution.nodes, fmt)
     out = []
@@ -346,7 +346,7 @@ def local_gradients_tex(solution: GraphSolution, fmt: NumberFormat) -> list[list
             zip(node.local_formulas, node.local_gradients, strict=True)
         ):
             own = _with_inputs(formula, names)
-            d = f"\\frac{{\\partial {symbols[node.id]}}}{{\\partial {symbols[node.inputs[k]]}}}"
+            d = f"\\partial {symbols[node.id]} / \\partial {symbols[node.inputs[k]]}"
             shown = fmt.tex(value)
             rows.append(f"{d} = {own}" + ("" if own == shown else f" = {shown}"))
         out.append(rows)
