@@ -30,5 +30,5 @@ lint: setup
 	$(BIN)/ruff format --check .
 
 i18n: setup  ## re-extract messages and merge them into the catalogs
-	$(BIN)/pybabel extract -F babel.cfg -k N_ -o locales/messages.pot --no-location --omit-header .
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k NP_:1,2 -o locales/messages.pot --no-location --omit-header .
 	$(BIN)/pybabel update -i locales/messages.pot -d locales -l ru --no-fuzzy-matching --omit-header

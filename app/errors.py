@@ -24,7 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.i18n import translate, translations, use_language
 from app.settings import get_settings
-from solvers.core import N_
+from solvers.core import N_, PLURALS
 
 # pydantic's own error types, in words a student understands.
 BUILTIN_MESSAGES: dict[str, str] = {
@@ -72,10 +72,13 @@ def _templates_with_placeholders() -> tuple[str, ...]:
 
 
 def _find_template(message: str, context: dict[str, Any]) -> str:
-    """The message id that formats to ``message`` with ``context``, or ``message`` itself."""
-    for template in _templates_with_placeholders():
+    """The message id that formats to ``message`` with ``context``, or ``message`` itself (a
+    plural message is found by either of its forms)."""
+    plurals = [(singular, plural) for singular, (plural, _) in PLURALS.items()]
+    candidates = [(t, t) for t in _templates_with_placeholders()] + plurals
+    for template, form in (pair for c in candidates for pair in ((c[0], c[0]), (c[0], c[1]))):
         try:
-            if template.format(**context) == message:
+            if form.format(**context) == message:
                 return template
         except (KeyError, IndexError, ValueError):
             continue
@@ -227,11 +230,35 @@ class CheckedJsonRoute(APIRoute):
         return checked
 
 
-async def request_validation_handler(request: Request, exc: Exception) -> JSONResponse:
+def wants_page(request: Request) -> bool:
+    """A browser asking for a page (not the API, not a script): errors answer as pages."""
+    path = request.url.path
+    return (
+        request.method in ("GET", "HEAD")
+        and not path.startswith(("/api/", "/openapi", "/docs", "/static/"))
+        and "text/html" in request.headers.get("accept", "")
+    )
+
+
+def error_page(request: Request, status: int, messages: list[str]) -> Response:
+    """An error as a page in the app's layout (its title, the messages, a way home)."""
+    from app.deps import number_format
+    from app.pages import html_response, render_page
+
+    lang = use_language(request, get_settings().default_language)
+    context = {"status": status, "messages": messages}
+    body = render_page(request, "error.html", lang, number_format(lang, None), context)
+    return html_response(request, body, lang, status)
+
+
+async def request_validation_handler(request: Request, exc: Exception) -> Response:
     """422 for a body or query that does not validate."""
     assert isinstance(exc, RequestValidationError | ValidationError)
     use_language(request, get_settings().default_language)
-    return error_response(describe_errors(exc.errors()))
+    details = describe_errors(exc.errors())
+    if wants_page(request):
+        return error_page(request, 422, [d["msg"] for d in details])
+    return error_response(details)
 
 
 async def solver_error_handler(request: Request, exc: Exception) -> JSONResponse:
@@ -241,7 +268,7 @@ async def solver_error_handler(request: Request, exc: Exception) -> JSONResponse
     return error_response([custom_error_detail(exc)])
 
 
-async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
+async def http_error_handler(request: Request, exc: Exception) -> Response:
     """Starlette's own HTTP errors in the same shape; an unparsable body is a 422."""
     assert isinstance(exc, StarletteHTTPException)
     use_language(request, get_settings().default_language)
@@ -255,6 +282,8 @@ async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
         detail = {"field": "", "loc": ["body"], "msg": translate(BODY_UNREADABLE),
                   "type": "json_invalid"}  # fmt: skip
         return error_response([detail])
+    if wants_page(request):
+        return error_page(request, exc.status_code, [])
     detail = {"field": "", "loc": [], "msg": str(exc.detail), "type": "http"}
     response = error_response([detail], status_code=exc.status_code)
     response.headers.update(exc.headers or {})

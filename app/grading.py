@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Annotated, Any, TypeVar
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
@@ -28,7 +29,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from app.deps import Language, PageFormat, number_format, query_int, solve_for_people
-from app.errors import CheckedJsonRoute, describe_errors, error_response, reject_hostile_json
+from app.errors import (
+    CheckedJsonRoute,
+    describe_errors,
+    error_page,
+    error_response,
+    reject_hostile_json,
+)
 from app.exports import write_csv
 from app.forms import PAGE_PARAMETERS
 from app.i18n import gettext, translate
@@ -537,8 +544,24 @@ def _try_page(task: Task):
                         d["field"].split(".")[0]: d["msg"] for d in describe_errors(exc.errors())
                     }
                     status = 422
+        context["solution_query"] = urlencode({**hidden, "lang": lang})
         body = render_page(request, "try.html", lang, fmt, context)
         return html_response(request, body, lang, status)
+
+    return page
+
+
+def _try_solution(task: Task):
+    """The worked solution of a try page's problem, asked for (the try page holds none)."""
+
+    async def page(request: Request, lang: Language) -> Response:
+        problem, _, errors = _try_problem(task, dict(request.query_params))
+        if problem is None:
+            return error_page(request, 422, errors)
+        fmt = number_format(lang, None)
+        context = {"task": task, "solution": solve_for_people(task, problem, fmt)}
+        body = render_page(request, "try_solution.html", lang, fmt, context)
+        return html_response(request, body, lang)
 
     return page
 
@@ -554,5 +577,7 @@ def build_router() -> APIRouter:
                          description=BATCH_DOC, response_model=BatchResponse)  # fmt: skip
     for task in TASKS.values():
         router.add_api_route(f"/{task.id}/try", _try_page(task), methods=["GET"],
+                             response_class=HTMLResponse, include_in_schema=False)  # fmt: skip
+        router.add_api_route(f"/{task.id}/try/solution", _try_solution(task), methods=["GET"],
                              response_class=HTMLResponse, include_in_schema=False)  # fmt: skip
     return router

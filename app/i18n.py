@@ -16,6 +16,8 @@ from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 from starlette.requests import Request
 
+from solvers.core import PLURALS, SINGULARS
+
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 LANGUAGES = {"en": "English", "ru": "Русский"}
 LANG_COOKIE = "lang"
@@ -49,7 +51,12 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 
 def translate(message: str, params: dict | None = None) -> str:
     """Translate a message id and fill its ``{placeholders}`` (unknown ones left as they are)."""
-    text = gettext(message) if message else ""
+    singular = SINGULARS.get(message, message)
+    plural = PLURALS.get(singular)
+    if plural and params and isinstance(params.get(plural[1]), int):
+        text = ngettext(singular, plural[0], params[plural[1]])
+    else:
+        text = gettext(message) if message else ""
     if not params:
         return text
     try:

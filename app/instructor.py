@@ -7,7 +7,7 @@ instructor token (``Authorization: Bearer …`` or the cookie the page sets).
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Annotated, Any, Literal, get_args, get_origin
 from urllib.parse import urlsplit
@@ -18,7 +18,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from starlette.concurrency import run_in_threadpool
 
 from app.deps import TOKEN_COOKIE, InstructorAccess, Language, PageFormat, solve_for_people
-from app.errors import CheckedJsonRoute, describe_errors, error_response
+from app.errors import CheckedJsonRoute, describe_errors, error_page, error_response, wants_page
 from app.exports import answer_cells, html_to_pdf, moodle_xml, variants_csv
 from app.grading import known_task
 from app.i18n import gettext
@@ -239,10 +239,17 @@ async def instructor_token(request: Request, token: str = Form("")) -> RedirectR
     return response
 
 
-def _locked() -> Response:
+def _failure(request: Request, details: list[dict[str, Any]], status: int = 422) -> Response:
+    """The errors as a page for a browser, in the API's shape otherwise."""
+    if wants_page(request):
+        return error_page(request, status, [d["msg"] for d in details])
+    return error_response(details, status_code=status)
+
+
+def _locked(request: Request) -> Response:
     detail = {"field": "", "loc": [], "type": "instructor_token",
               "msg": gettext("the answers need the instructor token")}  # fmt: skip
-    response = error_response([detail], status_code=401)
+    response = _failure(request, [detail], status=401)
     response.headers["WWW-Authenticate"] = "Bearer"
     return response
 
@@ -250,7 +257,7 @@ def _locked() -> Response:
 async def _requested_set(request: Request) -> tuple[VariantSet | None, Response | None]:
     wanted, errors = await _set_from_page(request)
     if wanted is None:
-        return None, error_response(errors)
+        return None, _failure(request, errors)
     return await run_in_threadpool(build_set, wanted), None
 
 
@@ -266,7 +273,7 @@ async def sheets(request: Request, lang: Language) -> Response:
 async def key(request: Request, lang: Language, access: InstructorAccess) -> Response:
     """Every variant's answers in one table, then every worked solution."""
     if not access:
-        return _locked()
+        return _locked(request)
     variant_set, failure = await _requested_set(request)
     if failure:
         return failure
@@ -287,7 +294,7 @@ async def download(
     if (name, extension) not in allowed:
         return Response(status_code=404)
     if name != "sheets" and not access:
-        return _locked()
+        return _locked(request)
     variant_set, failure = await _requested_set(request)
     if failure:
         return failure
@@ -363,6 +370,8 @@ class SpecField:
     value: str
     choices: tuple[str, ...] = ()
     checkbox: bool = False
+    choice_labels: Mapping[str, str] = field(default_factory=dict)
+    """Message ids of the choices (a choice without one shows as it is)."""
 
 
 def _choices(annotation: Any) -> tuple[str, ...]:
@@ -386,6 +395,7 @@ def spec_fields(spec: QuizSpecBase) -> dict[str, list[SpecField]]:
                     value=str(value).lower() if isinstance(value, bool) else str(value),
                     choices=_choices(info.annotation),
                     checkbox=isinstance(value, bool),
+                    choice_labels=getattr(type(part), "choice_labels", {}),
                 )
             )
     return fields

@@ -23,6 +23,8 @@ from app.render import (
     graded_cells,
     input_field,
     matrix,
+    prose,
+    read_as,
     select_field,
     steps_html,
     tex,
@@ -54,6 +56,8 @@ def _environment() -> Environment:
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["tr"] = translate
     env.filters["tex_name"] = tex_name
+    env.filters["prose"] = prose
+    env.globals["read_as"] = read_as
     env.globals.update(
         matrix=matrix, tex=tex, graded_cells=graded_cells,
         answer_table=answer_table, value_html=value_html, task_templates=task_templates,
@@ -152,6 +156,8 @@ def _render_task_page(
         "errors": errors,
         "solution": solution,
         "problem": problem,
+        # the try page gets the problem on the screen (the example's fields when untouched)
+        "try_query": urlencode({k: v for k, v in form.items() if v and k not in ("lang",)}),
     }
     if solution is not None:
         context["torch"] = torch_for_people(task, problem)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping, Sequence
 from functools import lru_cache
 from numbers import Number
@@ -104,6 +105,31 @@ def moodle_tex(source: str, display: bool = False) -> Markup:
     return Markup(f"\\[{escape(source)}\\]" if display else f"\\({escape(source)}\\)")
 
 
+_SUBSCRIPT = re.compile(r"(?<![\w\\])([A-Za-zΔλ])_(\{[\w,]+\}|[A-Za-z0-9]+)(?!\w)")
+
+
+def _prose(text: str) -> str:
+    """Escaped text with its math names typeset (``s_j``, ``L_i``, ``y_i``): var and sub."""
+    return _SUBSCRIPT.sub(
+        lambda m: f"<var>{m[1]}</var><sub>{m[2].strip('{}')}</sub>", str(escape(text))
+    )
+
+
+def prose(text: str) -> Markup:
+    """:func:`_prose` as markup, for templates (step texts, part labels, feedback)."""
+    return Markup(_prose(text))
+
+
+def read_as(value: Any, fmt: NumberFormat) -> str:
+    """How an answer was read: a number, a list (``2,9; 0; 12,9``), rows apart by `` | ``."""
+    if isinstance(value, Number):
+        return fmt.num(value)  # type: ignore[arg-type]
+    if test_sequence(value) and not isinstance(value, str):
+        nested = any(test_sequence(v) and not isinstance(v, str) for v in value)
+        return (" | " if nested else fmt.separator).join(read_as(v, fmt) for v in value)
+    return str(value)
+
+
 def _value(name: str, v: Any, fmt: NumberFormat) -> str:
     """One named value of a step: a matrix (a caption per block of a stack), a vector as a
     one-row matrix, a number, or text (the whitespace is the former Jinja macro's)."""
@@ -121,14 +147,20 @@ def _value(name: str, v: Any, fmt: NumberFormat) -> str:
     return f'  <p class="value"><span class="name">{escape(label)}</span>{separator} {shown}</p>\n'
 
 
+def _node(s: Step) -> str:
+    """``data-node`` of a step about one node of a graph (the page links it to the picture)."""
+    node = s.params.get("node")
+    return f' data-node="{node}"' if isinstance(node, int) else ""
+
+
 def _step(s: Step, fmt: NumberFormat, number: int, show_values: bool) -> str:
     """One worked step: its title, explanation, formulas and (``show_values``) its values."""
     out = [
-        f'<section class="step" data-kind="{escape(s.kind)}" id="step-{number}">\n'
-        f'  <h3><span class="step-number">{number}.</span> {escape(s.title)}</h3>\n'
+        f'<section class="step" data-kind="{escape(s.kind)}" id="step-{number}"{_node(s)}>\n'
+        f'  <h3><span class="step-number">{number}.</span> {_prose(s.title)}</h3>\n'
     ]
     if s.text:
-        out.append(f"<p>{escape(s.text)}</p>")
+        out.append(f"<p>{_prose(s.text)}</p>")
     out.extend(f'<div class="formula">{_tex_span(f, True)}</div>' for f in s.formulas)
     if show_values:
         out.extend(_value(name, v, fmt) for name, v in s.values.items())

@@ -25,6 +25,21 @@ def N_(message: str) -> str:
     return message
 
 
+PLURALS: dict[str, tuple[str, str]] = {}
+"""Plural messages: singular message id → (plural message id, the parameter that counts)."""
+SINGULARS: dict[str, str] = {}
+"""Plural message → its singular message id."""
+
+
+def NP_(singular: str, plural: str, count: str = "count", n: int | None = None) -> str:
+    """Mark a message with plural forms chosen by the parameter ``count`` (the app picks the
+    catalog's form for the number, ``ngettext``). Returns the English form for ``n`` (an
+    error's own text), the singular message id without it."""
+    PLURALS[singular] = (plural, count)
+    SINGULARS[plural] = singular
+    return plural if n is not None and n != 1 else singular
+
+
 class Step(BaseModel):
     """One step of a worked solution: a title, an explanation, formulas and named values."""
 
@@ -127,6 +142,11 @@ class NumberFormat:
             text = f"{rounded:.{self.digits}f}".rstrip("0").rstrip(".")
         text = text.replace("-", "\u2212")
         return text.replace(".", ",") if self.decimal_comma else text
+
+    @property
+    def separator(self) -> str:
+        """Between the numbers of a list: ``"; "`` where a comma is the decimal sign."""
+        return "; " if self.decimal_comma else ", "
 
     def tex(self, x: float, paren: bool = False) -> str:
         """LaTeX number; negatives in parentheses when ``paren`` (for substitution)."""

@@ -93,7 +93,11 @@ def _uses_decimal_comma(rows: list[str]) -> bool:
             return False
         if any("," in c and not _DECIMAL_COMMA.match(c) for c in cells):
             return False
-    return any(len(row.split()) > 1 for row in rows)
+    if any(len(row.split()) > 1 for row in rows):
+        return True
+    # one number per row (``2,9; 0; 12,9``): commas as separators would give rows of
+    # different lengths, so they are decimal marks
+    return len({len(_split_cells(row, False)) for row in rows}) > 1
 
 
 def parse_matrix(text: str) -> list[list[float]]:
@@ -184,6 +188,9 @@ def coerce_matrix(value: Any, max_rows: int, max_cols: int) -> list[list[float]]
     return matrix
 
 
+_DECIMAL_COLUMN = re.compile(r"^[+-]?\d+,\d+(\s*[;\n]\s*[+-]?\d+(,\d+)?)+$")
+
+
 def coerce_vector(value: Any, max_length: int) -> list[float]:
     """A vector (one row or one column) from text or a list."""
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -193,6 +200,9 @@ def coerce_vector(value: Any, max_length: int) -> list[float]:
         return matrix[0]
     if all(len(row) == 1 for row in matrix):
         return [row[0] for row in matrix]
+    if isinstance(value, str) and _DECIMAL_COLUMN.match(value.strip()):
+        # a column of decimal-comma numbers, 1,5 / 2,5 (one per line or after ;)
+        return [float(c.replace(",", ".")) for c in re.split(r"\s*[;\n]\s*", value.strip())]
     raise _error(
         N_("expected one row of numbers, got a {rows}×{cols} matrix"),
         rows=len(matrix),

@@ -32,8 +32,9 @@ from app.tasks import TaskView
 from solvers.core import NumberFormat
 from solvers.registry import get_task
 from solvers.tasks.graph.problem import GraphProblem, GraphSolution, VectorSolution
+from solvers.tasks.graph.steps import node_symbols
 
-COLUMN = 96.0  # horizontal distance between layers
+COLUMN = 115.0  # horizontal distance between layers (room for a label each side of an edge)
 ROW = 64.0  # minimum vertical distance between nodes of a layer
 MARGIN = 34.0
 NODE_HEIGHT = 30.0
@@ -41,8 +42,10 @@ OUTPUT_STUB = 74.0
 FORWARD_COLOR = "#1b7f3b"
 GRADIENT_COLOR = "#c62828"
 EDGE_COLOR = "#555555"
-LABEL_AT = 0.5  # where along the first column gap the labels of an edge sit
-MIN_SCALE = 0.8  # the picture is never drawn smaller than this fraction of its size
+LABEL_AT = 0.35  # where along the first column gap the labels of an edge sit
+LABEL_HALF_WIDTH = 24.0  # half the width of a 7-character label at 12 px
+LABEL_HALF_HEIGHT = 6.0
+MIN_SCALE = 0.92  # never drawn smaller than this: 12-unit labels stay ≥ 11 px on screen
 
 
 @dataclass
@@ -133,6 +136,13 @@ def _edge_shape(
     t = min(0.8, label_at * (COLUMN - 40) / max(x2 - x1, 1.0))
     lx = (1 - t) ** 2 * x1 + 2 * (1 - t) * t * mx + t**2 * x2
     ly = (1 - t) ** 2 * y1 + 2 * (1 - t) * t * my + t**2 * y2
+    # the labels sit on either side of the edge, far enough along its normal that a label
+    # of LABEL_CHARS characters clears a sloping line
+    tx = 2 * (1 - t) * (mx - x1) + 2 * t * (x2 - mx)
+    ty = 2 * (1 - t) * (my - y1) + 2 * t * (y2 - my)
+    norm = max((tx * tx + ty * ty) ** 0.5, 1e-9)
+    nx, ny = ty / norm, -tx / norm  # the normal on the upper side
+    off = LABEL_HALF_WIDTH * abs(nx) + LABEL_HALF_HEIGHT * abs(ny) + 3
     opening = (
         '<g class="edge">'
         f'<path d="{path}" fill="none" stroke="{EDGE_COLOR}" stroke-width="1.3" '
@@ -140,8 +150,8 @@ def _edge_shape(
     )
     return (
         opening,
-        _text_start(lx, ly - 5, "fwd", FORWARD_COLOR),
-        _text_start(lx, ly + 15, "grad", GRADIENT_COLOR),
+        _text_start(lx + nx * off, ly + ny * off + 4, "fwd", FORWARD_COLOR),
+        _text_start(lx - nx * off, ly - ny * off + 4, "grad", GRADIENT_COLOR),
     )
 
 
@@ -231,8 +241,8 @@ def _sketch(shapes: tuple[_Shape, ...]) -> _Sketch:
         ]
         if cls == "gate":
             parts.append(
-                _text(box.x, box.y - NODE_HEIGHT / 2 - 4, str(node.id), "node-id", "#888888",
-                      10, "middle")
+                _text(box.x, box.y - NODE_HEIGHT / 2 - 4, str(node.id), "node-id", "#6b6b6b",
+                      12, "middle")
             )  # fmt: skip
         parts.append("</g>")
     return _Sketch(opening, tuple(edges), "".join(parts))
@@ -327,12 +337,46 @@ async def graph_svg(problem: GraphProblem, fmt: ApiFormat) -> Response:
     return Response(graph_picture(solution, fmt), media_type="image/svg+xml")  # type: ignore[arg-type]
 
 
+_GENERIC = re.compile(r"(?<![\\A-Za-z])([xy])(?![A-Za-z])")
+
+
+def _with_inputs(formula: str, names: dict[str, str]) -> str:
+    """A rule's formula in x and y with the gate's own inputs put in their place."""
+    return _GENERIC.sub(lambda m: f"{{{names.get(m[1], m[1])}}}", formula)
+
+
+def local_gradients_tex(solution: GraphSolution, fmt: NumberFormat) -> list[list[str]]:
+    """Per node, ``∂q/∂x = formula = value`` for each input: the rules' formulas
+    (written in a generic x and y) with the gate's real inputs put in."""
+    symbols = node_symbols(solution.nodes, fmt)
+    out = []
+    for node in solution.nodes:
+        names = {"x": symbols[node.inputs[0]] if node.inputs else "x"}
+        if len(node.inputs) > 1:
+            names["y"] = symbols[node.inputs[1]]
+        rows = []
+        for k, (formula, value) in enumerate(
+            zip(node.local_formulas, node.local_gradients, strict=True)
+        ):
+            own = _with_inputs(formula, names)
+            d = f"\\partial {symbols[node.id]} / \\partial {symbols[node.inputs[k]]}"
+            shown = fmt.tex(value)
+            rows.append(f"{d} = {own}" + ("" if own == shown else f" = {shown}"))
+        out.append(rows)
+    return out
+
+
 class GraphView(TaskView):
     """The graph page shows its picture; the try page reads gradients as ``w0 = 1, …``."""
 
     def page_context(self, solution: Any, problem: Any, fmt: NumberFormat) -> dict[str, Any]:
-        """The graph's SVG."""
-        return {"svg": Markup(graph_picture(solution, fmt))}
+        """The graph's SVG; for a scalar graph, each node's symbol and its local gradients
+        written with the gate's own inputs (∂q/∂x = 1)."""
+        context: dict[str, Any] = {"svg": Markup(graph_picture(solution, fmt))}
+        if not isinstance(solution, VectorSolution):  # a vector graph's nodes are in its steps
+            context["symbols"] = node_symbols(solution.nodes, fmt)
+            context["local_tex"] = local_gradients_tex(solution, fmt)
+        return context
 
     def try_answer(self, answer: dict[str, str]) -> dict[str, Any]:
         """``gradients`` typed as ``w0 = 0.2, x0 = −0.4``."""

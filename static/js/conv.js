@@ -61,7 +61,7 @@
     for (var a = 0; a < win.size[0]; a++)
       for (var b = 0; b < win.size[1]; b++) values.push(num(grid[r0 + a][c0 + b]));
     var result = cell(table("pool", k), i, j).textContent;
-    return words[data.pool_kind] + " {" + values.join(", ") + "} = " + result;
+    return words[data.pool_kind] + " {" + values.join(data.decimal_comma ? "; " : ", ") + "} = " + result;
   }
 
   function show(td) {
@@ -85,7 +85,45 @@
 
   function onEvent(event) {
     var td = event.target.closest && event.target.closest("td");
-    if (td) show(td);
+    if (td) {
+      show(td);
+      var at = cells.indexOf(td);
+      if (at >= 0) current = at;
+    }
+  }
+
+  // Slide the window: previous / next / play through every cell of the conv maps (then
+  // the ReLU and pool maps), each with its window and its products written out.
+  var cells = Array.prototype.slice.call(
+    maps.querySelectorAll('table[data-stage="conv"] td, table[data-stage="activation"] td, '
+      + 'table[data-stage="pool"] td'));
+  var current = -1, timer = null;
+  var controls = document.querySelector(".window-steps");
+  function go(delta) {
+    if (!cells.length) return;
+    current = (current + delta + cells.length) % cells.length;
+    show(cells[current]);
+  }
+  function stop() {
+    clearInterval(timer);
+    timer = null;
+    controls.querySelector('[data-step="play"]').setAttribute("aria-pressed", "false");
+  }
+  if (controls && cells.length) {
+    controls.hidden = false;
+    controls.addEventListener("click", function (event) {
+      var button = event.target.closest("button[data-step]");
+      if (!button) return;
+      var what = button.dataset.step;
+      if (what !== "play") { stop(); go(Number(what)); return; }
+      if (timer) { stop(); return; }
+      button.setAttribute("aria-pressed", "true");
+      go(1);
+      timer = setInterval(function () {
+        if (current === cells.length - 1) stop();
+        else go(1);
+      }, 1200);
+    });
   }
   maps.addEventListener("pointerover", onEvent);
   maps.addEventListener("click", onEvent);

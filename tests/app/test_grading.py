@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import gc
 import io
+import re
 
 import pytest
 from fastapi.testclient import TestClient
@@ -122,7 +123,13 @@ def test_try_page_checks_and_hides_the_solution(client: TestClient) -> None:
              "a_per_example": "2,04", "a_loss": "2.04"}  # fmt: skip
     page = client.get("/loss/try", params=query).text
     assert "full marks" in page
-    assert '<details class="solution"' in page and '<details class="solution" open' not in page
+    # the worked solution is not in the page until asked for: fetched from its own route
+    assert 'id="step-1"' not in page and "Step by step" not in page
+    link = re.search(r'class="show-solution" href="([^"]+)"', page)
+    assert link is not None
+    solution = client.get(link.group(1).replace("&amp;", "&"))
+    assert solution.status_code == 200 and 'id="step-1"' in solution.text
+    assert "2.04" in solution.text or "2.0" in solution.text
     wrong = client.get("/loss/try", params={**query, "a_per_example": "0.89"}).text
     assert 'data-misconception="log10"' in wrong
     assert '<td class="cell-wrong">0.89' in wrong

@@ -25,6 +25,8 @@ def _extracted(tmp_path: Path) -> set[str]:
             "babel.cfg",
             "-k",
             "N_",
+            "-k",
+            "NP_:1,2",
             "-o",
             str(pot),
             "--omit-header",
@@ -44,12 +46,41 @@ def test_every_message_has_a_russian_translation(tmp_path: Path) -> None:
     assert not missing, f"untranslated (run `make i18n`, then translate): {missing}"
 
 
+def _forms(text: str | tuple[str, ...]) -> tuple[str, ...]:
+    return text if isinstance(text, tuple) else (text,)
+
+
 def test_translations_keep_placeholders() -> None:
     with PO.open("rb") as handle:
         for message in read_po(handle, locale="ru"):
             if message.id and message.string:
-                names = set(re.findall(r"\{(\w+)\}", message.id))
-                assert names == set(re.findall(r"\{(\w+)\}", message.string)), message.id
+                names = {n for form in _forms(message.id) for n in re.findall(r"\{(\w+)\}", form)}
+                for form in _forms(message.string):
+                    assert names == set(re.findall(r"\{(\w+)\}", form)), message.id
+
+
+def test_every_count_has_plural_forms(tmp_path: Path) -> None:
+    """No "(s)" in a message: a count takes ngettext (or NP_) with all of Russian's forms."""
+    fake = sorted(m for m in _extracted(tmp_path) for form in _forms(m) if "(s)" in form)
+    assert not fake, f"use ngettext / NP_ instead of (s): {fake}"
+    with PO.open("rb") as handle:
+        catalog = read_po(handle, locale="ru")
+    assert catalog.num_plurals == 3
+    for message in catalog:
+        if message.pluralizable:
+            forms = _forms(message.string)
+            assert len(forms) == 3 and all(forms), f"plural forms missing: {message.id}"
+
+
+def test_plural_forms_follow_the_number(client: TestClient) -> None:
+    page = client.get("/loss?lang=ru&scores=1+2+3&labels=0&examples=rows").text
+    assert "Понято как 1 пример × 3 класса" in page
+    assert (
+        "Understood as 1 example × 3 classes"
+        in client.get("/loss?lang=en&scores=1+2+3&labels=0&examples=rows").text
+    )
+    five = "/conv?lang=ru&image=" + "%0A".join(["1+2+3+4+5+6+7"] * 7) + "&filters=1&pool_kind=none"
+    assert "На выходе 1 карта размером 7×7." in client.get(five).text
 
 
 def test_language_order(client: TestClient) -> None:
@@ -64,3 +95,13 @@ def test_language_order(client: TestClient) -> None:
 def test_language_switch_keeps_the_problem(client: TestClient) -> None:
     page = client.get("/loss?scores=1+2%0A3+4&labels=0+1").text
     assert "/loss?scores=1+2%0A3+4&amp;labels=0+1&amp;lang=ru" in page
+
+
+def test_an_error_with_a_count_takes_the_plural_form(client: TestClient) -> None:
+    image = [[[1, 2], [3, 4]]] * 3
+    problem = {"image": image, "filters": [[[[1]], [[1]]]], "pool": None}
+    answer = client.post("/api/v1/conv/solve?lang=ru", json=problem)
+    assert answer.status_code == 422
+    assert "у изображения 3 канала, а у каждого фильтра — 2" in answer.json()["message"]
+    answer = client.post("/api/v1/conv/solve?lang=en", json=problem)
+    assert "the image has 3 channels but each filter has 2" in answer.json()["message"]

@@ -37,3 +37,23 @@ def test_maps_window_highlight_and_resubmit(page) -> None:
         page.locator('table[data-stage="conv"] td[data-row="1"][data-col="0"]').inner_text() == "9"
     )
     assert page.locator('table[data-stage="pool"] td').inner_text() == "9"
+
+
+def test_slide_the_window_step_by_step(page) -> None:
+    page.goto(f"{page.base}/conv?lang=ru")
+    explain = page.locator("#cell-explain")
+    page.click('.window-steps [data-step="1"]')
+    assert "(1, 1)" in explain.inner_text()
+    assert page.locator('table[data-stage="input"] td.window').count() == 9
+    page.click('.window-steps [data-step="1"]')
+    # the second cell's products on the student's own numbers: 3·0 + 4·(−1) + … = −2
+    assert "(1, 2)" in explain.inner_text() and "4·(−1)" in explain.inner_text()
+    assert explain.inner_text().endswith("= −2")
+    page.click('.window-steps [data-step="-1"]')
+    assert "(1, 1)" in explain.inner_text()
+    play = page.locator('.window-steps [data-step="play"]')
+    play.click()
+    assert play.get_attribute("aria-pressed") == "true"
+    page.locator("#cell-explain", has_text="(2, 1)").wait_for(timeout=10_000)
+    play.click()
+    assert play.get_attribute("aria-pressed") == "false"

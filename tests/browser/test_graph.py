@@ -45,3 +45,16 @@ def test_a_matrix_problem_on_the_page(page) -> None:
     page.wait_for_load_state()
     assert page.locator('dd.gradient[data-name="x"] td').all_text_contents() == ["−0.112", "0.636"]
     assert "2×2" in page.locator("#picture svg text.fwd").all_text_contents()
+
+
+def test_slide_names_and_pointing_at_a_node(page) -> None:
+    page.goto(f"{page.base}/graph?expression=(x%2By)*z&values=x%3D-2,+y%3D5,+z%3D-4")
+    texts = [el.get_attribute("data-tex") for el in page.locator("[data-tex]").all()]
+    assert "q = x + y = (-2) + 5 = 3" in texts, "the lone intermediate node is q, as on the slide"
+    assert "\\partial q / \\partial x = 1" in texts
+    assert "\\partial f / \\partial q = {z} = -4" in texts
+    page.hover('svg.graph g.node[data-node="3"]')
+    assert "node-hl" in page.locator('table.nodes tr[data-node="3"]').get_attribute("class")
+    assert page.locator('section.step.node-hl[data-node="3"]').count() == 2  # forward, backward
+    page.hover('table.nodes tr[data-node="4"]')
+    assert "node-hl" in page.locator('svg.graph g.node[data-node="4"]').get_attribute("class")

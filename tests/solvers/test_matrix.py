@@ -37,6 +37,20 @@ def test_decimal_comma_rows_with_semicolons() -> None:
     assert parse_matrix("3,2 1,3; 5,1 4,9") == [[3.2, 1.3], [5.1, 4.9]]
 
 
+@pytest.mark.parametrize(
+    "text", ["2,9; 0; 12,9", "2,9;0;12,9", "2,9\n0\n12,9", "2,9\r\n0\r\n12,9", "2,9 0 12,9"]
+)
+def test_one_row_or_column_of_decimal_commas(text: str) -> None:
+    assert coerce_vector(text, 10) == [2.9, 0.0, 12.9]
+
+
+def test_a_column_of_decimal_commas_is_a_vector_not_a_matrix() -> None:
+    # "1,5 / 2,5" reads as the 2×2 matrix [[1, 5], [2, 5]] but as a vector only one way
+    assert coerce_vector("1,5\n2,5", 10) == [1.5, 2.5]
+    assert coerce_vector("1,5; 2,5", 10) == [1.5, 2.5]
+    assert coerce_matrix("1,5; 2", 10, 10) == [[1.5], [2.0]]
+
+
 def test_scientific_notation() -> None:
     assert parse_matrix("1e2 -2.5E-1") == [[100.0, -0.25]]
 

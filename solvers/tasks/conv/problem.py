@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, model_validator
 from pydantic_core import PydanticCustomError
 
-from solvers.core import N_, Solution, Step
+from solvers.core import N_, NP_, Solution, Step
 from solvers.matrix import coerce_tensor, coerce_vector
 
 MAX_SIDE = 64
@@ -336,7 +336,12 @@ class ConvProblem(BaseModel):
         if depth != channels:
             raise _error(
                 "conv_channels",
-                N_("the image has {image} channel(s) but each filter has {filters}"),
+                NP_(
+                    "the image has {image} channel but each filter has {filters}",
+                    "the image has {image} channels but each filter has {filters}",
+                    "image",
+                    channels,
+                ),
                 image=channels,
                 filters=depth,
                 field="filters",

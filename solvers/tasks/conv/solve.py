@@ -15,7 +15,7 @@ from functools import lru_cache, partial
 
 import torch
 
-from solvers.core import N_, NumberFormat, Step, StepValue
+from solvers.core import N_, NP_, NumberFormat, Step, StepValue
 from solvers.tasks.conv.compute import ConvBatch, forward
 from solvers.tasks.conv.problem import (
     MAX_WORKED_CELLS,
@@ -177,9 +177,9 @@ def _size_steps(
                 title=N_("The window does not fit evenly"),
                 text=N_(
                     "(N − F + 2P)/S is not a whole number, so the window never reaches the last "
-                    "{rows} row(s) and {cols} column(s) of its input: they are dropped, as "
-                    "PyTorch and other frameworks do (they round down). CS231n calls such "
-                    "hyperparameters invalid."
+                    "rows and columns of its input (rows: {rows}, columns: {cols}): they are "
+                    "dropped, as PyTorch and other frameworks do (they round down). CS231n "
+                    "calls such hyperparameters invalid."
                 ),
                 params={"rows": dropped_rows, "cols": dropped_cols},
             )
@@ -284,7 +284,7 @@ def _pool_cell_step(
     value = pooled[k][i][j]
     name = _cell("p", k, i, j, len(pooled))
     tex = _texer(fmt)
-    listed = ", ".join([tex(x) for x in cells])
+    listed = fmt.separator.join([tex(x) for x in cells])
     params: dict[str, str | int | float] = {
         "map": k + 1,
         "row": i + 1,
@@ -363,9 +363,11 @@ def _relu_step(grids: Grids, limit: int, fmt: NumberFormat) -> Step:
     return _step(
         kind="conv.relu",
         title=N_("ReLU"),
-        text=N_(
-            "ReLU keeps positive values and replaces negative ones by 0: {count} cell(s) are "
-            "zeroed (1 in the mask)."
+        text=NP_(
+            "ReLU keeps positive values and replaces negative ones by 0: {count} cell is "
+            "zeroed (1 in the mask).",
+            "ReLU keeps positive values and replaces negative ones by 0: {count} cells are "
+            "zeroed (1 in the mask).",
         ),
         params={"count": len(cells)},
         formulas=formulas,
@@ -388,9 +390,12 @@ def solve(problem: ConvProblem, fmt: NumberFormat = NumberFormat()) -> ConvSolut
     steps = _size_steps(
         "conv.size",
         N_("Convolution output size"),
-        N_(
+        NP_(
             "(N − F + 2P)/S + 1 on each axis, where N is the input side, F the kernel side, P "
-            "the padding and S the stride: {maps} map(s) of {height}×{width}, one per filter."
+            "the padding and S the stride: {maps} map of {height}×{width}, one per filter.",
+            "(N − F + 2P)/S + 1 on each axis, where N is the input side, F the kernel side, P "
+            "the padding and S the stride: {maps} maps of {height}×{width}, one per filter.",
+            "maps",
         ),
         [(height, fh, pv, sv), (width, fw, ph, sh)],
         count,
@@ -402,9 +407,9 @@ def solve(problem: ConvProblem, fmt: NumberFormat = NumberFormat()) -> ConvSolut
                 kind="conv.padding",
                 title=N_("Zero padding"),
                 text=N_(
-                    "{vertical} row(s) of zeros are added at the top and at the bottom and "
-                    "{horizontal} column(s) at the left and at the right: each channel "
-                    "becomes {height}×{width}."
+                    "Rows of zeros added at the top and at the bottom: {vertical} each; columns "
+                    "at the left and at the right: {horizontal} each. Each channel becomes "
+                    "{height}×{width}."
                 ),
                 params={
                     "vertical": pv,
@@ -494,7 +499,11 @@ def solve(problem: ConvProblem, fmt: NumberFormat = NumberFormat()) -> ConvSolut
         _step(
             kind="conv.result",
             title=N_("Result"),
-            text=N_("The output has {maps} map(s) of {height}×{width}."),
+            text=NP_(
+                "The output has {maps} map of {height}×{width}.",
+                "The output has {maps} maps of {height}×{width}.",
+                "maps",
+            ),
             params={
                 "maps": shapes.output[0],
                 "height": shapes.output[1],

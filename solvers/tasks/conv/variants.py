@@ -30,6 +30,12 @@ class ConvSpec(BaseModel):
     """Conv variants: conv (integer image, kernels, bias) → ReLU → pooling."""
 
     model_config = ConfigDict(extra="forbid")
+    choice_labels: ClassVar[dict[str, str]] = {
+        "max": N_("max"),
+        "avg": N_("average"),
+        "none": N_("none"),
+    }
+    """What the instructor's form shows for each choice of a field."""
 
     size: int = Field(
         title=N_("image side"),

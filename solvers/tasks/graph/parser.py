@@ -42,7 +42,7 @@ from typing import Any
 import torch
 from pydantic_core import PydanticCustomError
 
-from solvers.core import N_
+from solvers.core import N_, NP_
 from solvers.tasks.graph.rules import FUNCTIONS as GATE_FUNCTIONS
 
 MAX_LENGTH = 500
@@ -564,7 +564,12 @@ class _Parser:
         arity = FUNCTIONS[func.text]
         if len(args) != arity:
             raise expression_error(
-                N_("{name} at position {position} takes {expected} argument(s), not {got}"),
+                NP_(
+                    "{name} at position {position} takes {expected} argument, not {got}",
+                    "{name} at position {position} takes {expected} arguments, not {got}",
+                    "expected",
+                    arity,
+                ),
                 name=func.text,
                 position=func.pos,
                 expected=arity,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from solvers.core import N_, NumberFormat, Step, resolve_device, trusted
+from solvers.core import N_, NP_, NumberFormat, Step, resolve_device, trusted
 from solvers.tasks.graph.compute import F64, check, passes
 from solvers.tasks.graph.gates import Graph
 from solvers.tasks.graph.parser import name_latex
@@ -41,7 +41,7 @@ def solve(
         Step,
         kind="graph.read",
         title=N_("How the expression was read"),
-        text=N_("Read as {expression}: {count} gates."),
+        text=NP_("Read as {expression}: {count} gate.", "Read as {expression}: {count} gates."),
         params={"expression": parsed.canonical, "count": writer.layout.gate_count},
         formulas=[f"f = {parsed.latex}"]
         + [f"{name_latex(n)} = {fmt.tex(v)}" for n, v in problem.values.items()],

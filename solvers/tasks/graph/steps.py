@@ -8,8 +8,10 @@ solve then only formats numbers.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from solvers.core import N_, NumberFormat, Step, trusted
 from solvers.tasks.graph.compute import Evaluation
@@ -40,6 +42,21 @@ class Layout:
     gate_count: int
 
 
+def node_symbols(nodes: Sequence[Any], fmt: NumberFormat) -> tuple[str, ...]:
+    """The LaTeX symbol of every node (gates or solution nodes, the output last): a variable's
+    name, a constant's value, ``f`` for the output, ``q`` for a lone intermediate gate as the
+    lecture writes q = x + y, f = q·z, else ``n_{id}`` as the picture numbers them."""
+    out = len(nodes) - 1
+    middle = [i for i, g in enumerate(nodes) if g.inputs and i != out]
+    lone = len(middle) == 1 and all(g.name != "q" for g in nodes if g.op == "input")
+    return tuple(
+        name_latex(g.name) if g.op == "input"
+        else fmt.tex(g.param, paren=True) if g.op == "const"
+        else "f" if i == out else "q" if lone else f"n_{{{i}}}"
+        for i, g in enumerate(nodes)
+    )  # fmt: skip
+
+
 @lru_cache(maxsize=512)
 def layout(graph: Graph, fmt: NumberFormat, top: str) -> Layout:
     """The :class:`Layout` of a graph (cached per expression, gate mode and format);
@@ -47,12 +64,7 @@ def layout(graph: Graph, fmt: NumberFormat, top: str) -> Layout:
     nodes = graph.gates
     out = graph.output
     labels = tuple(g.name if g.op == "input" else gate_label(g.op, g.param, fmt) for g in nodes)
-    syms = tuple(
-        name_latex(g.name) if g.op == "input"
-        else fmt.tex(g.param, paren=True) if g.op == "const"
-        else "f" if i == out else f"n_{{{i}}}"
-        for i, g in enumerate(nodes)
-    )  # fmt: skip
+    syms = node_symbols(nodes, fmt)
     branches = [0] * len(nodes)
     for g in nodes:
         for j in g.inputs:

@@ -50,6 +50,15 @@ class GraphSpec(BaseModel):
     """Graph variants: an expression family and the integer range of its inputs."""
 
     model_config = ConfigDict(extra="forbid")
+    choice_labels: ClassVar[dict[str, str]] = {
+        "sigmoid_neuron": N_("sigmoid neuron, as in the lecture"),
+        "sum_times": N_("(x + y)·z"),
+        "max_gate": N_("a max gate"),
+        "tanh_neuron": N_("tanh neuron"),
+        "reused_variable": N_("a variable used twice"),
+        "any": N_("any (drawn per variant)"),
+    }
+    """What the instructor's form shows for each choice of a field."""
 
     family: GraphFamily | Literal["any"] = Field(
         title=N_("function"),

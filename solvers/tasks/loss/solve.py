@@ -45,7 +45,7 @@ class _Steps:
 
     def vector(self, xs: list[float]) -> str:
         sign = "\\approx" if any(self.fmt.is_rounded(x) for x in xs) else "="
-        return f"{sign} (" + ", ".join(self.tex(x) for x in xs) + ")"
+        return f"{sign} (" + self.fmt.separator.join(self.tex(x) for x in xs) + ")"
 
     def class_name(self, label: int) -> str:
         names = self.problem.class_names

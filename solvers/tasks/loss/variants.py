@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from solvers.core import N_
+from solvers.core import N_, NP_
 from solvers.tasks.loss.compute import LossBatch, loss_tensors
 from solvers.tasks.loss.problem import LossProblem
 from solvers.variants.base import Arrays, Generator
@@ -40,6 +40,13 @@ class LossSpec(BaseModel):
     """Loss variants: an examples × classes score matrix (classes in rows, as the lecture)."""
 
     model_config = ConfigDict(extra="forbid")
+    choice_labels: ClassVar[dict[str, str]] = {
+        "svm": N_("multiclass SVM (hinge)"),
+        "softmax": N_("Softmax (cross-entropy)"),
+        "either": N_("either (drawn per variant)"),
+        "0": N_("0 (integers)"),
+    }
+    """What the instructor's form shows for each choice of a field."""
 
     examples: int = Field(
         title=N_("examples (images)"),
@@ -100,7 +107,12 @@ class LossSpec(BaseModel):
         low, high = self.int_range
         if low > high:
             raise spec_error(
-                N_("no score with {decimals} decimal(s) lies between {low} and {high}"),
+                NP_(
+                    "no score with {decimals} decimal lies between {low} and {high}",
+                    "no score with {decimals} decimals lies between {low} and {high}",
+                    "decimals",
+                    self.decimals,
+                ),
                 decimals=self.decimals,
                 low=self.low,
                 high=self.high,

@@ -180,7 +180,7 @@ def test_any_loss_spec_gives_valid_problems(
     [
         (LossSpec, {"examples": 11}, "less than or equal to 10"),
         (LossSpec, {"low": 3, "high": 1}, "the score range is empty"),
-        (LossSpec, {"low": 0.2, "high": 0.8, "decimals": 0}, "no score with 0 decimal(s)"),
+        (LossSpec, {"low": 0.2, "high": 0.8, "decimals": 0}, "no score with 0 decimals"),
         (LossSpec, {"colour": "red"}, "Extra inputs are not permitted"),
         (GraphSpec, {"family": "cubic"}, "'sigmoid_neuron'"),
         (ConvSpec, {"size": 13}, "less than or equal to 12"),

@@ -312,7 +312,7 @@ def _error_of(**fields: Any) -> tuple[str, str]:
         (
             {"image": [SQUARE, SQUARE, SQUARE], "filters": [[[1]], [[1]]]},
             "conv_channels",
-            "the image has 3 channel(s) but each filter has 2",
+            "the image has 3 channels but each filter has 2",
         ),
         ({"stride": 0}, "conv_stride", "the stride must be at least 1, got 0"),
         ({"stride": -1}, "conv_stride", "the stride must be at least 1, got -1"),
