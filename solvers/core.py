@@ -193,6 +193,29 @@ def resolve_device(name: str | None = None) -> Any:
     return torch.device(choice)
 
 
+Rounder = Callable[[Any], Any]
+"""Rounds a value as a student working by hand writes it: a torch tensor, a numpy array or
+scalar, or a float (see :func:`hand_rounder`)."""
+
+HAND_DECIMALS = 2
+"""The lecture's convention: every intermediate value is rounded to 2 decimals."""
+
+
+def hand_rounder(decimals: int) -> Rounder:
+    """Round to ``decimals`` decimals (half to even, as Python's ``round``), whatever the
+    array type: the hook a task's computation applies after each elementary step to work a
+    problem as the lecture does by hand."""
+
+    def rounded(x: Any) -> Any:
+        if type(x) is float:
+            return round(x, decimals)
+        if hasattr(x, "dim"):  # a torch tensor
+            return x.round(decimals=decimals)
+        return x.round(decimals)
+
+    return rounded
+
+
 @dataclass(frozen=True)
 class AnswerCell:
     """One number of an answer that a key lists and a student writes down.

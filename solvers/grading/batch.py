@@ -30,6 +30,7 @@ from solvers.grading.core import (
     score_many,
     score_parts,
     slice_batch,
+    task_specs,
 )
 from solvers.registry import get_task
 
@@ -115,7 +116,8 @@ def grade_bulk(
         stop = min(size, start + chunk)
         rows = slice_batch(batch, start, stop, device)
         part = {name: t[start:stop].to(device) for name, t in given.items()}
-        pieces.append(score_parts(grader.task, grader.specs(rows, part), tolerance))
+        specs = task_specs(grader, rows, part, tolerance)
+        pieces.append(score_parts(grader.task, specs, tolerance))
     return _concatenate(pieces)
 
 
@@ -140,8 +142,9 @@ def _concatenate(pieces: list[BulkGrade]) -> BulkGrade:
             sparse=first.spec.sparse,
         )
         fields = ("score", "carried", "max_score", "correct", "consistent", "missing")
-        fields += ("misconception", "cells", "graded", "shape_error")
-        parts.append(PartResult(spec, **{f: cat(f, results) for f in fields}))
+        fields += ("misconception", "cells", "graded", "shape_error", "rounding")
+        tensors = {f: cat(f, results) for f in fields}
+        parts.append(PartResult(spec, **tensors, decimals=first.decimals))
     return BulkGrade(
         task=pieces[0].task,
         score=cat("score", pieces),

@@ -22,7 +22,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from solvers.core import N_, AnswerCell
+from solvers.core import N_, AnswerCell, Rounder
 from solvers.grading.core import (
     F64,
     PartError,
@@ -31,7 +31,7 @@ from solvers.grading.core import (
     catalogue,
     parse_number,
 )
-from solvers.tasks.graph.compute import Override, backward, forward
+from solvers.tasks.graph.compute import Override, backward, forward, passes
 from solvers.tasks.graph.gates import Graph
 from solvers.tasks.graph.parser import name_latex, normalize_name
 from solvers.tasks.graph.problem import GraphProblem
@@ -276,6 +276,19 @@ def specs(b: GraphBatch, given: dict[str, torch.Tensor]) -> list[PartSpec]:
     ]
 
 
+def hand(b: GraphBatch, rounder: Rounder) -> dict[str, torch.Tensor]:
+    """Every part worked by hand: both passes with ``rounder`` after every value, local
+    gradient, product and sum of branches."""
+    graph = b.graph
+    p = passes(graph, b.values, b.upstream, rounder=rounder)
+    gradients = p.gradients(graph)
+    return {
+        "output": p.output(),
+        **{f"gradients.{name}": gradients[:, k] for k, name in enumerate(graph.variables)},
+        "nodes": torch.stack(p.fwd.computed, 1),
+    }
+
+
 GRADER = TaskGrader(
     task="graph",
     submission_model=GraphSubmission,
@@ -285,6 +298,7 @@ GRADER = TaskGrader(
     group_key=group_key,
     batch=batch,
     specs=specs,
+    hand=hand,
 )
 
 
