@@ -202,18 +202,34 @@ HAND_DECIMALS = 2
 
 
 def hand_rounder(decimals: int) -> Rounder:
-    """Round to ``decimals`` decimals (half to even, as Python's ``round``), whatever the
-    array type: the hook a task's computation applies after each elementary step to work a
-    problem as the lecture does by hand."""
+    """Round to ``decimals`` decimals as a student does by hand, halves away from zero on the
+    decimal value written (0.415 → 0.42, −0.125 → −0.13; Python's ``round`` would round the
+    binary value, 0.41), whatever the array type: the hook a task's computation applies after
+    each elementary step to work a problem as the lecture does."""
+    scale = 10.0**decimals
 
     def rounded(x: Any) -> Any:
         if type(x) is float:
-            return round(x, decimals)
-        if hasattr(x, "dim"):  # a torch tensor
-            return x.round(decimals=decimals)
-        return x.round(decimals)
+            return math.copysign(math.floor(abs(x) * scale + _HALF) / scale, x)
+        xp: Any = torch_or_numpy(x)
+        return xp.sign(x) * xp.floor(xp.abs(x) * scale + _HALF) / scale
 
     return rounded
+
+
+_HALF = 0.5 + 1e-9
+"""A half, and float noise: 3.32/8 is 0.41499999999999998 in binary but 0.415 written."""
+
+
+def torch_or_numpy(x: Any) -> Any:
+    """The array namespace of ``x``: ``torch`` for a tensor, else ``numpy``."""
+    if hasattr(x, "dim"):
+        import torch
+
+        return torch
+    import numpy as np
+
+    return np
 
 
 @dataclass(frozen=True)

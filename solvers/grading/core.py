@@ -709,30 +709,29 @@ def task_specs(
     return specs
 
 
-OFF = 0.1
-"""The relative error that stays wrong on every generated variant (see :func:`undecided`)."""
-
-
 def undecided(grader: TaskGrader, batch: Any, decimals: int = HAND_DECIMALS) -> torch.Tensor:
     """(B,) True where working the problem by hand (``decimals``) is not decisive: some cell
-    of a named mistake's answer, or of an answer :data:`OFF` off, lies in the rounding band
-    though the default tolerance alone rejects it. Variant generators avoid these problems,
-    so that on a variant rounding never hides a mistake."""
+    of a named mistake's answer to a part the quiz asks (not an optional one) lies in the
+    rounding band though the default tolerance alone rejects it. Variant generators avoid
+    these problems, so that on a variant rounding never hides a named mistake."""
     assert grader.hand is not None
     hand = grader.hand(batch, hand_rounder(decimals))
     given = {name: torch.full_like(t, math.nan) for name, t in hand.items()}
     default = Tolerance()
     found = torch.zeros(next(iter(hand.values())).shape[0], dtype=torch.bool)
     for spec in grader.specs(batch, given):
-        rounded, expected = hand.get(spec.name), spec.expected
-        if rounded is None:
+        expected, rounded = spec.expected, hand.get(spec.name)
+        if rounded is None or spec.optional or spec.sparse:
             continue
         rule = default.rule(spec.name)
-        wrong = [expected * (1 + OFF), expected * (1 - OFF)]
-        wrong += [c for _, c in spec.candidates if c.shape == expected.shape]
-        for answer in wrong:
-            hidden = in_band(answer, expected, rounded, rule) & ~close(answer, expected, rule)
-            found = found | _any(hidden).to(found.device)
+        bound = rule.bound(expected)
+        rounded = torch.where(torch.isfinite(rounded), rounded, expected)
+        low = torch.minimum(expected - bound, rounded - rule.bound(rounded))
+        high = torch.maximum(expected + bound, rounded + rule.bound(rounded))
+        for _, answer in spec.candidates:
+            if answer.shape == expected.shape:
+                hidden = (answer >= low) & (answer <= high) & ((answer - expected).abs() > bound)
+                found = found | _any(hidden).to(found.device)
     return found
 
 
