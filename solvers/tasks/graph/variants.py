@@ -165,7 +165,6 @@ class GraphGenerator(Generator):
 
     def violations(self, arrays: Arrays, spec: GraphSpec) -> np.ndarray:
         """The passes in float64 torch on the CPU; z and the max inputs from the integers."""
-        import torch
 
         _, gradients, bad = family_passes(arrays, "cpu")
         family, v = arrays["family"], arrays["values"]
