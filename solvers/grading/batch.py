@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from solvers.core import resolve_device
+from solvers.core import HAND_DECIMALS, hand_rounder, resolve_device
 from solvers.grading.core import (
     BulkGrade,
     Grade,
@@ -78,6 +78,38 @@ def score_batch(
     grader = _grader(task_id)
     scored = score_many(grader, problems, submissions, tolerance, _device(device))
     return in_order(len(problems), scored, lambda bulk: row_scores(bulk, grader.misconceptions))
+
+
+def hand_answers(
+    task_id: str, problems: Sequence[Any], answers: Sequence[Any], decimals: int = HAND_DECIMALS
+) -> list[Any]:
+    """Each answer (the task's answer model) with the parts the grader grades worked by hand,
+    every intermediate value rounded to ``decimals`` (for a key: the value a student gets),
+    computed on the CPU over groups of problems that stack."""
+    grader = _grader(task_id)
+    if grader.hand is None:
+        return list(answers)
+    groups: dict[Any, list[int]] = {}
+    for i, problem in enumerate(problems):
+        groups.setdefault(grader.group_key(problem), []).append(i)
+    out = list(answers)
+    for indices in groups.values():
+        parts = grader.hand(
+            grader.batch([problems[i] for i in indices], "cpu"), hand_rounder(decimals)
+        )
+        values = {name: t.tolist() for name, t in parts.items()}
+        for row, i in enumerate(indices):
+            update: dict[str, Any] = {}
+            for name, rows in values.items():
+                head, _, key = name.partition(".")
+                if not hasattr(answers[i], head):
+                    continue
+                if key:
+                    update.setdefault(head, dict(getattr(answers[i], head)))[key] = rows[row]
+                else:
+                    update[head] = rows[row]
+            out[i] = answers[i].model_copy(update=update)
+    return out
 
 
 def problem_batch(task_id: str, problems: Sequence[Any], device: Any = "cpu") -> Any:

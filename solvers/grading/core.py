@@ -92,11 +92,10 @@ class Tolerance(ToleranceRule):
 
     **Default** (no field given): |given − expected| ≤ max(0.01, 0.01·|expected|), i.e.
     ``absolute=0.01, relative=0.01``. Why: the correct value rounded to 2 decimals is off by
-    at most 0.005, so it always passes, with room for the rounding a hand-worked quiz piles
-    up — three margins each rounded to 2 decimals and summed (≤ 0.015 off, accepted for
-    losses from 1.5 up), a probability rounded to 2 decimals before −ln (−ln 0.13 = 2.0402
-    for the exact 2.0404: the lecture's cat, 2.04, passes). The relative part keeps large
-    values (a loss of 12.9 from rounded terms) fair. It stays tight enough to tell the
+    at most 0.005, so it always passes; the relative part keeps large values fair. Rounding
+    that a hand-worked quiz piles up is not the tolerance's job (a probability rounded to 2
+    decimals moves −ln p by up to 0.005/p, 0.05 for p = 0.1): the rounding band below
+    accepts it, problem by problem. It stays tight enough to tell the
     named misconceptions apart: log₁₀ instead of ln differs by a factor 2.3, +Δ per
     example by Δ, sum and mean by a factor N.
 
