@@ -143,15 +143,23 @@ def close(given: torch.Tensor, expected: torch.Tensor, rule: ToleranceRule) -> t
     return ((given - expected).abs() <= rule.bound(expected)) & torch.isfinite(expected)
 
 
-def in_band(
-    given: torch.Tensor, expected: torch.Tensor, rounded: torch.Tensor, rule: ToleranceRule
-) -> torch.Tensor:
-    """Cell by cell: does ``given`` lie between ``expected`` and ``rounded`` (the value
-    worked by hand), each end widened by the rule's bound? A non-finite ``rounded`` (a
-    probability rounded to 0) leaves the exact value alone."""
+def band(
+    expected: torch.Tensor, rounded: torch.Tensor, rule: ToleranceRule
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The rounding band, cell by cell: from ``expected`` to ``rounded`` (the value worked by
+    hand), each end widened by the rule's bound. A non-finite ``rounded`` (a probability
+    rounded to 0) leaves the exact value alone."""
     rounded = torch.where(torch.isfinite(rounded), rounded, expected)
     low = torch.minimum(expected - rule.bound(expected), rounded - rule.bound(rounded))
     high = torch.maximum(expected + rule.bound(expected), rounded + rule.bound(rounded))
+    return low, high
+
+
+def in_band(
+    given: torch.Tensor, expected: torch.Tensor, rounded: torch.Tensor, rule: ToleranceRule
+) -> torch.Tensor:
+    """Cell by cell: does ``given`` lie in the rounding band (:func:`band`)?"""
+    low, high = band(expected, rounded, rule)
     return (given >= low) & (given <= high) & torch.isfinite(expected)
 
 
@@ -724,9 +732,7 @@ def undecided(grader: TaskGrader, batch: Any, decimals: int = HAND_DECIMALS) -> 
             continue
         rule = default.rule(spec.name)
         bound = rule.bound(expected)
-        rounded = torch.where(torch.isfinite(rounded), rounded, expected)
-        low = torch.minimum(expected - bound, rounded - rule.bound(rounded))
-        high = torch.maximum(expected + bound, rounded + rule.bound(rounded))
+        low, high = band(expected, rounded, rule)
         for _, answer in spec.candidates:
             if answer.shape == expected.shape:
                 hidden = (answer >= low) & (answer <= high) & ((answer - expected).abs() > bound)

@@ -5,15 +5,19 @@ two worked cases."""
 
 from __future__ import annotations
 
+import math
 from functools import cache
 from typing import Any
 
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from solvers.core import hand_rounder
 from solvers.grading.batch import grade, grade_batch
-from solvers.grading.core import Grade, Tolerance
+from solvers.grading.core import Grade, Tolerance, close, score_parts, task_specs
+from solvers.registry import TASKS
 from solvers.tasks import graph, loss
 from solvers.tasks.conv.variants import ConvSpec
 from solvers.tasks.graph import GraphProblem
@@ -97,15 +101,28 @@ def test_the_hand_method_at_one_decimal(index: int) -> None:
 
 @pytest.mark.parametrize("index", range(len(SPECS)), ids=IDS)
 def test_a_named_mistake_never_hides_in_a_variants_band(index: int) -> None:
-    """On every variant a misconception's answer (as the grader builds it) is still named:
-    the generator avoids the variants whose band would hide one."""
-    from solvers.grading.core import undecided
-    from solvers.registry import TASKS
-
+    """On every variant each misconception's answer to a part the quiz asks (as the grader
+    builds it), where it differs from the exact one beyond the tolerance, stays wrong: the
+    generator avoids the variants whose band would take it for rounding."""
     task, problems, _ = _variants(index)
     grader = TASKS[task].grader
+    default = Tolerance()
     for group in _groups(grader, problems):
-        assert not bool(undecided(grader, grader.batch(group, "cpu")).any())
+        b = grader.batch(group, "cpu")
+        nothing = {
+            n: torch.full_like(t, math.nan) for n, t in grader.hand(b, hand_rounder(2)).items()
+        }
+        for spec in grader.specs(b, nothing):
+            for _, answer in spec.candidates if not (spec.optional or spec.sparse) else []:
+                if answer.shape != spec.expected.shape:
+                    continue
+                given = {**nothing, spec.name: answer}
+                scored = score_parts(task, task_specs(grader, b, given, default), default)
+                (part,) = [p for p in scored.parts if p.spec.name == spec.name]
+                far = ~close(answer, spec.expected, default.rule(spec.name))
+                rows = len(answer)
+                differs = far.reshape(rows, -1).any(1) & ~answer.isnan().reshape(rows, -1).all(1)
+                assert not bool((part.correct & differs).any())
 
 
 def _groups(grader: Any, problems: list[Any]) -> list[list[Any]]:
@@ -274,3 +291,31 @@ def test_neuron_band_is_bounded_by_its_rounding_sensitivity(values: dict[str, fl
     exact = {"output": solved.output, "gradients": dict(solved.gradients)}
     spread = graph_answer(problem, _widen)
     _sensitivity_check("graph", problem, exact, graph_answer(problem, rounding(2)), spread)
+
+
+def test_the_generator_avoids_a_band_that_hides_a_mistake() -> None:
+    """Example 2's scores −3.6, −4.3, −3.5 have exps 0.03, 0.01, 0.03 at 2 decimals: by hand
+    L₂ = 0.84 for the exact 0.96, and the wrong class's −ln p (0.86) lies in between. Such a
+    problem is not drawn; the same scores 4 higher are fine."""
+    from solvers.grading.core import undecided
+    from solvers.tasks.loss.grading import GRADER
+
+    rows = [[0.0, 2.1, 0.6], [-3.6, -4.3, -3.5], [2.9, 0.4, 2.0]]
+    problem = LossProblem(scores=rows, labels=[1, 0, 2], loss="softmax", examples="rows")
+    assert bool(undecided(GRADER, GRADER.batch([problem], "cpu"))[0])
+    shifted = [[s + 4 for s in row] for row in rows]
+    readable = LossProblem(scores=shifted, labels=[1, 0, 2], loss="softmax", examples="rows")
+    assert not bool(undecided(GRADER, GRADER.batch([readable], "cpu"))[0])
+    wrong_class = {"per_example": [0.3, 0.86, 1.3]}  # the wrong class in example 2 only
+    part = grade("loss", problem, wrong_class).parts[0]
+    assert part.correct and part.rounding  # why the generator must avoid it
+
+
+def test_the_hand_rounder_rounds_the_written_decimal_half_away_from_zero() -> None:
+    r = hand_rounder(2)
+    values = [0.415, -0.125, 3.32 / 8, 1.65 / 2.64, -2.675, 0.004, 0.0, math.inf]
+    rounded = [0.42, -0.13, 0.42, 0.63, -2.68, 0.0, 0.0, math.inf]
+    assert [r(v) for v in values] == rounded
+    assert r(torch.tensor(values, dtype=torch.float64)).tolist() == rounded
+    assert r(torch.tensor(values, dtype=torch.float64).numpy()).tolist() == rounded
+    assert math.isnan(r(math.nan)) and hand_rounder(1)(0.25) == 0.3
