@@ -716,11 +716,16 @@ def task_specs(
     return specs
 
 
+OFF = 0.1
+"""An answer this far off (relative) stays wrong on every generated variant."""
+
+
 def undecided(grader: TaskGrader, batch: Any, decimals: int = HAND_DECIMALS) -> torch.Tensor:
     """(B,) True where working the problem by hand (``decimals``) is not decisive: some cell
-    of a named mistake's answer to a part the quiz asks (not an optional one) lies in the
-    rounding band though the default tolerance alone rejects it. Variant generators avoid
-    these problems, so that on a variant rounding never hides a named mistake."""
+    of a named mistake's answer, or of an answer :data:`OFF` off, to a part the quiz asks
+    (not an optional one) lies in the rounding band though the default tolerance alone
+    rejects it. Variant generators avoid these problems, so that on a variant rounding never
+    hides a named mistake and a 10 %-off answer stays wrong."""
     assert grader.hand is not None
     hand = grader.hand(batch, hand_rounder(decimals))
     given = {name: torch.full_like(t, math.nan) for name, t in hand.items()}
@@ -733,7 +738,8 @@ def undecided(grader: TaskGrader, batch: Any, decimals: int = HAND_DECIMALS) -> 
         rule = default.rule(spec.name)
         bound = rule.bound(expected)
         low, high = band(expected, rounded, rule)
-        for _, answer in spec.candidates:
+        wrong = [expected * (1 + OFF), expected * (1 - OFF)]
+        for answer in wrong + [answer for _, answer in spec.candidates]:
             if answer.shape == expected.shape:
                 hidden = (answer >= low) & (answer <= high) & ((answer - expected).abs() > bound)
                 found = found | _any(hidden).to(found.device)
