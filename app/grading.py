@@ -383,7 +383,8 @@ BATCH_DOC = (
     '"tolerance"}` → `{"grades": […]}`. Or `multipart/form-data` with a CSV `file` (one row '
     "per student: `student`, `variant`, and the answer columns of `answers.csv`, e.g. `loss.L1`, "
     "`loss.L`, `graph.f`, `graph.df/dw0`, `conv.pool[1,1]`), `task`, `seed` and optionally "
-    "`spec` (JSON) → a CSV with one column per part. At most 10 000 submissions."
+    "`spec` (JSON) and `intermediate_decimals` → a CSV with one column per part. At most "
+    "10 000 submissions."
 )
 
 
@@ -473,8 +474,23 @@ async def _grade_csv_upload(request: Request) -> Response:
     except (ValueError, KeyError) as exc:
         return _form_error("file", N_("every row needs a variant number, and the form a seed: "
                                       "{error}"), error=str(exc)[:200])  # fmt: skip
-    scores = await run_in_threadpool(score_items, items, None)
+    try:
+        tolerance = _form_tolerance(form.get("intermediate_decimals"))
+    except ValidationError:
+        return _form_error("intermediate_decimals", N_("intermediate_decimals is a whole "
+                                                       "number from 0 to 6, or none"))  # fmt: skip
+    scores = await run_in_threadpool(score_items, items, tolerance)
     return Response(grades_csv(rows, scores), media_type="text/csv; charset=utf-8")
+
+
+def _form_tolerance(value: Any) -> Tolerance | None:
+    """The tolerance of a CSV upload: its ``intermediate_decimals`` field (none or null:
+    exact only), or the default when the field is absent or empty."""
+    text = str(value or "").strip().lower()
+    if not text:
+        return None
+    decimals = None if text in ("none", "null") else text
+    return Tolerance.model_validate({"intermediate_decimals": decimals})
 
 
 def _form_error(field: str, template: str, **context: Any) -> Response:

@@ -27,6 +27,7 @@ from app.render import moodle_tex
 from app.settings import get_settings
 from app.tasks import task_templates, view_for
 from solvers.core import AnswerCell, NumberFormat
+from solvers.grading.batch import hand_answers
 from solvers.registry import TASKS
 from solvers.variants.sets import QuizSpecBase, VariantSet, generate_set, quiz_spec
 
@@ -163,6 +164,7 @@ def render_set(
         "solutions": _solutions(variant_set, fmt),
         "answer_cells": answer_cells,
         "key_cells": key_cells,
+        "hand_values": _hand_values(variant_set) if template == "instructor/key.html" else {},
         "task_titles": {t: gettext(TASKS[t].title) for t in variant_set.tasks},
         "static_url": static_url,
         "fmt": fmt,
@@ -171,6 +173,19 @@ def render_set(
     if request is not None:
         return render_page(request, template, lang, fmt, context)
     return templates.get_template(template).render(tasks=list(TASKS.values()), **context)
+
+
+def _hand_values(variant_set: VariantSet) -> dict[tuple[int, str], dict[str, float]]:
+    """Per (variant, task) the key's cells worked by hand (column → value)."""
+    out = {}
+    for task in variant_set.tasks:
+        problems = [v.problems[task] for v in variant_set.variants]
+        answers = [v.answers[task] for v in variant_set.variants]
+        for variant, hand in zip(
+            variant_set.variants, hand_answers(task, problems, answers), strict=True
+        ):
+            out[(variant.number, task)] = {c.column: c.value for c in key_cells(task, hand)}
+    return out
 
 
 def key_cells(task: str, answer: Any) -> list[AnswerCell]:

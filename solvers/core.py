@@ -213,6 +213,39 @@ def resolve_device(name: str | None = None) -> Any:
     return torch.device(choice)
 
 
+Rounder = Callable[[Any], Any]
+"""Rounds a value as a student working by hand writes it: a torch tensor, a numpy array or
+scalar, or a float (see :func:`hand_rounder`)."""
+
+HAND_DECIMALS = 2
+"""The lecture's convention: every intermediate value is rounded to 2 decimals."""
+
+
+def hand_rounder(decimals: int) -> Rounder:
+    """Round to ``decimals`` decimals as a student does by hand, halves away from zero on the
+    decimal value written (0.415 → 0.42, −0.125 → −0.13; Python's ``round`` would round the
+    binary value, 0.41), whatever the array type: the hook a task's computation applies after
+    each elementary step to work a problem as the lecture does."""
+    scale = 10.0**decimals
+
+    def rounded(x: Any) -> Any:
+        if type(x) is float:
+            if not math.isfinite(x):
+                return x
+            return math.copysign(math.floor(abs(x) * scale + _HALF) / scale, x)
+        if hasattr(x, "dim"):  # a torch tensor: in place on one new tensor
+            return x.abs().mul_(scale).add_(_HALF).floor_().div_(scale).copysign_(x)
+        import numpy as np
+
+        return np.copysign(np.floor(np.abs(x) * scale + _HALF) / scale, x)
+
+    return rounded
+
+
+_HALF = 0.5 + 1e-9
+"""A half, and float noise: 3.32/8 is 0.41499999999999998 in binary but 0.415 written."""
+
+
 @dataclass(frozen=True)
 class AnswerCell:
     """One number of an answer that a key lists and a student writes down.

@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from solvers.core import resolve_device
+from solvers.core import HAND_DECIMALS, hand_rounder, resolve_device
 from solvers.grading.core import (
     BulkGrade,
     Grade,
@@ -30,6 +30,7 @@ from solvers.grading.core import (
     score_many,
     score_parts,
     slice_batch,
+    task_specs,
 )
 from solvers.registry import get_task
 
@@ -79,6 +80,38 @@ def score_batch(
     return in_order(len(problems), scored, lambda bulk: row_scores(bulk, grader.misconceptions))
 
 
+def hand_answers(
+    task_id: str, problems: Sequence[Any], answers: Sequence[Any], decimals: int = HAND_DECIMALS
+) -> list[Any]:
+    """Each answer (the task's answer model) with the parts the grader grades worked by hand,
+    every intermediate value rounded to ``decimals`` (for a key: the value a student gets),
+    computed on the CPU over groups of problems that stack."""
+    grader = _grader(task_id)
+    if grader.hand is None:
+        return list(answers)
+    groups: dict[Any, list[int]] = {}
+    for i, problem in enumerate(problems):
+        groups.setdefault(grader.group_key(problem), []).append(i)
+    out = list(answers)
+    for indices in groups.values():
+        parts = grader.hand(
+            grader.batch([problems[i] for i in indices], "cpu"), hand_rounder(decimals)
+        )
+        values = {name: t.tolist() for name, t in parts.items()}
+        for row, i in enumerate(indices):
+            update: dict[str, Any] = {}
+            for name, rows in values.items():
+                head, _, key = name.partition(".")
+                if not hasattr(answers[i], head):
+                    continue
+                if key:
+                    update.setdefault(head, dict(getattr(answers[i], head)))[key] = rows[row]
+                else:
+                    update[head] = rows[row]
+            out[i] = answers[i].model_copy(update=update)
+    return out
+
+
 def problem_batch(task_id: str, problems: Sequence[Any], device: Any = "cpu") -> Any:
     """Validated problems that stack (equal ``group_key``) as the task's batch of tensors."""
     grader = _grader(task_id)
@@ -115,7 +148,8 @@ def grade_bulk(
         stop = min(size, start + chunk)
         rows = slice_batch(batch, start, stop, device)
         part = {name: t[start:stop].to(device) for name, t in given.items()}
-        pieces.append(score_parts(grader.task, grader.specs(rows, part), tolerance))
+        specs = task_specs(grader, rows, part, tolerance)
+        pieces.append(score_parts(grader.task, specs, tolerance))
     return _concatenate(pieces)
 
 
@@ -140,8 +174,9 @@ def _concatenate(pieces: list[BulkGrade]) -> BulkGrade:
             sparse=first.spec.sparse,
         )
         fields = ("score", "carried", "max_score", "correct", "consistent", "missing")
-        fields += ("misconception", "cells", "graded", "shape_error")
-        parts.append(PartResult(spec, **{f: cat(f, results) for f in fields}))
+        fields += ("misconception", "cells", "graded", "shape_error", "rounding")
+        tensors = {f: cat(f, results) for f in fields}
+        parts.append(PartResult(spec, **tensors, decimals=first.decimals))
     return BulkGrade(
         task=pieces[0].task,
         score=cat("score", pieces),

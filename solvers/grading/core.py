@@ -27,7 +27,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic_core import PydanticCustomError
 
-from solvers.core import N_
+from solvers.core import HAND_DECIMALS, N_, Rounder, hand_rounder
 from solvers.matrix import coerce_matrix, coerce_tensor, coerce_vector
 
 CARRIED_CREDIT = 0.5
@@ -92,19 +92,39 @@ class Tolerance(ToleranceRule):
 
     **Default** (no field given): |given − expected| ≤ max(0.01, 0.01·|expected|), i.e.
     ``absolute=0.01, relative=0.01``. Why: the correct value rounded to 2 decimals is off by
-    at most 0.005, so it always passes, with room for the rounding a hand-worked quiz piles
-    up — three margins each rounded to 2 decimals and summed (≤ 0.015 off, accepted for
-    losses from 1.5 up), a probability rounded to 2 decimals before −ln (−ln 0.13 = 2.0402
-    for the exact 2.0404: the lecture's cat, 2.04, passes). The relative part keeps large
-    values (a loss of 12.9 from rounded terms) fair. It stays tight enough to tell the
+    at most 0.005, so it always passes; the relative part keeps large values fair. Rounding
+    that a hand-worked quiz piles up is not the tolerance's job (a probability rounded to 2
+    decimals moves −ln p by up to 0.005/p, 0.05 for p = 0.1): the rounding band below
+    accepts it, problem by problem. It stays tight enough to tell the
     named misconceptions apart: log₁₀ instead of ln differs by a factor 2.3, +Δ per
     example by Δ, sum and mean by a factor N.
 
     ``parts`` maps a part name (``loss``, ``pool``, ``gradients.w0``) or a part family
     (``gradients``, ``nodes``) to its own rule; the most specific one wins.
+
+    **Rounding by hand** (``intermediate_decimals`` k): an answer is also right when it lies
+    between the exact value and the value the task's own computation gives with every
+    intermediate value rounded to k decimals (the lecture's method), that band widened by
+    the part's rule at both ends. Not given: k = 2 with the quiz default, none (exact only)
+    when the request sets bounds of its own; ``null``: exact only.
     """
 
     parts: dict[str, ToleranceRule] = Field(default_factory=dict)
+    intermediate_decimals: int | None = Field(
+        default=HAND_DECIMALS,
+        ge=0,
+        le=6,
+        description="Answers worked by hand with every intermediate value rounded to this "
+        "many decimals are right too (null: exact only). Default: 2, or null when the "
+        "request gives bounds of its own.",
+    )
+
+    @property
+    def hand_decimals(self) -> int | None:
+        """The k of the rounding band in force (see the class docstring), or None."""
+        if "intermediate_decimals" in self.model_fields_set:
+            return self.intermediate_decimals
+        return HAND_DECIMALS if self.is_empty and not self.parts else None
 
     def rule(self, part: str) -> ToleranceRule:
         """The rule for one part."""
@@ -121,6 +141,26 @@ def close(given: torch.Tensor, expected: torch.Tensor, rule: ToleranceRule) -> t
     """Cell by cell: is ``given`` within the rule's bound of ``expected``? (NaN or an
     infinite expected value: never.)"""
     return ((given - expected).abs() <= rule.bound(expected)) & torch.isfinite(expected)
+
+
+def band(
+    expected: torch.Tensor, rounded: torch.Tensor, rule: ToleranceRule
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The rounding band, cell by cell: from ``expected`` to ``rounded`` (the value worked by
+    hand), each end widened by the rule's bound. A non-finite ``rounded`` (a probability
+    rounded to 0) leaves the exact value alone."""
+    rounded = torch.where(torch.isfinite(rounded), rounded, expected)
+    low = torch.minimum(expected - rule.bound(expected), rounded - rule.bound(rounded))
+    high = torch.maximum(expected + rule.bound(expected), rounded + rule.bound(rounded))
+    return low, high
+
+
+def in_band(
+    given: torch.Tensor, expected: torch.Tensor, rounded: torch.Tensor, rule: ToleranceRule
+) -> torch.Tensor:
+    """Cell by cell: does ``given`` lie in the rounding band (:func:`band`)?"""
+    low, high = band(expected, rounded, rule)
+    return (given >= low) & (given <= high) & torch.isfinite(expected)
 
 
 # ---- the grade models --------------------------------------------------------------------
@@ -141,6 +181,11 @@ class PartGrade(BaseModel):
     max_score: float
     feedback: str = Field(description="Message id; placeholders are filled from params.")
     params: dict[str, str | int | float] = Field(default_factory=dict)
+    rounding: bool = Field(
+        default=False,
+        description="Right as worked by hand with every intermediate value rounded "
+        "(params.decimals), not within the tolerance of the exact value.",
+    )
     misconception: str | None = Field(
         default=None, description="Id of the named mistake this wrong part matches."
     )
@@ -311,7 +356,9 @@ class PartSpec:
     misconception's index in the task's catalogue with the answer it gives (NaN where it
     does not apply); ``carried`` is the answer that follows from the student's own earlier
     parts (error carried forward), or None. ``sparse`` parts grade only the given cells
-    (graph nodes) and are optional like ``optional`` ones.
+    (graph nodes) and are optional like ``optional`` ones. ``rounded`` is the expected
+    answer worked by hand (every intermediate value rounded, see :class:`Tolerance`), or
+    None.
     """
 
     name: str
@@ -323,6 +370,7 @@ class PartSpec:
     carried_from: str = ""
     optional: bool = False
     sparse: bool = False
+    rounded: torch.Tensor | None = None
 
 
 @dataclass
@@ -340,6 +388,10 @@ class PartResult:
     cells: torch.Tensor
     graded: torch.Tensor
     shape_error: torch.Tensor
+    rounding: torch.Tensor
+    """(B,): correct, some cell only as worked by hand."""
+    decimals: int | None = None
+    """The k of the rounding band the part was scored with."""
 
 
 @dataclass
@@ -377,8 +429,9 @@ def score_part(spec: PartSpec, tolerance: Tolerance) -> PartResult:
 
     A given part whose shape differs from the expected one is compared only with the
     misconception answers and the carried-forward answer of that shape; when none matches
-    it is a ``shape_error`` (a format error, not a wrong answer). The first catalogue entry
-    that explains every wrong cell names the misconception.
+    it is a ``shape_error`` (a format error, not a wrong answer). A cell in the rounding
+    band (:func:`in_band`) is right, so rounding is never taken for a mistake. The first
+    catalogue entry that explains every wrong cell names the misconception.
     """
     rule = tolerance.rule(spec.name)
     given = spec.given
@@ -386,6 +439,10 @@ def score_part(spec: PartSpec, tolerance: Tolerance) -> PartResult:
     graded = present if spec.sparse else torch.ones_like(present)
     missing = ~_any(present)
     right = _matches(given, spec.expected, rule)
+    by_hand = torch.zeros_like(right)
+    if spec.rounded is not None and given.shape == spec.expected.shape:
+        by_hand = in_band(given, spec.expected, spec.rounded, rule) & ~right
+        right = right | by_hand
     carry = _matches(given, spec.carried, rule) & ~right
     settled = right | ~graded
     correct = _all(settled) & ~missing
@@ -412,6 +469,8 @@ def score_part(spec: PartSpec, tolerance: Tolerance) -> PartResult:
         cells=right & graded,
         graded=graded,
         shape_error=wrong & ~consistent & (misconception < 0) & (not on_shape),
+        rounding=correct & _any(by_hand & graded),
+        decimals=tolerance.hand_decimals if spec.rounded is not None else None,
     )
 
 
@@ -467,10 +526,10 @@ def part_grades(result: PartResult, catalogue: Sequence[Misconception]) -> list[
     rows = zip(
         result.missing.tolist(), result.correct.tolist(), result.consistent.tolist(),
         result.misconception.tolist(), result.score.tolist(), result.max_score.tolist(),
-        strict=True,
+        result.rounding.tolist(), strict=True,
     )  # fmt: skip
     out = []
-    for row, (missing, correct, consistent, index, score, max_score) in enumerate(rows):
+    for row, (missing, correct, consistent, index, score, max_score, rounding) in enumerate(rows):
         if sparse:
             mask = graded[row]
             expected_value: Any = _sparse(expected[row], mask)
@@ -491,6 +550,9 @@ def part_grades(result: PartResult, catalogue: Sequence[Misconception]) -> list[
         misconception = None
         if missing:
             feedback = N_("This part is missing.")
+        elif rounding:
+            feedback = N_("Right, as rounded by hand to {decimals} decimals.")
+            params["decimals"] = result.decimals or 0
         elif correct:
             feedback = N_("Correct.")
         elif index >= 0:
@@ -518,6 +580,7 @@ def part_grades(result: PartResult, catalogue: Sequence[Misconception]) -> list[
                 max_score=max_score,
                 feedback=feedback,
                 params=params,
+                rounding=rounding,
                 misconception=misconception,
                 step_kind=step_kind,
                 consistent=consistent,
@@ -595,7 +658,9 @@ class TaskGrader:
     ``batch(problems, device)`` stacks them into the task's tensors; ``specs(batch,
     given)`` computes the expected, misconception and carried-forward answers of every
     part. ``reshapable`` parts are graded even when their shape differs (a misconception
-    such as stride 1 changes the shape); any other shape is a format error.
+    such as stride 1 changes the shape); any other shape is a format error. ``hand(batch,
+    rounder)`` gives the expected answer of every part worked by hand: the task's one
+    computation with ``rounder`` applied after each elementary step (None: exact only).
     """
 
     task: str
@@ -607,6 +672,7 @@ class TaskGrader:
     batch: Callable[[Sequence[Any], Any], Any]
     specs: Callable[[Any, dict[str, torch.Tensor]], list[PartSpec]]
     reshapable: frozenset[str] = frozenset()
+    hand: Callable[[Any, Rounder], dict[str, torch.Tensor]] | None = None
 
     def index(self, misconception: str) -> int:
         """The position of a misconception in the catalogue."""
@@ -633,6 +699,51 @@ class TaskGrader:
                 if part not in self.reshapable:
                     errors.append((part, shape_error(part, shapes[part], shape), value))
         return values, on_shape, errors
+
+
+def task_specs(
+    grader: TaskGrader, batch: Any, given: dict[str, torch.Tensor], tolerance: Tolerance
+) -> list[PartSpec]:
+    """The grader's specs, each with its answer worked by hand when ``tolerance`` has a
+    rounding band (one more pass of the task's computation, on the whole batch)."""
+    specs = grader.specs(batch, given)
+    decimals = tolerance.hand_decimals
+    if decimals is None or grader.hand is None:
+        return specs
+    hand = grader.hand(batch, hand_rounder(decimals))
+    for spec in specs:
+        spec.rounded = hand.get(spec.name)
+    return specs
+
+
+OFF = 0.1
+"""An answer this far off (relative) stays wrong on every generated variant."""
+
+
+def undecided(grader: TaskGrader, batch: Any, decimals: int = HAND_DECIMALS) -> torch.Tensor:
+    """(B,) True where working the problem by hand (``decimals``) is not decisive: some cell
+    of a named mistake's answer, or of an answer :data:`OFF` off, to a part the quiz asks
+    (not an optional one) lies in the rounding band though the default tolerance alone
+    rejects it. Variant generators avoid these problems, so that on a variant rounding never
+    hides a named mistake and a 10 %-off answer stays wrong."""
+    assert grader.hand is not None
+    hand = grader.hand(batch, hand_rounder(decimals))
+    given = {name: torch.full_like(t, math.nan) for name, t in hand.items()}
+    default = Tolerance()
+    found = torch.zeros(next(iter(hand.values())).shape[0], dtype=torch.bool)
+    for spec in grader.specs(batch, given):
+        expected, rounded = spec.expected, hand.get(spec.name)
+        if rounded is None or spec.optional or spec.sparse:
+            continue
+        rule = default.rule(spec.name)
+        bound = rule.bound(expected)
+        low, high = band(expected, rounded, rule)
+        wrong = [expected * (1 + OFF), expected * (1 - OFF)]
+        for answer in wrong + [answer for _, answer in spec.candidates]:
+            if answer.shape == expected.shape:
+                hidden = (answer >= low) & (answer <= high) & ((answer - expected).abs() > bound)
+                found = found | _any(hidden).to(found.device)
+    return found
 
 
 def nested_shape(value: Any) -> tuple[int, ...]:
@@ -732,7 +843,7 @@ def score_many(
         group_rows = [rows[i] for i in indices]
         given = given_tensors(group_shapes, group_rows, device)
         batch = grader.batch([problems[i] for i in indices], device)
-        bulk = score_parts(grader.task, grader.specs(batch, given), tolerance)
+        bulk = score_parts(grader.task, task_specs(grader, batch, given, tolerance), tolerance)
         errors += [
             (_loc(indices[row], part, indexed), e, given)
             for row, (part, e, given) in shape_errors(bulk, group_shapes, group_rows)

@@ -28,6 +28,12 @@ CHUNK = 1 << 16
 """Variants drawn and checked together (bounds the memory of the intermediate arrays)."""
 DUPLICATE = N_("no variant different from the earlier variants of the set was found")
 """The note of a variant that repeats an earlier one."""
+HAND_RULE = N_(
+    "rounding every intermediate value to 2 decimals moves an answer as far as a named "
+    "mistake (or 10 %) does"
+)
+"""The rule of a generator that keeps the hand method decisive: the problems where
+:func:`solvers.grading.core.undecided` is true are avoided."""
 
 Arrays = dict[str, np.ndarray]
 

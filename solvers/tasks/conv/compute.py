@@ -17,6 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from solvers.core import Rounder
 from solvers.tasks.conv.problem import ConvAnswer, ConvProblem, Geometry, Pair, stage_shapes
 
 
@@ -106,10 +107,15 @@ class Maps:
 
 
 def convolve(
-    padded: torch.Tensor, kernels: torch.Tensor, bias: torch.Tensor | None, stride: Pair
+    padded: torch.Tensor,
+    kernels: torch.Tensor,
+    bias: torch.Tensor | None,
+    stride: Pair,
+    rounder: Rounder | None = None,
 ) -> torch.Tensor | None:
     """Each problem's kernels slid over its own padded image, plus ``bias`` (B, K):
-    (B, K, H', W'); ``None`` when the kernel does not fit.
+    (B, K, H', W'); ``None`` when the kernel does not fit. ``rounder`` works it by hand:
+    every product, the sum of the products and the sum with the bias are rounded.
 
     The windows are a strided view, copied once into columns (B, C·Fh·Fw, H'·W') and
     multiplied by the kernels with one batched product: the fewest torch calls for one
@@ -122,7 +128,11 @@ def convolve(
     height, width = windows.shape[2], windows.shape[3]
     columns = windows.permute(0, 1, 4, 5, 2, 3).reshape(batch, -1, height * width)
     weights = kernels.reshape(batch, count, -1)
-    if bias is None:
+    if rounder is not None:
+        out = rounder(rounder(weights[:, :, :, None] * columns[:, None]).sum(2))
+        if bias is not None:
+            out = rounder(out + bias[:, :, None])
+    elif bias is None:
         out = torch.bmm(weights, columns)
     else:
         out = torch.baddbmm(bias[:, :, None], weights, columns)
@@ -135,10 +145,13 @@ def activate(batch: ConvBatch, maps: torch.Tensor | None) -> torch.Tensor | None
 
 
 def pool(
-    batch: ConvBatch, maps: torch.Tensor | None, kind: str | None = None
+    batch: ConvBatch,
+    maps: torch.Tensor | None,
+    kind: str | None = None,
+    rounder: Rounder | None = None,
 ) -> torch.Tensor | None:
     """The batch's pooling of (B, K, H, W) maps (``kind`` instead of its kind); ``None``
-    without pooling or when the window does not fit."""
+    without pooling or when the window does not fit; an average through ``rounder``."""
     size, stride, kind = (
         batch.geometry.pool_size,
         batch.geometry.pool_stride,
@@ -148,7 +161,10 @@ def pool(
         return None
     if size[0] > maps.shape[2] or size[1] > maps.shape[3]:
         return None
-    return (F.max_pool2d if kind == "max" else F.avg_pool2d)(maps, size, stride)
+    if kind == "max":
+        return F.max_pool2d(maps, size, stride)
+    pooled = F.avg_pool2d(maps, size, stride)
+    return pooled if rounder is None else rounder(pooled)
 
 
 def forward(
@@ -161,6 +177,7 @@ def forward(
     pool_kind: str | None = None,
     pool_before_relu: bool = False,
     reuse: Maps | None = None,
+    rounder: Rounder | None = None,
 ) -> Maps:
     """Conv → activation → pooling of a batch, each stage as :class:`Maps`.
 
@@ -170,7 +187,8 @@ def forward(
     batch's, ``bias=False`` leaves the bias out, ``pool_kind`` instead of the batch's,
     ``pool_before_relu`` pools the conv maps and applies ReLU to the pooled ones. ``reuse``:
     an earlier result of the same batch, whose stages before the first change are taken
-    as they are (then unchanged stages are the very same tensors).
+    as they are (then unchanged stages are the very same tensors). ``rounder``: worked by
+    hand, every product, sum and average rounded (see :func:`convolve`).
     """
     geometry = batch.geometry
     conv_changed = flip_kernels or stride is not None or padding is not None or not bias
@@ -187,12 +205,14 @@ def forward(
         kernels = batch.filters
         if batch.convolution != flip_kernels:
             kernels = kernels.flip(-2, -1)
-        conv = convolve(padded, kernels, batch.bias if bias else None, stride or geometry.stride)
+        conv = convolve(
+            padded, kernels, batch.bias if bias else None, stride or geometry.stride, rounder
+        )
         activation = activate(batch, conv)
     if pool_before_relu:
-        pooled = activate(batch, pool(batch, conv, pool_kind))
+        pooled = activate(batch, pool(batch, conv, pool_kind, rounder))
     else:
-        pooled = pool(batch, conv if activation is None else activation, pool_kind)
+        pooled = pool(batch, conv if activation is None else activation, pool_kind, rounder)
     return Maps(padded, kernels, conv, activation, pooled)
 
 

@@ -18,7 +18,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from solvers.core import N_, AnswerCell
+from solvers.core import N_, AnswerCell, Rounder
 from solvers.grading.core import (
     PartError,
     PartSpec,
@@ -207,6 +207,14 @@ def specs(b: ConvBatch, given: dict[str, torch.Tensor]) -> list[PartSpec]:
     return result
 
 
+def hand(b: ConvBatch, rounder: Rounder) -> dict[str, torch.Tensor]:
+    """Every stage worked by hand: :func:`forward` with ``rounder`` after every product,
+    sum and average."""
+    maps = forward(b, rounder=rounder)
+    stages = {part: getattr(maps, part) for part in PARTS}
+    return {part: stage for part, stage in stages.items() if stage is not None}
+
+
 GRADER = TaskGrader(
     task="conv",
     submission_model=ConvSubmission,
@@ -217,6 +225,7 @@ GRADER = TaskGrader(
     batch=ConvBatch.of,
     specs=specs,
     reshapable=frozenset(PARTS),
+    hand=hand,
 )
 
 

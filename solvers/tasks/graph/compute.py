@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from pydantic_core import PydanticCustomError
 
-from solvers.core import N_
+from solvers.core import N_, Rounder
 from solvers.tasks.graph.gates import Gate, Graph
 from solvers.tasks.graph.rules import RULES, Array, Local, Tensor, domain_error, xp
 
@@ -63,12 +63,15 @@ class Backward:
     down: list[tuple[Local, ...]]
 
 
-def forward(graph: Graph, values: Array, given: Array | None = None) -> Forward:
+def forward(
+    graph: Graph, values: Array, given: Array | None = None, rounder: Rounder | None = None
+) -> Forward:
     """Node values and local gradients; ``values`` is (B, V) in the order of
     ``graph.variables`` (or (B, V + C) with the constants after them), a tensor; or one
     problem's row (V + C,) as a numpy array, whose cells are then numpy scalars. ``given``
     (B, N), NaN where not given, replaces the computed values for the nodes after them
-    (error carried forward)."""
+    (error carried forward). ``rounder`` works it by hand: every gate's value and local
+    gradient is rounded (the inputs are taken as given)."""
     constants = graph.constants
     if constants and values.shape[-1] == len(graph.variables):
         row = torch.tensor(constants, dtype=F64, device=values.device)
@@ -83,11 +86,16 @@ def forward(graph: Graph, values: Array, given: Array | None = None) -> Forward:
     for i, rule, inputs, param in graph.plan:
         xs = [used[j] for j in inputs]
         y = rule.forward(xs, param)
+        if rounder is not None:
+            y = rounder(y)
         computed.append(y)
         if given is not None:
             y = where(isnan(given[:, i]), y, given[:, i])
             used.append(y)
-        local.append(rule.local(xs, y, param))
+        gradients = rule.local(xs, y, param)
+        if rounder is not None:
+            gradients = tuple(map(rounder, gradients))
+        local.append(gradients)
     return Forward(computed, used, local)
 
 
@@ -97,11 +105,13 @@ def backward(
     upstream: Local,
     override: Override | None = None,
     keep: Keep = "sum",
+    rounder: Rounder | None = None,
 ) -> Backward:
     """Gradients of every node, from ``upstream`` (B,) (or a float, for one problem).
     ``override`` replaces gates' local gradients; ``keep``:
     ``sum`` the branches (right), or keep only the ``first`` or the ``last`` branch reached
-    going backward (a mistake)."""
+    going backward (a mistake); ``rounder`` rounds every product and every sum of branches
+    (by hand)."""
     gates = graph.gates
     n = len(gates)
     grads: list[Local | None] = [None] * n
@@ -113,13 +123,15 @@ def backward(
             local = override.replace([fwd.used[j] for j in inputs], fwd.used[i], local)
         u = grads[i]
         d = tuple(map(_times, local, repeat(u)))
+        if rounder is not None:
+            d = tuple(map(rounder, d))
         down[i] = d
         for j, dj in zip(inputs, d, strict=True):
             earlier = grads[j]
             if earlier is None or keep == "last":
                 grads[j] = dj
             elif keep == "sum":
-                grads[j] = earlier + dj
+                grads[j] = earlier + dj if rounder is None else rounder(earlier + dj)
     if any(g is None for g in grads):
         zero = torch.zeros_like(upstream) if isinstance(upstream, Tensor) else 0.0
         return Backward([zero if g is None else g for g in grads], down)
@@ -180,10 +192,11 @@ def passes(
     upstream: Local,
     override: Override | None = None,
     keep: Keep = "sum",
+    rounder: Rounder | None = None,
 ) -> Passes:
     """Forward then backward over a batch (see :func:`forward` and :func:`backward`)."""
-    fwd = forward(graph, values)
-    return Passes(fwd, backward(graph, fwd, upstream, override, keep))
+    fwd = forward(graph, values, rounder=rounder)
+    return Passes(fwd, backward(graph, fwd, upstream, override, keep, rounder))
 
 
 @dataclass

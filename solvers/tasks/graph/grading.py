@@ -22,7 +22,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from solvers.core import N_, AnswerCell
+from solvers.core import N_, AnswerCell, Rounder
 from solvers.grading.core import (
     F64,
     PartError,
@@ -33,7 +33,7 @@ from solvers.grading.core import (
 )
 from solvers.matrix import coerce_matrix
 from solvers.tasks.graph import vector_grading
-from solvers.tasks.graph.compute import Override, backward, forward
+from solvers.tasks.graph.compute import Override, backward, forward, passes
 from solvers.tasks.graph.gates import Graph
 from solvers.tasks.graph.parser import name_latex, normalize_name
 from solvers.tasks.graph.problem import SEVERAL_NUMBERS, GraphProblem
@@ -350,6 +350,21 @@ def specs(
     ]
 
 
+def hand(b: GraphBatch | vector_grading.VectorBatch, rounder: Rounder) -> dict[str, torch.Tensor]:
+    """Every part worked by hand: both passes with ``rounder`` after every value, local
+    gradient, product and sum of branches. Vector problems are graded exactly (no parts)."""
+    if isinstance(b, vector_grading.VectorBatch):
+        return {}
+    graph = b.graph
+    p = passes(graph, b.values, b.upstream, rounder=rounder)
+    gradients = p.gradients(graph)
+    return {
+        "output": p.output(),
+        **{f"gradients.{name}": gradients[:, k] for k, name in enumerate(graph.variables)},
+        "nodes": torch.stack(p.fwd.computed, 1),
+    }
+
+
 GRADER = TaskGrader(
     task="graph",
     submission_model=GraphSubmission,
@@ -359,6 +374,7 @@ GRADER = TaskGrader(
     group_key=group_key,
     batch=batch,
     specs=specs,
+    hand=hand,
 )
 
 

@@ -13,11 +13,13 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from solvers.core import N_
+from solvers.grading.core import undecided
 from solvers.tasks.graph.compute import passes
 from solvers.tasks.graph.gates import Graph, compile_graph
+from solvers.tasks.graph.grading import GRADER, GraphBatch
 from solvers.tasks.graph.parser import parse
 from solvers.tasks.graph.problem import GraphProblem
-from solvers.variants.base import Arrays, Generator
+from solvers.variants.base import HAND_RULE, Arrays, Generator, take
 from solvers.variants.rng import CounterRng
 from solvers.variants.specs import check_range
 
@@ -93,17 +95,14 @@ def _family_graph(name: str) -> Graph:
     return compile_graph(parse(FAMILIES[name][0]))
 
 
-def family_passes(arrays: Arrays, device: Any) -> Any:
-    """Both passes of every variant, grouped by family: the outputs (B,), the gradients
-    (B, WIDTH) (NaN in unused columns) and the mask (B,) of non-finite results."""
+def family_batches(arrays: Arrays, device: Any) -> list[tuple[str, Any, GraphBatch]]:
+    """The variants of each family: its name, their rows (a tensor) and a
+    :class:`GraphBatch` of them (upstream 1)."""
     import torch
 
     family = arrays["family"]
     values = torch.from_numpy(arrays["values"]).to(device, torch.float64)
-    batch = len(family)
-    output = torch.full((batch,), torch.nan, dtype=torch.float64, device=device)
-    gradients = torch.full((batch, WIDTH), torch.nan, dtype=torch.float64, device=device)
-    bad = torch.zeros(batch, dtype=torch.bool, device=device)
+    out = []
     for index, name in enumerate(FAMILY_NAMES):
         rows = np.flatnonzero(family == index)
         if not len(rows):
@@ -112,7 +111,23 @@ def family_passes(arrays: Arrays, device: Any) -> Any:
         names = FAMILIES[name][1]
         at = torch.from_numpy(rows).to(device)
         columns = values[at][:, [names.index(v) for v in graph.variables]]
-        result = passes(graph, columns, torch.ones(len(rows), dtype=torch.float64, device=device))
+        upstream = torch.ones(len(rows), dtype=torch.float64, device=device)
+        out.append((name, at, GraphBatch(graph, columns, upstream)))
+    return out
+
+
+def family_passes(arrays: Arrays, device: Any) -> Any:
+    """Both passes of every variant, grouped by family: the outputs (B,), the gradients
+    (B, WIDTH) (NaN in unused columns) and the mask (B,) of non-finite results."""
+    import torch
+
+    batch = len(arrays["family"])
+    output = torch.full((batch,), torch.nan, dtype=torch.float64, device=device)
+    gradients = torch.full((batch, WIDTH), torch.nan, dtype=torch.float64, device=device)
+    bad = torch.zeros(batch, dtype=torch.bool, device=device)
+    for name, at, b in family_batches(arrays, device):
+        graph, names = b.graph, FAMILIES[name][1]
+        result = passes(graph, b.values, b.upstream)
         output[at] = result.output()
         grads = result.gradients(graph)
         gradients[at, : len(names)] = grads[:, [graph.variables.index(v) for v in names]]
@@ -129,6 +144,7 @@ class GraphGenerator(Generator):
         N_("every gradient is 0"),
         N_("the neuron's input w0·x0 + w1·x1 + w2 is outside −2 … 2, so it saturates"),
         N_("both inputs of max are equal"),
+        HAND_RULE,
     )
 
     def bulk_meta(self, spec: GraphSpec) -> dict[str, Any]:
@@ -158,13 +174,19 @@ class GraphGenerator(Generator):
 
     def violations(self, arrays: Arrays, spec: GraphSpec) -> np.ndarray:
         """The passes in float64 torch on the CPU; z and the max inputs from the integers."""
+
         _, gradients, bad = family_passes(arrays, "cpu")
         family, v = arrays["family"], arrays["values"]
         all_zero = (gradients.nan_to_num(0.0) == 0).all(1).numpy()
         z = v[:, 0] * v[:, 1] + v[:, 2] * v[:, 3] + v[:, 4]
         saturated = np.isin(family, _NEURONS) & (np.abs(z) > NEURON_LIMIT)
         tie = (family == _MAX_GATE) & (v[:, 2] == v[:, 3])
-        return np.stack([bad.numpy(), all_zero, saturated, tie], axis=1)
+        broken = np.stack([bad.numpy(), all_zero, saturated, tie], axis=1)
+        hand = np.zeros(len(family), dtype=bool)
+        rest = np.flatnonzero(~broken.any(1))  # the hand method only where the rest is met
+        for _, at, b in family_batches(take(arrays, rest), "cpu"):
+            hand[rest[at.numpy()]] = undecided(GRADER, b).numpy()
+        return np.concatenate([broken, hand[:, None]], axis=1)
 
     def problems(self, arrays: Arrays, spec: GraphSpec) -> list[GraphProblem]:
         """Problems with the family's expression and its values as floats."""

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from solvers.core import resolve_device
+from solvers.core import Rounder, resolve_device
 from solvers.tasks.loss.problem import LN_BASE, LossAnswer, LossProblem
 
 F64 = torch.float64
@@ -189,19 +189,35 @@ def _put(x: Array, at: Any, value: Array | float) -> Array:
     return x
 
 
+def _same(x: Any) -> Any:
+    return x
+
+
 def _reduce(
-    b: LossBatch, per_example: Array, scale: Array | float | None, reg_factor: float
+    b: LossBatch,
+    per_example: Array,
+    scale: Array | float | None,
+    reg_factor: float,
+    r: Rounder = _same,
 ) -> tuple[Array, Array, Array]:
-    """The last step: data loss, regularization loss and loss."""
-    data_loss = per_example.sum(axis=1) * (b.scale if scale is None else scale)
+    """The last step: data loss, regularization loss and loss (each through ``r``)."""
+    data_loss = r(per_example.sum(axis=1) * (b.scale if scale is None else scale))
     reg_loss = b.reg_loss * reg_factor if reg_factor != 1.0 else b.reg_loss
-    return data_loss, reg_loss, data_loss + reg_loss
+    if r is not _same:
+        reg_loss = r(reg_loss)
+    return data_loss, reg_loss, r(data_loss + reg_loss)
 
 
-def _grad(b: LossBatch, slope: Array, ln_base: Array | float, scale: Array | float | None) -> Array:
+def _grad(
+    b: LossBatch,
+    slope: Array,
+    ln_base: Array | float,
+    scale: Array | float | None,
+    r: Rounder = _same,
+) -> Array:
     """The last step of the gradient: ``slope`` times the reduction's factor over the log base."""
     grad = slope * _per_problem(b.scale if scale is None else scale)
-    return grad if b.kind == "svm" else grad / _per_problem(ln_base)
+    return r(grad if b.kind == "svm" else grad / _per_problem(ln_base))
 
 
 def loss_tensors(
@@ -213,6 +229,7 @@ def loss_tensors(
     scale: Array | float | None = None,
     wrong_class: bool = False,
     reg_factor: float = 1.0,
+    rounder: Rounder | None = None,
 ) -> LossTensors:
     """The losses, their gradient and every intermediate of a batch.
 
@@ -223,15 +240,20 @@ def loss_tensors(
     on the last step only, see :meth:`LossTensors.reduced`). The same code runs on torch
     tensors and (a batch of one, where torch's per-operation cost would dominate) numpy
     arrays.
+
+    ``rounder`` works the problem by hand: every intermediate value (margin, sum, exp,
+    probability, −ln, loss, gradient cell) is rounded by it, and the softmax is taken without
+    the max-shift (e^{s_j} as the lecture writes them, then p = e^{s_y}/Σe^{s_j}).
     """
     xp: Any = torch if isinstance(b.scores, torch.Tensor) else np
+    r = rounder or _same
     scores = b.scores
     if ln_base is None:
         ln_base = b.ln_base
     at = _label_index(scores, scores.argmax(axis=2) if wrong_class else b.labels)
     parts: dict[str, Array] = {}
     if b.kind == "svm":
-        raw = (_per_problem(b.margin) - _take(scores, at)) + scores
+        raw = r((_per_problem(b.margin) - _take(scores, at)) + scores)
         terms = raw.clip(0.0) if hinge else raw
         if not correct_class:
             terms = _put(terms, at, 0.0)
@@ -240,10 +262,10 @@ def loss_tensors(
         if correct_class or not hinge:
             counted = _put(counted, at, 0.0)
         slope = _put(counted, at, 0.0 - counted.sum(axis=2, keepdims=True))
-        per_example = terms.sum(axis=2)
+        per_example = r(terms.sum(axis=2))
         nats = None
         parts.update(raw=raw, margins=terms)
-    else:
+    elif rounder is None:
         top = xp.amax(scores, axis=2, keepdims=True)
         shifted = scores - top
         exps = xp.exp(shifted)
@@ -253,13 +275,21 @@ def loss_tensors(
         per_example = nats / _per_example(ln_base)
         slope = _put(probabilities, at, _take(probabilities, at) - 1.0)
         parts.update(top=top, shifted=shifted, exps=exps, sums=sums, probabilities=probabilities)
-    data_loss, reg_loss, loss = _reduce(b, per_example, scale, reg_factor)
+    else:  # by hand: no max-shift, every value rounded
+        exps = r(xp.exp(scores))
+        sums = r(exps.sum(axis=2, keepdims=True))
+        probabilities = r(exps / sums)
+        nats = -xp.log(_take(probabilities, at))[:, :, 0]
+        per_example = r(nats / _per_example(ln_base))
+        slope = _put(probabilities, at, r(_take(probabilities, at) - 1.0))
+        parts.update(exps=exps, sums=sums, probabilities=probabilities)
+    data_loss, reg_loss, loss = _reduce(b, per_example, scale, reg_factor, r)
     return LossTensors(
         per_example=per_example,
         data_loss=data_loss,
         reg_loss=reg_loss,
         loss=loss,
-        grad=_grad(b, slope, ln_base, scale),
+        grad=_grad(b, slope, ln_base, scale, r),
         slope=slope,
         ln_base=ln_base,
         nats=nats,

@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from solvers.core import N_, AnswerCell
+from solvers.core import N_, AnswerCell, Rounder
 from solvers.grading.core import (
     PartError,
     PartSpec,
@@ -223,6 +223,13 @@ def specs(b: LossBatch, given: dict[str, torch.Tensor]) -> list[PartSpec]:
     ]
 
 
+def hand(b: LossBatch, rounder: Rounder) -> dict[str, torch.Tensor]:
+    """Every part worked by hand: :func:`loss_tensors` with ``rounder`` at each step."""
+    t = loss_tensors(b, rounder=rounder)
+    grad = t.grad.transpose(1, 2) if b.columns else t.grad
+    return {"per_example": t.per_example, "loss": t.loss, "grad_scores": grad}
+
+
 GRADER = TaskGrader(
     task="loss",
     submission_model=LossSubmission,
@@ -232,6 +239,7 @@ GRADER = TaskGrader(
     group_key=group_key,
     batch=batch,
     specs=specs,
+    hand=hand,
 )
 
 

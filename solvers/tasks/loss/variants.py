@@ -14,9 +14,11 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from solvers.core import N_, NP_
+from solvers.grading.core import undecided
 from solvers.tasks.loss.compute import LossBatch, loss_tensors
+from solvers.tasks.loss.grading import GRADER
 from solvers.tasks.loss.problem import LossProblem
-from solvers.variants.base import Arrays, Generator
+from solvers.variants.base import HAND_RULE, Arrays, Generator, take
 from solvers.variants.rng import CounterRng
 from solvers.variants.specs import check_range, spec_error
 
@@ -120,6 +122,35 @@ class LossSpec(BaseModel):
         return self
 
 
+def kind_batches(arrays: Arrays, spec: LossSpec, device: Any) -> list[tuple[Any, LossBatch]]:
+    """The variants of each loss kind as a :class:`LossBatch` (rows: examples), with the
+    mask (B,) of the variants it holds."""
+    import torch
+
+    kind = torch.from_numpy(arrays["kind"]).to(device)
+    scores = torch.from_numpy(arrays["scores"]).to(device, torch.float64) / spec.scale
+    rows = scores.transpose(1, 2)
+    labels = torch.from_numpy(arrays["labels"]).to(device, torch.long)
+    out = []
+    for index, name in enumerate(KINDS):
+        mask = kind == index
+        if not bool(mask.any()):
+            continue
+        ones = torch.ones(int(mask.sum()), dtype=torch.float64, device=device)
+        batch = LossBatch(
+            kind=name,
+            columns=True,
+            scores=rows[mask],
+            labels=labels[mask],
+            margin=ones * MARGIN,
+            ln_base=ones,
+            scale=ones / rows.shape[1],
+            reg_loss=ones * 0.0,
+        )
+        out.append((mask, batch))
+    return out
+
+
 class LossGenerator(Generator):
     """Draws score matrices; rules: no SVM margin exactly 0, some SVM loss, readable softmax."""
 
@@ -128,6 +159,7 @@ class LossGenerator(Generator):
         N_("an SVM margin s_j − s_y + Δ is exactly 0"),
         N_("every SVM margin is negative, so the loss and its gradient are 0"),
         N_("the softmax probability of a correct class is below 0.01"),
+        HAND_RULE,
     )
 
     def bulk_meta(self, spec: LossSpec) -> dict[str, Any]:
@@ -163,7 +195,12 @@ class LossGenerator(Generator):
         shifted = (scores - correct) / spec.scale
         p_correct = 1.0 / np.exp(shifted).sum(1)
         unreadable = ~svm & (p_correct < MIN_PROBABILITY).any(1)
-        return np.stack([zero_margin, no_loss, unreadable], axis=1)
+        broken = np.stack([zero_margin, no_loss, unreadable], axis=1)
+        hand = np.zeros(len(svm), dtype=bool)
+        rest = np.flatnonzero(~broken.any(1))  # the hand method only where the rest is met
+        for mask, batch in kind_batches(take(arrays, rest), spec, "cpu"):
+            hand[rest[mask.numpy()]] = undecided(GRADER, batch).numpy()
+        return np.concatenate([broken, hand[:, None]], axis=1)
 
     def problems(self, arrays: Arrays, spec: LossSpec) -> list[LossProblem]:
         """Problems in the lecture's layout: rows are classes, columns are examples."""
@@ -180,32 +217,13 @@ class LossGenerator(Generator):
         the margins of SVM variants, the probabilities of Softmax ones."""
         import torch
 
-        kind = torch.from_numpy(arrays["kind"]).to(device)
-        scores = torch.from_numpy(arrays["scores"]).to(device, torch.float64) / spec.scale
-        rows = scores.transpose(1, 2)
-        labels = torch.from_numpy(arrays["labels"]).to(device, torch.long)
-        batch, n, c = rows.shape
+        batch, c, n = arrays["scores"].shape
         per_example = torch.empty((batch, n), dtype=torch.float64, device=device)
         data_loss = torch.empty(batch, dtype=torch.float64, device=device)
         grad = torch.empty((batch, n, c), dtype=torch.float64, device=device)
         extra = torch.empty_like(grad)
-        for index, name in enumerate(KINDS):
-            mask = kind == index
-            if not bool(mask.any()):
-                continue
-            ones = torch.ones(int(mask.sum()), dtype=torch.float64, device=device)
-            t = loss_tensors(
-                LossBatch(
-                    kind=name,
-                    columns=True,
-                    scores=rows[mask],
-                    labels=labels[mask],
-                    margin=ones * MARGIN,
-                    ln_base=ones,
-                    scale=ones / n,
-                    reg_loss=ones * 0.0,
-                )
-            )
+        for mask, problems in kind_batches(arrays, spec, device):
+            t = loss_tensors(problems)
             per_example[mask], data_loss[mask], grad[mask], extra[mask] = (
                 t.per_example,
                 t.data_loss,
