@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app import api, grading, instructor, pages
 from app.classroom import api as classroom_api
 from app.classroom import db as classroom_db
+from app.classroom import pages as classroom_pages
 from app.errors import (
     BODY_TOO_LARGE,
     error_response,
@@ -170,6 +171,7 @@ def create_app() -> FastAPI:
     application.include_router(grading.build_router())
     application.include_router(instructor.build_router())
     application.include_router(classroom_api.build_router())
+    application.include_router(classroom_pages.build_router())
     application.include_router(pages.build_router())
     application.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
 

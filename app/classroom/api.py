@@ -203,6 +203,29 @@ async def _upload(request: Request) -> bytes:
     return await upload.read()
 
 
+def paper_rows(exam: exams.Exam, data: bytes) -> list[dict[str, Any]]:
+    """A paper upload's rows (as ``POST /api/v1/grade/batch`` reads a CSV): each
+    ``student`` and their answer to each of the exam's tasks."""
+    try:
+        rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    except UnicodeDecodeError:
+        rows = []
+    if not rows or len(rows) > MAX_BATCH or "student" not in rows[0]:
+        raise RequestValidationError([{
+            "type": "paper", "loc": ("body", "file"), "ctx": {"limit": MAX_BATCH},
+            "msg": N_("the CSV file needs a student column and 1 to {limit} rows"),
+        }])  # fmt: skip
+    try:
+        return [{"student": (r.get("student") or "").strip(),
+                 "answers": {t: submission_from_columns(t, r) for t in exam.tasks}}
+                for r in rows]  # fmt: skip
+    except (ValueError, KeyError) as exc:
+        raise RequestValidationError([{
+            "type": "paper", "loc": ("body", "file"), "ctx": {"error": str(exc)[:200]},
+            "msg": N_("the CSV file's answers do not read: {error}"),
+        }]) from None  # fmt: skip
+
+
 def build_router() -> APIRouter:
     """The classroom's API routes (models built for the tasks registered now)."""
     router = APIRouter(route_class=CheckedJsonRoute, tags=["classroom"])
@@ -313,29 +336,11 @@ def build_router() -> APIRouter:
         """A CSV upload (``file``), one row per student: ``student`` and the answer
         columns of ``answers.csv``; graded and stored in the gradebook."""
         data = await _upload(request)
-        try:
-            rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
-        except UnicodeDecodeError:
-            rows = []
-        if not rows or len(rows) > MAX_BATCH or "student" not in rows[0]:
-            raise RequestValidationError([{
-                "type": "paper", "loc": ("body", "file"), "ctx": {"limit": MAX_BATCH},
-                "msg": N_("the CSV file needs a student column and 1 to {limit} rows"),
-            }])  # fmt: skip
 
         def store() -> Gradebook:
             with get_database().session() as session:
                 exam = exams.get_exam(session, exam_id, lock=True)
-                try:
-                    parsed = [{"student": (r.get("student") or "").strip(),
-                               "answers": {t: submission_from_columns(t, r) for t in exam.tasks}}
-                              for r in rows]  # fmt: skip
-                except (ValueError, KeyError) as exc:
-                    raise RequestValidationError([{
-                        "type": "paper", "loc": ("body", "file"), "ctx": {"error": str(exc)[:200]},
-                        "msg": N_("the CSV file's answers do not read: {error}"),
-                    }]) from None  # fmt: skip
-                exams.store_paper(session, exam, parsed)
+                exams.store_paper(session, exam, paper_rows(exam, data))
                 return gradebook(session, exam)
 
         return await run_in_threadpool(store)

@@ -40,6 +40,8 @@ from solvers.variants.sets import QuizSpecBase, normalize_tasks, quiz_spec, rege
 Feedback = Literal["immediate", "after_close"]
 State = Literal["scheduled", "open", "closed"]
 MAX_ATTEMPTS = 100
+STATE_NAMES = {"scheduled": N_("scheduled"), "open": N_("open"), "closed": N_("closed")}
+"""The states' names, for the pages to translate."""
 
 NOT_OPEN = N_("the exam opens at {time}; submissions are not accepted before")
 CLOSED = N_("the exam closed at {time}; submissions are no longer accepted")
