@@ -44,18 +44,19 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def live_server() -> Iterator[str]:
-    """A real uvicorn server in a subprocess; yields its base URL."""
+def start_server(env: dict[str, str] | None = None, *args: str) -> tuple[subprocess.Popen, str]:
+    """``stepgrad serve`` (with ``args``) in a subprocess, ``env`` added to the environment;
+    returns the process and its base URL once it answers."""
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port), *args],
         cwd=ROOT,
+        env={**os.environ, **(env or {})},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(f"{base}/healthz", timeout=1) as answer:
@@ -66,6 +67,13 @@ def live_server() -> Iterator[str]:
     else:
         process.kill()
         raise RuntimeError(f"server did not start: {process.stderr.read().decode()[-2000:]}")
+    return process, base
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[str]:
+    """A real uvicorn server in a subprocess; yields its base URL."""
+    process, base = start_server()
     yield base
     process.terminate()
     process.wait(timeout=10)

@@ -6,10 +6,6 @@ grading the stored answers one by one through ``POST /api/v1/{task}/grade``."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections import Counter
@@ -22,7 +18,7 @@ from sqlalchemy import create_engine, select, text
 
 from app.classroom.models import Student, Submission
 from tests.app.classroom.helpers import exam_body, log10_loss, right, students
-from tests.conftest import ROOT, _free_port
+from tests.conftest import start_server
 
 TOKEN = "workers-token"
 
@@ -50,26 +46,8 @@ def two_workers(postgres_url: str) -> Iterator[tuple[str, str]]:
         connection.execute(text("DROP DATABASE IF EXISTS workers"))
         connection.execute(text("CREATE DATABASE workers"))
     url = postgres_url.rsplit("/", 1)[0] + "/workers"
-    port = _free_port()
-    env = {**os.environ, "STEPGRAD_DATABASE_URL": url, "STEPGRAD_INSTRUCTOR_TOKEN": TOKEN}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", "2"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            if call(base, "GET", "/healthz")[0] == 200:
-                break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        raise RuntimeError(process.stderr.read().decode()[-2000:])  # type: ignore[union-attr]
+    env = {"STEPGRAD_DATABASE_URL": url, "STEPGRAD_INSTRUCTOR_TOKEN": TOKEN}
+    process, base = start_server(env, "--workers", "2")
     yield base, url
     process.terminate()
     process.wait(timeout=30)
