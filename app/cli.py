@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument(
         "--workers",
         type=int,
-        default=1,
+        default=settings.workers,
         help="worker processes (default %(default)s); they share the classroom's database, "
         "so N workers or N machines on one PostgreSQL serve one class",
     )

@@ -16,6 +16,7 @@ class Settings(BaseSettings):
 
     host: str = Field("127.0.0.1", description="Address `stepgrad serve` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port `stepgrad serve` listens on.")
+    workers: int = Field(1, ge=1, le=64, description="Worker processes of `stepgrad serve`.")
     device: Literal["auto", "cpu", "cuda"] = Field(
         "auto", description="Torch device for batch work: auto picks CUDA when available."
     )

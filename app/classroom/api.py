@@ -167,7 +167,7 @@ def submission_out(exam: exams.Exam, submission: exams.Submission) -> Submission
 def take_view(token: str) -> tuple[exams.Exam, exams.Student, TakeOut]:
     """The exam, the student and what they see, for a link's token."""
     exam_id, student_id = read_token(token)
-    with get_database().session() as session:
+    with get_database().session(write=False) as session:
         exam = exams.get_exam(session, exam_id)
         student = exams.get_student(session, exam_id, student_id)
         submissions = list(student.submissions)
@@ -187,7 +187,7 @@ def take_view(token: str) -> tuple[exams.Exam, exams.Student, TakeOut]:
 
 
 def _exam(exam_id: int) -> Any:
-    with get_database().session() as session:
+    with get_database().session(write=False) as session:
         exam = exams.get_exam(session, exam_id)
         list(exam.students)
         return exam
@@ -308,7 +308,7 @@ def build_router() -> APIRouter:
     ) -> Gradebook:
         """Students × parts from each student's latest submission; ``?format=csv`` one row
         per student, ``?format=moodle`` the layout Moodle's grade import reads."""
-        with get_database().session() as session:
+        with get_database().session(write=False) as session:
             exam = exams.get_exam(session, exam_id)
             book = gradebook(session, exam)
         if format == "json":
@@ -320,7 +320,7 @@ def build_router() -> APIRouter:
     def get_analytics(exam_id: int, language: Language) -> Analytics:
         """Score histogram, each part's right/consistent/wrong/blank, misconceptions
         ranked by how many students made them."""
-        with get_database().session() as session:
+        with get_database().session(write=False) as session:
             return analytics(gradebook(session, exams.get_exam(session, exam_id)))
 
     @teacher.post("/api/v1/exams/{exam_id}/regrade", summary="Grade again")
@@ -363,8 +363,7 @@ def build_router() -> APIRouter:
         """Grade and store an attempt: 201 once committed; 409 with no attempt left; 403
         before opening or after closing."""
         exam_id, student_id = read_token(token)
-        submission = exams.submit(get_database(), exam_id, student_id, body)
-        return submission_out(_exam(exam_id), submission)
+        return submission_out(*exams.submit(get_database(), exam_id, student_id, body))
 
     router.include_router(teacher)
     return router

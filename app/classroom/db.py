@@ -28,6 +28,8 @@ from app.settings import get_settings
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 DEFAULT_URL = "sqlite:///./stepgrad.db"
 """The database when ``STEPGRAD_DATABASE_URL`` is unset: a SQLite file in the working folder."""
+READ_ONLY = "stepgrad_read_only"
+"""The execution option of a reading session (SQLite: a plain, deferred ``BEGIN``)."""
 MIGRATION_LOCK = 72_317_001
 """PostgreSQL advisory lock key held while migrating (workers start together)."""
 
@@ -59,12 +61,14 @@ def make_engine(url: str) -> Engine:
             dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")  # WAL: a commit survives a crash
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 
         @event.listens_for(engine, "begin")
         def _begin(connection: Any) -> None:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            reading = connection.get_execution_options().get(READ_ONLY)
+            connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
@@ -112,9 +116,13 @@ class Database:
         return self
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session in a transaction: committed when the block ends, rolled back on error."""
+    def session(self, write: bool = True) -> Iterator[Session]:
+        """A session in a transaction: committed when the block ends, rolled back on error.
+        On SQLite a writing one holds the write lock from its start (writers queue instead
+        of failing); ``write=False`` only reads (readers never wait)."""
         with self.ready().sessions.begin() as session:
+            if not write:
+                session.connection(execution_options={READ_ONLY: True})
             yield session
 
     def state(self, key: str, create: bool = True) -> str | None:
@@ -123,7 +131,7 @@ class Database:
         stored, so each is read once per process."""
         if key in self._state:
             return self._state[key]
-        with self.session() as session:
+        with self.session(write=False) as session:
             found = session.scalar(select(ServerState.value).where(ServerState.key == key))
         if found is not None:
             self._state[key] = found

@@ -305,12 +305,14 @@ def _check_attempts(exam: Exam, used: int, final: bool) -> None:
         raise HTTPException(409, translate(NO_ATTEMPT, {"attempts": exam.attempts}))
 
 
-def submit(db: Database, exam_id: int, student_id: str, body: SubmissionIn) -> Submission:
+def submit(
+    db: Database, exam_id: int, student_id: str, body: SubmissionIn
+) -> tuple[Exam, Submission]:
     """Store a graded attempt: refused (403) outside the window, (409) with no attempt left;
     the student's row is locked while the attempt number is taken, and ``(student,
     attempt)`` is unique, so two submissions at once never share or exceed an attempt.
-    Returned only once committed."""
-    with db.session() as session:
+    Returned (with the exam) only once committed."""
+    with db.session(write=False) as session:
         exam = get_exam(session, exam_id)
         student = get_student(session, exam_id, student_id)
         check_open(exam)
@@ -328,7 +330,7 @@ def submit(db: Database, exam_id: int, student_id: str, body: SubmissionIn) -> S
                                         final=body.final, answers=body.answers,
                                         grades=grades, submitted_at=now())  # fmt: skip
                 session.add(submission)
-            return submission
+            return exam, submission
         except IntegrityError:
             continue  # another request took this attempt number first: count again
     raise HTTPException(409, translate(NO_ATTEMPT, {"attempts": exam.attempts}))

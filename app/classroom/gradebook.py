@@ -105,9 +105,11 @@ def marks(exam: Exam, grades: dict[str, Any]) -> tuple[float, float, dict[str, P
             share = part["score"] / part["max_score"] if part["max_score"] else 0.0
             mistake = part.get("misconception")
             parts[f"{task}.{part['name']}"] = PartMark.model_construct(
-                score=round(full * share, 6), max_score=full, verdict=verdict(part),
+                score=round(full * share, 6),
+                max_score=full,
+                verdict=verdict(part),
                 misconception=f"{task}.{mistake}" if mistake else None,
-            )  # fmt: skip
+            )
     score = round(sum(p.score for p in parts.values()), 6)
     return score, round(sum(p.max_score for p in parts.values()), 6), parts
 
@@ -115,26 +117,41 @@ def marks(exam: Exam, grades: dict[str, Any]) -> tuple[float, float, dict[str, P
 def gradebook(session: Session, exam: Exam) -> Gradebook:
     """Each student's latest submission (online or paper), scored with the exam's points."""
     latest: dict[int, tuple[int, datetime, dict[str, Any]]] = {}
-    query = (select(Submission.student_pk, Submission.attempt, Submission.submitted_at,
-                    Submission.grades)
-             .join(Student).where(Student.exam_id == exam.id)
-             .order_by(Submission.student_pk, Submission.attempt))  # fmt: skip
+    query = (
+        select(
+            Submission.student_pk, Submission.attempt, Submission.submitted_at, Submission.grades
+        )
+        .join(Student)
+        .where(Student.exam_id == exam.id)
+        .order_by(Submission.student_pk, Submission.attempt)
+    )
     for pk, attempt, at, grades in session.execute(query):
         latest[pk] = (attempt, at, grades)
     rows = []
-    for student in session.scalars(
-        select(Student).where(Student.exam_id == exam.id).order_by(Student.variant)
-    ):
+    roster = (
+        select(Student.id, Student.student_id, Student.name, Student.email, Student.variant)
+        .where(Student.exam_id == exam.id)
+        .order_by(Student.variant)
+    )
+    for student in session.execute(roster):
         found = latest.get(student.id)
         score = max_score = None
         parts: dict[str, PartMark] = {}
         if found:
             score, max_score, parts = marks(exam, found[2])
-        rows.append(GradebookRow.model_construct(
-            id=student.student_id, name=student.name, email=student.email,
-            variant=student.variant, submitted_at=aware(found[1]) if found else None,
-            attempts=found[0] if found else 0, score=score, max_score=max_score, parts=parts,
-        ))  # fmt: skip
+        rows.append(
+            GradebookRow.model_construct(
+                id=student.student_id,
+                name=student.name,
+                email=student.email,
+                variant=student.variant,
+                submitted_at=aware(found[1]) if found else None,
+                attempts=found[0] if found else 0,
+                score=score,
+                max_score=max_score,
+                parts=parts,
+            )
+        )
     return Gradebook.model_construct(students=rows)
 
 
@@ -145,23 +162,39 @@ def _number(value: float | None) -> str:
 def gradebook_csv(book: Gradebook) -> str:
     """One row per student, one column per part (its score)."""
     columns = list(dict.fromkeys(name for row in book.students for name in row.parts))
-    head = ["student", "name", "variant", "submitted_at", "attempts", "score", "max_score",
-            *columns]  # fmt: skip
+    head = [
+        "student",
+        "name",
+        "variant",
+        "submitted_at",
+        "attempts",
+        "score",
+        "max_score",
+        *columns,
+    ]
     table = [
-        {"student": r.id, "name": r.name, "variant": str(r.variant),
-         "submitted_at": r.submitted_at.isoformat() if r.submitted_at else "",
-         "attempts": str(r.attempts), "score": _number(r.score), "max_score": _number(r.max_score),
-         **{name: _number(mark.score) for name, mark in r.parts.items()}}
+        {
+            "student": r.id,
+            "name": r.name,
+            "variant": str(r.variant),
+            "submitted_at": r.submitted_at.isoformat() if r.submitted_at else "",
+            "attempts": str(r.attempts),
+            "score": _number(r.score),
+            "max_score": _number(r.max_score),
+            **{name: _number(mark.score) for name, mark in r.parts.items()},
+        }
         for r in book.students
-    ]  # fmt: skip
+    ]
     return write_csv(head, table)
 
 
 def moodle_csv(book: Gradebook, title: str) -> str:
     """The layout Moodle's gradebook import reads: the student's ID number and email, then
     one column with the exam's grade (map it to a grade item when importing)."""
-    table = [{"ID number": r.id, "Email address": r.email or "", title: _number(r.score)}
-             for r in book.students]  # fmt: skip
+    table = [
+        {"ID number": r.id, "Email address": r.email or "", title: _number(r.score)}
+        for r in book.students
+    ]
     return write_csv(["ID number", "Email address", title], table)
 
 
@@ -173,8 +206,10 @@ def analytics(book: Gradebook) -> Analytics:
     for row in submitted:
         share = row.score / row.max_score if row.max_score else 0.0  # type: ignore[operator]
         counts[min(BINS - 1, int(share * BINS))] += 1
-    histogram = [Bin.model_validate({"from": 100 * i / BINS, "to": 100 * (i + 1) / BINS,
-                                     "count": c}) for i, c in enumerate(counts)]  # fmt: skip
+    histogram = [
+        Bin.model_validate({"from": 100 * i / BINS, "to": 100 * (i + 1) / BINS, "count": c})
+        for i, c in enumerate(counts)
+    ]
     parts: dict[str, dict[Verdict, int]] = {}
     made: dict[str, list[str]] = defaultdict(list)
     for row in submitted:
@@ -188,10 +223,18 @@ def analytics(book: Gradebook) -> Analytics:
     texts = Translations()
     ranked = sorted(made.items(), key=lambda item: (-len(item[1]), item[0]))
     misconceptions = [
-        MisconceptionCount(id=key, title=texts.misconception(*key.split(".", 1)).title,
-                           count=len(ids), students=ids)
+        MisconceptionCount(
+            id=key,
+            title=texts.misconception(*key.split(".", 1)).title,
+            count=len(ids),
+            students=ids,
+        )
         for key, ids in ranked
-    ]  # fmt: skip
-    return Analytics(students=len(book.students), submitted=len(submitted),
-                     score_histogram=histogram, parts=parts,
-                     misconceptions=misconceptions)  # fmt: skip
+    ]
+    return Analytics(
+        students=len(book.students),
+        submitted=len(submitted),
+        score_histogram=histogram,
+        parts=parts,
+        misconceptions=misconceptions,
+    )

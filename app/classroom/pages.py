@@ -77,7 +77,7 @@ async def _gate(request: Request, lang: str, fmt: Any) -> Response | None:
 
 
 def _exam_list() -> list[exams.Exam]:
-    with get_database().session() as session:
+    with get_database().session(write=False) as session:
         found = list(session.scalars(select(exams.Exam).order_by(exams.Exam.id.desc())))
         for exam in found:
             exam.count = len(exam.students)  # type: ignore[attr-defined]
@@ -144,7 +144,7 @@ async def create_page(request: Request, lang: Language, fmt: PageFormat) -> Resp
 
 
 def _exam_context(request: Request, exam_id: int) -> dict[str, Any]:
-    with get_database().session() as session:
+    with get_database().session(write=False) as session:
         exam = exams.get_exam(session, exam_id)
         book = gradebook(session, exam)
         out = exams.exam_out(str(request.base_url), exam)
@@ -302,7 +302,7 @@ async def take_action(request: Request, token: str, lang: Language, fmt: PageFor
     """Save (a draft) or submit the take form."""
     exam_id, student_id = read_token(token)
     form = await request.form()
-    with get_database().session() as session:
+    with get_database().session(write=False) as session:
         tasks = exams.get_exam(session, exam_id).tasks
     answers = _answers(form, tasks)
     fields = {k: str(v) for k, v in form.items() if k.startswith(PREFIX)}
