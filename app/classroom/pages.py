@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -26,6 +27,7 @@ from app.deps import (
     TOKEN_COOKIE,
     Language,
     PageFormat,
+    bearer,
     number_format,
     presented_token,
     same_token,
@@ -50,8 +52,7 @@ def _errors(exc: Exception) -> list[dict[str, Any]]:
     raise exc
 
 
-def _signed_in(request: Request) -> bool:
-    given = presented_token(request, None)
+def _signed_in(given: str) -> bool:
     return bool(given) and same_token(given, instructor_token())
 
 
@@ -71,7 +72,8 @@ async def _gate(request: Request, lang: str, fmt: Any) -> Response | None:
             TOKEN_COOKIE, token, httponly=True, samesite="strict", max_age=7 * 86400
         )
         return response
-    if await run_in_threadpool(_signed_in, request):
+    given = presented_token(request, await bearer(request))
+    if await run_in_threadpool(_signed_in, given):
         return None
     return await _page(request, "classroom/login.html", lang, fmt, {}, status=401)
 
@@ -143,6 +145,20 @@ async def create_page(request: Request, lang: Language, fmt: PageFormat) -> Resp
     return RedirectResponse(f"/instructor/exams/{exam_id}", status_code=303)
 
 
+def set_query(exam: exams.ExamOut) -> str:
+    """The query string of the instructor's printable set of exactly this exam's variants
+    (tasks, spec as ``<task>_<field>``, seed, count): ``/instructor/sheets?…``, ``/key?…``."""
+    items: list[tuple[str, Any]] = [("tasks", task) for task in exam.tasks]
+    for task in exam.tasks:
+        for field, value in exam.spec.get(task, {}).items():
+            if value is not None:
+                items.append(
+                    (f"{task}_{field}", str(value).lower() if isinstance(value, bool) else value)
+                )
+    items += [("seed", exam.seed), ("count", max(1, len(exam.students)))]
+    return urlencode(items)
+
+
 def _exam_context(request: Request, exam_id: int) -> dict[str, Any]:
     with get_database().session(write=False) as session:
         exam = exams.get_exam(session, exam_id)
@@ -165,6 +181,7 @@ def _exam_context(request: Request, exam_id: int) -> dict[str, Any]:
     columns = list(dict.fromkeys(name for r in book.students for name in r.parts))
     return {
         "exam": out,
+        "set_query": set_query(out),
         "rows": rows,
         "columns": columns,
         "stats": stats,

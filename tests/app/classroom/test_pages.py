@@ -79,3 +79,28 @@ def test_bad_forms(classroom: TestClient) -> None:
     )
     assert twice.status_code == 422 and "twice" in twice.text
     assert classroom.get("/take/nonsense").status_code == 403
+
+
+def test_sheets_and_key_of_the_exam(classroom: TestClient, teacher: dict[str, str]) -> None:
+    """The exam page's sheets and key are exactly the variants its students have."""
+    body = {
+        "title": "Q",
+        "tasks": ["loss", "conv"],
+        "seed": 9,
+        "spec": {"conv": {"kernel_high": 2}, "loss": {"loss": "svm"}},
+        "roster": [{"id": f"p{i}", "name": f"P {i}"} for i in range(3)],
+    }
+    exam = classroom.post("/api/v1/exams", json=body, headers=teacher).json()
+    sign_in(classroom)
+    page = classroom.get(f"/instructor/exams/{exam['id']}").text
+    sheets = re.search(r'id="exam-sheets" href="([^"]+)"', page).group(1).replace("&amp;", "&")
+    printed = classroom.get(sheets)
+    assert printed.status_code == 200 and printed.text.count('<section class="sheet"') == 3
+    key = classroom.get(sheets.replace("/sheets?", "/key?"))
+    assert key.status_code == 200
+    same = classroom.post(
+        "/api/v1/variants", json={k: body[k] for k in ("tasks", "seed", "spec")} | {"count": 3}
+    ).json()
+    for student, variant in zip(exam["students"], same["variants"], strict=True):
+        view = classroom.get(f"/api/v1/take/{student['token']}").json()
+        assert view["problems"] == variant["problems"]
