@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import create_engine, text
 
 from tests.app.classroom.helpers import exam_body, log10_loss, right, students
-from tests.conftest import start_server
+from tests.conftest import start_server, stop_server
 from tests.postgres import running_postgres
 
 TOKEN = "bench-token"
@@ -153,8 +153,7 @@ def main() -> None:
                                 flush=True,
                             )
                 finally:
-                    process.terminate()
-                    process.wait(timeout=30)
+                    stop_server(process)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.app.classroom.helpers import log10_loss, right
-from tests.conftest import start_server
+from tests.conftest import start_server, stop_server
 
 pytestmark = pytest.mark.browser
 
@@ -30,8 +30,7 @@ def classroom_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     }
     process, base = start_server(env)
     yield base
-    process.terminate()
-    process.wait(timeout=10)
+    stop_server(process)
 
 
 def _problem(base: str, url: str) -> dict:

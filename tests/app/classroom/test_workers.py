@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, select, text
 
 from app.classroom.models import Student, Submission
 from tests.app.classroom.helpers import exam_body, log10_loss, right, students
-from tests.conftest import start_server
+from tests.conftest import start_server, stop_server
 
 TOKEN = "workers-token"
 
@@ -49,8 +49,7 @@ def two_workers(postgres_url: str) -> Iterator[tuple[str, str]]:
     env = {"STEPGRAD_DATABASE_URL": url, "STEPGRAD_INSTRUCTOR_TOKEN": TOKEN}
     process, base = start_server(env, "--workers", "2")
     yield base, url
-    process.terminate()
-    process.wait(timeout=30)
+    stop_server(process)
     with admin.connect() as connection:
         connection.execute(text("DROP DATABASE IF EXISTS workers WITH (FORCE)"))
     admin.dispose()
