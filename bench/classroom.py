@@ -10,6 +10,12 @@ machine measures both). PostgreSQL is a throwaway server from Debian's binaries
 
     PYTHONPATH=. .venv/bin/python bench/classroom.py
     PYTHONPATH=. .venv/bin/python bench/classroom.py --submissions 300 --backends sqlite
+
+Measured on the project's 2-core machine while other jobs ran (load 3–8), 300 submissions:
+PostgreSQL 38 /s (1 worker), 52 /s (2); SQLite 44 /s (1), 35 /s (2). A 1 000-student exam:
+gradebook page 0.8 s (PostgreSQL) / 1.4 s (SQLite), gradebook JSON 0.56 / 0.64 s,
+analytics 0.50 / 0.63 s. A submission grades three tasks (~9 ms each in the grading
+engine), which bounds the rate far below the issue's 500 /s target.
 """
 
 from __future__ import annotations
