@@ -4,12 +4,12 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test setup browser lint i18n
+.PHONY: run test setup browser postgres lint i18n
 
 run: setup  ## set up, then start the app on http://127.0.0.1:8000
 	$(BIN)/stepgrad serve
 
-test: setup browser lint  ## set up, then run the whole test suite (browser tests included)
+test: setup browser postgres lint  ## set up, then run the whole test suite (browser tests included)
 	$(BIN)/pytest
 
 setup: $(VENV)/.installed
@@ -24,6 +24,11 @@ browser:  ## Debian's chromium for the browser tests (never a downloaded browser
 	@test -x $(CHROMIUM) || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else echo "browser tests need Debian's chromium: sudo apt-get install chromium"; exit 1; fi; }
+
+postgres:  ## Debian's PostgreSQL binaries: the classroom's tests start a throwaway server
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq postgresql >/dev/null; \
+	  else echo "the classroom's tests need PostgreSQL: sudo apt-get install postgresql"; exit 1; fi; }
 
 lint: setup
 	$(BIN)/ruff check .

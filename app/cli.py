@@ -81,6 +81,13 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="start the web app and JSON API")
     serve.add_argument("--host", default=settings.host, help="address (default %(default)s)")
     serve.add_argument("--port", type=int, default=settings.port, help="port (default %(default)s)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=settings.workers,
+        help="worker processes (default %(default)s); they share the classroom's database, "
+        "so N workers or N machines on one PostgreSQL serve one class",
+    )
     variants = commands.add_parser(
         "variants", help="write problem sheets, answer key, JSON, CSV and Moodle XML"
     )
@@ -100,7 +107,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         import uvicorn
 
-        uvicorn.run("app.main:app", host=args.host, port=args.port, access_log=settings.access_log)
+        from app.classroom.db import get_database, is_configured
+
+        if is_configured():  # migrate once, before the workers start together
+            get_database().ready().engine.dispose()
+        uvicorn.run("app.main:app", host=args.host, port=args.port, workers=args.workers,
+                    access_log=settings.access_log)  # fmt: skip
     else:
         configure_torch(settings)
         started = time.perf_counter()

@@ -12,13 +12,15 @@ import re
 from functools import lru_cache
 from typing import Annotated, Any
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
-from app.i18n import translate, use_language
+from app.classroom.db import instructor_token
+from app.i18n import gettext, translate, use_language
 from app.settings import get_settings
-from solvers.core import NumberFormat, Solution, Task
+from solvers.core import N_, NumberFormat, Solution, Task
 from solvers.pytorch_view import TorchView, torch_view
 
 TOKEN_COOKIE = "stepgrad_instructor"
@@ -113,13 +115,44 @@ async def may_see_answers(
         return True
     if not settings.instructor_token:
         return False
+    return same_token(presented_token(request, credentials), settings.instructor_token)
+
+
+def presented_token(request: Request, credentials: HTTPAuthorizationCredentials | None) -> str:
+    """The token a request presents: ``Authorization: Bearer …``, else the instructor
+    page's cookie ("" when neither)."""
     given = credentials.credentials.strip() if credentials else ""
-    given = given or request.cookies.get(TOKEN_COOKIE, "")
-    return hmac.compare_digest(given.encode(), settings.instructor_token.encode())
+    return given or request.cookies.get(TOKEN_COOKIE, "")
+
+
+def same_token(given: str, expected: str) -> bool:
+    """Whether two tokens are equal (in constant time)."""
+    return hmac.compare_digest(given.encode(), expected.encode())
 
 
 InstructorAccess = Annotated[bool, Depends(may_see_answers)]
 """Whether the request may see answers (the instructor's token, when a secret is set)."""
+
+TOKEN_MISSING = N_("this needs the instructor token (Authorization: Bearer …)")
+TOKEN_WRONG = N_("the instructor token is wrong")
+
+
+async def require_instructor(
+    request: Request,
+    language: Language,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)] = None,
+) -> None:
+    """The classroom's instructor endpoints: 401 without a token, 403 with a wrong one.
+    The token is ``STEPGRAD_INSTRUCTOR_TOKEN`` or the one stored on first start."""
+    given = presented_token(request, credentials)
+    if not given:
+        raise HTTPException(401, gettext(TOKEN_MISSING), headers={"WWW-Authenticate": "Bearer"})
+    if not same_token(given, await run_in_threadpool(instructor_token)):
+        raise HTTPException(403, gettext(TOKEN_WRONG))
+
+
+Instructor = Depends(require_instructor)
+"""The dependency of every classroom instructor endpoint (a router's ``dependencies``)."""
 
 
 def solve_for_people(task: Task, problem: BaseModel | Any, fmt: NumberFormat) -> Solution:

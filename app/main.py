@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 from pydantic_core import PydanticCustomError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import api, grading, instructor, pages
+from app.classroom import api as classroom_api
+from app.classroom import db as classroom_db
+from app.classroom import pages as classroom_pages
 from app.errors import (
     BODY_TOO_LARGE,
     error_response,
@@ -121,6 +128,15 @@ class _BodyTooLarge(Exception):
         self.size = size
 
 
+@asynccontextmanager
+async def lifespan(application: FastAPI) -> AsyncIterator[None]:
+    """At start, the classroom's migrations and instructor token, when it is configured
+    (otherwise on its first use: nothing else needs a database)."""
+    settings = get_settings()
+    await run_in_threadpool(classroom_db.start, f"http://{settings.host}:{settings.port}")
+    yield
+
+
 def create_app() -> FastAPI:
     """Build the app: JSON API, pages, static files, health check, error handlers.
 
@@ -141,6 +157,7 @@ def create_app() -> FastAPI:
         ),
         docs_url=None,
         redoc_url=None,
+        lifespan=lifespan,
     )
     application.add_exception_handler(RequestValidationError, request_validation_handler)
     application.add_exception_handler(ValidationError, request_validation_handler)
@@ -153,6 +170,8 @@ def create_app() -> FastAPI:
             application.include_router(extra)
     application.include_router(grading.build_router())
     application.include_router(instructor.build_router())
+    application.include_router(classroom_api.build_router())
+    application.include_router(classroom_pages.build_router())
     application.include_router(pages.build_router())
     application.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
 

@@ -16,6 +16,7 @@ class Settings(BaseSettings):
 
     host: str = Field("127.0.0.1", description="Address `stepgrad serve` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port `stepgrad serve` listens on.")
+    workers: int = Field(1, ge=1, le=64, description="Worker processes of `stepgrad serve`.")
     device: Literal["auto", "cpu", "cuda"] = Field(
         "auto", description="Torch device for batch work: auto picks CUDA when available."
     )
@@ -38,7 +39,17 @@ class Settings(BaseSettings):
         "a variant (or its answers) from its number; answers then need the instructor token.",
     )
     instructor_token: str | None = Field(
-        None, description="Bearer token that unlocks answers when a secret is set."
+        None,
+        description="Bearer token that unlocks answers when a secret is set, and the "
+        "classroom's instructor endpoints (unset: one is made on first start and stored).",
+    )
+    database_url: str | None = Field(
+        None,
+        description="The classroom's database (SQLAlchemy URL): unset, a SQLite file "
+        "`./stepgrad.db`; PostgreSQL as `postgresql+psycopg://user:pass@host/db`.",
+    )
+    link_max_age_days: int = Field(
+        365, ge=1, le=36_500, description="Days a student's exam link stays valid."
     )
 
 

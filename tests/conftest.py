@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -44,31 +47,52 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def start_server(env: dict[str, str] | None = None, *args: str) -> tuple[subprocess.Popen, str]:
+    """``stepgrad serve`` (with ``args``) in a subprocess of its own process group, ``env``
+    added to the environment, its log in a temporary file (a pipe nobody reads could fill
+    and stall it); returns the process and its base URL once it answers."""
+    port = _free_port()
+    with tempfile.TemporaryFile() as log:  # the server keeps its own descriptor
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "serve", "--port", str(port), *args],
+            cwd=ROOT,
+            env={**os.environ, **(env or {})},
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            start_new_session=True,
+        )
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=1) as answer:
+                    if answer.status == 200:
+                        return process, base
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.2)
+        stop_server(process)
+        log.seek(0)
+        raise RuntimeError(f"server did not start: {log.read().decode()[-2000:]}")
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    """Stop a server of :func:`start_server` and its workers (its whole process group)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
 @pytest.fixture(scope="session")
 def live_server() -> Iterator[str]:
     """A real uvicorn server in a subprocess; yields its base URL."""
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=1) as answer:
-                if answer.status == 200:
-                    break
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.1)
-    else:
-        process.kill()
-        raise RuntimeError(f"server did not start: {process.stderr.read().decode()[-2000:]}")
+    process, base = start_server()
     yield base
-    process.terminate()
-    process.wait(timeout=10)
+    stop_server(process)
 
 
 @pytest.fixture(scope="session")

@@ -64,7 +64,7 @@
   // A formula that wraps puts its result on a line of its own; a box still wider than its
   // content (a matrix, a picture, one long fraction) scrolls with a visible scrollbar, and the
   // keyboard reaches it (a focusable, named region).
-  var SCROLLERS = ".matrix-wrap, .formula, .picture, .statement-formula, pre.code";
+  var SCROLLERS = ".matrix-wrap, .table-wrap, .formula, .picture, .statement-formula, pre.code";
   function fit(root) {
     root.querySelectorAll(".tex-display.katex-done").forEach(function (el) {
       var main = el.querySelector(".tex-main > .katex");

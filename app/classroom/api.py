@@ -1,0 +1,430 @@
+"""The classroom's JSON API: exams and rosters, students' links, submissions, the
+gradebook, analytics, regrading and paper answers (see the README's contract table).
+
+Instructor endpoints need the instructor token; a student's endpoints need their link's
+token. Database work runs in the threadpool (the routes are plain functions)."""
+
+import csv
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic_core import PydanticCustomError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile as StarletteUpload
+
+from app.classroom import exams
+from app.classroom.db import get_database
+from app.classroom.exams import ExamOut, StudentOut, SubmissionIn
+from app.classroom.gradebook import (
+    Analytics,
+    Gradebook,
+    PartMark,
+    analytics,
+    gradebook,
+    gradebook_csv,
+    marks,
+    moodle_csv,
+)
+from app.classroom.roster import parse_csv
+from app.classroom.tokens import read_token
+from app.deps import Instructor, Language
+from app.errors import CheckedJsonRoute, checked_json
+from app.exports import write_csv
+from app.grading import MAX_BATCH, Translations, submission_from_columns
+from solvers.core import N_
+from solvers.grading.core import Grade, Tolerance
+from solvers.registry import TASKS
+
+
+@contextmanager
+def located() -> Iterator[None]:
+    """A classroom rule broken (:class:`PydanticCustomError` with a ``field``) as a 422
+    naming that field."""
+    try:
+        yield
+    except PydanticCustomError as exc:
+        context = dict(exc.context or {})
+        loc = ("body", *str(context.get("field", "")).split("."))
+        raise RequestValidationError(
+            [{"type": exc.type, "loc": loc, "msg": exc.message_template, "ctx": context}]
+        ) from None
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
+        ) from None
+
+
+class StudentsOut(BaseModel):
+    """Students added, with their links."""
+
+    students: list[StudentOut]
+
+
+class ExamSummary(BaseModel):
+    """An exam in the instructor's list."""
+
+    id: int
+    title: str
+    state: exams.State
+    students: int
+
+
+class RegradeIn(BaseModel):
+    """The tolerance to grade every submission with again."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tolerance: Tolerance | None = None
+
+
+class DraftIn(BaseModel):
+    """Answers kept without submitting."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    answers: dict[str, dict[str, Any]]
+
+
+class TakePart(PartMark):
+    """A part of the student's own grade: the mark and its feedback (never the expected
+    answer)."""
+
+    feedback: str
+    misconception_title: str | None = None
+
+
+class SubmissionOut(BaseModel):
+    """A stored attempt; the grade only when the exam shows feedback now."""
+
+    attempt: int
+    final: bool = False
+    submitted_at: Any = None
+    score: float | None = None
+    max_score: float | None = None
+    parts: dict[str, TakePart] | None = None
+
+
+class TakeExam(BaseModel):
+    """The exam as its student sees it."""
+
+    title: str
+    state: exams.State
+    opens_at: Any
+    closes_at: Any
+    attempts: int
+    attempts_used: int
+    feedback: exams.Feedback
+
+
+class TakeOut(BaseModel):
+    """A student's exam: their variant's problems and the parts to answer; their draft and
+    latest attempt. Never an answer, a key or another student's data."""
+
+    exam: TakeExam
+    student: dict[str, str]
+    problems: dict[str, Any]
+    parts: dict[str, list[str]]
+    draft: dict[str, Any] | None = None
+    last: SubmissionOut | None = None
+
+
+def as_json(model: BaseModel) -> Response:
+    """A model built by the server as the JSON answer, without validating it again (a
+    1 000-student gradebook has 15 000 part marks)."""
+    return Response(model.model_dump_json(by_alias=True), media_type="application/json")
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url)
+
+
+def _show_feedback(exam: exams.Exam) -> bool:
+    return exam.feedback == "immediate" or exams.state(exam) == "closed"
+
+
+def submission_out(exam: exams.Exam, submission: exams.Submission) -> SubmissionOut:
+    """An attempt for its student, graded parts with feedback when the exam shows them."""
+    out = SubmissionOut(
+        attempt=submission.attempt,
+        final=submission.final,
+        submitted_at=exams.aware(submission.submitted_at),
+    )
+    if not _show_feedback(exam):
+        return out
+    score, max_score, parts = marks(exam, submission.grades)
+    texts = Translations()
+    feedback = {}
+    for task in exam.tasks:
+        for part in Grade.model_validate(submission.grades[task]).parts:
+            feedback[f"{task}.{part.name}"] = texts.feedback(part)
+    taken = {
+        name: TakePart(
+            **mark.model_dump(),
+            feedback=feedback[name],
+            misconception_title=texts.misconception(*mark.misconception.split(".", 1)).title
+            if mark.misconception
+            else None,
+        )
+        for name, mark in parts.items()
+    }
+    return out.model_copy(update={"score": score, "max_score": max_score, "parts": taken})
+
+
+def take_view(token: str) -> tuple[exams.Exam, exams.Student, TakeOut]:
+    """The exam, the student and what they see, for a link's token."""
+    exam_id, student_id = read_token(token)
+    with get_database().session(write=False) as session:
+        exam = exams.get_exam(session, exam_id)
+        student = exams.get_student(session, exam_id, student_id)
+        submissions = list(student.submissions)
+    last = submissions[-1] if submissions else None
+    view = TakeOut(
+        exam=TakeExam(
+            title=exam.title,
+            state=exams.state(exam),
+            opens_at=exams.aware(exam.opens_at),
+            closes_at=exams.aware(exam.closes_at),
+            attempts=exam.attempts,
+            attempts_used=len(submissions),
+            feedback=exam.feedback,
+        ),  # type: ignore[arg-type]
+        student={"id": student.student_id, "name": student.name},
+        problems=student.problems,
+        parts={t: TASKS[t].try_parts(exams.problem(t, student)) for t in exam.tasks},
+        draft=student.draft,
+        last=submission_out(exam, last) if last else None,
+    )
+    return exam, student, view
+
+
+def _exam(exam_id: int) -> Any:
+    with get_database().session(write=False) as session:
+        exam = exams.get_exam(session, exam_id)
+        list(exam.students)
+        return exam
+
+
+async def _upload(request: Request) -> bytes:
+    form = await request.form()
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile | StarletteUpload):
+        raise RequestValidationError(
+            [
+                {
+                    "type": "upload",
+                    "loc": ("body", "file"),
+                    "msg": N_("attach the CSV file as the form field file"),
+                    "ctx": {},
+                }
+            ]
+        )
+    return await upload.read()
+
+
+def paper_rows(exam: exams.Exam, data: bytes) -> list[dict[str, Any]]:
+    """A paper upload's rows (as ``POST /api/v1/grade/batch`` reads a CSV): each
+    ``student`` and their answer to each of the exam's tasks."""
+    try:
+        rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    except UnicodeDecodeError:
+        rows = []
+    if not rows or len(rows) > MAX_BATCH or "student" not in rows[0]:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "paper",
+                    "loc": ("body", "file"),
+                    "ctx": {"limit": MAX_BATCH},
+                    "msg": N_("the CSV file needs a student column and 1 to {limit} rows"),
+                }
+            ]
+        )
+    try:
+        return [
+            {
+                "student": (r.get("student") or "").strip(),
+                "answers": {t: submission_from_columns(t, r) for t in exam.tasks},
+            }
+            for r in rows
+        ]
+    except (ValueError, KeyError) as exc:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "paper",
+                    "loc": ("body", "file"),
+                    "ctx": {"error": str(exc)[:200]},
+                    "msg": N_("the CSV file's answers do not read: {error}"),
+                }
+            ]
+        ) from None
+
+
+def build_router() -> APIRouter:
+    """The classroom's API routes (models built for the tasks registered now)."""
+    router = APIRouter(route_class=CheckedJsonRoute, tags=["classroom"])
+    teacher = APIRouter(route_class=CheckedJsonRoute, tags=["classroom"], dependencies=[Instructor])
+    create_model = exams.exam_create_model()
+
+    def create_exam(request: Request, body: create_model, language: Language) -> JSONResponse:  # type: ignore[valid-type]
+        """Create an exam with its roster; each student gets a variant and a link."""
+        with located(), get_database().session() as session:
+            exam = exams.create_exam(session, body)
+            out = exams.exam_out(_base(request), exam)
+        return JSONResponse(out.model_dump(mode="json"), status_code=201)
+
+    teacher.add_api_route(
+        "/api/v1/exams",
+        create_exam,
+        methods=["POST"],
+        status_code=201,
+        response_model=ExamOut,
+        summary="Create an exam",
+    )
+
+    @teacher.get("/api/v1/exams", summary="List the exams")
+    def list_exams(language: Language) -> list[ExamSummary]:
+        """Every exam, newest first."""
+        from sqlalchemy import select
+
+        with get_database().session() as session:
+            found = session.scalars(select(exams.Exam).order_by(exams.Exam.id.desc()))
+            return [
+                ExamSummary(id=e.id, title=e.title, state=exams.state(e), students=len(e.students))
+                for e in found
+            ]
+
+    @teacher.get("/api/v1/exams/{exam_id}", summary="An exam, its state and links")
+    def get_exam(request: Request, exam_id: int, language: Language) -> ExamOut:
+        """The exam as created, with its state (scheduled, open, closed)."""
+        return exams.exam_out(_base(request), _exam(exam_id))
+
+    @teacher.post("/api/v1/exams/{exam_id}/roster", summary="Add students")
+    async def add_roster(request: Request, exam_id: int, language: Language) -> StudentsOut:
+        """JSON ``{"roster": [...]}`` or a CSV upload (``file``): the students added."""
+        if request.headers.get("content-type", "").startswith("multipart/form-data"):
+            data = await _upload(request)
+            with located():
+                entries = await run_in_threadpool(parse_csv, data)
+        else:
+            try:
+                data = checked_json(await request.body())
+            except ValueError:
+                raise HTTPException(400) from None  # answered as the app's unreadable body
+            with located():
+                entries = exams.RosterIn.model_validate(data).roster
+
+        def add() -> StudentsOut:
+            with located(), get_database().session() as session:
+                exam = exams.get_exam(session, exam_id, lock=True)
+                added = exams.add_students(session, exam, entries)
+                return StudentsOut(students=[exams.student_out(_base(request), s) for s in added])
+
+        return await run_in_threadpool(add)
+
+    @teacher.get("/api/v1/exams/{exam_id}/links.csv", summary="The students' links as CSV")
+    def links_csv(request: Request, exam_id: int) -> Response:
+        """``student,name,variant,url``, one row per student."""
+        exam = _exam(exam_id)
+        rows = [
+            {"student": s.id, "name": s.name, "variant": str(s.variant), "url": s.url}
+            for s in exams.exam_out(_base(request), exam).students
+        ]
+        disposition = f'attachment; filename="exam-{exam_id}-links.csv"'
+        return Response(
+            write_csv(["student", "name", "variant", "url"], rows),
+            media_type="text/csv; charset=utf-8",
+            headers={"content-disposition": disposition},
+        )
+
+    @teacher.post("/api/v1/exams/{exam_id}/close", summary="Close the exam")
+    def close_exam(request: Request, exam_id: int, language: Language) -> ExamOut:
+        """The exam, closed now: no more submissions; feedback shown if it waited."""
+        with get_database().session() as session:
+            exam = exams.close(session, exams.get_exam(session, exam_id, lock=True))
+            return exams.exam_out(_base(request), exam)
+
+    @teacher.get(
+        "/api/v1/exams/{exam_id}/gradebook", summary="The gradebook", response_model=Gradebook
+    )
+    def get_gradebook(
+        exam_id: int,
+        language: Language,
+        format: Literal["json", "csv", "moodle"] = Query("json"),
+    ) -> Response:
+        """Students × parts from each student's latest submission; ``?format=csv`` one row
+        per student, ``?format=moodle`` the layout Moodle's grade import reads."""
+        with get_database().session(write=False) as session:
+            exam = exams.get_exam(session, exam_id)
+            book = gradebook(session, exam)
+        if format == "json":
+            return as_json(book)
+        text = gradebook_csv(book) if format == "csv" else moodle_csv(book, exam.title)
+        return Response(text, media_type="text/csv; charset=utf-8")
+
+    @teacher.get(
+        "/api/v1/exams/{exam_id}/analytics",
+        summary="What the class got wrong",
+        response_model=Analytics,
+    )
+    def get_analytics(exam_id: int, language: Language) -> Response:
+        """Score histogram, each part's right/consistent/wrong/blank, misconceptions
+        ranked by how many students made them."""
+        with get_database().session(write=False) as session:
+            book = gradebook(session, exams.get_exam(session, exam_id))
+        return as_json(analytics(book))
+
+    @teacher.post("/api/v1/exams/{exam_id}/regrade", summary="Grade again")
+    def regrade(exam_id: int, body: RegradeIn, language: Language) -> Gradebook:
+        """Every submission graded again with ``tolerance``: the new gradebook."""
+        with get_database().session() as session:
+            exam = exams.get_exam(session, exam_id, lock=True)
+            exams.regrade(session, exam, body.tolerance)
+            return gradebook(session, exam)
+
+    @teacher.post("/api/v1/exams/{exam_id}/paper", summary="Store paper answers")
+    async def paper(request: Request, exam_id: int, language: Language) -> Gradebook:
+        """A CSV upload (``file``), one row per student: ``student`` and the answer
+        columns of ``answers.csv``; graded and stored in the gradebook."""
+        data = await _upload(request)
+
+        def store() -> Gradebook:
+            with get_database().session() as session:
+                exam = exams.get_exam(session, exam_id, lock=True)
+                exams.store_paper(session, exam, paper_rows(exam, data))
+                return gradebook(session, exam)
+
+        return await run_in_threadpool(store)
+
+    @router.get("/api/v1/take/{token}", summary="A student's exam")
+    def take(token: str, language: Language) -> TakeOut:
+        """The student's own variant and the parts to answer."""
+        return take_view(token)[2]
+
+    @router.put("/api/v1/take/{token}/draft", summary="Save answers without submitting")
+    def draft(token: str, body: DraftIn, language: Language) -> dict[str, bool]:
+        """Keep the answers for later (while the exam is open)."""
+        exams.save_draft(get_database(), *read_token(token), body.answers)
+        return {"saved": True}
+
+    @router.post(
+        "/api/v1/take/{token}/submissions",
+        status_code=201,
+        summary="Submit answers",
+        response_model=SubmissionOut,
+        response_model_exclude_none=True,
+    )
+    def submit(token: str, body: SubmissionIn, language: Language) -> SubmissionOut:
+        """Grade and store an attempt: 201 once committed; 409 with no attempt left; 403
+        before opening or after closing."""
+        exam_id, student_id = read_token(token)
+        return submission_out(*exams.submit(get_database(), exam_id, student_id, body))
+
+    router.include_router(teacher)
+    return router

@@ -1,0 +1,404 @@
+"""Exams on the database: create them with a roster (a variant per student), take the
+students' submissions (graded by the same engine as ``POST /api/v1/{task}/grade``), store
+paper answers, regrade. Generic: every task comes from the registry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Annotated, Any, Literal
+
+from fastapi import HTTPException
+from fastapi.exceptions import RequestValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.classroom.db import Database
+from app.classroom.models import Exam, Student, Submission, now
+from app.classroom.roster import MAX_ROSTER, RosterEntry, check_unique
+from app.classroom.tokens import make_token
+from app.i18n import translate
+from app.settings import get_settings
+from solvers.core import N_
+from solvers.grading.batch import grade, grade_batch
+from solvers.grading.core import Grade, Tolerance
+from solvers.registry import TASKS
+from solvers.variants.sets import QuizSpecBase, normalize_tasks, quiz_spec, regenerate_many
+
+Feedback = Literal["immediate", "after_close"]
+State = Literal["scheduled", "open", "closed"]
+MAX_ATTEMPTS = 100
+STATE_NAMES = {"scheduled": N_("scheduled"), "open": N_("open"), "closed": N_("closed")}
+"""The states' names, for the pages to translate."""
+
+NOT_OPEN = N_("the exam opens at {time}; submissions are not accepted before")
+CLOSED = N_("the exam closed at {time}; submissions are no longer accepted")
+NO_ATTEMPT = N_("no attempt left: all {attempts} used")
+WAS_FINAL = N_("the answers were already submitted as final")
+NO_EXAM = N_("there is no exam {exam}")
+NO_STUDENT = N_("this link's student is not on the exam's roster")
+NO_ROW_STUDENT = N_("row {row}: no student {id} in this exam")
+WINDOW = N_("the exam must close after it opens")
+
+
+def aware(moment: datetime | None) -> datetime | None:
+    """A stored or given time as UTC (SQLite gives it back without a zone; a time given
+    without one is taken as UTC)."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+def _known(task: str) -> str:
+    from app.grading import known_task
+
+    return known_task(task)
+
+
+def _check_window(value: Any) -> Any:
+    opens, closes = aware(value.opens_at), aware(value.closes_at)
+    if opens and closes and closes <= opens:
+        raise PydanticCustomError("exam_window", WINDOW, {"field": "closes_at"})
+    return value
+
+
+@lru_cache(maxsize=16)
+def _exam_models(spec: type[QuizSpecBase]) -> type[BaseModel]:
+    return create_model(
+        "ExamCreate",
+        __config__=ConfigDict(extra="forbid", str_strip_whitespace=True),
+        __doc__="An exam: its tasks, variants (spec, seed), window, attempts, feedback, "
+        "points per part, and its roster.",
+        __validators__={"window": model_validator(mode="after")(_check_window)},
+        title=(str, Field(min_length=1, max_length=200)),
+        tasks=(list[Annotated[str, AfterValidator(_known)]], Field(min_length=1)),
+        spec=(spec, Field(default_factory=spec, description="The variant spec.")),
+        seed=(int, Field(default=2020, ge=0, lt=2**63)),
+        opens_at=(datetime | None, None),
+        closes_at=(datetime | None, None),
+        attempts=(int, Field(default=1, ge=1, le=MAX_ATTEMPTS)),
+        feedback=(Feedback, "immediate"),
+        points=(dict[str, Annotated[float, Field(ge=0, le=1000)]], Field(default_factory=dict)),
+        tolerance=(Tolerance | None, None),
+        roster=(list[RosterEntry], Field(default_factory=list, max_length=MAX_ROSTER)),
+    )
+
+
+def exam_create_model() -> type[BaseModel]:
+    """The body of ``POST /api/v1/exams`` for the tasks registered now."""
+    return _exam_models(quiz_spec())
+
+
+class RosterIn(BaseModel):
+    """Students to add to an exam."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    roster: list[RosterEntry] = Field(min_length=1, max_length=MAX_ROSTER)
+
+
+class StudentOut(BaseModel):
+    """A student of an exam, with the variant assigned and the personal link."""
+
+    id: str
+    name: str
+    email: str | None = None
+    variant: int
+    token: str
+    url: str
+
+
+class ExamOut(BaseModel):
+    """An exam as created, with its state now and its students' links."""
+
+    id: int
+    title: str
+    tasks: list[str]
+    spec: dict[str, Any]
+    seed: int
+    opens_at: datetime | None
+    closes_at: datetime | None
+    closed_at: datetime | None
+    attempts: int
+    feedback: Feedback
+    points: dict[str, float]
+    tolerance: dict[str, Any] | None
+    state: State
+    students: list[StudentOut]
+
+
+class SubmissionIn(BaseModel):
+    """A student's answers, task by task (each as the grade API takes it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    answers: dict[str, dict[str, Any]] = Field(description="Task id → the answer.")
+    final: bool = Field(False, description="No more attempts after this one.")
+
+
+def state(exam: Exam, moment: datetime | None = None) -> State:
+    """``scheduled`` before opening, ``closed`` after closing (or closed by hand), else
+    ``open``."""
+    moment = moment or now()
+    closes = aware(exam.closes_at)
+    if exam.closed_at is not None or (closes is not None and moment >= closes):
+        return "closed"
+    opens = aware(exam.opens_at)
+    if opens is not None and moment < opens:
+        return "scheduled"
+    return "open"
+
+
+def link(base_url: str, exam: int, student: str) -> tuple[str, str]:
+    """The token and the URL of a student's link."""
+    token = make_token(exam, student)
+    return token, f"{base_url.rstrip('/')}/take/{token}"
+
+
+def student_out(base_url: str, student: Student) -> StudentOut:
+    """A student with their link."""
+    token, url = link(base_url, student.exam_id, student.student_id)
+    return StudentOut(id=student.student_id, name=student.name, email=student.email,
+                      variant=student.variant, token=token, url=url)  # fmt: skip
+
+
+def exam_out(base_url: str, exam: Exam) -> ExamOut:
+    """The exam as the API answers it."""
+    return ExamOut(
+        id=exam.id, title=exam.title, tasks=exam.tasks, spec=exam.spec, seed=exam.seed,
+        opens_at=aware(exam.opens_at), closes_at=aware(exam.closes_at),
+        closed_at=aware(exam.closed_at), attempts=exam.attempts,
+        feedback=exam.feedback,  # type: ignore[arg-type]
+        points=exam.points, tolerance=exam.tolerance, state=state(exam),
+        students=[student_out(base_url, s) for s in exam.students],
+    )  # fmt: skip
+
+
+def _secret() -> bytes | None:
+    secret = get_settings().secret
+    return secret.encode() if secret else None
+
+
+def _spec(exam: Exam) -> QuizSpecBase:
+    return quiz_spec().model_validate(exam.spec)
+
+
+def add_students(session: Session, exam: Exam, roster: Sequence[RosterEntry]) -> list[Student]:
+    """Add students, each with the next variant number and its problems (the variants an
+    instructor's set of the same tasks, spec and seed numbers the same way)."""
+    taken = set(session.scalars(select(Student.student_id).where(Student.exam_id == exam.id)))
+    check_unique(list(roster), taken)
+    if len(taken) + len(roster) > MAX_ROSTER:
+        raise PydanticCustomError("roster_size", N_("an exam takes at most {limit} students"),
+                                  {"field": "roster", "limit": MAX_ROSTER})  # fmt: skip
+    last = session.scalar(select(func.max(Student.variant)).where(Student.exam_id == exam.id))
+    numbers = list(range((last or 0) + 1, (last or 0) + 1 + len(roster)))
+    spec = _spec(exam)
+    problems = {task: regenerate_many(task, spec, exam.seed, numbers, _secret())
+                for task in exam.tasks}  # fmt: skip
+    students = [
+        Student(exam_id=exam.id, student_id=entry.id, name=entry.name, email=entry.email,
+                variant=number,
+                problems={t: problems[t][i].model_dump(mode="json") for t in exam.tasks})
+        for i, (entry, number) in enumerate(zip(roster, numbers, strict=True))
+    ]  # fmt: skip
+    session.add_all(students)
+    session.flush()
+    return students
+
+
+def create_exam(session: Session, body: Any) -> Exam:
+    """Store a new exam and its roster."""
+    exam = Exam(
+        title=body.title, tasks=normalize_tasks(body.tasks), spec=body.spec.model_dump(mode="json"),
+        seed=body.seed, opens_at=body.opens_at, closes_at=body.closes_at,
+        attempts=body.attempts, feedback=body.feedback, points=body.points,
+        tolerance=body.tolerance.model_dump(mode="json") if body.tolerance else None,
+    )  # fmt: skip
+    session.add(exam)
+    session.flush()
+    add_students(session, exam, body.roster)
+    session.refresh(exam)
+    return exam
+
+
+def get_exam(session: Session, exam_id: int, lock: bool = False) -> Exam:
+    """The exam, or a 404."""
+    exam = session.get(Exam, exam_id, with_for_update=lock)
+    if exam is None:
+        raise HTTPException(404, translate(NO_EXAM, {"exam": exam_id}))
+    return exam
+
+
+def get_student(session: Session, exam_id: int, student_id: str, lock: bool = False) -> Student:
+    """The student of an exam (locked for an update when asked), or a 404."""
+    query = select(Student).where(Student.exam_id == exam_id, Student.student_id == student_id)
+    student = session.scalar(query.with_for_update() if lock else query)
+    if student is None:
+        raise HTTPException(404, translate(NO_STUDENT))
+    return student
+
+
+def _tolerance(exam: Exam) -> Tolerance | None:
+    return Tolerance.model_validate(exam.tolerance) if exam.tolerance else None
+
+
+def problem(task: str, student: Student) -> BaseModel:
+    """The student's problem of ``task`` as the task's model."""
+    return TASKS[task].problem_model.model_validate(student.problems[task])
+
+
+def grade_answers(exam: Exam, student: Student, answers: dict[str, Any]) -> dict[str, Any]:
+    """Each task's grade, exactly as ``POST /api/v1/{task}/grade`` computes it (a task
+    not answered is graded blank); a malformed answer is a 422 naming it."""
+    unknown = sorted(set(answers) - set(exam.tasks))
+    if unknown:
+        raise RequestValidationError([{"type": "exam_task", "loc": ("body", "answers", unknown[0]),
+                                       "msg": translate(N_("task must be one of {expected}"),
+                                                        {"expected": ", ".join(exam.tasks)}),
+                                       "ctx": {}}])  # fmt: skip
+    grades = {}
+    for task in exam.tasks:
+        try:
+            result = grade(task, problem(task, student), answers.get(task, {}), _tolerance(exam))
+        except ValidationError as exc:
+            raise RequestValidationError(
+                [{**e, "loc": ("body", "answers", task, *e["loc"])} for e in exc.errors()]
+            ) from None
+        grades[task] = result.model_dump(mode="json")
+    return grades
+
+
+def check_open(exam: Exam) -> None:
+    """403 with the reason when the exam takes no submission now."""
+    current = state(exam)
+    if current == "scheduled":
+        raise HTTPException(403, translate(NOT_OPEN, {"time": aware(exam.opens_at).isoformat()}))  # type: ignore[union-attr]
+    if current == "closed":
+        closed = aware(exam.closed_at) or aware(exam.closes_at)
+        raise HTTPException(403, translate(CLOSED, {"time": closed.isoformat()}))  # type: ignore[union-attr]
+
+
+def _attempts_used(session: Session, student: Student) -> tuple[int, bool]:
+    rows = session.execute(
+        select(Submission.attempt, Submission.final).where(Submission.student_pk == student.id)
+    ).all()
+    return max((r.attempt for r in rows), default=0), any(r.final for r in rows)
+
+
+def _check_attempts(exam: Exam, used: int, final: bool) -> None:
+    if final:
+        raise HTTPException(409, translate(WAS_FINAL))
+    if used >= exam.attempts:
+        raise HTTPException(409, translate(NO_ATTEMPT, {"attempts": exam.attempts}))
+
+
+def submit(
+    db: Database, exam_id: int, student_id: str, body: SubmissionIn
+) -> tuple[Exam, Submission]:
+    """Store a graded attempt: refused (403) outside the window, (409) with no attempt left;
+    the student's row is locked while the attempt number is taken, and ``(student,
+    attempt)`` is unique, so two submissions at once never share or exceed an attempt.
+    Returned (with the exam) only once committed."""
+    with db.session(write=False) as session:
+        exam = get_exam(session, exam_id)
+        student = get_student(session, exam_id, student_id)
+        check_open(exam)
+        _check_attempts(exam, *_attempts_used(session, student))
+    grades = grade_answers(exam, student, body.answers)
+    for _ in range(5):
+        try:
+            with db.session() as session:
+                student = get_student(session, exam_id, student_id, lock=True)
+                exam = get_exam(session, exam_id)
+                check_open(exam)
+                used, final = _attempts_used(session, student)
+                _check_attempts(exam, used, final)
+                submission = Submission(student_pk=student.id, attempt=used + 1,
+                                        final=body.final, answers=body.answers,
+                                        grades=grades, submitted_at=now())  # fmt: skip
+                session.add(submission)
+            return exam, submission
+        except IntegrityError:
+            continue  # another request took this attempt number first: count again
+    raise HTTPException(409, translate(NO_ATTEMPT, {"attempts": exam.attempts}))
+
+
+def save_draft(db: Database, exam_id: int, student_id: str, answers: dict[str, Any]) -> None:
+    """Keep a student's answers without submitting them."""
+    with db.session() as session:
+        student = get_student(session, exam_id, student_id, lock=True)
+        check_open(get_exam(session, exam_id))
+        student.draft = answers
+
+
+def close(session: Session, exam: Exam) -> Exam:
+    """Close the exam now (it takes no more submissions)."""
+    if exam.closed_at is None:
+        exam.closed_at = now()
+    return exam
+
+
+def store_paper(session: Session, exam: Exam, rows: list[dict[str, Any]]) -> int:
+    """Store graded paper answers, one per row (``student`` and the task's answer for each
+    task): outside the window and the attempts, as the instructor typed them. A row that
+    does not grade rejects the whole upload."""
+    students = {s.student_id: s for s in exam.students}
+    count = 0
+    for index, row in enumerate(rows):
+        student = students.get(row["student"])
+        if student is None:
+            message = translate(NO_ROW_STUDENT, {"row": index + 2, "id": row["student"]})
+            raise HTTPException(422, message)
+        try:
+            grades = grade_answers(exam, student, row["answers"])
+        except RequestValidationError as exc:
+            raise RequestValidationError(
+                [{**e, "loc": ("body", "file", index + 2, *e["loc"][1:])} for e in exc.errors()]
+            ) from None
+        used, _ = _attempts_used(session, student)
+        session.add(Submission(student_pk=student.id, attempt=used + 1, source="paper",
+                               answers=row["answers"], grades=grades))  # fmt: skip
+        session.flush()
+        count += 1
+    return count
+
+
+def regrade(session: Session, exam: Exam, tolerance: Tolerance | None) -> None:
+    """Grade every stored submission again with ``tolerance`` (kept as the exam's),
+    task by task in one batch (equal to grading them one by one)."""
+    exam.tolerance = tolerance.model_dump(mode="json") if tolerance else None
+    submissions = list(session.scalars(
+        select(Submission).join(Student).where(Student.exam_id == exam.id)
+    ))  # fmt: skip
+    students = {s.id: s for s in exam.students}
+    updated: dict[int, dict[str, Any]] = {s.id: dict(s.grades) for s in submissions}
+    for task in exam.tasks:
+        results: list[Grade] = grade_batch(
+            task,
+            [problem(task, students[s.student_pk]) for s in submissions],
+            [s.answers.get(task, {}) for s in submissions],
+            tolerance,
+        )
+        for submission, result in zip(submissions, results, strict=True):
+            updated[submission.id][task] = result.model_dump(mode="json")
+    for submission in submissions:
+        submission.grades = updated[submission.id]
+
+
+def in_session(db: Database, work: Callable[[Session], Any]) -> Any:
+    """Run ``work`` in one transaction (committed when it returns)."""
+    with db.session() as session:
+        return work(session)

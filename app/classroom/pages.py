@@ -1,0 +1,350 @@
+"""The classroom's pages: the instructor's exams (list, create, roster, links, gradebook,
+analytics with plots) and the student's exam (``/take/{token}``). Plain HTML forms over the
+same functions as the JSON API; they work without JavaScript."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from pydantic_core import PydanticCustomError
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
+
+from app.classroom import exams, plots
+from app.classroom.api import located, paper_rows, take_view
+from app.classroom.db import get_database, instructor_token
+from app.classroom.gradebook import analytics, gradebook
+from app.classroom.roster import parse_csv
+from app.classroom.tokens import read_token
+from app.deps import (
+    TOKEN_COOKIE,
+    Language,
+    PageFormat,
+    bearer,
+    number_format,
+    presented_token,
+    same_token,
+    solve_for_people,
+)
+from app.errors import describe_errors
+from app.pages import html_response, render_page
+from app.tasks import view_for
+from solvers.registry import TASKS
+
+PREFIX = "a_"
+"""Answer fields of the take page: ``a_<task>.<part>``."""
+SORTS = ("id", "name", "variant", "score", "submitted_at")
+
+
+def _errors(exc: Exception) -> list[dict[str, Any]]:
+    """A failed form's messages (validation, a classroom rule, a refusal)."""
+    if isinstance(exc, RequestValidationError | ValidationError):
+        return describe_errors(exc.errors())
+    if isinstance(exc, HTTPException):
+        return [{"field": "", "msg": str(exc.detail)}]
+    raise exc
+
+
+def _signed_in(given: str) -> bool:
+    return bool(given) and same_token(given, instructor_token())
+
+
+async def _page(
+    request: Request, name: str, lang: str, fmt: Any, context: dict[str, Any], status: int = 200
+) -> HTMLResponse:
+    body = render_page(request, name, lang, fmt, {"state_names": exams.STATE_NAMES, **context})
+    return html_response(request, body, lang, status)
+
+
+async def _gate(request: Request, lang: str, fmt: Any) -> Response | None:
+    """``?token=`` (the login link) sets the cookie; without a valid token, the login form."""
+    token = request.query_params.get("token")
+    if token:
+        response = RedirectResponse(request.url.path, status_code=303)
+        response.set_cookie(
+            TOKEN_COOKIE, token, httponly=True, samesite="strict", max_age=7 * 86400
+        )
+        return response
+    given = presented_token(request, await bearer(request))
+    if await run_in_threadpool(_signed_in, given):
+        return None
+    return await _page(request, "classroom/login.html", lang, fmt, {}, status=401)
+
+
+def _exam_list() -> list[exams.Exam]:
+    with get_database().session(write=False) as session:
+        found = list(session.scalars(select(exams.Exam).order_by(exams.Exam.id.desc())))
+        for exam in found:
+            exam.count = len(exam.students)  # type: ignore[attr-defined]
+        return found
+
+
+async def exams_page(request: Request, lang: Language, fmt: PageFormat) -> Response:
+    """The instructor's exams and the form of a new one."""
+    if gate := await _gate(request, lang, fmt):
+        return gate
+    found = await run_in_threadpool(_exam_list)
+    return await _page(
+        request,
+        "classroom/exams.html",
+        lang,
+        fmt,
+        {"exams": found, "state": exams.state, "form": {}, "errors": []},
+    )
+
+
+def _when(text: Any) -> datetime | None:
+    return datetime.fromisoformat(str(text)) if str(text or "").strip() else None
+
+
+def _create(form: FormData) -> int:
+    data = {
+        "title": form.get("title", ""),
+        "tasks": form.getlist("tasks"),
+        "seed": form.get("seed") or 2020,
+        "attempts": form.get("attempts") or 1,
+        "feedback": form.get("feedback", "immediate"),
+        "opens_at": _when(form.get("opens_at")),
+        "closes_at": _when(form.get("closes_at")),
+    }
+    with located():
+        body = exams.exam_create_model().model_validate(data)
+        roster = parse_csv(str(form.get("roster", "")).encode()) if form.get("roster") else []
+    with get_database().session() as session:
+        exam = exams.create_exam(session, body)
+        with located():
+            exams.add_students(session, exam, roster)
+        return exam.id
+
+
+async def create_page(request: Request, lang: Language, fmt: PageFormat) -> Response:
+    """Create an exam from the form, then show it."""
+    if gate := await _gate(request, lang, fmt):
+        return gate
+    form = await request.form()
+    try:
+        exam_id = await run_in_threadpool(_create, form)
+    except (RequestValidationError, ValidationError, HTTPException, ValueError) as exc:
+        errors = [{"field": "", "msg": str(exc)}] if type(exc) is ValueError else _errors(exc)
+        found = await run_in_threadpool(_exam_list)
+        return await _page(
+            request,
+            "classroom/exams.html",
+            lang,
+            fmt,
+            {"exams": found, "state": exams.state, "form": form, "errors": errors},
+            status=422,
+        )
+    return RedirectResponse(f"/instructor/exams/{exam_id}", status_code=303)
+
+
+def set_query(exam: exams.ExamOut) -> str:
+    """The query string of the instructor's printable set of exactly this exam's variants
+    (tasks, spec as ``<task>_<field>``, seed, count): ``/instructor/sheets?…``, ``/key?…``."""
+    items: list[tuple[str, Any]] = [("tasks", task) for task in exam.tasks]
+    for task in exam.tasks:
+        for field, value in exam.spec.get(task, {}).items():
+            if value is not None:
+                items.append(
+                    (f"{task}_{field}", str(value).lower() if isinstance(value, bool) else value)
+                )
+    items += [("seed", exam.seed), ("count", max(1, len(exam.students)))]
+    return urlencode(items)
+
+
+def _exam_context(request: Request, exam_id: int) -> dict[str, Any]:
+    with get_database().session(write=False) as session:
+        exam = exams.get_exam(session, exam_id)
+        book = gradebook(session, exam)
+        out = exams.exam_out(str(request.base_url), exam)
+    stats = analytics(book)
+    query = request.query_params
+    wanted = (query.get("q") or "").strip().lower()
+    rows = [
+        r for r in book.students if not wanted or wanted in r.id.lower() or wanted in r.name.lower()
+    ]
+    sort = query.get("sort") if query.get("sort") in SORTS else "variant"
+    descending = query.get("order") == "desc"
+
+    def key(row: Any) -> tuple[bool, Any]:
+        value = getattr(row, sort)
+        return (value is None) != descending, value if value is not None else 0
+
+    rows.sort(key=key, reverse=descending)
+    columns = list(dict.fromkeys(name for r in book.students for name in r.parts))
+    return {
+        "exam": out,
+        "set_query": set_query(out),
+        "rows": rows,
+        "columns": columns,
+        "stats": stats,
+        "sort": sort,
+        "descending": descending,
+        "q": query.get("q", ""),
+        "plots": {
+            "histogram": plots.histogram(stats),
+            "parts": plots.parts(stats),
+            "misconceptions": plots.misconceptions(stats),
+        },
+    }
+
+
+async def exam_page(request: Request, exam_id: int, lang: Language, fmt: PageFormat) -> Response:
+    """One exam: state, roster and links, gradebook, what the class got wrong."""
+    if gate := await _gate(request, lang, fmt):
+        return gate
+    return await _exam_page(request, exam_id, lang, fmt)
+
+
+async def _exam_page(
+    request: Request, exam_id: int, lang: str, fmt: Any, errors: list[dict[str, Any]] | None = None
+) -> Response:
+    context = await run_in_threadpool(_exam_context, request, exam_id)
+    return await _page(
+        request,
+        "classroom/exam.html",
+        lang,
+        fmt,
+        {**context, "errors": errors or []},
+        status=422 if errors else 200,
+    )
+
+
+async def exam_action(
+    request: Request, exam_id: int, action: str, lang: Language, fmt: PageFormat
+) -> Response:
+    """The exam page's forms: ``close``, ``roster`` (a CSV file or typed), ``paper``."""
+    if gate := await _gate(request, lang, fmt):
+        return gate
+    form = await request.form()
+    upload = form.get("file")
+    data = await upload.read() if isinstance(upload, UploadFile) else b""
+
+    def act() -> None:
+        with get_database().session() as session:
+            exam = exams.get_exam(session, exam_id, lock=True)
+            if action == "close":
+                exams.close(session, exam)
+            elif action == "roster":
+                with located():
+                    entries = parse_csv(data or str(form.get("roster", "")).encode())
+                    exams.add_students(session, exam, entries)
+            elif action == "paper":
+                exams.store_paper(session, exam, paper_rows(exam, data))
+            else:
+                raise HTTPException(404)
+
+    try:
+        await run_in_threadpool(act)
+    except (RequestValidationError, ValidationError, PydanticCustomError) as exc:
+        return await _exam_page(request, exam_id, lang, fmt, _errors(exc))
+    except HTTPException as exc:
+        if exc.status_code == 404:
+            raise
+        return await _exam_page(request, exam_id, lang, fmt, _errors(exc))
+    return RedirectResponse(f"/instructor/exams/{exam_id}", status_code=303)
+
+
+def _answers(form: FormData, tasks: list[str]) -> dict[str, dict[str, Any]]:
+    """The take form's fields as answers, task by task (each through the task's view)."""
+    fields: dict[str, dict[str, str]] = {}
+    for name, value in form.multi_items():
+        if name.startswith(PREFIX) and isinstance(value, str) and value.strip():
+            task, _, part = name[len(PREFIX) :].partition(".")
+            if task in tasks:
+                fields.setdefault(task, {})[part] = value
+    return {task: view_for(task).try_answer(parts) for task, parts in fields.items()}
+
+
+def _take_context(token: str) -> dict[str, Any]:
+    exam, student, view = take_view(token)
+    solutions = {}
+    for task in exam.tasks:  # the statements of some tasks print a form of the problem
+        problem = exams.problem(task, student)
+        solutions[task] = solve_for_people(TASKS[task], problem, number_format("en", None))
+    return {
+        "take": view,
+        "tasks_of": exam.tasks,
+        "problems": {t: exams.problem(t, student) for t in exam.tasks},
+        "solutions": solutions,
+        "token": token,
+        "prefix": PREFIX,
+    }
+
+
+async def take_page(request: Request, token: str, lang: Language, fmt: PageFormat) -> Response:
+    """The student's exam: their problems, answer fields, save and submit; the grade when
+    the exam shows it."""
+    return await _take_page(request, token, lang, fmt)
+
+
+async def _take_page(
+    request: Request,
+    token: str,
+    lang: str,
+    fmt: Any,
+    form: dict[str, str] | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    saved: bool = False,
+) -> Response:
+    context = await run_in_threadpool(_take_context, token)
+    draft = context["take"].draft or {}
+    values = (
+        form
+        if form is not None
+        else {
+            f"{PREFIX}{task}.{part}": str(value)
+            for task, parts in draft.items()
+            for part, value in parts.items()
+        }
+    )
+    return await _page(
+        request,
+        "classroom/take.html",
+        lang,
+        fmt,
+        {**context, "form": values, "errors": errors or [], "saved": saved},
+        status=422 if errors else 200,
+    )
+
+
+async def take_action(request: Request, token: str, lang: Language, fmt: PageFormat) -> Response:
+    """Save (a draft) or submit the take form."""
+    exam_id, student_id = read_token(token)
+    form = await request.form()
+    with get_database().session(write=False) as session:
+        tasks = exams.get_exam(session, exam_id).tasks
+    answers = _answers(form, tasks)
+    fields = {k: str(v) for k, v in form.items() if k.startswith(PREFIX)}
+    try:
+        if form.get("action") == "save":
+            drafts = {}
+            for name, value in fields.items():
+                task, _, part = name[len(PREFIX) :].partition(".")
+                drafts.setdefault(task, {})[part] = value
+            await run_in_threadpool(exams.save_draft, get_database(), exam_id, student_id, drafts)
+            return await _take_page(request, token, lang, fmt, fields, saved=True)
+        body = exams.SubmissionIn(answers=answers, final=form.get("final") == "true")
+        await run_in_threadpool(exams.submit, get_database(), exam_id, student_id, body)
+    except (RequestValidationError, HTTPException) as exc:
+        return await _take_page(request, token, lang, fmt, fields, _errors(exc))
+    return RedirectResponse(f"/take/{token}#result", status_code=303)
+
+
+def build_router() -> APIRouter:
+    """The classroom's pages."""
+    router = APIRouter(include_in_schema=False)
+    router.add_api_route("/instructor/exams", exams_page, methods=["GET"])
+    router.add_api_route("/instructor/exams", create_page, methods=["POST"])
+    router.add_api_route("/instructor/exams/{exam_id}", exam_page, methods=["GET"])
+    router.add_api_route("/instructor/exams/{exam_id}/{action}", exam_action, methods=["POST"])
+    router.add_api_route("/take/{token}", take_page, methods=["GET"])
+    router.add_api_route("/take/{token}", take_action, methods=["POST"])
+    return router

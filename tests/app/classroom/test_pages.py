@@ -1,0 +1,106 @@
+"""The classroom's pages: login, exams, the exam's gradebook and plots, the student's exam."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from tests.app.classroom.conftest import TOKEN
+from tests.app.classroom.helpers import log10_loss
+
+
+def sign_in(client: TestClient) -> None:
+    answer = client.get(f"/instructor/exams?token={TOKEN}", follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"] == "/instructor/exams"
+
+
+def test_login(classroom: TestClient) -> None:
+    assert classroom.get("/instructor/exams").status_code == 401
+    classroom.cookies.set("stepgrad_instructor", "wrong")
+    assert classroom.get("/instructor/exams").status_code == 401
+    sign_in(classroom)
+    assert classroom.get("/instructor/exams").status_code == 200
+
+
+def test_whole_loop(classroom: TestClient, teacher: dict[str, str]) -> None:
+    sign_in(classroom)
+    created = classroom.post(
+        "/instructor/exams",
+        data={
+            "title": "Quiz",
+            "tasks": ["loss"],
+            "attempts": "2",
+            "roster": "id;name\nk1;Kim\nk2;Lee\n",
+        },
+        follow_redirects=False,
+    )
+    assert created.status_code == 303
+    page = classroom.get(created.headers["location"]).text
+    links = re.findall(r'class="take-link" href="http://testserver(/take/[^"]+)"', page)
+    assert len(links) == 2
+    take = classroom.get(links[0])
+    assert take.status_code == 200
+    assert re.findall(r'name="(a_[^"]+)"', take.text) == ["a_loss.per_example", "a_loss.loss"]
+    token = links[0].rsplit("/", 1)[1]
+    problem = classroom.get(f"/api/v1/take/{token}").json()["problems"]["loss"]
+    mistake = log10_loss(problem)
+    fields = {
+        "a_loss.per_example": " ".join(map(str, mistake["per_example"])),
+        "a_loss.loss": str(mistake["loss"]),
+    }
+    saved = classroom.post(links[0], data={**fields, "action": "save"})
+    assert saved.status_code == 200 and "saved" in saved.text
+    assert (
+        classroom.get(f"/api/v1/take/{token}").json()["draft"]["loss"]["loss"]
+        == fields["a_loss.loss"]
+    )
+    submitted = classroom.post(links[0], data={**fields, "action": "submit"})
+    assert submitted.status_code == 200 and 'class="misconception"' in submitted.text
+    bad = classroom.post(links[0], data={"a_loss.loss": "x", "action": "submit"})
+    assert bad.status_code == 422 and "answers.loss.loss" in bad.text
+    exam = classroom.get(created.headers["location"] + "?sort=score&order=desc&lang=ru")
+    assert exam.status_code == 200 and exam.text.count("<svg") == 3
+    assert 'data-misconception="loss.log10"' in exam.text
+    assert "В чём ошибался класс" in exam.text and "Журнал оценок" in exam.text
+    filtered = classroom.get(created.headers["location"] + "?q=lee").text
+    assert 'data-student="k2"' in filtered and 'id="student-k1"' not in filtered
+    closed = classroom.post(created.headers["location"] + "/close", follow_redirects=False)
+    assert closed.status_code == 303
+    assert classroom.post(links[1], data={"action": "submit"}).status_code == 422
+
+
+def test_bad_forms(classroom: TestClient) -> None:
+    sign_in(classroom)
+    answer = classroom.post("/instructor/exams", data={"title": "", "tasks": ["loss"]})
+    assert answer.status_code == 422 and "error" in answer.text
+    twice = classroom.post(
+        "/instructor/exams", data={"title": "Q", "tasks": ["loss"], "roster": "a,A\na,B\n"}
+    )
+    assert twice.status_code == 422 and "twice" in twice.text
+    assert classroom.get("/take/nonsense").status_code == 403
+
+
+def test_sheets_and_key_of_the_exam(classroom: TestClient, teacher: dict[str, str]) -> None:
+    """The exam page's sheets and key are exactly the variants its students have."""
+    body = {
+        "title": "Q",
+        "tasks": ["loss", "conv"],
+        "seed": 9,
+        "spec": {"conv": {"kernel_high": 2}, "loss": {"loss": "svm"}},
+        "roster": [{"id": f"p{i}", "name": f"P {i}"} for i in range(3)],
+    }
+    exam = classroom.post("/api/v1/exams", json=body, headers=teacher).json()
+    sign_in(classroom)
+    page = classroom.get(f"/instructor/exams/{exam['id']}").text
+    sheets = re.search(r'id="exam-sheets" href="([^"]+)"', page).group(1).replace("&amp;", "&")
+    printed = classroom.get(sheets)
+    assert printed.status_code == 200 and printed.text.count('<section class="sheet"') == 3
+    key = classroom.get(sheets.replace("/sheets?", "/key?"))
+    assert key.status_code == 200
+    same = classroom.post(
+        "/api/v1/variants", json={k: body[k] for k in ("tasks", "seed", "spec")} | {"count": 3}
+    ).json()
+    for student, variant in zip(exam["students"], same["variants"], strict=True):
+        view = classroom.get(f"/api/v1/take/{student['token']}").json()
+        assert view["problems"] == variant["problems"]

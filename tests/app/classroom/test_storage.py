@@ -1,0 +1,81 @@
+"""The classroom's storage on SQLite and PostgreSQL: migrations, the shared instructor
+token, concurrent submissions of one student; and no database for everything else."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from fastapi import HTTPException
+from fastapi.testclient import TestClient
+from sqlalchemy import inspect, select
+
+from app.classroom import exams
+from app.classroom.db import get_database, migrate
+from app.classroom.models import Submission
+from app.settings import get_settings
+from tests.app.classroom.helpers import exam_body, students
+
+
+def test_migrations_are_idempotent(database_url: str) -> None:
+    database = get_database().ready()
+    migrate(database.engine)
+    tables = set(inspect(database.engine).get_table_names())
+    assert {"exams", "students", "submissions", "server_state", "alembic_version"} <= tables
+
+
+def test_token_made_on_first_start(database_url: str, monkeypatch, caplog) -> None:
+    monkeypatch.delenv("STEPGRAD_INSTRUCTOR_TOKEN")
+    get_settings.cache_clear()
+    from app.main import app
+
+    with caplog.at_level(logging.WARNING, "stepgrad.classroom"), TestClient(app) as client:
+        [line] = [r.getMessage() for r in caplog.records if "login link" in r.getMessage()]
+        token = line.rsplit("token=", 1)[1]
+        assert len(token) >= 32
+        headers = {"Authorization": f"Bearer {token}"}
+        assert client.get("/api/v1/exams", headers=headers).status_code == 200
+    # another worker (a new process's Database) reads the same token
+    from app.classroom.db import Database
+
+    assert Database(database_url).ready().state("instructor_token", create=False) == token
+
+
+def test_concurrent_submissions_of_one_student(database_url: str) -> None:
+    db = get_database()
+    with db.session() as session:
+        body = exams.exam_create_model().model_validate(exam_body(students(2), attempts=3))
+        exam_id = exams.create_exam(session, body).id
+
+    def submit(student: str) -> int:
+        try:
+            return exams.submit(db, exam_id, student, exams.SubmissionIn(answers={}))[1].attempt
+        except HTTPException as exc:
+            return -exc.status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(submit, ["s1"] * 10 + ["s2"] * 2))
+    assert sorted(r for r in results[:10] if r > 0) == [1, 2, 3]
+    assert sorted(r for r in results[:10] if r < 0) == [-409] * 7
+    assert sorted(results[10:]) == [1, 2]
+    with db.session() as session:
+        stored = session.execute(select(Submission.student_pk, Submission.attempt)).all()
+    assert len(stored) == 5 and len(set(stored)) == 5
+
+
+def test_no_database_needed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Solving, the try pages and the stateless APIs work with no database configured;
+    no database file appears."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("STEPGRAD_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    from app.main import app
+
+    with TestClient(app) as client:
+        assert client.get("/loss").status_code == 200
+        assert client.get("/conv/try?seed=3").status_code == 200
+        assert client.post("/api/v1/variants", json={"count": 2}).status_code == 200
+    assert list(tmp_path.iterdir()) == []
+    get_settings.cache_clear()
