@@ -64,7 +64,7 @@ def _opaque_exp() -> Any:
     asked: ``e^{-x}`` stays in the numerator, as it is written)."""
     import sympy
 
-    class exp(sympy.Function):  # noqa: N801 (prints and sorts as sympy's exp)
+    class exp(sympy.Function):  # named as sympy's exp
         def _latex(self, printer: Any, exp: str | None = None) -> str:
             tex = rf"e^{{{printer._print(self.args[0])}}}"
             return tex if exp is None else rf"\left({tex}\right)^{{{exp}}}"

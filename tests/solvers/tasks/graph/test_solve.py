@@ -18,9 +18,9 @@ from solvers.tasks.graph import (
     example,
     solve,
     solve_batch,
+    symbolic,
 )
 from solvers.tasks.graph.parser import parse
-from solvers.tasks.graph import symbolic
 from solvers.tasks.graph.symbolic import derivatives_latex, sympy_function
 
 SIGMOID = "1/(1+exp(-(w0*x0+w1*x1+w2)))"
