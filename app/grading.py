@@ -27,7 +27,14 @@ from pydantic_core import PydanticCustomError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUpload
 
-from app.deps import Language, PageFormat, number_format, query_int, solve_for_people
+from app.deps import (
+    InstructorAccess,
+    Language,
+    PageFormat,
+    number_format,
+    query_int,
+    solve_for_people,
+)
 from app.errors import CheckedJsonRoute, describe_errors, error_response, reject_hostile_json
 from app.exports import write_csv
 from app.forms import PAGE_PARAMETERS
@@ -123,22 +130,33 @@ class Translations:
         return info
 
 
+HIDDEN = {"expected": None, "difference": None}
+"""What a part loses when the answers are hidden: its expected value, and given − expected
+(from which the expected value follows). Verdicts, scores, cells and feedback stay: no
+feedback text states a value."""
+
+
 def translated(
     result: Grade,
     texts: Translations | None = None,
     model: type[GradeResponse] = GradeResponse,
+    *,
+    hide: bool = False,
     **extra: Any,
 ) -> GradeResponse:
     """Feedback and misconceptions in the current language, as ``model`` (with the
-    ``extra`` fields of a subclass). Built without validation: ``result`` is valid."""
+    ``extra`` fields of a subclass), without the expected values when ``hide``. Built
+    without validation: ``result`` is valid."""
     texts = texts or Translations()
     named = sorted({p.misconception for p in result.parts if p.misconception})
+    hidden = HIDDEN if hide else {}
+    parts = [p.model_copy(update={"feedback": texts.feedback(p), **hidden}) for p in result.parts]
     return model.model_construct(
         task=result.task,
         score=result.score,
         max_score=result.max_score,
         carried_forward_score=result.carried_forward_score,
-        parts=[p.model_copy(update={"feedback": texts.feedback(p)}) for p in result.parts],
+        parts=parts,
         misconceptions={i: texts.misconception(result.task, i) for i in named},
         **extra,
     )
@@ -174,21 +192,27 @@ def grade_request_model(task: Task) -> type[BaseModel]:
     )
 
 
-def grade_one(task: Task, body: Any) -> GradeResponse:
-    """Grade one request body; errors of the answer against the problem name the part."""
+def grade_one(task: Task, body: Any, access: bool = True) -> GradeResponse:
+    """Grade one request body; errors of the answer against the problem name the part.
+    A variant's expected values are left out unless ``access`` (the instructor's token in
+    secret mode); a problem sent inline is the sender's own and shows everything."""
     problem = problem_of(task, body.problem, body.variant)
     try:
         result = grade(task.id, problem, body.answer, body.tolerance)
     except ValidationError as exc:
         raise _answer_errors(exc, ("answer",)) from None
-    return translated(result)
+    return translated(result, hide=body.variant is not None and not access)
 
 
 def _add_grade_route(router: APIRouter, task: Task) -> None:
     request_model = grade_request_model(task)
 
-    async def grade_route(body: request_model, language: Language) -> GradeResponse:  # type: ignore[valid-type]
-        return grade_one(task, body)
+    async def grade_route(
+        body: request_model,  # type: ignore[valid-type]
+        language: Language,
+        access: InstructorAccess,
+    ) -> GradeResponse:
+        return grade_one(task, body, access)
 
     router.add_api_route(
         f"/api/v1/{task.id}/grade",
@@ -198,7 +222,8 @@ def _add_grade_route(router: APIRouter, task: Task) -> None:
         tags=["api"],
         summary=f"Grade an answer to a {task.id} problem",
         description="Per part: correct or not, expected, given, score, feedback, and the "
-        "misconception a wrong answer matches.",
+        "misconception a wrong answer matches. With `STEPGRAD_SECRET` set, a variant's "
+        "`expected` and `difference` are null unless the instructor token is sent.",
         name=f"grade_{task.id}",
     )
 
@@ -327,13 +352,17 @@ def _per_task(
     return results
 
 
-def grade_items(items: list[Any], tolerance: Tolerance | None) -> list[BatchGrade]:
-    """Grade a batch (see :func:`_per_task`), feedback in the current language."""
+def grade_items(
+    items: list[Any], tolerance: Tolerance | None, access: bool = True
+) -> list[BatchGrade]:
+    """Grade a batch (see :func:`_per_task`), feedback in the current language; the
+    expected values of variants only with ``access`` (as :func:`grade_one`)."""
     texts = Translations()
     return [
-        translated(result, texts, BatchGrade, student=item.student)
+        translated(result, texts, BatchGrade, hide=item.variant is not None and not access,
+                   student=item.student)
         for item, result in zip(items, _per_task(items, tolerance, grade_batch), strict=True)
-    ]
+    ]  # fmt: skip
 
 
 def score_items(items: list[Any], tolerance: Tolerance | None) -> list[RowScore]:
@@ -412,13 +441,16 @@ GC_PAUSE = GcPause()
 """The process's pause of the garbage collector for batch grading."""
 
 
-async def grade_batch_route(request: Request, language: Language) -> Response:
-    """Grade a JSON batch, or a CSV upload (answered with a CSV)."""
+async def grade_batch_route(
+    request: Request, language: Language, access: InstructorAccess
+) -> Response:
+    """Grade a JSON batch, or a CSV upload (answered with a CSV of scores and named
+    mistakes, never expected values)."""
     with GC_PAUSE:
-        return await _grade_batch(request)
+        return await _grade_batch(request, access)
 
 
-async def _grade_batch(request: Request) -> Response:
+async def _grade_batch(request: Request, access: bool) -> Response:
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         return await _grade_csv_upload(request)
     try:
@@ -429,7 +461,7 @@ async def _grade_batch(request: Request) -> Response:
         raise RequestValidationError(
             [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
         ) from None
-    graded = await run_in_threadpool(grade_items, batch.items, batch.tolerance)
+    graded = await run_in_threadpool(grade_items, batch.items, batch.tolerance, access)
     return Response(BatchResponse(grades=graded).model_dump_json(), media_type="application/json")
 
 

@@ -134,9 +134,14 @@ class PartGrade(BaseModel):
 
     name: str = Field(description="The part: loss, per_example, gradients.w0, conv, …")
     correct: bool
-    expected: Value
+    expected: Value | None = Field(
+        description="The right answer; null when hidden (a variant graded in secret mode "
+        "without the instructor token)."
+    )
     given: Value | None = Field(description="What was graded; null when the part is missing.")
-    difference: Value | None = Field(description="given − expected (cell by cell).")
+    difference: Value | None = Field(
+        description="given − expected (cell by cell); null when missing or hidden."
+    )
     score: float
     max_score: float
     feedback: str = Field(description="Message id; placeholders are filled from params.")
