@@ -290,3 +290,79 @@ def test_secret_locks_every_answer_of_the_instructor_side(client: TestClient, se
     found = client.post("/api/v1/variants", json={"count": 2, "seed": 5}).json()
     assert all(v["answers"] is None for v in found["variants"])
     assert "/instructor/key?" not in client.get(f"/instructor?{query}").text
+
+
+# --- hostile CSV uploads: a 422 naming the line and the column ----------------------------
+
+
+def _upload(client: TestClient, content: bytes | str, task: str = "loss", **form: str):
+    files = {"file": ("answers.csv", content, "text/csv")}
+    return client.post("/api/v1/grade/batch", data={"task": task, "seed": "5", **form},
+                       files=files)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("content", "task", "says"),
+    [
+        ("student,variant,loss.L\nann,1\n", "loss", "line 2 has 2 cells, but the header has 3"),
+        ("student,variant,loss.L\nann,1,2,3\n", "loss", "line 2 has 4 cells"),
+        ('student,variant,"conv.pool[1,1,1,1]","conv.pool[-1]"\nann,1,2,3\n', "conv",
+         'column "conv.pool[1,1,1,1]"'),
+        ('student,variant,"conv.pool[0,1]"\nann,1,2\n', "conv", 'column "conv.pool[0,1]"'),
+        ('student,variant,loss.L\nann,1,"0.5\nbob,2,1\n', "loss", "cannot be read on line"),
+        ('student,variant,loss.L\nann,1,0.5"x"\n', "loss", "line 2"),
+        ("", "loss", "the CSV file is empty"),
+        ("\n \n", "loss", "the CSV file is empty"),
+        (bytes(range(128, 256)), "loss", "must be UTF-8 text (byte 1 is not)"),
+        (b"student,variant\x00\x01\x02,loss.L\n", "loss", "binary data (a NUL byte on line 1)"),
+        ("student,loss.L\nann,1\n", "loss", "needs a column variant"),
+        ("student,variant,loss.L\n", "loss", "1 to 10000 rows"),
+        ("student,variant,variant\nann,1,1\n", "loss", 'the header "variant" is empty or repeated'),
+        ("student,variant,loss.L\nann,x,1\n", "loss", 'line 2, column variant: "x" is not'),
+        ("student,variant,loss.L\nann,0,1\n", "loss", "line 2, column variant"),
+        ("student,variant,loss.L\nann,100001,1\n", "loss", "line 2, column variant"),
+        ("student,variant,loss.L\nann,1,x\n", "loss", "line 2: "),
+        ('student,variant,"conv.pool[1,1]"\n\nann,1,abc\n', "conv", "line 3: "),
+    ],
+)  # fmt: skip
+def test_hostile_csv_uploads_are_422_naming_the_place(
+    client: TestClient, content: str | bytes, task: str, says: str
+) -> None:
+    response = _upload(client, content, task)
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert says in body["message"], body["message"]
+    assert body["detail"][0]["field"] == "file"
+
+
+@pytest.mark.parametrize(
+    ("form", "field"), [({"seed": "x"}, "seed"), ({"seed": "9" * 30}, "seed"),
+                        ({"spec": "{"}, "spec"), ({"spec": '{"conv": {"size": 4}}'}, "spec"),
+                        ({"task": "poetry"}, "task")],
+)  # fmt: skip
+def test_bad_upload_form_fields_are_named(client: TestClient, form: dict, field: str) -> None:
+    response = _upload(client, "student,variant,loss.L\nann,1,1\n", **form)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["field"] == field
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "\ufeffstudent,variant,loss.L\nann,1,{L}\n",
+        "student;variant;loss.L\nann;1;{Lc}\n",
+        "student\tvariant\tloss.L\nann\t1\t{L}\n",
+        "student,variant,loss.L,,\r\nann,1,{L},,\r\n\r\n",
+        'student;variant;"loss.L"\n"ann";1;{Lc}\n',
+    ],
+)
+def test_csv_dialects_are_read(client: TestClient, content: str) -> None:
+    key = VariantSet.model_validate_json(
+        client.get("/instructor/variants.json?count=1&seed=5&tasks=loss").text
+    )
+    right = key.variants[0].answers["loss"].loss
+    text = content.format(L=f"{right:.4f}", Lc=f"{right:.4f}".replace(".", ","))
+    response = _upload(client, text.encode())
+    assert response.status_code == 200, response.text
+    graded = list(csv.DictReader(io.StringIO(response.text)))
+    assert graded[0]["student"] == "ann" and graded[0]["loss.score"] == "1"
