@@ -104,9 +104,25 @@ def describe_error(error: dict[str, Any]) -> dict[str, Any]:
     return {"field": field, "loc": loc, "msg": message, "type": kind}
 
 
-def describe_errors(errors: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """All errors of a validation failure, described."""
-    return [describe_error(e) for e in errors]
+MAX_ERRORS = 20
+"""The most errors one answer describes; the rest are counted (a batch of 10 000 wrong
+rows would otherwise spend seconds describing errors nobody reads)."""
+MORE_ERRORS = N_("and {count} more errors")
+
+
+def describe_errors(
+    errors: Iterable[dict[str, Any]],
+    describe: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> list[dict[str, Any]]:
+    """The errors of a validation failure, described (by ``describe``, default
+    :func:`describe_error`): the first :data:`MAX_ERRORS`, then one detail counting the
+    rest (type ``more_errors``)."""
+    errors = list(errors)
+    details = [(describe or describe_error)(e) for e in errors[:MAX_ERRORS]]
+    if len(errors) > MAX_ERRORS:
+        more = translate(MORE_ERRORS, {"count": len(errors) - MAX_ERRORS})
+        details.append({"field": "", "loc": [], "type": "more_errors", "msg": more})
+    return details
 
 
 def error_response(details: list[dict[str, Any]], status_code: int = 422) -> JSONResponse:

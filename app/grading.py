@@ -51,13 +51,13 @@ from solvers.core import N_, Task
 from solvers.grading.batch import grade, grade_batch, score_batch
 from solvers.grading.core import Grade, PartGrade, RowScore, Tolerance
 from solvers.registry import TASKS
-from solvers.variants.sets import quiz_spec, regenerate, regenerate_many
+from solvers.variants.sets import MAX_SET_COUNT, quiz_spec, regenerate, regenerate_many
 
 MAX_BATCH = 10_000
 """Most submissions in one batch request (JSON items or CSV rows)."""
 
-MAX_VARIANT = 100_000
-"""The largest variant number a reference may name."""
+MAX_VARIANT = MAX_SET_COUNT
+"""The largest variant number a reference may name: that of the largest set (the CLI's)."""
 
 MAX_SEED = 2**63 - 1
 """The largest seed of a set (a 64-bit signed integer); the try page ignores larger ones."""
@@ -495,7 +495,7 @@ async def _grade_csv_upload(request: Request) -> Response:
     try:
         scores = await run_in_threadpool(score_items, items, None)
     except RequestValidationError as exc:
-        return error_response([_upload_detail(e, table) for e in exc.errors()])
+        return error_response(describe_errors(exc.errors(), lambda e: _upload_detail(e, table)))
     return Response(grades_csv(table.rows, scores), media_type="text/csv; charset=utf-8")
 
 
