@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from app.deps import ApiFormat, Language, solve_for_people
-from app.errors import CheckedJsonRoute
+from app.errors import ERROR_RESPONSES, CheckedJsonRoute
 from app.i18n import translate
 from solvers.core import Task
 from solvers.registry import TASKS
@@ -26,7 +26,7 @@ class TaskInfo(BaseModel):
     page: str = Field(description="Path of the task's page.")
 
 
-CACHE_BYTES = 32 * 2**20
+CACHE_BYTES = 16 * 2**20
 """The bytes of answers each response cache keeps at most (the solve API's, the pages')."""
 
 
@@ -111,7 +111,9 @@ def _add_solve_route(router: APIRouter, task: Task) -> None:
 
 def build_router() -> APIRouter:
     """The API's routes for the tasks registered now: the task list, one solve route each."""
-    router = APIRouter(prefix="/api/v1", tags=["api"], route_class=CheckedJsonRoute)
+    router = APIRouter(
+        prefix="/api/v1", tags=["api"], route_class=CheckedJsonRoute, responses=ERROR_RESPONSES
+    )
     tasks = list(TASKS.values())
 
     async def list_tasks(language: Language) -> list[TaskInfo]:

@@ -18,7 +18,7 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from pydantic_core import PydanticCustomError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -86,6 +86,28 @@ def _field_name(loc: Sequence[Any]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query")]
     # pydantic puts function-validator names in the path; they mean nothing to a user
     return ".".join(p for p in parts if not p.startswith(("function-", "lax-", "json-or-")))
+
+
+class ErrorDetail(BaseModel):
+    """One rejected field (or row, column, character) of a request."""
+
+    field: str = Field(description="The field, dotted (`scores`, `items.3.answer.loss`).")
+    loc: list[str | int] = Field(description="Where the error is, as a path.")
+    msg: str = Field(description="What is wrong, in the request's language.")
+    type: str = Field(description="The error's kind (`matrix`, `missing`, `too_long`, …).")
+
+
+class ErrorResponse(BaseModel):
+    """The body of every rejected request."""
+
+    message: str = Field(description="Every error in one line.")
+    detail: list[ErrorDetail]
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    422: {"model": ErrorResponse, "description": "The request is not valid: what and where."},
+}
+"""The error answers every API operation documents (routers pass them to each route)."""
 
 
 def describe_error(error: dict[str, Any]) -> dict[str, Any]:

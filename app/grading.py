@@ -34,6 +34,7 @@ from app.deps import (
     solve_for_people,
 )
 from app.errors import (
+    ERROR_RESPONSES,
     CheckedJsonRoute,
     describe_error,
     describe_errors,
@@ -417,6 +418,37 @@ BATCH_DOC = (
 )
 
 
+BATCH_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {"schema": {"$ref": "#/components/schemas/BatchRequest"}},
+        "multipart/form-data": {"schema": {"$ref": "#/components/schemas/BatchUpload"}},
+    },
+}
+"""The batch route's body as OpenAPI states it (the route reads the request itself: JSON or
+a form); the schemas come from :func:`batch_schemas`."""
+
+
+def batch_schemas() -> dict[str, Any]:
+    """The OpenAPI component schemas of the batch route's bodies (``BatchRequest``, the
+    models it refers to, and ``BatchUpload``)."""
+    schema = batch_models()[1].model_json_schema(ref_template="#/components/schemas/{model}")
+    found = {**schema.pop("$defs", {}), "BatchRequest": schema}
+    found["BatchUpload"] = {
+        "type": "object",
+        "title": "BatchUpload",
+        "required": ["file", "task", "seed"],
+        "properties": {
+            "file": {"type": "string", "format": "binary",
+                     "description": "The CSV: student, variant and the answer columns."},
+            "task": {"type": "string", "enum": list(TASKS)},
+            "seed": {"type": "integer", "minimum": 0, "maximum": MAX_SEED},
+            "spec": {"type": "string", "description": "The set's spec as JSON (default {})."},
+        },
+    }  # fmt: skip
+    return found
+
+
 class GcPause:
     """Pauses Python's cyclic garbage collector while a batch is graded, across threads
     (the collector is per process: it resumes when the last pause ends, if it was on).
@@ -631,12 +663,13 @@ def _try_page(task: Task):
 def build_router() -> APIRouter:
     """Grading routes for the tasks registered now: one grade route and one try page each,
     and the batch route."""
-    router = APIRouter(route_class=CheckedJsonRoute)
+    router = APIRouter(route_class=CheckedJsonRoute, responses=ERROR_RESPONSES)
     for task in TASKS.values():
         _add_grade_route(router, task)
     router.add_api_route("/api/v1/grade/batch", grade_batch_route, methods=["POST"],
                          tags=["api"], summary="Grade many submissions at once",
-                         description=BATCH_DOC, response_model=BatchResponse)  # fmt: skip
+                         description=BATCH_DOC, response_model=BatchResponse,
+                         openapi_extra={"requestBody": BATCH_BODY})  # fmt: skip
     for task in TASKS.values():
         router.add_api_route(f"/{task.id}/try", _try_page(task), methods=["GET"],
                              response_class=HTMLResponse, include_in_schema=False)  # fmt: skip

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -172,6 +174,17 @@ def create_app() -> FastAPI:
         """The old ReDoc address (a CDN page): the reference is at ``/docs``."""
         return RedirectResponse("/docs", status_code=308)
 
+    generated = application.openapi
+
+    def openapi() -> dict[str, Any]:
+        """FastAPI's schema, with the models of the bodies routes read themselves."""
+        if application.openapi_schema is None:
+            schemas = generated().setdefault("components", {}).setdefault("schemas", {})
+            for name, schema in grading.batch_schemas().items():
+                schemas.setdefault(name, schema)
+        return application.openapi_schema  # type: ignore[return-value]
+
+    application.openapi = openapi  # type: ignore[method-assign]
     application.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
     application.add_middleware(SecurityHeaders)
     return application

@@ -69,7 +69,9 @@ def requests(client: TestClient, rng: random.Random) -> list[tuple[str, Callable
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=400)
+    parser.add_argument("--only", default="", help="comma-separated: loss,conv,graph,page,batch")
     args = parser.parse_args()
+    only = set(filter(None, args.only.split(",")))
     rng = random.Random(15)
     client = TestClient(app)
     for _, send in requests(client, rng):  # warm-up: imports, first caches, torch
@@ -81,7 +83,8 @@ def main() -> None:
     statuses: dict[str, set[int]] = {}
     for round_number in range(1, args.rounds + 1):
         for name, send in requests(client, rng):
-            statuses.setdefault(name, set()).add(send())
+            if not only or name in only:
+                statuses.setdefault(name, set()).add(send())
         if round_number % max(1, args.rounds // 8) == 0:
             print(f"  round {round_number}: RSS {rss_mb():.0f} MB", flush=True)
     gc.collect()

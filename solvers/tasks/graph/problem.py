@@ -26,9 +26,10 @@ from solvers.tasks.graph.parser import MAX_OPERATIONS, Parsed, normalize_name, p
 _NUMBER = re.compile(r"^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?$")
 
 
-PARSE_CACHE_SIZE = 1024
+PARSE_CACHE_SIZE = 256
 """Expressions whose parse and graphs are kept across requests: a class sends one
-expression with new values again and again, and a parse costs ~100 µs."""
+expression with new values again and again, and a parse costs ~100 µs (a few hundred kB
+each for the largest, so the caches stay within tens of MB)."""
 _parse = lru_cache(maxsize=PARSE_CACHE_SIZE)(parse)
 _compile = lru_cache(maxsize=2 * PARSE_CACHE_SIZE)(compile_graph)
 

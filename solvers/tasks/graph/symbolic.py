@@ -72,7 +72,7 @@ def _opaque_exp() -> Any:
     return exp
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=128)
 def derivatives_latex(parsed: Parsed) -> dict[str, str] | None:
     """LaTeX of ∂f/∂name for every variable (cached per canonical text; do not mutate);
     ``None`` when the derivatives together exceed :data:`MAX_DERIVATIVE_NODES` nodes.
@@ -102,4 +102,7 @@ def derivatives_latex(parsed: Parsed) -> dict[str, str] | None:
             result[name] = sympy.latex(printable, symbol_names=names)
         except Exception:  # sympy's printer fails too, now and then
             continue
+    # sympy's own caches (1000 entries per cached function) would keep every expression's
+    # subterms: the LaTeX is cached here, the rest is let go
+    sympy.core.cache.clear_cache()
     return result
