@@ -263,7 +263,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.load:
-        args.seconds, args.connections, args.only = 30, 64, "fresh"
+        args.seconds, args.connections, args.only = 30, 64, args.only or "fresh"
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
     port = _free_port()
