@@ -1,13 +1,16 @@
 """The JSON API: one ``POST /api/v1/{task}/solve`` per registered task, and the task list."""
 
-from collections import OrderedDict
+import contextlib
+import hashlib
+import threading
 from typing import Annotated, Any, Literal
 
+from cachetools import LRUCache
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from app.deps import ApiFormat, Language, solve_for_people, torch_for_people
-from app.errors import CheckedJsonRoute
+from app.errors import ERROR_RESPONSES, CheckedJsonRoute
 from app.i18n import translate
 from solvers.core import Task
 from solvers.registry import TASKS
@@ -23,32 +26,60 @@ class TaskInfo(BaseModel):
     page: str = Field(description="Path of the task's page.")
 
 
+CACHE_BYTES = 16 * 2**20
+"""The bytes of answers each response cache keeps at most (the solve API's, the pages')."""
+
+
 class ResponseCache:
-    """The bodies of the most recent distinct requests (least recently used out).
+    """The bodies of the most recent distinct requests (least recently used out), at most
+    ``max_bytes`` of them: a request is remembered by a 128-bit hash of what it depends on,
+    not by its body (up to 1 MB), so memory stays bounded however large the requests.
 
     A solution depends only on the problem, the language and the rounding, so a repeated
     request (a class opening the same share link, a client retrying) costs one lookup.
+    Entries are ``bytes`` or tuples whose first item is the ``bytes`` body.
     """
 
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._entries: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+    OVERHEAD = 200
+    """Bytes counted per entry besides its body (the key, the tuple, the bookkeeping)."""
 
-    def get(self, key: tuple[Any, ...]) -> Any:
-        """The cached body for ``key``, marked as recently used."""
-        body = self._entries.get(key)
-        if body is not None:
-            self._entries.move_to_end(key)
-        return body
+    def __init__(self, max_bytes: int = CACHE_BYTES) -> None:
+        self._entries: LRUCache[bytes, Any] = LRUCache(max_bytes, getsizeof=self._size)
+        self._lock = threading.Lock()
 
-    def put(self, key: tuple[Any, ...], body: Any) -> None:
-        """Remember ``body``, forgetting the least recently used entry when full."""
-        self._entries[key] = body
-        if len(self._entries) > self.size:
-            self._entries.popitem(last=False)
+    @classmethod
+    def _size(cls, entry: Any) -> int:
+        body = entry[0] if isinstance(entry, tuple) else entry
+        return len(body) + cls.OVERHEAD
+
+    @staticmethod
+    def key(*parts: str | bytes) -> bytes:
+        """The hash of a request's parts (task, language, rounding, body or query)."""
+        digest = hashlib.blake2b(digest_size=16)
+        for part in parts:
+            data = part.encode() if isinstance(part, str) else part
+            digest.update(len(data).to_bytes(8, "little"))
+            digest.update(data)
+        return digest.digest()
+
+    def get(self, key: bytes) -> Any:
+        """The cached entry for ``key``, marked as recently used."""
+        with self._lock:
+            return self._entries.get(key)
+
+    def put(self, key: bytes, entry: Any) -> None:
+        """Remember ``entry``, forgetting the least recently used ones past the budget (an
+        entry larger than the whole budget is not kept)."""
+        with self._lock, contextlib.suppress(ValueError):  # ValueError: larger than the cache
+            self._entries[key] = entry
+
+    @property
+    def size(self) -> int:
+        """The bytes counted now."""
+        return int(self._entries.currsize)
 
 
-solutions = ResponseCache(size=256)
+solutions = ResponseCache()
 
 
 def _add_solve_route(router: APIRouter, task: Task) -> None:
@@ -68,7 +99,9 @@ def _add_solve_route(router: APIRouter, task: Task) -> None:
             ),
         ] = None,
     ) -> Response:
-        key = (task.id, language, str(fmt.digits), with_, await request.body())
+        key = ResponseCache.key(
+            task.id, language, str(fmt.digits), with_ or "", await request.body()
+        )
         body = solutions.get(key)
         if body is None:
             body = solve_for_people(task, problem, fmt).model_dump_json().encode()
@@ -91,7 +124,9 @@ def _add_solve_route(router: APIRouter, task: Task) -> None:
 
 def build_router() -> APIRouter:
     """The API's routes for the tasks registered now: the task list, one solve route each."""
-    router = APIRouter(prefix="/api/v1", tags=["api"], route_class=CheckedJsonRoute)
+    router = APIRouter(
+        prefix="/api/v1", tags=["api"], route_class=CheckedJsonRoute, responses=ERROR_RESPONSES
+    )
     tasks = list(TASKS.values())
 
     async def list_tasks(language: Language) -> list[TaskInfo]:

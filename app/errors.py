@@ -18,7 +18,7 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from pydantic_core import PydanticCustomError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -91,6 +91,41 @@ def _field_name(loc: Sequence[Any]) -> str:
     return ".".join(p for p in parts if not p.startswith(("function-", "lax-", "json-or-")))
 
 
+class ErrorDetail(BaseModel):
+    """One rejected field (or row, column, character) of a request."""
+
+    field: str = Field(description="The field, dotted (`scores`, `items.3.answer.loss`).")
+    loc: list[str | int] = Field(description="Where the error is, as a path.")
+    msg: str = Field(description="What is wrong, in the request's language.")
+    type: str = Field(description="The error's kind (`matrix`, `missing`, `too_long`, …).")
+
+
+class ErrorResponse(BaseModel):
+    """The body of every rejected request."""
+
+    message: str = Field(description="Every error in one line.")
+    detail: list[ErrorDetail]
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    422: {"model": ErrorResponse, "description": "The request is not valid: what and where."},
+}
+"""The error answers every API operation documents (routers pass them to each route)."""
+
+_STATUS_TEXTS = {
+    401: "No instructor token: send `Authorization: Bearer <token>`.",
+    403: "Not allowed: a wrong token, or an exam that is not open (the message says which).",
+    404: "No such exam or student.",
+    409: "In conflict with the stored state (e.g. no attempt left).",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """:data:`ERROR_RESPONSES` and the given statuses, each documented with the error shape."""
+    extra = {s: {"model": ErrorResponse, "description": _STATUS_TEXTS[s]} for s in statuses}
+    return {**ERROR_RESPONSES, **extra}
+
+
 def describe_error(error: dict[str, Any]) -> dict[str, Any]:
     """One pydantic error as ``{field, loc, msg, type}`` with a translated message."""
     kind = error.get("type", "")
@@ -107,9 +142,25 @@ def describe_error(error: dict[str, Any]) -> dict[str, Any]:
     return {"field": field, "loc": loc, "msg": message, "type": kind}
 
 
-def describe_errors(errors: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """All errors of a validation failure, described."""
-    return [describe_error(e) for e in errors]
+MAX_ERRORS = 20
+"""The most errors one answer describes; the rest are counted (a batch of 10 000 wrong
+rows would otherwise spend seconds describing errors nobody reads)."""
+MORE_ERRORS = N_("and {count} more errors")
+
+
+def describe_errors(
+    errors: Iterable[dict[str, Any]],
+    describe: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> list[dict[str, Any]]:
+    """The errors of a validation failure, described (by ``describe``, default
+    :func:`describe_error`): the first :data:`MAX_ERRORS`, then one detail counting the
+    rest (type ``more_errors``)."""
+    errors = list(errors)
+    details = [(describe or describe_error)(e) for e in errors[:MAX_ERRORS]]
+    if len(errors) > MAX_ERRORS:
+        more = translate(MORE_ERRORS, {"count": len(errors) - MAX_ERRORS})
+        details.append({"field": "", "loc": [], "type": "more_errors", "msg": more})
+    return details
 
 
 def error_response(details: list[dict[str, Any]], status_code: int = 422) -> JSONResponse:

@@ -18,7 +18,14 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from starlette.concurrency import run_in_threadpool
 
 from app.deps import TOKEN_COOKIE, InstructorAccess, Language, PageFormat, solve_for_people
-from app.errors import CheckedJsonRoute, describe_errors, error_page, error_response, wants_page
+from app.errors import (
+    ERROR_RESPONSES,
+    CheckedJsonRoute,
+    describe_errors,
+    error_page,
+    error_response,
+    wants_page,
+)
 from app.exports import answer_cells, html_to_pdf, moodle_xml, variants_csv
 from app.grading import known_task
 from app.i18n import gettext
@@ -356,7 +363,7 @@ async def download(
 def build_router() -> APIRouter:
     """The instructor's routes: the variants API (its models for the tasks registered now),
     the spec form, the token, sheets, key and downloads."""
-    router = APIRouter(route_class=CheckedJsonRoute)
+    router = APIRouter(route_class=CheckedJsonRoute, responses=ERROR_RESPONSES)
     request_model, response_model = variants_request(), variants_response()
 
     async def variants_route(wanted: request_model, access: InstructorAccess) -> Any:  # type: ignore[valid-type]

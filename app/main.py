@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -191,6 +192,17 @@ def create_app() -> FastAPI:
         """The old ReDoc address (a CDN page): the reference is at ``/docs``."""
         return RedirectResponse("/docs", status_code=308)
 
+    generated = application.openapi
+
+    def openapi() -> dict[str, Any]:
+        """FastAPI's schema, with the models of the bodies routes read themselves."""
+        if application.openapi_schema is None:
+            schemas = generated().setdefault("components", {}).setdefault("schemas", {})
+            for name, schema in grading.batch_schemas().items():
+                schemas.setdefault(name, schema)
+        return application.openapi_schema  # type: ignore[return-value]
+
+    application.openapi = openapi  # type: ignore[method-assign]
     application.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
     application.add_middleware(SecurityHeaders)
     return application

@@ -116,7 +116,7 @@ def html_response(
 
 # Rendered task pages by (task, language, query string): a shared link opened by a whole
 # class is rendered once.
-pages = ResponseCache(size=256)
+pages = ResponseCache()
 
 
 async def home(request: Request, lang: Language, fmt: PageFormat) -> HTMLResponse:
@@ -168,7 +168,7 @@ def _render_task_page(
 
 def _task_page(task: Task):
     async def page(request: Request, lang: Language, fmt: PageFormat) -> HTMLResponse:
-        key = (task.id, lang, request.url.query)
+        key = ResponseCache.key(task.id, lang, request.url.query)
         cached = pages.get(key)
         if cached is None:
             cached = _render_task_page(task, request, lang, fmt)

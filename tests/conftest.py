@@ -41,6 +41,18 @@ def client() -> Iterator[TestClient]:
         yield test_client
 
 
+@pytest.fixture
+def secret(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A server with a secret and an instructor token (yielded)."""
+    from app.settings import get_settings
+
+    monkeypatch.setenv("STEPGRAD_SECRET", "correct horse")
+    monkeypatch.setenv("STEPGRAD_INSTRUCTOR_TOKEN", "t0ken")
+    get_settings.cache_clear()
+    yield "t0ken"
+    get_settings.cache_clear()
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

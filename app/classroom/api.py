@@ -8,9 +8,9 @@ import csv
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, HTTPException, Path, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -34,7 +34,7 @@ from app.classroom.gradebook import (
 from app.classroom.roster import parse_csv
 from app.classroom.tokens import read_token
 from app.deps import Instructor, Language
-from app.errors import CheckedJsonRoute, checked_json
+from app.errors import CheckedJsonRoute, checked_json, error_responses
 from app.exports import write_csv
 from app.grading import MAX_BATCH, Translations, submission_from_columns
 from solvers.core import N_
@@ -266,10 +266,21 @@ def paper_rows(exam: exams.Exam, data: bytes) -> list[dict[str, Any]]:
         ) from None
 
 
+ExamId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The exam's number.")]
+"""An exam's number in a path (stored as a 32-bit integer)."""
+
+
 def build_router() -> APIRouter:
     """The classroom's API routes (models built for the tasks registered now)."""
-    router = APIRouter(route_class=CheckedJsonRoute, tags=["classroom"])
-    teacher = APIRouter(route_class=CheckedJsonRoute, tags=["classroom"], dependencies=[Instructor])
+    router = APIRouter(
+        route_class=CheckedJsonRoute, tags=["classroom"], responses=error_responses(403, 404, 409)
+    )
+    teacher = APIRouter(
+        route_class=CheckedJsonRoute,
+        tags=["classroom"],
+        dependencies=[Instructor],
+        responses=error_responses(401, 403, 404, 409),
+    )
     create_model = exams.exam_create_model()
 
     def create_exam(request: Request, body: create_model, language: Language) -> JSONResponse:  # type: ignore[valid-type]
@@ -301,12 +312,12 @@ def build_router() -> APIRouter:
             ]
 
     @teacher.get("/api/v1/exams/{exam_id}", summary="An exam, its state and links")
-    def get_exam(request: Request, exam_id: int, language: Language) -> ExamOut:
+    def get_exam(request: Request, exam_id: ExamId, language: Language) -> ExamOut:
         """The exam as created, with its state (scheduled, open, closed)."""
         return exams.exam_out(_base(request), _exam(exam_id))
 
     @teacher.post("/api/v1/exams/{exam_id}/roster", summary="Add students")
-    async def add_roster(request: Request, exam_id: int, language: Language) -> StudentsOut:
+    async def add_roster(request: Request, exam_id: ExamId, language: Language) -> StudentsOut:
         """JSON ``{"roster": [...]}`` or a CSV upload (``file``): the students added."""
         if request.headers.get("content-type", "").startswith("multipart/form-data"):
             data = await _upload(request)
@@ -329,7 +340,7 @@ def build_router() -> APIRouter:
         return await run_in_threadpool(add)
 
     @teacher.get("/api/v1/exams/{exam_id}/links.csv", summary="The students' links as CSV")
-    def links_csv(request: Request, exam_id: int) -> Response:
+    def links_csv(request: Request, exam_id: ExamId) -> Response:
         """``student,name,variant,url``, one row per student."""
         exam = _exam(exam_id)
         rows = [
@@ -344,7 +355,7 @@ def build_router() -> APIRouter:
         )
 
     @teacher.post("/api/v1/exams/{exam_id}/close", summary="Close the exam")
-    def close_exam(request: Request, exam_id: int, language: Language) -> ExamOut:
+    def close_exam(request: Request, exam_id: ExamId, language: Language) -> ExamOut:
         """The exam, closed now: no more submissions; feedback shown if it waited."""
         with get_database().session() as session:
             exam = exams.close(session, exams.get_exam(session, exam_id, lock=True))
@@ -354,7 +365,7 @@ def build_router() -> APIRouter:
         "/api/v1/exams/{exam_id}/gradebook", summary="The gradebook", response_model=Gradebook
     )
     def get_gradebook(
-        exam_id: int,
+        exam_id: ExamId,
         language: Language,
         format: Literal["json", "csv", "moodle"] = Query("json"),
     ) -> Response:
@@ -373,7 +384,7 @@ def build_router() -> APIRouter:
         summary="What the class got wrong",
         response_model=Analytics,
     )
-    def get_analytics(exam_id: int, language: Language) -> Response:
+    def get_analytics(exam_id: ExamId, language: Language) -> Response:
         """Score histogram, each part's right/consistent/wrong/blank, misconceptions
         ranked by how many students made them."""
         with get_database().session(write=False) as session:
@@ -381,7 +392,7 @@ def build_router() -> APIRouter:
         return as_json(analytics(book))
 
     @teacher.post("/api/v1/exams/{exam_id}/regrade", summary="Grade again")
-    def regrade(exam_id: int, body: RegradeIn, language: Language) -> Gradebook:
+    def regrade(exam_id: ExamId, body: RegradeIn, language: Language) -> Gradebook:
         """Every submission graded again with ``tolerance``: the new gradebook."""
         with get_database().session() as session:
             exam = exams.get_exam(session, exam_id, lock=True)
@@ -389,7 +400,7 @@ def build_router() -> APIRouter:
             return gradebook(session, exam)
 
     @teacher.post("/api/v1/exams/{exam_id}/paper", summary="Store paper answers")
-    async def paper(request: Request, exam_id: int, language: Language) -> Gradebook:
+    async def paper(request: Request, exam_id: ExamId, language: Language) -> Gradebook:
         """A CSV upload (``file``), one row per student: ``student`` and the answer
         columns of ``answers.csv``; graded and stored in the gradebook."""
         data = await _upload(request)

@@ -17,6 +17,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    WithJsonSchema,
     create_model,
     model_validator,
 )
@@ -83,7 +84,16 @@ def _exam_models(spec: type[QuizSpecBase]) -> type[BaseModel]:
         "points per part, and its roster.",
         __validators__={"window": model_validator(mode="after")(_check_window)},
         title=(str, Field(min_length=1, max_length=200)),
-        tasks=(list[Annotated[str, AfterValidator(_known)]], Field(min_length=1)),
+        tasks=(
+            list[
+                Annotated[
+                    str,
+                    AfterValidator(_known),
+                    WithJsonSchema({"type": "string", "enum": list(TASKS)}),
+                ]
+            ],
+            Field(min_length=1),
+        ),
         spec=(spec, Field(default_factory=spec, description="The variant spec.")),
         seed=(int, Field(default=2020, ge=0, lt=2**63)),
         opens_at=(datetime | None, None),

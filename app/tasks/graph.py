@@ -25,7 +25,7 @@ from markupsafe import Markup
 from pydantic import BaseModel
 
 from app.deps import ApiFormat
-from app.errors import CheckedJsonRoute
+from app.errors import ERROR_RESPONSES, CheckedJsonRoute
 from app.forms import FormAdapter
 from app.i18n import gettext
 from app.tasks import TaskView
@@ -322,7 +322,9 @@ class GraphFormAdapter(FormAdapter):
         return data
 
 
-router = APIRouter(prefix="/api/v1", tags=["api"], route_class=CheckedJsonRoute)
+router = APIRouter(
+    prefix="/api/v1", tags=["api"], route_class=CheckedJsonRoute, responses=ERROR_RESPONSES
+)
 
 
 @router.post(

@@ -174,9 +174,14 @@ class PartGrade(BaseModel):
 
     name: str = Field(description="The part: loss, per_example, gradients.w0, conv, …")
     correct: bool
-    expected: Value
+    expected: Value | None = Field(
+        description="The right answer; null when hidden (a variant graded in secret mode "
+        "without the instructor token)."
+    )
     given: Value | None = Field(description="What was graded; null when the part is missing.")
-    difference: Value | None = Field(description="given − expected (cell by cell).")
+    difference: Value | None = Field(
+        description="given − expected (cell by cell); null when missing or hidden."
+    )
     score: float
     max_score: float
     feedback: str = Field(description="Message id; placeholders are filled from params.")
@@ -805,6 +810,13 @@ def _loc(index: int, part: str, indexed: bool) -> tuple[int | str, ...]:
     return (index, *part_loc(part)) if indexed else part_loc(part)
 
 
+def _given_shapes(
+    values: dict[str, Any], expected: dict[str, tuple[int, ...]]
+) -> dict[str, tuple[int, ...]]:
+    """The shape of each submitted part (the expected one where it is missing)."""
+    return {p: expected[p] if values[p] is None else nested_shape(values[p]) for p in expected}
+
+
 def score_many(
     grader: TaskGrader,
     problems: Sequence[Any],
@@ -815,8 +827,9 @@ def score_many(
     indexed: bool = True,
 ) -> list[tuple[list[int], BulkGrade]]:
     """Score submissions to problems of one task: problems that stack are scored together
-    on ``device``; a submission with a map of another shape is scored on its own. Gives
-    each group's indices (into ``problems``) and its scored batch.
+    on ``device``, and so are submissions whose maps have the same other shapes (10 000
+    rows of a wrong shape cost one batch, not 10 000). Gives each group's indices (into
+    ``problems``) and its scored batch.
 
     Raises a ``ValidationError`` with locations ``(index, part, …)`` (``(part, …)`` when not
     ``indexed``) naming every malformed part of every submission.
@@ -833,15 +846,16 @@ def score_many(
         values, on_shape, found = grader.checked_values(problem, submission, shapes[id(problem)])
         rows.append(values)
         errors += [(_loc(i, part, indexed), e, given) for part, e, given in found]
-        key = (grader.group_key(problem), True) if on_shape else (i, False)
+        stacked = shapes[id(problem)] if on_shape else _given_shapes(values, shapes[id(problem)])
+        key = (grader.group_key(problem), tuple(stacked.items()))
         groups.setdefault(key, []).append(i)
     if errors:
         raise format_error(f"{grader.task} answers", errors)
     scored = []
-    for indices in groups.values():
+    for (_, stacked_shapes), indices in groups.items():
         group_shapes = shapes[id(problems[indices[0]])]
         group_rows = [rows[i] for i in indices]
-        given = given_tensors(group_shapes, group_rows, device)
+        given = given_tensors(dict(stacked_shapes), group_rows, device)
         batch = grader.batch([problems[i] for i in indices], device)
         bulk = score_parts(grader.task, task_specs(grader, batch, given, tolerance), tolerance)
         errors += [

@@ -4,7 +4,8 @@ A generator draws candidate problems as integer numpy arrays for B variants at o
 (:meth:`Generator.draw`), says which hand-computability rules each candidate breaks
 (:meth:`Generator.violations`), turns arrays into pydantic problems and solves arrays as
 tensors. :func:`select` then picks, for every variant number, the first candidate (attempt
-0, 1, 2, …) that breaks no rule and repeats no variant with a smaller number.
+0, 1, 2, …) that breaks no rule and repeats no variant with a smaller number of its block
+of :data:`BLOCK` (so any variant is found from at most a block's draws).
 """
 
 from __future__ import annotations
@@ -162,22 +163,27 @@ def _later_repeats(prints: np.ndarray) -> np.ndarray:
     return first[inverse.reshape(-1)] != np.arange(len(prints))
 
 
-def select(
-    generator: Generator,
-    spec: Any,
-    seed: int,
-    count: int,
-    secret: bytes | None = None,
+BLOCK = 1000
+"""Variants are chosen in blocks of this many numbers (1 … 1000, 1001 … 2000, …): a variant
+is redrawn to differ from the earlier ones *of its block*, so variant n costs at most a
+block's draws, whatever n (the largest set of the web and the API is one block). In a
+larger set a variant that repeats one of an earlier block keeps the repeat's note."""
+
+
+def _select_block(
+    generator: Generator, spec: Any, seed: int, start: int, stop: int, secret: bytes | None
 ) -> Selection:
-    """Variants 1 … ``count`` of ``generator.task`` for (spec, seed, secret).
+    """Variants ``start`` … ``stop`` − 1, ``start`` the first number of a block.
 
     Each variant takes its first candidate that breaks no rule. Then, in rounds, every
-    variant equal to one with a smaller number moves on to its next valid candidate (at
-    most :data:`MAX_MOVES` times). A variant's choice depends only on the variants with
-    smaller numbers, so variant n is the same in every set of ``count ≥ n``. Variants
-    numbered above :meth:`Generator.space_size` are not redrawn (they cannot all differ).
+    variant equal to one with a smaller number of the block moves on to its next valid
+    candidate (at most :data:`MAX_MOVES` times). A variant's choice depends only on the
+    variants of its block with smaller numbers, so it is the same in every set that holds
+    it. Variants numbered above :meth:`Generator.space_size` within their block are not
+    redrawn (they cannot all differ).
     """
-    keys = variant_keys(generator.task, spec, seed, np.arange(1, count + 1), secret)
+    count = stop - start
+    keys = variant_keys(generator.task, spec, seed, np.arange(start, stop), secret)
     arrays, attempts, broken, _ = _first_valid_chunked(
         generator, spec, keys, np.zeros(count, dtype=np.int64)
     )
@@ -208,6 +214,61 @@ def select(
         prints[rows] = fingerprint(take(candidate, kept))
     notes = broken | (_later_repeats(prints).astype(np.int64) << len(generator.rules))
     return Selection(arrays, attempts, notes)
+
+
+def _joined(parts: Sequence[Selection]) -> Selection:
+    if len(parts) == 1:
+        return parts[0]
+    arrays = {name: np.concatenate([p.arrays[name] for p in parts]) for name in parts[0].arrays}
+    return Selection(
+        arrays,
+        np.concatenate([p.attempts for p in parts]),
+        np.concatenate([p.notes for p in parts]),
+    )
+
+
+def _noted_repeats(selection: Selection, generator: Generator) -> Selection:
+    """``selection`` with the repeat's note on every variant that repeats an earlier one."""
+    repeats = _later_repeats(fingerprint(selection.arrays)).astype(np.int64)
+    selection.notes |= repeats << len(generator.rules)
+    return selection
+
+
+def select(
+    generator: Generator,
+    spec: Any,
+    seed: int,
+    count: int,
+    secret: bytes | None = None,
+) -> Selection:
+    """Variants 1 … ``count`` of ``generator.task`` for (spec, seed, secret), block by block
+    (:data:`BLOCK`, :func:`_select_block`)."""
+    parts = [
+        _select_block(generator, spec, seed, start, min(start + BLOCK, count + 1), secret)
+        for start in range(1, count + 1, BLOCK)
+    ]
+    return parts[0] if len(parts) == 1 else _noted_repeats(_joined(parts), generator)
+
+
+def select_numbers(
+    generator: Generator,
+    spec: Any,
+    seed: int,
+    numbers: np.ndarray,
+    secret: bytes | None = None,
+) -> Selection:
+    """The variants of the sorted distinct ``numbers``, each as :func:`select` chooses it:
+    each block they touch is drawn up to its largest wanted number."""
+    parts = []
+    blocks = (numbers - 1) // BLOCK
+    for block in np.unique(blocks).tolist():
+        wanted = numbers[blocks == block]
+        start = block * BLOCK + 1
+        chosen = _select_block(generator, spec, seed, start, int(wanted[-1]) + 1, secret)
+        rows = wanted - start
+        parts.append(Selection(take(chosen.arrays, rows), chosen.attempts[rows],
+                               chosen.notes[rows]))  # fmt: skip
+    return _joined(parts)
 
 
 def note_list(generator: Generator, mask: int) -> list[str]:

@@ -26,7 +26,7 @@ from pydantic import (
 
 from solvers.core import resolve_device
 from solvers.registry import TASKS, get_task
-from solvers.variants.base import chunks, note_list, select, take
+from solvers.variants.base import chunks, note_list, select, select_numbers
 from solvers.variants.rng import variant_keys
 
 MAX_SET_COUNT = 10_000
@@ -180,8 +180,9 @@ def regenerate(
 ) -> BaseModel:
     """The problem of variant ``number`` of ``task``, as :func:`generate_set` made it.
 
-    Variants 1 … number are drawn (a variant must differ from the earlier ones): vectorized,
-    about a millisecond for a class-sized number.
+    The variants of its block up to ``number`` are drawn (a variant must differ from the
+    earlier ones of its block, :data:`solvers.variants.base.BLOCK`): vectorized, at most
+    about 0.1 s for the largest spec.
     """
     return regenerate_many(task, spec, seed, [number], secret)[0]
 
@@ -194,9 +195,9 @@ def regenerate_many(
     secret: bytes | None = None,
 ) -> list[BaseModel]:
     """The problems of variants ``numbers`` (any order, repeats allowed) of ``task``, each
-    equal to :func:`regenerate`'s: the set is drawn once, up to ``max(numbers)``, and the
-    wanted rows taken in one selection (one problem object per distinct number): a batch
-    costs about what its largest number costs."""
+    equal to :func:`regenerate`'s: each block of numbers they touch is drawn once, up to
+    its largest wanted number (one problem object per distinct number): a batch costs at
+    most a block's draws per block it touches."""
     if not numbers:
         return []
     wanted = np.asarray(numbers, dtype=np.int64)
@@ -204,9 +205,9 @@ def regenerate_many(
     count = int(wanted.max())
     _check(seed, count, None)
     generator, part = TASKS[task].generator, task_spec(task, spec)
-    selection = select(generator, part, seed, count, secret)
     distinct, where = np.unique(wanted, return_inverse=True)
-    problems = generator.problems(take(selection.arrays, distinct - 1), part)
+    selection = select_numbers(generator, part, seed, distinct, secret)
+    problems = generator.problems(selection.arrays, part)
     return [problems[i] for i in where.reshape(-1).tolist()]
 
 

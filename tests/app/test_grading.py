@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from app.exports import answer_cells
 from app.grading import GcPause
+from solvers.registry import TASKS
 from solvers.variants.sets import VariantSet
 
 CAT = {"scores": [[3.2], [5.1], [-1.7]], "labels": [0], "loss": "softmax"}
@@ -159,3 +160,216 @@ def test_gc_pause_nests_and_restores_the_collector() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+# --- secret mode: a variant's key only with the instructor token ----------------------------
+
+TASK_IDS = ["loss", "graph", "conv"]
+
+
+def _keyed_answers(client: TestClient, token: str, number: int = 1) -> dict[str, dict]:
+    """Each task's right answer to variant ``number`` of seed 5 (asked with the token)."""
+    body = {"count": number, "seed": 5}
+    found = client.post("/api/v1/variants", json=body, headers=_bearer(token)).json()
+    answers = found["variants"][number - 1]["answers"]
+    return {
+        task: {k: v for k, v in answers[task].items()
+               if k in TASKS[task].grader.submission_model.model_fields}
+        for task in TASK_IDS
+    }  # fmt: skip
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _wrong(value: object) -> object:
+    """Every number of an answer plus 1 (a wrong answer of the right shape)."""
+    if isinstance(value, dict):
+        return {k: _wrong(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_wrong(v) for v in value]
+    return value + 1  # type: ignore[operator]
+
+
+def _numbers(value: object) -> list[float]:
+    if isinstance(value, dict):
+        return [n for v in value.values() for n in _numbers(v)]
+    if isinstance(value, list):
+        return [n for v in value for n in _numbers(v)]
+    return [value] if isinstance(value, int | float) else []  # type: ignore[list-item]
+
+
+def _assert_no_key(grade: dict, right: dict) -> None:
+    """No expected value, no difference, and no feedback that states a right number."""
+    assert grade["parts"] and grade["max_score"] > 0
+    for part in grade["parts"]:
+        assert part["expected"] is None and part["difference"] is None, part
+        assert "correct" in part and "feedback" in part and "score" in part
+    texts = " ".join(p["feedback"] for p in grade["parts"])
+    stated = [n for n in _numbers(right) if abs(n) >= 0.05 and f"{n:g}" in texts]
+    assert not stated, texts
+
+
+@pytest.mark.parametrize("task", TASK_IDS)
+def test_secret_grade_by_variant_hides_the_key(client: TestClient, secret: str, task: str) -> None:
+    right = _keyed_answers(client, secret)[task]
+    body = {"variant": {"seed": 5, "number": 1}, "answer": _wrong(right)}
+    anonymous = client.post(f"/api/v1/{task}/grade", json=body)
+    assert anonymous.status_code == 200, anonymous.text
+    _assert_no_key(anonymous.json(), right)
+    assert anonymous.json()["score"] < anonymous.json()["max_score"]
+    blank = client.post(f"/api/v1/{task}/grade", json={**body, "answer": {}}).json()
+    _assert_no_key(blank, right)
+    instructor = client.post(f"/api/v1/{task}/grade", json=body, headers=_bearer(secret)).json()
+    assert all(p["expected"] is not None for p in instructor["parts"])
+    wrong_token = client.post(f"/api/v1/{task}/grade", json=body, headers=_bearer("guess"))
+    _assert_no_key(wrong_token.json(), right)
+    right_answer = client.post(f"/api/v1/{task}/grade", json={**body, "answer": right}).json()
+    assert right_answer["score"] == right_answer["max_score"]
+
+
+def test_secret_shows_everything_of_a_problem_sent_inline(client: TestClient, secret: str) -> None:
+    body = {"problem": CAT, "answer": {"per_example": "0,89", "loss": 0.89}}
+    result = client.post("/api/v1/loss/grade", json=body).json()
+    assert result["parts"][0]["expected"] == [pytest.approx(2.04, abs=0.01)]
+    assert result["parts"][0]["misconception"] == "log10"
+
+
+def test_secret_batch_hides_the_key_of_variants_only(client: TestClient, secret: str) -> None:
+    answers = _keyed_answers(client, secret)
+    items = [{"task": t, "variant": {"seed": 5, "number": 1}, "answer": _wrong(answers[t]),
+              "student": t} for t in TASK_IDS]  # fmt: skip
+    items.append({"task": "loss", "problem": CAT, "answer": {"loss": 0.89}})
+    anonymous = client.post("/api/v1/grade/batch", json={"items": items})
+    assert anonymous.status_code == 200, anonymous.text
+    grades = anonymous.json()["grades"]
+    for task, grade in zip(TASK_IDS, grades, strict=False):
+        _assert_no_key(grade, answers[task])
+    assert grades[3]["parts"][1]["expected"] == pytest.approx(2.04, abs=0.01)
+    instructor = client.post("/api/v1/grade/batch", json={"items": items},
+                             headers=_bearer(secret)).json()  # fmt: skip
+    assert all(p["expected"] is not None for g in instructor["grades"] for p in g["parts"])
+
+
+def test_secret_csv_upload_answers_scores_not_the_key(client: TestClient, secret: str) -> None:
+    right = _keyed_answers(client, secret)["loss"]
+    out = io.StringIO()
+    csv.writer(out).writerows([["student", "variant", "loss.L"], ["ann", "1", right["loss"] + 1]])
+    files = {"file": ("answers.csv", out.getvalue(), "text/csv")}
+    response = client.post("/api/v1/grade/batch", data={"task": "loss", "seed": "5"}, files=files)
+    assert response.status_code == 200, response.text
+    head, _row = list(csv.reader(io.StringIO(response.text)))
+    assert {"student", "variant", "score", "max_score", "carried_forward"} <= set(head)
+    extra = set(head) - {"student", "variant", "score", "max_score", "carried_forward"}
+    assert extra and all(c.endswith((".score", ".misconception")) for c in extra)
+    assert f"{right['loss']:g}" not in response.text
+
+
+def test_try_page_variants_are_never_the_keyed_ones(
+    client: TestClient, secret: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The try page regenerates practice variants without the secret: its check and its
+    worked solution never show a variant of the instructor's (keyed) sets."""
+    import app.grading
+
+    calls: list[tuple] = []
+    real = app.grading.regenerate
+
+    def spy(*args: object) -> object:
+        calls.append(args)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(app.grading, "regenerate", spy)
+    for task in TASK_IDS:
+        page = client.get(f"/{task}/try?seed=5&a_{'loss' if task == 'loss' else 'output'}=1")
+        assert page.status_code == 200
+    assert calls and all(len(args) == 4 for args in calls)  # no secret passed
+
+
+def test_secret_locks_every_answer_of_the_instructor_side(client: TestClient, secret: str) -> None:
+    query = "count=2&seed=5&tasks=loss&tasks=graph&tasks=conv"
+    for path in ("key", "answers.csv", "variants.json", "moodle.xml", "key.pdf"):
+        response = client.get(f"/instructor/{path}?{query}")
+        assert response.status_code == 401, path
+        assert response.json()["detail"][0]["type"] == "instructor_token"
+    assert client.get(f"/instructor/sheets?{query}").status_code == 200
+    found = client.post("/api/v1/variants", json={"count": 2, "seed": 5}).json()
+    assert all(v["answers"] is None for v in found["variants"])
+    assert "/instructor/key?" not in client.get(f"/instructor?{query}").text
+
+
+# --- hostile CSV uploads: a 422 naming the line and the column ----------------------------
+
+
+def _upload(client: TestClient, content: bytes | str, task: str = "loss", **form: str):
+    files = {"file": ("answers.csv", content, "text/csv")}
+    return client.post("/api/v1/grade/batch", data={"task": task, "seed": "5", **form},
+                       files=files)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("content", "task", "says"),
+    [
+        ("student,variant,loss.L\nann,1\n", "loss", "line 2 has 2 cells, but the header has 3"),
+        ("student,variant,loss.L\nann,1,2,3\n", "loss", "line 2 has 4 cells"),
+        ('student,variant,"conv.pool[1,1,1,1]","conv.pool[-1]"\nann,1,2,3\n', "conv",
+         'column "conv.pool[1,1,1,1]"'),
+        ('student,variant,"conv.pool[0,1]"\nann,1,2\n', "conv", 'column "conv.pool[0,1]"'),
+        ('student,variant,loss.L\nann,1,"0.5\nbob,2,1\n', "loss", "cannot be read on line"),
+        ('student,variant,loss.L\nann,1,0.5"x"\n', "loss", "line 2"),
+        ("", "loss", "the CSV file is empty"),
+        ("\n \n", "loss", "the CSV file is empty"),
+        (bytes(range(128, 256)), "loss", "must be UTF-8 text (byte 1 is not)"),
+        (b"student,variant\x00\x01\x02,loss.L\n", "loss", "binary data (a NUL byte on line 1)"),
+        ("student,loss.L\nann,1\n", "loss", "needs a column variant"),
+        ("student,variant,loss.L\n", "loss", "1 to 10000 rows"),
+        ("student,variant,variant\nann,1,1\n", "loss", 'the header "variant" is empty or repeated'),
+        ("student,variant,loss.L\nann,x,1\n", "loss", 'line 2, column variant: "x" is not'),
+        ("student,variant,loss.L\nann,0,1\n", "loss", "line 2, column variant"),
+        ("student,variant,loss.L\nann,100001,1\n", "loss", "line 2, column variant"),
+        ("student,variant,loss.L\nann,1,x\n", "loss", "line 2: "),
+        ('student,variant,"conv.pool[1,1]"\n\nann,1,abc\n', "conv", "line 3: "),
+    ],
+)  # fmt: skip
+def test_hostile_csv_uploads_are_422_naming_the_place(
+    client: TestClient, content: str | bytes, task: str, says: str
+) -> None:
+    response = _upload(client, content, task)
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert says in body["message"], body["message"]
+    assert body["detail"][0]["field"] == "file"
+
+
+@pytest.mark.parametrize(
+    ("form", "field"), [({"seed": "x"}, "seed"), ({"seed": "9" * 30}, "seed"),
+                        ({"spec": "{"}, "spec"), ({"spec": '{"conv": {"size": 4}}'}, "spec"),
+                        ({"task": "poetry"}, "task")],
+)  # fmt: skip
+def test_bad_upload_form_fields_are_named(client: TestClient, form: dict, field: str) -> None:
+    response = _upload(client, "student,variant,loss.L\nann,1,1\n", **form)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["field"] == field
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "\ufeffstudent,variant,loss.L\nann,1,{L}\n",
+        "student;variant;loss.L\nann;1;{Lc}\n",
+        "student\tvariant\tloss.L\nann\t1\t{L}\n",
+        "student,variant,loss.L,,\r\nann,1,{L},,\r\n\r\n",
+        'student;variant;"loss.L"\n"ann";1;{Lc}\n',
+    ],
+)
+def test_csv_dialects_are_read(client: TestClient, content: str) -> None:
+    key = VariantSet.model_validate_json(
+        client.get("/instructor/variants.json?count=1&seed=5&tasks=loss").text
+    )
+    right = key.variants[0].answers["loss"].loss
+    text = content.format(L=f"{right:.4f}", Lc=f"{right:.4f}".replace(".", ","))
+    response = _upload(client, text.encode())
+    assert response.status_code == 200, response.text
+    graded = list(csv.DictReader(io.StringIO(response.text)))
+    assert graded[0]["student"] == "ann" and graded[0]["loss.score"] == "1"

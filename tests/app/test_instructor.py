@@ -6,7 +6,6 @@ import csv
 import io
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,16 +17,6 @@ from app.settings import get_settings
 from solvers.variants.sets import VariantSet
 
 QUERY = "count=4&seed=7&tasks=loss&tasks=graph&tasks=conv"
-
-
-@pytest.fixture
-def secret(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A server with a secret and an instructor token."""
-    monkeypatch.setenv("STEPGRAD_SECRET", "correct horse")
-    monkeypatch.setenv("STEPGRAD_INSTRUCTOR_TOKEN", "t0ken")
-    get_settings.cache_clear()
-    yield "t0ken"
-    get_settings.cache_clear()
 
 
 def test_api_set_with_answers_is_deterministic(client: TestClient) -> None:

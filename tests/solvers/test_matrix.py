@@ -1,6 +1,8 @@
 """The matrix text parser: every form people type, and errors that name row and column."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic_core import PydanticCustomError
 
 from solvers.matrix import coerce_matrix, coerce_tensor, coerce_vector, parse_matrix
@@ -110,3 +112,42 @@ def test_tensors() -> None:
     assert coerce_tensor([[1, 2], [3, 4]], 10, 4) == [M]
     with pytest.raises(PydanticCustomError, match="matrix 2 is 1×2 but matrix 1 is 2×2"):
         coerce_tensor("1 2\n3 4\n\n5 6", 10, 4)
+
+
+# --- arbitrary text: a matrix or the module's clear error, never another exception ---------
+
+MATRIX_ALPHABET = st.sampled_from([*"0123456789 ,.;-−+eE[]()\n\t\r|_xnaifINF", "\u00a0"])
+MATRIX_TEXT = st.text(MATRIX_ALPHABET, max_size=80) | st.text(max_size=40)
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=MATRIX_TEXT)
+def test_any_text_is_a_matrix_or_a_matrix_error(text: str) -> None:
+    for parse in (
+        parse_matrix,
+        lambda t: coerce_matrix(t, 10, 10),
+        lambda t: coerce_vector(t, 10),
+        lambda t: coerce_tensor(t, 10, 4),
+    ):
+        try:
+            value = parse(text)
+        except PydanticCustomError as exc:
+            assert exc.type == "matrix" and str(exc)
+            continue
+        assert isinstance(value, list) and value
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    value=st.recursive(
+        st.none() | st.booleans() | st.floats() | st.integers() | MATRIX_TEXT,
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner),
+        max_leaves=20,
+    )
+)
+def test_any_json_value_is_a_matrix_or_a_matrix_error(value: object) -> None:
+    for coerce in (lambda v: coerce_matrix(v, 10, 10), lambda v: coerce_tensor(v, 10, 4)):
+        try:
+            coerce(value)
+        except PydanticCustomError as exc:
+            assert exc.type == "matrix" and str(exc)

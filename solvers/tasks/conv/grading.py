@@ -12,6 +12,7 @@ is a format error.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import torch
@@ -258,13 +259,25 @@ def answer_cells(answer: Any) -> list[AnswerCell]:
     return cells
 
 
+_CELL_INDEX = re.compile(r"[1-9][0-9]{0,3}(,[1-9][0-9]{0,3}){1,2}")
+
+
 def answer_from_cells(cells: dict[str, str]) -> dict[str, Any]:
-    """A submission from the columns ``<stage>[i,j]`` or ``<stage>[k,i,j]`` (1-based)."""
+    """A submission from the columns ``<stage>[i,j]`` or ``<stage>[k,i,j]`` (1-based); a
+    column of a stage with another index (``pool[-1]``, ``pool[1,1,1,1]``) is an error
+    (``answer_column``, naming the column)."""
     maps: dict[str, dict[tuple[int, ...], str]] = {}
     for column, text in cells.items():
         stage, _, where = column.partition("[")
-        if stage not in STAGES or not where.endswith("]"):
+        if stage not in STAGES:
             continue
+        if not where.endswith("]") or not _CELL_INDEX.fullmatch(where[:-1].replace(" ", "")):
+            raise PydanticCustomError(
+                "answer_column",
+                N_('column "{column}": a cell is named {stage}[row,column] or '
+                   "{stage}[map,row,column], counted from 1"),
+                {"column": column, "stage": stage},
+            )  # fmt: skip
         index = tuple(int(i) for i in where[:-1].split(","))
         maps.setdefault(stage, {})[index if len(index) == 3 else (1, *index)] = text
     return {stage: nest(values) for stage, values in maps.items()}

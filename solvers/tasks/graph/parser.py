@@ -275,6 +275,11 @@ def tokenize(text: str) -> list[_Token]:
             tokens.append(_Token("name", char + text[i + 1 : end].replace("_", ""), i + 1))
             i = end
         elif char == "σ":
+            if _next_nonspace(text, i + 1) != "(":
+                raise expression_error(
+                    N_('"{name}" at position {position} needs parentheses: {name}(…)'),
+                    name=char, position=i + 1,
+                )  # fmt: skip
             tokens.append(_Token("func", "sigmoid", i + 1))
             i += 1
         elif char == "π":

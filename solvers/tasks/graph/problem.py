@@ -32,9 +32,10 @@ SEVERAL_NUMBERS = re.compile(r"[\[;\n]|[\d.,]\s+[+\-\u2212]?[\d.,]")
 _NUMBER = re.compile(r"^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?$")
 
 
-PARSE_CACHE_SIZE = 1024
+PARSE_CACHE_SIZE = 256
 """Expressions whose parse and graphs are kept across requests: a class sends one
-expression with new values again and again, and a parse costs ~100 µs."""
+expression with new values again and again, and a parse costs ~100 µs (a few hundred kB
+each for the largest, so the caches stay within tens of MB)."""
 _parse = lru_cache(maxsize=PARSE_CACHE_SIZE)(parse)
 _compile = lru_cache(maxsize=2 * PARSE_CACHE_SIZE)(compile_graph)
 _build_vector = lru_cache(maxsize=PARSE_CACHE_SIZE)(build_graph)

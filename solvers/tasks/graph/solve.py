@@ -62,34 +62,27 @@ def solve(
     steps = [read, *writer.forward(ev), *writer.backward(ev, problem.upstream), result]
     derivatives: dict[str, str] = {}
     if symbolic and gradients:
+        found = None
         if len(parsed.canonical) * len(gradients) <= MAX_SYMBOLIC_WORK:
-            derivatives = dict(derivatives_latex(parsed))
-            formulas = [
-                rf"\frac{{\partial f}}{{\partial {name_latex(n)}}} = {tex}"
-                for n, tex in derivatives.items()
-            ]
+            found = derivatives_latex(parsed)
+        if found is None:
+            text = N_("The symbolic check is skipped for an expression this large.")
+        else:
+            derivatives = dict(found)
             text = N_(
                 "The partial derivatives found symbolically (sympy); substituting the values "
                 "gives the same gradients."
             )
-            steps.append(
-                trusted(
-                    Step,
-                    kind="graph.symbolic",
-                    title=N_("Symbolic check"),
-                    text=text,
-                    formulas=formulas,
-                )
+        formulas = [
+            rf"\frac{{\partial f}}{{\partial {name_latex(n)}}} = {tex}"
+            for n, tex in derivatives.items()
+        ]
+        steps.append(
+            trusted(
+                Step, kind="graph.symbolic", title=N_("Symbolic check"), text=text,
+                formulas=formulas,
             )
-        else:
-            steps.append(
-                trusted(
-                    Step,
-                    kind="graph.symbolic",
-                    title=N_("Symbolic check"),
-                    text=N_("The symbolic check is skipped for an expression this large."),
-                )
-            )
+        )  # fmt: skip
     return GraphSolution(
         answer=GraphAnswer(output=output, gradients=gradients),
         steps=steps,

@@ -48,9 +48,34 @@ def sympy_function(parsed: Parsed) -> tuple[Any, dict[str, Any]]:
     return _to_sympy(parsed.tree, sympy, symbols), symbols
 
 
-@lru_cache(maxsize=256)
-def derivatives_latex(parsed: Parsed) -> dict[str, str]:
-    """LaTeX of ∂f/∂name for every variable (cached per canonical text; do not mutate).
+MAX_DERIVATIVE_NODES = 4000
+"""The most nodes of all derivatives together that are printed; past it the symbolic check
+is skipped (printing costs grow with the size; 8 nested ``sigmoid(tanh(…))`` make 232)."""
+
+
+@lru_cache(maxsize=1)
+def _opaque_exp() -> Any:
+    """``exp`` as a function sympy knows nothing about, printed ``e^{…}``.
+
+    sympy's LaTeX printer splits every product into numerator and denominator and, for a
+    power of ``e`` whose exponent it can prove negative, asks whether that exponent is
+    constant: a simplification that took 40 s for four nested ``sigmoid(tanh(…))`` and
+    minutes for eight. The derivative is printed with this stand-in instead (no question
+    asked: ``e^{-x}`` stays in the numerator, as it is written)."""
+    import sympy
+
+    class exp(sympy.Function):  # named as sympy's exp
+        def _latex(self, printer: Any, exp: str | None = None) -> str:
+            tex = rf"e^{{{printer._print(self.args[0])}}}"
+            return tex if exp is None else rf"\left({tex}\right)^{{{exp}}}"
+
+    return exp
+
+
+@lru_cache(maxsize=128)
+def derivatives_latex(parsed: Parsed) -> dict[str, str] | None:
+    """LaTeX of ∂f/∂name for every variable (cached per canonical text; do not mutate);
+    ``None`` when the derivatives together exceed :data:`MAX_DERIVATIVE_NODES` nodes.
 
     The symbolic result is only a cross-check: a variable whose derivative sympy cannot
     produce (it fails on some corner cases, e.g. a ``Max`` of two equal terms) is left out.
@@ -61,11 +86,23 @@ def derivatives_latex(parsed: Parsed) -> dict[str, str]:
         f, symbols = sympy_function(parsed)
     except Exception:  # sympy fails in many ways; the numbers do not need it
         return {}
-    names = {sym: name_latex(name) for name, sym in symbols.items()}
-    result = {}
+    derivatives = {}
     for name, sym in symbols.items():
         try:
-            result[name] = sympy.latex(sympy.diff(f, sym), symbol_names=names)
+            derivatives[name] = sympy.diff(f, sym)
         except Exception:  # as above
             continue
+    if sum(d.count(sympy.Basic) for d in derivatives.values()) > MAX_DERIVATIVE_NODES:
+        return None
+    names = {sym: name_latex(name) for name, sym in symbols.items()}
+    result = {}
+    for name, derivative in derivatives.items():
+        try:
+            printable = derivative.replace(sympy.exp, _opaque_exp())
+            result[name] = sympy.latex(printable, symbol_names=names)
+        except Exception:  # sympy's printer fails too, now and then
+            continue
+    # sympy's own caches (1000 entries per cached function) would keep every expression's
+    # subterms: the LaTeX is cached here, the rest is let go
+    sympy.core.cache.clear_cache()
     return result

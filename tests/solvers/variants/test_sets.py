@@ -209,3 +209,28 @@ def test_bad_arguments() -> None:
         generate_set(["loss"], QuizSpec(), 1, 0)
     with pytest.raises(ValueError, match="seed"):
         regenerate("loss", QuizSpec(), -1, 1)
+
+
+@pytest.mark.parametrize("task", ["loss", "graph", "conv"])
+def test_variant_n_is_drawn_from_its_block_only(task: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Variant n costs at most a block's draws (it was 1 … n: 43 s for conv number 100 000
+    at the largest spec), and equals the set's variant n."""
+    from solvers.variants.sets import regenerate_many
+
+    monkeypatch.setattr(variants_base, "BLOCK", 8)
+    whole = generate_set([task], QuizSpec(), 4, 20)
+    drawn: list[int] = []
+    real = variants_base.variant_keys
+
+    def counting(task_id: str, spec: object, seed: int, numbers: np.ndarray, secret: object):
+        drawn.append(len(numbers))
+        return real(task_id, spec, seed, numbers, secret)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(variants_base, "variant_keys", counting)
+    numbers = [20, 3, 17, 9, 3]
+    found = regenerate_many(task, QuizSpec(), 4, numbers)
+    assert found == [whole.variants[n - 1].problems[task] for n in numbers]
+    assert drawn == [3, 1, 4]  # blocks 1-8, 9-16, 17-24: up to the largest wanted number
+    drawn.clear()
+    assert regenerate(task, QuizSpec(), 4, 17) == whole.variants[16].problems[task]
+    assert drawn == [1]

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 from pydantic_core import PydanticCustomError
 
@@ -20,6 +22,14 @@ from tests.solvers.tasks.graph.hostile_expressions import HOSTILE_EXPRESSIONS
 LIMIT_S = 0.1  # the issue's bound; generous, not a benchmark
 CANARY = Path("/tmp/stepgrad-pwned")
 FORBIDDEN = ("eval", "exec", "compile", "__import__", "open")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _lazy_imports_done() -> None:
+    """The modules the parser imports on first use (constant folding) are imported before
+    ``__import__`` is forbidden and the clock runs: a first import is neither an attack nor
+    the parser's speed."""
+    parse("log(2) + sqrt(4) + exp(1)")
 
 
 def _forbidden(*args: Any, **kwargs: Any) -> None:
@@ -95,3 +105,23 @@ def test_errors_point_at_the_offending_character(text: str, position: int) -> No
     assert exc.value.context is not None
     assert exc.value.context["position"] == position
     assert str(position) in exc.value.message()
+
+
+# --- arbitrary text: a parse or the parser's clear error, never another exception ----------
+
+EXPRESSION_ALPHABET = st.sampled_from(
+    [*"xyzwe0123456789 +-*/^().,;_σ·×−", "exp", "log", "sqrt", "sigmoid", "tanh", "relu", "abs",
+     "max", "min", "**", "pi", "\u00a0", "\t"]
+)  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=st.lists(EXPRESSION_ALPHABET, max_size=40).map("".join) | st.text(max_size=60))
+def test_any_text_parses_or_is_an_expression_error(text: str) -> None:
+    """(A lone σ without parentheses raised an IndexError.)"""
+    try:
+        parsed = parse(text)
+    except PydanticCustomError as exc:
+        assert exc.type == "expression" and exc.message()
+        return
+    assert parsed.canonical and parse(parsed.canonical).canonical == parsed.canonical

@@ -18,9 +18,10 @@ from solvers.tasks.graph import (
     example,
     solve,
     solve_batch,
+    symbolic,
 )
 from solvers.tasks.graph.parser import parse
-from solvers.tasks.graph.symbolic import sympy_function
+from solvers.tasks.graph.symbolic import derivatives_latex, sympy_function
 
 SIGMOID = "1/(1+exp(-(w0*x0+w1*x1+w2)))"
 LECTURE_VALUES = {"w0": 2, "x0": -1, "w1": -3, "x1": -2, "w2": -3}
@@ -440,4 +441,35 @@ def test_symbolic_check_can_be_left_out_and_is_skipped_when_large() -> None:
     values = {f"{n}{i}": 0.5 for i in range(8) for n in "wxb"}
     s = solve(GraphProblem(expression=big, values=values))
     assert s.symbolic == {}
+    assert s.steps[-1].text == "The symbolic check is skipped for an expression this large."
+
+
+NESTED = "sigmoid(tanh(" * 4 + "x" + "))" * 4
+
+
+def test_nested_sigmoid_tanh_is_printed_without_sympy_simplifying(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Eight nested sigmoid(tanh(…)) took minutes: sympy's LaTeX printer asked whether each
+    negative exponent of e is constant (a simplification). The printing never asks now."""
+    import sympy
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the symbolic step simplified an exponent")
+
+    monkeypatch.setattr(sympy.Expr, "is_constant", refuse)
+    derivatives_latex.cache_clear()
+    s = solve(GraphProblem(expression=NESTED, values={"x": 0.5}))
+    assert set(s.symbolic) == {"x"} and r"e^{- \tanh" in s.symbolic["x"]
+    assert s.steps[-1].kind == "graph.symbolic" and s.steps[-1].formulas
+
+
+def test_symbolic_check_is_skipped_past_the_derivative_size_budget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(symbolic, "MAX_DERIVATIVE_NODES", 100)
+    derivatives_latex.cache_clear()
+    s = solve(GraphProblem(expression=NESTED, values={"x": 0.5}))
+    derivatives_latex.cache_clear()
+    assert s.symbolic == {} and not s.steps[-1].formulas
     assert s.steps[-1].text == "The symbolic check is skipped for an expression this large."
