@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import time
@@ -107,10 +108,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         import uvicorn
 
-        from app.classroom.db import get_database, is_configured
+        from app.classroom.db import get_database
 
-        if is_configured():  # migrate once, before the workers start together
-            get_database().ready().engine.dispose()
+        # the served app is the classroom's home: its database (by default ./stepgrad.db) is
+        # made and migrated once, before the workers start together, so the first start
+        # prints the instructor's login link
+        get_database().ready().engine.dispose()
+        # the app (and each worker) reads where it is served from, for the login link
+        os.environ.update(STEPGRAD_HOST=args.host, STEPGRAD_PORT=str(args.port))
+        get_settings.cache_clear()
         uvicorn.run("app.main:app", host=args.host, port=args.port, workers=args.workers,
                     access_log=settings.access_log)  # fmt: skip
     else:

@@ -64,11 +64,15 @@ def start_server(env: dict[str, str] | None = None, *args: str) -> tuple[subproc
     added to the environment, its log in a temporary file (a pipe nobody reads could fill
     and stall it); returns the process and its base URL once it answers."""
     port = _free_port()
+    environment = {**os.environ, **(env or {})}
+    if "STEPGRAD_DATABASE_URL" not in environment:  # never the working folder's stepgrad.db
+        folder = tempfile.mkdtemp(prefix="stepgrad-test-")
+        environment["STEPGRAD_DATABASE_URL"] = f"sqlite:///{folder}/stepgrad.db"
     with tempfile.TemporaryFile() as log:  # the server keeps its own descriptor
         process = subprocess.Popen(
             [sys.executable, "-m", "app.cli", "serve", "--port", str(port), *args],
             cwd=ROOT,
-            env={**os.environ, **(env or {})},
+            env=environment,
             stdout=subprocess.DEVNULL,
             stderr=log,
             start_new_session=True,
