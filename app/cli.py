@@ -1,4 +1,5 @@
-"""The ``stepgrad`` command: ``serve`` the app, or write a set of ``variants`` to a folder."""
+"""The ``stepgrad`` command: ``serve`` the app, write a set of ``variants`` to a folder, or
+keep the classroom's exams (``exam``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+from app.classroom import cli as exam_commands
 from app.settings import configure_torch, get_settings
 from solvers.registry import TASKS
 
@@ -103,8 +105,11 @@ def main(argv: list[str] | None = None) -> int:
     variants.add_argument("--lang", choices=("en", "ru"), default="en")
     variants.add_argument("--out", type=Path, required=True, help="folder to write into")
     variants.add_argument("--no-pdf", action="store_true", help="skip the PDFs")
+    exam_commands.add_parser(commands, settings)
     args = parser.parse_args(argv)
 
+    if args.command == "exam":
+        return exam_commands.main(args)
     if args.command == "serve":
         import uvicorn
 

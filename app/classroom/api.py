@@ -35,7 +35,6 @@ from app.classroom.roster import parse_csv
 from app.classroom.tokens import read_token
 from app.deps import Instructor, Language
 from app.errors import CheckedJsonRoute, checked_json, error_responses
-from app.exports import write_csv
 from app.grading import MAX_BATCH, Translations, submission_from_columns
 from solvers.core import N_
 from solvers.grading.core import Grade, Tolerance
@@ -342,14 +341,9 @@ def build_router() -> APIRouter:
     @teacher.get("/api/v1/exams/{exam_id}/links.csv", summary="The students' links as CSV")
     def links_csv(request: Request, exam_id: ExamId) -> Response:
         """``student,name,variant,url``, one row per student."""
-        exam = _exam(exam_id)
-        rows = [
-            {"student": s.id, "name": s.name, "variant": str(s.variant), "url": s.url}
-            for s in exams.exam_out(_base(request), exam).students
-        ]
         disposition = f'attachment; filename="exam-{exam_id}-links.csv"'
         return Response(
-            write_csv(["student", "name", "variant", "url"], rows),
+            exams.links_csv(exams.exam_out(_base(request), _exam(exam_id))),
             media_type="text/csv; charset=utf-8",
             headers={"content-disposition": disposition},
         )

@@ -30,6 +30,7 @@ from app.classroom.db import Database
 from app.classroom.models import Exam, Student, Submission, now
 from app.classroom.roster import MAX_ROSTER, RosterEntry, check_unique
 from app.classroom.tokens import make_token
+from app.exports import write_csv
 from app.i18n import translate
 from app.settings import get_settings
 from solvers.core import N_
@@ -194,6 +195,16 @@ def exam_out(base_url: str, exam: Exam) -> ExamOut:
         points=exam.points, tolerance=exam.tolerance, state=state(exam),
         students=[student_out(base_url, s) for s in exam.students],
     )  # fmt: skip
+
+
+LINK_COLUMNS = ["student", "name", "variant", "url"]
+
+
+def links_csv(exam: ExamOut) -> str:
+    """The students' links as CSV: ``student,name,variant,url``, one row per student."""
+    rows = [{"student": s.id, "name": s.name, "variant": str(s.variant), "url": s.url}
+            for s in exam.students]  # fmt: skip
+    return write_csv(LINK_COLUMNS, rows)
 
 
 def _secret() -> bytes | None:

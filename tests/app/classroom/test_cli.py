@@ -1,0 +1,116 @@
+"""``stepgrad exam …``: create, list, links, close, gradebook on the database of
+``STEPGRAD_DATABASE_URL`` (SQLite and PostgreSQL), and its refusals."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from app.classroom import exams
+from app.classroom.db import get_database
+from app.classroom.tokens import read_token
+from app.cli import main
+from tests.app.classroom.helpers import SPEC, right
+
+ROSTER = '\ufeffid;name;email\ns1;Ann;ann@example.org\ns2;"Bob; Jr";\n'
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """``stepgrad *argv``: its status, stdout and stderr."""
+    status = main(list(argv))
+    out = capsys.readouterr()
+    return status, out.out, out.err
+
+
+@pytest.fixture
+def exam_id(database_url: str, tmp_path: Path, monkeypatch, capsys) -> int:
+    """An exam of two students made by ``stepgrad exam create`` in ``tmp_path``."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "roster.csv").write_text(ROSTER)
+    (tmp_path / "spec.json").write_text(json.dumps(SPEC))
+    status, out, err = run(
+        capsys, "exam", "--base-url", "https://quiz.example.org", "create", "--title", "Quiz 5",
+        "--tasks", "loss,conv", "--roster", "roster.csv", "--spec", "spec.json", "--seed", "7",
+        "--attempts", "2", "--feedback", "after_close", "--closes", "2100-01-01T10:00",
+    )  # fmt: skip
+    assert status == 0, err
+    number = int(out)
+    assert f"exam {number}: 2 students" in err
+    return number
+
+
+def test_create_stores_the_exam_and_writes_its_links(exam_id: int, tmp_path: Path, capsys):
+    with get_database().session(write=False) as session:
+        exam = exams.get_exam(session, exam_id)
+        assert (exam.title, exam.tasks, exam.seed, exam.attempts, exam.feedback) == (
+            "Quiz 5", ["loss", "conv"], 7, 2, "after_close")  # fmt: skip
+        assert exam.spec["loss"]["loss"] == "softmax"
+        assert exams.aware(exam.closes_at).isoformat() == "2100-01-01T10:00:00+00:00"
+        names = [(s.student_id, s.name, s.email, s.variant) for s in exam.students]
+    assert names == [("s1", "Ann", "ann@example.org", 1), ("s2", "Bob; Jr", None, 2)]
+    written = list(csv.DictReader((tmp_path / f"exam-{exam_id}-links.csv").open()))
+    status, out, _ = run(capsys, "exam", "--base-url", "https://quiz.example.org", "links",
+                         str(exam_id))  # fmt: skip
+    printed = list(csv.DictReader(io.StringIO(out)))
+    assert status == 0
+    for rows in (written, printed):
+        assert [(r["student"], r["name"], r["variant"]) for r in rows] == [
+            ("s1", "Ann", "1"), ("s2", "Bob; Jr", "2")]  # fmt: skip
+        for row in rows:
+            assert row["url"].startswith("https://quiz.example.org/take/")
+            assert read_token(row["url"].rsplit("/", 1)[1]) == (exam_id, row["student"])
+
+
+def test_list_close_and_gradebook(exam_id: int, capsys):
+    status, out, _ = run(capsys, "exam", "list")
+    assert status == 0
+    assert out.split("\n")[1].split() == [str(exam_id), "open", "2", "Quiz", "5"]
+    with get_database().session(write=False) as session:
+        student = exams.get_exam(session, exam_id).students[0]
+        answers = {"loss": right("loss", student.problems["loss"])}
+    exams.submit(get_database(), exam_id, "s1", exams.SubmissionIn(answers=answers))
+    assert run(capsys, "exam", "close", str(exam_id))[:2] == (0, f"exam {exam_id}: closed\n")
+    assert run(capsys, "exam", "list")[1].split("\n")[1].split()[1] == "closed"
+    status, out, _ = run(capsys, "exam", "gradebook", str(exam_id), "--csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert status == 0
+    assert [(r["student"], r["attempts"]) for r in rows] == [("s1", "1"), ("s2", "0")]
+    assert float(rows[0]["loss.loss"]) > 0 and rows[1]["score"] == ""
+    table = run(capsys, "exam", "gradebook", str(exam_id))[1].splitlines()
+    assert table[0].split() == ["student", "name", "variant", "attempts", "score"]
+    assert table[1].split()[:4] == ["s1", "Ann", "1", "1"] and table[2].endswith("—")
+    moodle = run(capsys, "exam", "gradebook", str(exam_id), "--moodle")[1]
+    assert moodle.startswith("ID number,Email address,Quiz 5\ns1,ann@example.org,")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["close", "999"], "there is no exam 999"),
+        (["gradebook", "999"], "there is no exam 999"),
+        (["create", "--title", "x", "--tasks", "nope", "--roster", "roster.csv"],
+         "task must be one of"),
+        (["create", "--title", "x", "--roster", "missing.csv"], "missing.csv"),
+        (["create", "--title", "x", "--roster", "twice.csv"], "s1 is given twice"),
+        (["create", "--title", "x", "--roster", "roster.csv", "--attempts", "0"], "attempts"),
+        (["create", "--title", "x", "--roster", "roster.csv", "--opens", "2100-01-02",
+          "--closes", "2100-01-01"], "must close after it opens"),
+        (["create", "--title", "x", "--roster", "roster.csv", "--spec", "bad.json"], "--spec"),
+    ],
+)  # fmt: skip
+def test_refusals_say_why_and_store_nothing(
+    argv: list[str], message: str, database_url: str, tmp_path: Path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "roster.csv").write_text(ROSTER)
+    (tmp_path / "twice.csv").write_text("s1,Ann\ns1,Bob\n")
+    (tmp_path / "bad.json").write_text("{")
+    status, out, err = run(capsys, "exam", *argv)
+    assert (status, out) == (1, "")
+    assert err.startswith(f"stepgrad exam {argv[0]}: ") and message in err
+    assert run(capsys, "exam", "list")[1] == "id  state  students  title\n"
+    assert not list(tmp_path.glob("exam-*-links.csv"))
