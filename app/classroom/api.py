@@ -8,7 +8,7 @@ import csv
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
@@ -37,7 +37,7 @@ from app.deps import Instructor, Language
 from app.errors import CheckedJsonRoute, checked_json, error_responses
 from app.grading import MAX_BATCH, Translations, submission_from_columns
 from solvers.core import N_
-from solvers.grading.core import Grade, Tolerance
+from solvers.grading.core import Grade, PartGrade, Tolerance
 from solvers.registry import TASKS
 
 
@@ -147,6 +147,32 @@ def _show_feedback(exam: exams.Exam) -> bool:
     return exam.feedback == "immediate" or exams.state(exam) == "closed"
 
 
+class GradedPart(NamedTuple):
+    """A part of a stored submission: its mark (the exam's points), the grader's part,
+    its feedback and the named mistake's title, in the current language."""
+
+    name: str
+    mark: PartMark
+    part: PartGrade
+    feedback: str
+    misconception_title: str | None
+
+
+def graded_parts(exam: exams.Exam, grades: dict[str, Any]) -> tuple[float, float, list[GradedPart]]:
+    """A stored submission's score, maximum and parts with their feedback."""
+    score, max_score, parts = marks(exam, grades)
+    texts = Translations()
+    graded = []
+    for task in exam.tasks:
+        for part in Grade.model_validate(grades[task]).parts:
+            title = (
+                texts.misconception(task, part.misconception).title if part.misconception else None
+            )
+            graded.append(GradedPart(f"{task}.{part.name}", parts[f"{task}.{part.name}"], part,
+                                     texts.feedback(part), title))  # fmt: skip
+    return score, max_score, graded
+
+
 def submission_out(exam: exams.Exam, submission: exams.Submission) -> SubmissionOut:
     """An attempt for its student, graded parts with feedback when the exam shows them."""
     out = SubmissionOut(
@@ -156,22 +182,12 @@ def submission_out(exam: exams.Exam, submission: exams.Submission) -> Submission
     )
     if not _show_feedback(exam):
         return out
-    score, max_score, parts = marks(exam, submission.grades)
-    texts = Translations()
-    feedback = {}
-    for task in exam.tasks:
-        for part in Grade.model_validate(submission.grades[task]).parts:
-            feedback[f"{task}.{part.name}"] = texts.feedback(part)
+    score, max_score, parts = graded_parts(exam, submission.grades)
     taken = {
-        name: TakePart(
-            **mark.model_dump(),
-            feedback=feedback[name],
-            misconception_title=texts.misconception(*mark.misconception.split(".", 1)).title
-            if mark.misconception
-            else None,
-        )
-        for name, mark in parts.items()
-    }
+        p.name: TakePart(**p.mark.model_dump(), feedback=p.feedback,
+                         misconception_title=p.misconception_title)
+        for p in parts
+    }  # fmt: skip
     return out.model_copy(update={"score": score, "max_score": max_score, "parts": taken})
 
 

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from app.classroom import exams, plots
-from app.classroom.api import located, paper_rows, take_view
+from app.classroom.api import ExamId, graded_parts, located, paper_rows, take_view
 from app.classroom.db import get_database, instructor_token
 from app.classroom.gradebook import analytics, gradebook
 from app.classroom.roster import parse_csv
@@ -252,6 +252,38 @@ async def exam_action(
     return RedirectResponse(f"/instructor/exams/{exam_id}", status_code=303)
 
 
+def _student_context(request: Request, exam_id: int, student_id: str) -> dict[str, Any]:
+    with get_database().session(write=False) as session:
+        exam = exams.get_exam(session, exam_id)
+        student = exams.get_student(session, exam_id, student_id)
+        submissions = list(student.submissions)
+    attempts = []
+    for submission in reversed(submissions):
+        score, max_score, parts = graded_parts(exam, submission.grades)
+        attempts.append(
+            {"submission": submission, "at": exams.aware(submission.submitted_at),
+             "score": score, "max_score": max_score, "parts": parts}
+        )  # fmt: skip
+    return {
+        "exam": exam,
+        "student": student,
+        "url": exams.student_out(str(request.base_url), student).url,
+        "attempts": attempts,
+        "verdict_names": plots.VERDICT_NAMES,
+    }
+
+
+async def student_page(
+    request: Request, exam_id: ExamId, student_id: str, lang: Language, fmt: PageFormat
+) -> Response:
+    """One student's submissions, newest first, each part with the answer read, the
+    expected one, the verdict, the score and the feedback (the instructor's view)."""
+    if gate := await _gate(request, lang, fmt):
+        return gate
+    context = await run_in_threadpool(_student_context, request, exam_id, student_id)
+    return await _page(request, "classroom/student.html", lang, fmt, context)
+
+
 def _answers(form: FormData, tasks: list[str]) -> dict[str, dict[str, Any]]:
     """The take form's fields as answers, task by task (each through the task's view)."""
     fields: dict[str, dict[str, str]] = {}
@@ -345,6 +377,9 @@ def build_router() -> APIRouter:
     router.add_api_route("/instructor/exams", create_page, methods=["POST"])
     router.add_api_route("/instructor/exams/{exam_id}", exam_page, methods=["GET"])
     router.add_api_route("/instructor/exams/{exam_id}/{action}", exam_action, methods=["POST"])
+    router.add_api_route(
+        "/instructor/exams/{exam_id}/students/{student_id:path}", student_page, methods=["GET"]
+    )
     router.add_api_route("/take/{token}", take_page, methods=["GET"])
     router.add_api_route("/take/{token}", take_action, methods=["POST"])
     return router

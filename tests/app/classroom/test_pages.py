@@ -104,3 +104,36 @@ def test_sheets_and_key_of_the_exam(classroom: TestClient, teacher: dict[str, st
     for student, variant in zip(exam["students"], same["variants"], strict=True):
         view = classroom.get(f"/api/v1/take/{student['token']}").json()
         assert view["problems"] == variant["problems"]
+
+
+def test_a_students_submissions_with_their_feedback(classroom: TestClient) -> None:
+    sign_in(classroom)
+    created = classroom.post(
+        "/instructor/exams",
+        data={"title": "Quiz", "tasks": ["loss"], "attempts": "2", "feedback": "after_close",
+              "roster": "id;name\nk/1;Kim\nk2;Lee\n"},
+        follow_redirects=False,
+    )  # fmt: skip
+    exam = created.headers["location"]
+    page = classroom.get(exam).text
+    assert f'class="student-link" href="{exam}/students/k/1"' in page
+    token = re.findall(r'class="take-link" href="http://testserver/take/([^"]+)"', page)[0]
+    problem = classroom.get(f"/api/v1/take/{token}").json()["problems"]["loss"]
+    mistake = log10_loss(problem)
+    for loss in ("", str(mistake["loss"])):  # the first attempt leaves the loss blank
+        fields = {"a_loss.per_example": " ".join(map(str, mistake["per_example"])),
+                  "a_loss.loss": loss, "action": "submit"}  # fmt: skip
+        assert classroom.post(f"/take/{token}", data=fields).status_code == 200
+    own = classroom.get(f"{exam}/students/k/1")
+    assert own.status_code == 200
+    attempts = re.findall(r'data-attempt="(\d)"', own.text)
+    assert attempts == ["2", "1"]  # newest first, with the feedback the student waits for
+    assert own.text.count('data-part="loss.loss"') == 2
+    assert 'data-verdict="blank"' in own.text and 'data-verdict="wrong"' in own.text
+    assert 'class="misconception"' in own.text and "Attempt 2" in own.text
+    russian = classroom.get(f"{exam}/students/k/1?lang=ru").text
+    assert "Попытка 2" in russian and "Правильный ответ" in russian
+    assert 'id="no-submission"' in classroom.get(f"{exam}/students/k2").text
+    assert classroom.get(f"{exam}/students/nobody").status_code == 404
+    classroom.cookies.clear()
+    assert classroom.get(f"{exam}/students/k2").status_code == 401
