@@ -196,7 +196,7 @@ def _exam_context(request: Request, exam_id: int) -> dict[str, Any]:
     }
 
 
-async def exam_page(request: Request, exam_id: int, lang: Language, fmt: PageFormat) -> Response:
+async def exam_page(request: Request, exam_id: ExamId, lang: Language, fmt: PageFormat) -> Response:
     """One exam: state, roster and links, gradebook, what the class got wrong."""
     if gate := await _gate(request, lang, fmt):
         return gate
@@ -218,7 +218,7 @@ async def _exam_page(
 
 
 async def exam_action(
-    request: Request, exam_id: int, action: str, lang: Language, fmt: PageFormat
+    request: Request, exam_id: ExamId, action: str, lang: Language, fmt: PageFormat
 ) -> Response:
     """The exam page's forms: ``close``, ``roster`` (a CSV file or typed), ``paper``."""
     if gate := await _gate(request, lang, fmt):

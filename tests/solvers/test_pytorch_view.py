@@ -13,6 +13,7 @@ import torch
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
+from pydantic_core import PydanticCustomError
 
 from solvers.pytorch_view import Line, Output, TorchForm, identifier, literal, render, torch_view
 from solvers.registry import TASKS
@@ -131,7 +132,9 @@ def test_the_engine_refuses_unsafe_parts() -> None:
 
 
 numbers = st.integers(-50, 50).map(lambda k: k / 10)
-SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+SETTINGS = settings(
+    max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True
+)
 
 
 @SETTINGS
@@ -205,10 +208,10 @@ def expressions(depth: int) -> Any:
        st.sampled_from(["primitive", "grouped"]))  # fmt: skip
 def test_random_graph_problems(text: str, values: list[float], upstream: float, gates: str) -> None:
     given_values = dict(zip(["x", "y", "w0"], values, strict=True))
-    used = {v: given_values[v] for v in parse(text).variables}
-    try:
+    try:  # a constant part without a finite value (exp(1618)) is the parser's clear error
+        used = {v: given_values[v] for v in parse(text).variables}
         problem = GraphProblem(expression=text, values=used, upstream=upstream, gates=gates)
-    except ValidationError:
+    except (ValidationError, PydanticCustomError):
         assume(False)
     answer = problem.evaluation()
     assume(all(np.isfinite(answer.grads)) and abs(answer.values[-1]) < 1e8)
