@@ -625,19 +625,25 @@ def grades(bulk: BulkGrade, catalogue: Sequence[Misconception]) -> list[Grade]:
     ]
 
 
-PartScore = tuple[str, float, str | None]
-"""A listed part of a row: its name, score and misconception id (None when none)."""
+PartScore = tuple[str, float, str | None] | tuple[str, float, str | None, bool]
+"""A listed part of a row: its name, score and misconception id (None when none), and with
+``rounding`` whether it is right only as worked by hand (:attr:`PartGrade.rounding`)."""
 RowScore = tuple[float, float, float, list[PartScore]]
 """A row's score, max score, carried-forward score and listed parts."""
 
 
-def row_scores(bulk: BulkGrade, catalogue: Sequence[Misconception]) -> list[RowScore]:
+def row_scores(
+    bulk: BulkGrade, catalogue: Sequence[Misconception], *, rounding: bool = False
+) -> list[RowScore]:
     """The scores of every row of a scored batch, the parts listed as by :func:`grades`,
-    without building a grade model (for tables such as the CSV of a batch)."""
+    without building a grade model (for tables such as the CSV of a batch); with
+    ``rounding``, each part says too whether it is right only as worked by hand."""
     ids = [m.id for m in catalogue]
     parts = [
-        (p.spec.name, _listed(p), p.score.tolist(), p.misconception.tolist()) for p in bulk.parts
-    ]
+        (p.spec.name, _listed(p), p.score.tolist(), p.misconception.tolist(),
+         p.rounding.tolist() if rounding else None)
+        for p in bulk.parts
+    ]  # fmt: skip
     totals = zip(
         bulk.score.tolist(), bulk.max_score.tolist(), bulk.carried_forward.tolist(), strict=True
     )
@@ -648,7 +654,8 @@ def row_scores(bulk: BulkGrade, catalogue: Sequence[Misconception]) -> list[RowS
             carried,
             [
                 (name, scores[row], ids[index[row]] if index[row] >= 0 else None)
-                for name, listed, scores, index in parts
+                + (() if by_hand is None else (by_hand[row],))
+                for name, listed, scores, index, by_hand in parts
                 if listed[row]
             ],
         )
