@@ -6,7 +6,7 @@ import random
 import threading
 from collections import defaultdict
 from collections.abc import Callable
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
 
@@ -377,8 +377,9 @@ def grade_items(
 
 
 def score_items(items: list[Any], tolerance: Tolerance | None) -> list[RowScore]:
-    """The scores of a batch (see :func:`_per_task`), without feedback: for a table."""
-    return _per_task(items, tolerance, score_batch)
+    """The scores of a batch (see :func:`_per_task`), without feedback, each part saying
+    whether it is right only as worked by hand: for a table."""
+    return _per_task(items, tolerance, partial(score_batch, rounding=True))
 
 
 def submission_from_columns(task: str, row: dict[str, str]) -> dict[str, Any]:
@@ -394,20 +395,27 @@ def submission_from_columns(task: str, row: dict[str, str]) -> dict[str, Any]:
 
 
 def grades_csv(rows: list[dict[str, str]], scores: list[RowScore]) -> str:
-    """One row per student: the total, then each part's score and misconception."""
+    """One row per student: the total, then each part's score and misconception; last, for
+    each part that some student has right only as worked by hand (every intermediate value
+    rounded), ``<part>.rounded``: 1 where so, 0 where not (the scores of
+    :func:`score_items`)."""
     columns: dict[str, None] = {}
+    rounded: dict[str, None] = {}
     table = []
     for row, (score, max_score, carried, parts) in zip(rows, scores, strict=True):
         line = {"student": row.get("student", ""), "variant": row.get("variant", ""),
                 "score": f"{score:g}", "max_score": f"{max_score:g}",
                 "carried_forward": f"{carried:g}"}  # fmt: skip
-        for name, part_score, misconception in parts:
+        for name, part_score, misconception, *by_hand in parts:
             line[f"{name}.score"] = f"{part_score:g}"
             line[f"{name}.misconception"] = misconception or ""
+            line[f"{name}.rounded"] = "1" if by_hand and by_hand[0] else "0"
             columns.setdefault(f"{name}.score")
             columns.setdefault(f"{name}.misconception")
+            if by_hand and by_hand[0]:
+                rounded.setdefault(f"{name}.rounded")
         table.append(line)
-    head = ["student", "variant", "score", "max_score", "carried_forward", *columns]
+    head = ["student", "variant", "score", "max_score", "carried_forward", *columns, *rounded]
     return write_csv(head, table)
 
 
@@ -416,7 +424,9 @@ BATCH_DOC = (
     '"tolerance"}` → `{"grades": […]}`. Or `multipart/form-data` with a CSV `file` (one row '
     "per student: `student`, `variant`, and the answer columns of `answers.csv`, e.g. `loss.L1`, "
     "`loss.L`, `graph.f`, `graph.df/dw0`, `conv.pool[1,1]`), `task`, `seed` and optionally "
-    "`spec` (JSON) and `intermediate_decimals` → a CSV with one column per part. At most "
+    "`spec` (JSON) and `intermediate_decimals` → a CSV with each part's `.score` and "
+    "`.misconception`, then `.rounded` (1: right as rounded by hand) for the parts some "
+    "student has right that way. At most "
     "10 000 submissions."
 )
 

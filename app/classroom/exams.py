@@ -246,7 +246,7 @@ def create_exam(session: Session, body: Any) -> Exam:
         title=body.title, tasks=normalize_tasks(body.tasks), spec=body.spec.model_dump(mode="json"),
         seed=body.seed, opens_at=body.opens_at, closes_at=body.closes_at,
         attempts=body.attempts, feedback=body.feedback, points=body.points,
-        tolerance=body.tolerance.model_dump(mode="json") if body.tolerance else None,
+        tolerance=_stored(body.tolerance),
     )  # fmt: skip
     session.add(exam)
     session.flush()
@@ -270,6 +270,12 @@ def get_student(session: Session, exam_id: int, student_id: str, lock: bool = Fa
     if student is None:
         raise HTTPException(404, translate(NO_STUDENT))
     return student
+
+
+def _stored(tolerance: Tolerance | None) -> dict[str, Any] | None:
+    """A tolerance as the exam keeps it: the fields given only, so that it reads back the
+    same (bounds of its own without ``intermediate_decimals`` stay exact only)."""
+    return tolerance.model_dump(mode="json", exclude_unset=True) if tolerance else None
 
 
 def _tolerance(exam: Exam) -> Tolerance | None:
@@ -400,7 +406,7 @@ def store_paper(session: Session, exam: Exam, rows: list[dict[str, Any]]) -> int
 def regrade(session: Session, exam: Exam, tolerance: Tolerance | None) -> None:
     """Grade every stored submission again with ``tolerance`` (kept as the exam's),
     task by task in one batch (equal to grading them one by one)."""
-    exam.tolerance = tolerance.model_dump(mode="json") if tolerance else None
+    exam.tolerance = _stored(tolerance)
     submissions = list(session.scalars(
         select(Submission).join(Student).where(Student.exam_id == exam.id)
     ))  # fmt: skip

@@ -72,12 +72,19 @@ def score_batch(
     submissions: Sequence[Any],
     tolerance: Tolerance | None = None,
     device: Any = None,
+    *,
+    rounding: bool = False,
 ) -> list[RowScore]:
     """:func:`grade_batch`'s scores only (totals, and each listed part's score and
-    misconception), without a grade model per submission: for a table of many."""
+    misconception, and with ``rounding`` whether it is right only as worked by hand),
+    without a grade model per submission: for a table of many."""
     grader = _grader(task_id)
     scored = score_many(grader, problems, submissions, tolerance, _device(device))
-    return in_order(len(problems), scored, lambda bulk: row_scores(bulk, grader.misconceptions))
+    return in_order(
+        len(problems),
+        scored,
+        lambda bulk: row_scores(bulk, grader.misconceptions, rounding=rounding),
+    )
 
 
 def hand_answers(

@@ -363,7 +363,7 @@ class PartSpec:
     parts (error carried forward), or None. ``sparse`` parts grade only the given cells
     (graph nodes) and are optional like ``optional`` ones. ``rounded`` is the expected
     answer worked by hand (every intermediate value rounded, see :class:`Tolerance`), or
-    None.
+    None; ``carried_rounded`` the carried-forward answer worked by hand the same way.
     """
 
     name: str
@@ -376,6 +376,7 @@ class PartSpec:
     optional: bool = False
     sparse: bool = False
     rounded: torch.Tensor | None = None
+    carried_rounded: torch.Tensor | None = None
 
 
 @dataclass
@@ -435,7 +436,8 @@ def score_part(spec: PartSpec, tolerance: Tolerance) -> PartResult:
     A given part whose shape differs from the expected one is compared only with the
     misconception answers and the carried-forward answer of that shape; when none matches
     it is a ``shape_error`` (a format error, not a wrong answer). A cell in the rounding
-    band (:func:`in_band`) is right, so rounding is never taken for a mistake. The first
+    band (:func:`in_band`) is right, so rounding is never taken for a mistake; a cell in the
+    rounding band of the carried-forward answer is carried forward. The first
     catalogue entry that explains every wrong cell names the misconception.
     """
     rule = tolerance.rule(spec.name)
@@ -448,7 +450,15 @@ def score_part(spec: PartSpec, tolerance: Tolerance) -> PartResult:
     if spec.rounded is not None and given.shape == spec.expected.shape:
         by_hand = in_band(given, spec.expected, spec.rounded, rule) & ~right
         right = right | by_hand
-    carry = _matches(given, spec.carried, rule) & ~right
+    carry = _matches(given, spec.carried, rule)
+    by_hand_carried = spec.carried_rounded
+    if (
+        spec.carried is not None
+        and by_hand_carried is not None
+        and given.shape == spec.carried.shape == by_hand_carried.shape
+    ):
+        carry = carry | in_band(given, spec.carried, by_hand_carried, rule)
+    carry = carry & ~right
     settled = right | ~graded
     correct = _all(settled) & ~missing
     wrong = ~correct & ~missing
@@ -615,19 +625,25 @@ def grades(bulk: BulkGrade, catalogue: Sequence[Misconception]) -> list[Grade]:
     ]
 
 
-PartScore = tuple[str, float, str | None]
-"""A listed part of a row: its name, score and misconception id (None when none)."""
+PartScore = tuple[str, float, str | None] | tuple[str, float, str | None, bool]
+"""A listed part of a row: its name, score and misconception id (None when none), and with
+``rounding`` whether it is right only as worked by hand (:attr:`PartGrade.rounding`)."""
 RowScore = tuple[float, float, float, list[PartScore]]
 """A row's score, max score, carried-forward score and listed parts."""
 
 
-def row_scores(bulk: BulkGrade, catalogue: Sequence[Misconception]) -> list[RowScore]:
+def row_scores(
+    bulk: BulkGrade, catalogue: Sequence[Misconception], *, rounding: bool = False
+) -> list[RowScore]:
     """The scores of every row of a scored batch, the parts listed as by :func:`grades`,
-    without building a grade model (for tables such as the CSV of a batch)."""
+    without building a grade model (for tables such as the CSV of a batch); with
+    ``rounding``, each part says too whether it is right only as worked by hand."""
     ids = [m.id for m in catalogue]
     parts = [
-        (p.spec.name, _listed(p), p.score.tolist(), p.misconception.tolist()) for p in bulk.parts
-    ]
+        (p.spec.name, _listed(p), p.score.tolist(), p.misconception.tolist(),
+         p.rounding.tolist() if rounding else None)
+        for p in bulk.parts
+    ]  # fmt: skip
     totals = zip(
         bulk.score.tolist(), bulk.max_score.tolist(), bulk.carried_forward.tolist(), strict=True
     )
@@ -638,7 +654,8 @@ def row_scores(bulk: BulkGrade, catalogue: Sequence[Misconception]) -> list[RowS
             carried,
             [
                 (name, scores[row], ids[index[row]] if index[row] >= 0 else None)
-                for name, listed, scores, index in parts
+                + (() if by_hand is None else (by_hand[row],))
+                for name, listed, scores, index, by_hand in parts
                 if listed[row]
             ],
         )
@@ -651,6 +668,9 @@ def row_scores(bulk: BulkGrade, catalogue: Sequence[Misconception]) -> list[RowS
 Row = TypeVar("Row")
 PartError = tuple[str, PydanticCustomError, Any]
 """A format error of one part: the part's name, the error, the input."""
+Carried = Callable[[Any, dict[str, torch.Tensor], Rounder | None], dict[str, torch.Tensor]]
+"""A task's carrying forward: (batch, given parts, rounder or None) → the carried-forward
+answer of each part that has one."""
 
 
 @dataclass(frozen=True)
@@ -666,6 +686,8 @@ class TaskGrader:
     such as stride 1 changes the shape); any other shape is a format error. ``hand(batch,
     rounder)`` gives the expected answer of every part worked by hand: the task's one
     computation with ``rounder`` applied after each elementary step (None: exact only).
+    ``carried(batch, given, rounder)`` gives the carried-forward answers (those of
+    ``specs``, which computes them with it, ``rounder`` None) or worked by hand.
     """
 
     task: str
@@ -678,6 +700,7 @@ class TaskGrader:
     specs: Callable[[Any, dict[str, torch.Tensor]], list[PartSpec]]
     reshapable: frozenset[str] = frozenset()
     hand: Callable[[Any, Rounder], dict[str, torch.Tensor]] | None = None
+    carried: Carried | None = None
 
     def index(self, misconception: str) -> int:
         """The position of a misconception in the catalogue."""
@@ -709,15 +732,19 @@ class TaskGrader:
 def task_specs(
     grader: TaskGrader, batch: Any, given: dict[str, torch.Tensor], tolerance: Tolerance
 ) -> list[PartSpec]:
-    """The grader's specs, each with its answer worked by hand when ``tolerance`` has a
-    rounding band (one more pass of the task's computation, on the whole batch)."""
+    """The grader's specs, each with its answer and its carried-forward answer worked by hand
+    when ``tolerance`` has a rounding band (one more pass of the task's computation, and of
+    its carrying forward, on the whole batch)."""
     specs = grader.specs(batch, given)
     decimals = tolerance.hand_decimals
     if decimals is None or grader.hand is None:
         return specs
-    hand = grader.hand(batch, hand_rounder(decimals))
+    rounder = hand_rounder(decimals)
+    hand = grader.hand(batch, rounder)
+    carried = grader.carried(batch, given, rounder) if grader.carried is not None else {}
     for spec in specs:
         spec.rounded = hand.get(spec.name)
+        spec.carried_rounded = carried.get(spec.name)
     return specs
 
 

@@ -169,6 +169,22 @@ def _per_row(
     return torch.where(given[:, None, None, None], first, fallback)
 
 
+def carried(
+    b: ConvBatch, given: dict[str, torch.Tensor], rounder: Rounder | None = None
+) -> dict[str, torch.Tensor]:
+    """The activation and the pooling carried forward from the student's own convolution
+    (the pooling from their activation, in the rows that give one), worked by hand with
+    ``rounder``."""
+    activation = activate(b, given["conv"])
+    from_conv = given["conv"] if activation is None else activation
+    result = {"activation": activation, "pool": pool(b, from_conv, rounder=rounder)}
+    if "activation" in given:
+        result["pool"] = _per_row(
+            pool(b, given["activation"], rounder=rounder), result["pool"], given["activation"]
+        )
+    return {part: maps for part, maps in result.items() if maps is not None}
+
+
 def specs(b: ConvBatch, given: dict[str, torch.Tensor]) -> list[PartSpec]:
     """Expected, misconception and carried-forward answers of every part: each
     misconception is :func:`forward` with its override (stages it leaves unchanged are not
@@ -176,13 +192,7 @@ def specs(b: ConvBatch, given: dict[str, torch.Tensor]) -> list[PartSpec]:
     index = GRADER.index
     expected = forward(b)
     variants = {m: forward(b, reuse=expected, **o) for m, o in overrides(b).items()}
-    activation = activate(b, given["conv"])
-    from_conv = given["conv"] if activation is None else activation
-    carried = {"activation": activation, "pool": pool(b, from_conv)}
-    if "activation" in given:
-        carried["pool"] = _per_row(
-            pool(b, given["activation"]), carried["pool"], given["activation"]
-        )
+    forward_from = carried(b, given)
     steps = {"conv": "conv.cell", "activation": "conv.relu", "pool": "conv.pool"}
     sources = {"activation": "conv", "pool": "activation"}
     result = []
@@ -201,7 +211,7 @@ def specs(b: ConvBatch, given: dict[str, torch.Tensor]) -> list[PartSpec]:
                 right,
                 given[part],
                 candidates,
-                carried=carried.get(part),
+                carried=forward_from.get(part),
                 carried_from=sources.get(part, ""),
             )
         )
@@ -227,6 +237,7 @@ GRADER = TaskGrader(
     specs=specs,
     reshapable=frozenset(PARTS),
     hand=hand,
+    carried=carried,
 )
 
 

@@ -311,19 +311,14 @@ def specs(
                     backward(graph, fwd, b.upstream, keep=keep).grads,
                 )
             )
-    overrides = given["nodes"].clone()
-    overrides[:, -1] = torch.where(torch.isnan(given["output"]), overrides[:, -1], given["output"])
-    carried = forward(graph, b.values, overrides)
-    carried_grads = backward(graph, carried, b.upstream).grads
-    computed = carried.computed
-    variable_nodes = range(len(graph.variables))
+    forward_from = carried(b, given)
     return [
         PartSpec(
             "output",
             "graph.forward",
             vals[-1],
             given["output"],
-            carried=computed[-1],
+            carried=forward_from["output"],
             carried_from="nodes",
         ),
         *(
@@ -333,21 +328,42 @@ def specs(
                 grads[k],
                 given[f"gradients.{name}"],
                 [(m, cand[k]) for m, cand in candidates],
-                carried=carried_grads[k],
+                carried=forward_from[f"gradients.{name}"],
                 carried_from="nodes",
             )
-            for k, name in zip(variable_nodes, graph.variables, strict=True)
+            for k, name in enumerate(graph.variables)
         ),
         PartSpec(
             "nodes",
             "graph.forward",
             torch.stack(vals, 1),
             given["nodes"],
-            carried=torch.stack(computed, 1),
+            carried=forward_from["nodes"],
             carried_from="nodes",
             sparse=True,
         ),
     ]
+
+
+def carried(
+    b: GraphBatch | vector_grading.VectorBatch,
+    given: dict[str, torch.Tensor],
+    rounder: Rounder | None = None,
+) -> dict[str, torch.Tensor]:
+    """Both passes carried forward from the student's own node values and output (worked by
+    hand with ``rounder``). Vector problems carry nothing forward."""
+    if isinstance(b, vector_grading.VectorBatch):
+        return {}
+    graph = b.graph
+    overrides = given["nodes"].clone()
+    overrides[:, -1] = torch.where(torch.isnan(given["output"]), overrides[:, -1], given["output"])
+    fwd = forward(graph, b.values, overrides, rounder)
+    grads = backward(graph, fwd, b.upstream, rounder=rounder).grads
+    return {
+        "output": fwd.computed[-1],
+        **{f"gradients.{name}": grads[k] for k, name in enumerate(graph.variables)},
+        "nodes": torch.stack(fwd.computed, 1),
+    }
 
 
 def hand(b: GraphBatch | vector_grading.VectorBatch, rounder: Rounder) -> dict[str, torch.Tensor]:
@@ -375,6 +391,7 @@ GRADER = TaskGrader(
     batch=batch,
     specs=specs,
     hand=hand,
+    carried=carried,
 )
 
 

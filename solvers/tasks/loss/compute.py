@@ -208,6 +208,12 @@ def _reduce(
     return data_loss, reg_loss, r(data_loss + reg_loss)
 
 
+def loss_from(b: LossBatch, per_example: Array, rounder: Rounder | None = None) -> Array:
+    """The loss from per-example losses (B, N), as :func:`loss_tensors`'s last step gives it
+    (each value through ``rounder`` when given)."""
+    return _reduce(b, per_example, None, 1.0, rounder or _same)[2]
+
+
 def _grad(
     b: LossBatch,
     slope: Array,

@@ -25,7 +25,13 @@ from solvers.grading.core import (
     parse_number,
     parse_vector,
 )
-from solvers.tasks.loss.compute import LossBatch, LossTensors, group_key, loss_tensors
+from solvers.tasks.loss.compute import (
+    LossBatch,
+    LossTensors,
+    group_key,
+    loss_from,
+    loss_tensors,
+)
 from solvers.tasks.loss.problem import LN_BASE, LossProblem
 
 LN10 = LN_BASE["10"]
@@ -209,7 +215,7 @@ def specs(b: LossBatch, given: dict[str, torch.Tensor]) -> list[PartSpec]:
             right.loss,
             given["loss"],
             loss_cands,
-            carried=given["per_example"].sum(1) * b.scale + b.reg_loss,
+            carried=carried(b, given)["loss"],
             carried_from="per_example",
         ),
         PartSpec(
@@ -221,6 +227,14 @@ def specs(b: LossBatch, given: dict[str, torch.Tensor]) -> list[PartSpec]:
             optional=True,
         ),
     ]
+
+
+def carried(
+    b: LossBatch, given: dict[str, torch.Tensor], rounder: Rounder | None = None
+) -> dict[str, torch.Tensor]:
+    """The loss carried forward from the student's own L_i (worked by hand with
+    ``rounder``)."""
+    return {"loss": loss_from(b, given["per_example"], rounder)}
 
 
 def hand(b: LossBatch, rounder: Rounder) -> dict[str, torch.Tensor]:
@@ -240,6 +254,7 @@ GRADER = TaskGrader(
     batch=batch,
     specs=specs,
     hand=hand,
+    carried=carried,
 )
 
 
