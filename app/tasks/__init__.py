@@ -38,8 +38,15 @@ class TaskView:
         """What the task's page needs beyond the solution and the problem."""
         return {}
 
+    def try_fields(self, problem: Any, fmt: NumberFormat) -> dict[str, list[tuple[str, str]]]:
+        """Try page: optional parts answered in several small fields, shown before the task's
+        try parts, as part → (key, LaTeX label) per field; a field's query name is
+        ``<part>.<key>`` (none by default)."""
+        return {}
+
     def try_answer(self, answer: dict[str, str]) -> dict[str, Any]:
-        """A try page's answer fields (part → text) as the task's submission data."""
+        """A try page's answer fields (part, or ``<part>.<key>`` for the fields of
+        :meth:`try_fields` → text) as the task's submission data."""
         return answer
 
     def key_cells(self, answer: Any, cells: list[AnswerCell]) -> list[AnswerCell]:

@@ -32,7 +32,7 @@ from app.tasks import TaskView
 from solvers.core import NumberFormat
 from solvers.registry import get_task
 from solvers.tasks.graph.problem import GraphProblem, GraphSolution, VectorSolution
-from solvers.tasks.graph.steps import node_symbols
+from solvers.tasks.graph.steps import layout, node_symbols
 
 COLUMN = 115.0  # horizontal distance between layers (room for a label each side of an edge)
 ROW = 64.0  # minimum vertical distance between nodes of a layer
@@ -380,9 +380,26 @@ class GraphView(TaskView):
             context["local_tex"] = local_gradients_tex(solution, fmt)
         return context
 
+    def try_fields(self, problem: Any, fmt: NumberFormat) -> dict[str, list[tuple[str, str]]]:
+        """A scalar graph's intermediate nodes, one field each, labelled with the node's
+        forward formula in the page's symbols (``q = x + y``, ``n_{5} = w_{0} \\cdot x_{0}``)."""
+        if problem.is_vector:
+            return {}
+        graph = problem.graph
+        forward = layout(graph, fmt, "f").forward
+        return {
+            "nodes": [
+                (str(i), forward[i]) for i, gate in enumerate(graph.gates[:-1]) if gate.inputs
+            ]
+        }
+
     def try_answer(self, answer: dict[str, str]) -> dict[str, Any]:
-        """``gradients`` typed as ``w0 = 0.2, x0 = −0.4``."""
-        data: dict[str, Any] = dict(answer)
+        """``gradients`` typed as ``w0 = 0.2, x0 = −0.4``; node fields ``nodes.<id>`` as
+        ``nodes`` by id."""
+        data: dict[str, Any] = {k: v for k, v in answer.items() if not k.startswith("nodes.")}
+        nodes = {k[len("nodes.") :]: v for k, v in answer.items() if k.startswith("nodes.")}
+        if nodes:
+            data["nodes"] = nodes
         if "gradients" in data:
             data["gradients"] = parse_assignments(data["gradients"])
         return data
