@@ -171,6 +171,8 @@ class _Shape:
     op: str
     label: str
     inputs: tuple[int, ...]
+    name: str
+    """What is written above a gate: its symbol on the page (q, f, n₉)."""
 
 
 @dataclass(frozen=True)
@@ -241,11 +243,20 @@ def _sketch(shapes: tuple[_Shape, ...]) -> _Sketch:
         ]
         if cls == "gate":
             parts.append(
-                _text(box.x, box.y - NODE_HEIGHT / 2 - 4, str(node.id), "node-id", "#6b6b6b",
+                _text(box.x, box.y - NODE_HEIGHT / 2 - 4, node.name, "node-id", "#6b6b6b",
                       12, "middle")
             )  # fmt: skip
         parts.append("</g>")
     return _Sketch(opening, tuple(edges), "".join(parts))
+
+
+_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def _plain_symbol(tex: str) -> str:
+    """A gate's symbol as the picture writes it: ``n_{9}`` → ``n₉``; ``q`` and ``f`` as
+    they are."""
+    return re.sub(r"_\{(\d+)\}", lambda m: m[1].translate(_SUBSCRIPTS), tex)
 
 
 def _shape(shape: list[int]) -> str:
@@ -259,7 +270,17 @@ def render_graph_svg(
     """The SVG of the solution's graph; ``title`` defaults to the expression as read. The
     layout is drawn once per graph (:func:`_sketch`); a solve only writes its numbers."""
     nodes = solution.nodes
-    sketch = _sketch(tuple(_Shape(n.id, n.op, n.label, tuple(n.inputs)) for n in nodes))
+    names = (
+        [str(n.id) for n in nodes]  # a vector graph's steps number its nodes
+        if isinstance(solution, VectorSolution)
+        else [_plain_symbol(sym) for sym in node_symbols(nodes, fmt)]
+    )
+    sketch = _sketch(
+        tuple(
+            _Shape(n.id, n.op, n.label, tuple(n.inputs), name)
+            for n, name in zip(nodes, names, strict=True)
+        )
+    )
     caption = title if title is not None else f"Computational graph: {solution.expression_read}"
     parts = [
         sketch.opening,
