@@ -173,6 +173,6 @@ def test_key_summary_lists_every_part_label_beside_value_one_rounding(
     pairs = re.findall(r'<span class="key-pair"[^>]*>(.*?)</span>(?:</span>|\s|<)', table)
     assert pairs and all("&nbsp;=" in p for p in pairs)
     # one rounding: every number has the key's 4 decimals, or is a whole number
-    numbers = re.findall(r"(?:&nbsp;|<td[^>]*>|by hand: )(−?\d+(?:\.\d+)?)", table)
+    numbers = re.findall(r'(?:&nbsp;|<span role="cell"[^>]*>|by hand: )(−?\d+(?:\.\d+)?)', table)
     assert numbers and all(re.fullmatch(r"−?\d+(\.\d{4})?", n) for n in numbers)
     assert any("." in n for n in numbers)
