@@ -24,3 +24,12 @@ def test_gates_are_named_as_on_the_page() -> None:
         "/api/v1/graph/svg", json={"expression": "(x+y)*z", "values": {"x": -2, "y": 5, "z": -4}}
     )
     assert svg.status_code == 200 and _names(svg.text) == ["q", "f"]
+
+
+def test_a_graph_with_a_constant_leaf_is_drawn() -> None:
+    """A constant leaf (max(x, 0)) has no ``param`` in the solution: named by its value."""
+    page = TestClient(create_app()).get(
+        "/graph", params={"expression": "max(x, 0)", "values": "x=1"}
+    )
+    assert page.status_code == 200
+    assert _names(page.text) == ["f"]
