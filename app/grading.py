@@ -670,11 +670,15 @@ def _try_page(task: Task):
         if problem is not None:
             fmt = number_format(lang, None)  # the try page's steps keep the default rounding
             solution = solve_for_people(task, problem, fmt)
-            parts = task.try_parts(problem)
-            context.update(solution=solution, parts=parts)
-            answer = view.try_answer({p: query[ANSWER_PREFIX + p] for p in parts
-                                      if query.get(ANSWER_PREFIX + p, "").strip()})  # fmt: skip
-            if any(ANSWER_PREFIX + p in query for p in parts):
+            subfields = view.try_fields(problem, fmt)
+            parts = [*subfields, *task.try_parts(problem)]
+            context.update(solution=solution, parts=parts, subfields=subfields)
+            names = [name for p in parts
+                     for name in ([f"{p}.{key}" for key, _ in subfields[p]] if p in subfields
+                                  else [p])]  # fmt: skip
+            answer = view.try_answer({n: query[ANSWER_PREFIX + n] for n in names
+                                      if query.get(ANSWER_PREFIX + n, "").strip()})  # fmt: skip
+            if any(ANSWER_PREFIX + n in query for n in names):
                 try:
                     result = translated(grade(task.id, problem, answer))
                     steps = {s.kind: i for i, s in reversed(list(enumerate(solution.steps, 1)))}

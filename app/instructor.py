@@ -32,8 +32,8 @@ from app.i18n import gettext
 from app.pages import STATIC_DIR, html_response, render_page, templates
 from app.render import moodle_tex
 from app.settings import get_settings
-from app.tasks import task_templates, view_for
-from solvers.core import AnswerCell, NumberFormat
+from app.tasks import KeyItem, task_templates, view_for
+from solvers.core import NumberFormat
 from solvers.grading.batch import hand_answers
 from solvers.registry import TASKS
 from solvers.variants.sets import QuizSpecBase, VariantSet, generate_set, quiz_spec
@@ -170,7 +170,7 @@ def render_set(
         "set": variant_set,
         "solutions": _solutions(variant_set, fmt),
         "answer_cells": answer_cells,
-        "key_cells": key_cells,
+        "key_items": key_items,
         "hand_values": _hand_values(variant_set) if template == "instructor/key.html" else {},
         "task_titles": {t: gettext(TASKS[t].title) for t in variant_set.tasks},
         "static_url": static_url,
@@ -191,13 +191,13 @@ def _hand_values(variant_set: VariantSet) -> dict[tuple[int, str], dict[str, flo
         for variant, hand in zip(
             variant_set.variants, hand_answers(task, problems, answers), strict=True
         ):
-            out[(variant.number, task)] = {c.column: c.value for c in key_cells(task, hand)}
+            out[(variant.number, task)] = {c.column: c.value for c in answer_cells(task, hand)}
     return out
 
 
-def key_cells(task: str, answer: Any) -> list[AnswerCell]:
-    """The cells of one task's answer that the key's table lists (the task's view decides)."""
-    return view_for(task).key_cells(answer, answer_cells(task, answer))
+def key_items(task: str, answer: Any) -> list[KeyItem]:
+    """The entries of one task's answer in the key's table (the task's view groups them)."""
+    return view_for(task).key_items(answer, answer_cells(task, answer))
 
 
 def statements(variant_set: VariantSet, lang: str) -> dict[tuple[int, str], str]:

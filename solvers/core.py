@@ -130,6 +130,16 @@ class NumberFormat:
             text = texts[x] = self._num(x)
         return text
 
+    def fixed(self, x: float) -> str:
+        """A number with all ``digits`` decimals, trailing zeros kept (an integer stays an
+        integer): one rounding for every number of a table, 0.2000 beside 0.1966."""
+        text = self.num(x)
+        if not math.isfinite(x) or float(x).is_integer():
+            return text
+        point = "," if self.decimal_comma else "."
+        whole, _, decimals = text.partition(point)
+        return f"{whole}{point}{decimals.ljust(self.digits, '0')}" if self.digits else whole
+
     def _num(self, x: float) -> str:
         if not math.isfinite(x):
             return str(x)

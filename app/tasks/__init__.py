@@ -21,6 +21,20 @@ from solvers.core import AnswerCell, NumberFormat
 
 
 @dataclass(frozen=True)
+class KeyItem:
+    """One entry of the key's summary table: a LaTeX label and its cells as rows (a number
+    is one row of one cell, a map its grid)."""
+
+    label: str
+    rows: list[list[AnswerCell]]
+
+    @property
+    def single(self) -> AnswerCell | None:
+        """The cell of a one-number entry, else None."""
+        return self.rows[0][0] if len(self.rows) == 1 and len(self.rows[0]) == 1 else None
+
+
+@dataclass(frozen=True)
 class TaskView:
     """How the app shows one task; the defaults suit a task with flat problem fields."""
 
@@ -38,13 +52,21 @@ class TaskView:
         """What the task's page needs beyond the solution and the problem."""
         return {}
 
+    def try_fields(self, problem: Any, fmt: NumberFormat) -> dict[str, list[tuple[str, str]]]:
+        """Try page: optional parts answered in several small fields, shown before the task's
+        try parts, as part → (key, LaTeX label) per field; a field's query name is
+        ``<part>.<key>`` (none by default)."""
+        return {}
+
     def try_answer(self, answer: dict[str, str]) -> dict[str, Any]:
-        """A try page's answer fields (part → text) as the task's submission data."""
+        """A try page's answer fields (part, or ``<part>.<key>`` for the fields of
+        :meth:`try_fields` → text) as the task's submission data."""
         return answer
 
-    def key_cells(self, answer: Any, cells: list[AnswerCell]) -> list[AnswerCell]:
-        """The cells of an answer that the key's table lists (all of them by default)."""
-        return cells
+    def key_items(self, answer: Any, cells: list[AnswerCell]) -> list[KeyItem]:
+        """The entries of an answer in the key's summary table: every cell on its own by
+        default."""
+        return [KeyItem(c.label, [[c]]) for c in cells]
 
 
 @cache

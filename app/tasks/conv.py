@@ -12,8 +12,9 @@ from pydantic import BaseModel
 from app.forms import FormAdapter, value_text
 from app.i18n import gettext
 from app.render import matrix
-from app.tasks import TaskView
+from app.tasks import KeyItem, TaskView
 from solvers.core import AnswerCell, NumberFormat
+from solvers.tasks.conv.grading import STAGES
 
 
 class ConvFormAdapter(FormAdapter):
@@ -136,12 +137,25 @@ def conv_maps(solution: Any, problem: Any, fmt: NumberFormat) -> Markup:
     return Markup(f'<div class="maps" id="maps">\n{"".join(figures)}  </div>')
 
 
-class ConvView(TaskView):
-    """Maps are typed in text areas; with pooling, the key's table lists the pooled cells."""
+KEY_NAMES = {"conv": r"\text{conv}", "activation": r"\text{ReLU}", "pool": r"\text{pool}"}
+"""The key's names of the maps."""
 
-    def key_cells(self, answer: Any, cells: list[AnswerCell]) -> list[AnswerCell]:
-        """Only the pooled output's cells when the answer has one."""
-        return [c for c in cells if "pool" in c.column or not answer.pool]
+
+class ConvView(TaskView):
+    """Maps are typed in text areas; the key's table lists every map as a small grid."""
+
+    def key_items(self, answer: Any, cells: list[AnswerCell]) -> list[KeyItem]:
+        """The conv map, the ReLU map and the pooled map (those the answer has), each a grid
+        of its cells (``answer_cells`` lists them in this order)."""
+        remaining = iter(cells)
+        items = []
+        for stage in STAGES:
+            maps = getattr(answer, stage)
+            for k, grid in enumerate(maps or [], start=1):
+                label = KEY_NAMES[stage] + (f"_{{{k}}}" if len(maps) > 1 else "")
+                rows = [[next(remaining) for _ in row] for row in grid]
+                items.append(KeyItem(label, rows))
+        return items
 
 
 VIEW = ConvView(

@@ -32,7 +32,7 @@ from app.tasks import TaskView
 from solvers.core import NumberFormat
 from solvers.registry import get_task
 from solvers.tasks.graph.problem import GraphProblem, GraphSolution, VectorSolution
-from solvers.tasks.graph.steps import node_symbols
+from solvers.tasks.graph.steps import layout, node_symbols
 
 COLUMN = 115.0  # horizontal distance between layers (room for a label each side of an edge)
 ROW = 64.0  # minimum vertical distance between nodes of a layer
@@ -171,6 +171,8 @@ class _Shape:
     op: str
     label: str
     inputs: tuple[int, ...]
+    name: str
+    """What is written above a gate: its symbol on the page (q, f, n₉)."""
 
 
 @dataclass(frozen=True)
@@ -241,11 +243,20 @@ def _sketch(shapes: tuple[_Shape, ...]) -> _Sketch:
         ]
         if cls == "gate":
             parts.append(
-                _text(box.x, box.y - NODE_HEIGHT / 2 - 4, str(node.id), "node-id", "#6b6b6b",
+                _text(box.x, box.y - NODE_HEIGHT / 2 - 4, node.name, "node-id", "#6b6b6b",
                       12, "middle")
             )  # fmt: skip
         parts.append("</g>")
     return _Sketch(opening, tuple(edges), "".join(parts))
+
+
+_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def _plain_symbol(tex: str) -> str:
+    """A gate's symbol as the picture writes it: ``n_{9}`` → ``n₉``; ``q`` and ``f`` as
+    they are."""
+    return re.sub(r"_\{(\d+)\}", lambda m: m[1].translate(_SUBSCRIPTS), tex)
 
 
 def _shape(shape: list[int]) -> str:
@@ -259,7 +270,17 @@ def render_graph_svg(
     """The SVG of the solution's graph; ``title`` defaults to the expression as read. The
     layout is drawn once per graph (:func:`_sketch`); a solve only writes its numbers."""
     nodes = solution.nodes
-    sketch = _sketch(tuple(_Shape(n.id, n.op, n.label, tuple(n.inputs)) for n in nodes))
+    names = (
+        [str(n.id) for n in nodes]  # a vector graph's steps number its nodes
+        if isinstance(solution, VectorSolution)
+        else [_plain_symbol(sym) for sym in node_symbols(nodes, fmt)]
+    )
+    sketch = _sketch(
+        tuple(
+            _Shape(n.id, n.op, n.label, tuple(n.inputs), name)
+            for n, name in zip(nodes, names, strict=True)
+        )
+    )
     caption = title if title is not None else f"Computational graph: {solution.expression_read}"
     parts = [
         sketch.opening,
@@ -380,9 +401,26 @@ class GraphView(TaskView):
             context["local_tex"] = local_gradients_tex(solution, fmt)
         return context
 
+    def try_fields(self, problem: Any, fmt: NumberFormat) -> dict[str, list[tuple[str, str]]]:
+        """A scalar graph's intermediate nodes, one field each, labelled with the node's
+        forward formula in the page's symbols (``q = x + y``, ``n_{5} = w_{0} \\cdot x_{0}``)."""
+        if problem.is_vector:
+            return {}
+        graph = problem.graph
+        forward = layout(graph, fmt, "f").forward
+        return {
+            "nodes": [
+                (str(i), forward[i]) for i, gate in enumerate(graph.gates[:-1]) if gate.inputs
+            ]
+        }
+
     def try_answer(self, answer: dict[str, str]) -> dict[str, Any]:
-        """``gradients`` typed as ``w0 = 0.2, x0 = −0.4``."""
-        data: dict[str, Any] = dict(answer)
+        """``gradients`` typed as ``w0 = 0.2, x0 = −0.4``; node fields ``nodes.<id>`` as
+        ``nodes`` by id."""
+        data: dict[str, Any] = {k: v for k, v in answer.items() if not k.startswith("nodes.")}
+        nodes = {k[len("nodes.") :]: v for k, v in answer.items() if k.startswith("nodes.")}
+        if nodes:
+            data["nodes"] = nodes
         if "gradients" in data:
             data["gradients"] = parse_assignments(data["gradients"])
         return data

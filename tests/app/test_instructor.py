@@ -155,3 +155,24 @@ def test_exports_render_for_every_conv_spec(client: TestClient, spec: str) -> No
     key = client.get(f"/instructor/key?{query}").text
     if "bias_low=-2" in spec:
         assert "Bias" in key
+
+
+def test_key_summary_lists_every_part_label_beside_value_one_rounding(
+    client: TestClient,
+) -> None:
+    key = client.get(f"/instructor/key?{QUERY}").text
+    table = key[key.index("<tbody>") : key.index("</tbody>")]
+    for variant in _set(client).variants:
+        for task in variant.answers:
+            for cell in answer_cells(task, variant.answers[task]):
+                assert f'data-column="{cell.column}"' in table
+    # every map of the conv task (the conv and ReLU maps too), as grids
+    assert table.count(r'data-tex="\text{conv}"') == 4 and table.count(r'data-tex="\text{ReLU}"')
+    assert 'data-column="conv.conv[1,1]"' in table
+    # a label and its value are held together; "=" never starts a line
+    pairs = re.findall(r'<span class="key-pair"[^>]*>(.*?)</span>(?:</span>|\s|<)', table)
+    assert pairs and all("&nbsp;=" in p for p in pairs)
+    # one rounding: every number has the key's 4 decimals, or is a whole number
+    numbers = re.findall(r'(?:&nbsp;|<span role="cell"[^>]*>|by hand: )(−?\d+(?:\.\d+)?)', table)
+    assert numbers and all(re.fullmatch(r"−?\d+(\.\d{4})?", n) for n in numbers)
+    assert any("." in n for n in numbers)

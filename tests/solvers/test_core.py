@@ -62,3 +62,12 @@ def test_trusted_and_with_text_match_validation_and_copy() -> None:
     renamed = built.with_text("T", "x")
     assert renamed == copied and renamed.model_fields_set == copied.model_fields_set
     assert built.title == "t"  # the original is untouched
+
+
+def test_fixed_keeps_every_decimal_and_integers_whole() -> None:
+    fmt = NumberFormat(digits=4)
+    assert [fmt.fixed(x) for x in (0.2, -0.19661, 3.0, 2.99999, 0.5)] == [
+        "0.2000", "−0.1966", "3", "3.0000", "0.5000",
+    ]  # fmt: skip
+    assert NumberFormat(digits=2, decimal_comma=True).fixed(0.1) == "0,10"
+    assert NumberFormat(digits=0).fixed(2.4) == "2"

@@ -398,6 +398,7 @@ GRADER = TaskGrader(
 # ---- the answer's parts, as keys list them and students write them -----------------------
 
 PART_LABELS = {
+    "nodes": N_("the value of every node (optional)"),
     "output": N_("the value f"),
     "gradients": N_("the gradients, e.g. w0 = 0.2, x0 = -0.39"),
 }
@@ -424,5 +425,6 @@ def answer_from_cells(cells: dict[str, str]) -> dict[str, Any]:
 
 
 def try_parts(problem: GraphProblem) -> list[str]:
-    """Every graph problem asks for f and the gradients."""
-    return list(PART_LABELS)
+    """Every graph problem asks for f and the gradients (node values are the try page's
+    extra fields, one per node)."""
+    return ["output", "gradients"]

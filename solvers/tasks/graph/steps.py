@@ -44,14 +44,15 @@ class Layout:
 
 def node_symbols(nodes: Sequence[Any], fmt: NumberFormat) -> tuple[str, ...]:
     """The LaTeX symbol of every node (gates or solution nodes, the output last): a variable's
-    name, a constant's value, ``f`` for the output, ``q`` for a lone intermediate gate as the
-    lecture writes q = x + y, f = q·z, else ``n_{id}`` as the picture numbers them."""
+    name, a constant's value (a gate's ``param``, a solution node's ``value``), ``f`` for the
+    output, ``q`` for a lone intermediate gate as the lecture writes q = x + y, f = q·z, else
+    ``n_{id}`` as the picture numbers them."""
     out = len(nodes) - 1
     middle = [i for i, g in enumerate(nodes) if g.inputs and i != out]
     lone = len(middle) == 1 and all(g.name != "q" for g in nodes if g.op == "input")
     return tuple(
         name_latex(g.name) if g.op == "input"
-        else fmt.tex(g.param, paren=True) if g.op == "const"
+        else fmt.tex(g.value if g.param is None else g.param, paren=True) if g.op == "const"
         else "f" if i == out else "q" if lone else f"n_{{{i}}}"
         for i, g in enumerate(nodes)
     )  # fmt: skip
