@@ -38,7 +38,15 @@ expression with new values again and again, and a parse costs ~100 µs (a few hu
 each for the largest, so the caches stay within tens of MB)."""
 _parse = lru_cache(maxsize=PARSE_CACHE_SIZE)(parse)
 _compile = lru_cache(maxsize=2 * PARSE_CACHE_SIZE)(compile_graph)
-_build_vector = lru_cache(maxsize=PARSE_CACHE_SIZE)(build_graph)
+
+
+@lru_cache(maxsize=PARSE_CACHE_SIZE)
+def _build_vector(source: str, shapes: tuple[tuple[str, tuple[int, ...]], ...]) -> VGraph:
+    """The vector graph of the expression as typed. Keyed by the text itself, not its parse:
+    differently typed texts parse equal, but the graph records the source positions of the
+    products that the shapes made matrix products."""
+    return build_graph(_parse(source), shapes)
+
 
 Value = float | list[float] | list[list[float]]
 """A variable's value: a scalar, a vector or a matrix."""
@@ -170,7 +178,7 @@ class GraphProblem(BaseModel):
         key = (repr(self.values), repr(self.upstream))
         if self._vector is None or self._vector[0] != key:
             shapes = {name: shape_of(v) for name, v in self.values.items()}
-            graph = _build_vector(self.parsed, tuple(sorted(shapes.items())))
+            graph = _build_vector(str(self.expression), tuple(sorted(shapes.items())))
             out_shape = graph.nodes[graph.output].shape
             upstream = np.asarray(self.upstream, dtype=np.float64)
             if upstream.shape not in ((), out_shape):

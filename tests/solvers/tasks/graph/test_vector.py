@@ -291,3 +291,13 @@ def test_a_right_vector_answer_scores_full_marks() -> None:
     answer = {"output": 0.116, "gradients": {"W": "0.088 0.176; 0.104 0.208", "x": [-0.112, 0.636]}}
     grade = TASKS["graph"].grade(problem, answer)
     assert grade.score == grade.max_score == 3
+
+
+def test_texts_that_parse_alike_keep_their_own_matrix_products() -> None:
+    """Two spellings of one expression share a parse, not the positions of their products:
+    each one's PyTorch writes its own product as ``@``."""
+    values = {"M": [[1.0, 2.0], [3.0, 4.0]], "v": [1.0, 0.0]}
+    for text in ("(0.5*M) (v)", "((0.5*M) v)", "0.5*M v"):
+        problem = GraphProblem(expression=text, values=values)
+        assert solve(problem).answer.output == [0.5, 1.5]
+        check_torch_view("graph", problem)
