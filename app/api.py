@@ -1,17 +1,15 @@
 """The JSON API: one ``POST /api/v1/{task}/solve`` per registered task, and the task list."""
 
-import contextlib
-import hashlib
-import threading
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from cachetools import LRUCache
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from app.deps import ApiFormat, Language, solve_for_people, torch_for_people
+from app.cache import ResponseCache
+from app.deps import ApiFormat, Language, solve_for_people
 from app.errors import ERROR_RESPONSES, CheckedJsonRoute
 from app.i18n import translate
+from app.torch_run import torch_for_people
 from solvers.core import Task
 from solvers.registry import TASKS
 
@@ -24,59 +22,6 @@ class TaskInfo(BaseModel):
     summary: str
     solve: str = Field(description="Path of the task's solve endpoint.")
     page: str = Field(description="Path of the task's page.")
-
-
-CACHE_BYTES = 16 * 2**20
-"""The bytes of answers each response cache keeps at most (the solve API's, the pages')."""
-
-
-class ResponseCache:
-    """The bodies of the most recent distinct requests (least recently used out), at most
-    ``max_bytes`` of them: a request is remembered by a 128-bit hash of what it depends on,
-    not by its body (up to 1 MB), so memory stays bounded however large the requests.
-
-    A solution depends only on the problem, the language and the rounding, so a repeated
-    request (a class opening the same share link, a client retrying) costs one lookup.
-    Entries are ``bytes`` or tuples whose first item is the ``bytes`` body.
-    """
-
-    OVERHEAD = 200
-    """Bytes counted per entry besides its body (the key, the tuple, the bookkeeping)."""
-
-    def __init__(self, max_bytes: int = CACHE_BYTES) -> None:
-        self._entries: LRUCache[bytes, Any] = LRUCache(max_bytes, getsizeof=self._size)
-        self._lock = threading.Lock()
-
-    @classmethod
-    def _size(cls, entry: Any) -> int:
-        body = entry[0] if isinstance(entry, tuple) else entry
-        return len(body) + cls.OVERHEAD
-
-    @staticmethod
-    def key(*parts: str | bytes) -> bytes:
-        """The hash of a request's parts (task, language, rounding, body or query)."""
-        digest = hashlib.blake2b(digest_size=16)
-        for part in parts:
-            data = part.encode() if isinstance(part, str) else part
-            digest.update(len(data).to_bytes(8, "little"))
-            digest.update(data)
-        return digest.digest()
-
-    def get(self, key: bytes) -> Any:
-        """The cached entry for ``key``, marked as recently used."""
-        with self._lock:
-            return self._entries.get(key)
-
-    def put(self, key: bytes, entry: Any) -> None:
-        """Remember ``entry``, forgetting the least recently used ones past the budget (an
-        entry larger than the whole budget is not kept)."""
-        with self._lock, contextlib.suppress(ValueError):  # ValueError: larger than the cache
-            self._entries[key] = entry
-
-    @property
-    def size(self) -> int:
-        """The bytes counted now."""
-        return int(self._entries.currsize)
 
 
 solutions = ResponseCache()
@@ -95,7 +40,8 @@ def _add_solve_route(router: APIRouter, task: Task) -> None:
             Query(
                 alias="with",
                 description="`torch`: add `torch`, the PyTorch script that computes the "
-                "answer (`code`), its notes and what each printed line is (`prints`).",
+                "answer (`code`), its notes, what each printed line is (`prints`), and what it "
+                "printed when the server ran it (`device`, `stdout`, `answer`).",
             ),
         ] = None,
     ) -> Response:
@@ -105,7 +51,7 @@ def _add_solve_route(router: APIRouter, task: Task) -> None:
         body = solutions.get(key)
         if body is None:
             body = solve_for_people(task, problem, fmt).model_dump_json().encode()
-            view = torch_for_people(task, problem) if with_ == "torch" else None
+            view = await torch_for_people(task, problem) if with_ == "torch" else None
             if view is not None:  # one more member of the solution's object
                 body = body[:-1] + b',"torch":' + view.model_dump_json().encode() + b"}"
             solutions.put(key, body)

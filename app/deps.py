@@ -21,7 +21,6 @@ from app.classroom.db import instructor_token
 from app.i18n import gettext, translate, use_language
 from app.settings import get_settings
 from solvers.core import N_, NumberFormat, Solution, Task
-from solvers.pytorch_view import TorchView, torch_view
 
 TOKEN_COOKIE = "stepgrad_instructor"
 """The cookie the instructor page sets with the token (the fallback to the bearer header)."""
@@ -165,15 +164,3 @@ def solve_for_people(task: Task, problem: BaseModel | Any, fmt: NumberFormat) ->
         for step in solution.steps
     ]
     return solution.model_copy(update={"steps": steps})
-
-
-def torch_for_people(task: Task, problem: BaseModel | Any) -> TorchView | None:
-    """The PyTorch view of ``problem`` (``None`` for a task without one), its notes
-    translated into the current language."""
-    view = torch_view(task, problem)
-    if view is None:
-        return None
-    notes = [
-        note.model_copy(update={"text": translate(note.text, note.params)}) for note in view.notes
-    ]
-    return view.model_copy(update={"notes": notes})

@@ -13,8 +13,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import ValidationError
 from pydantic_core import PydanticCustomError
 
-from app.api import ResponseCache
-from app.deps import Language, PageFormat, solve_for_people, torch_for_people
+from app.cache import ResponseCache
+from app.deps import Language, PageFormat, solve_for_people
 from app.errors import custom_error_detail, describe_errors
 from app.forms import has_problem
 from app.i18n import LANG_COOKIE, LANGUAGES, gettext, ngettext, translate
@@ -32,6 +32,7 @@ from app.render import (
     value_html,
 )
 from app.tasks import task_templates, view_for
+from app.torch_run import torch_for_people
 from solvers.core import NumberFormat, Task
 from solvers.registry import TASKS
 
@@ -124,7 +125,7 @@ async def home(request: Request, lang: Language, fmt: PageFormat) -> HTMLRespons
     return html_response(request, render_page(request, "index.html", lang, fmt, {}), lang)
 
 
-def _render_task_page(
+async def _render_task_page(
     task: Task, request: Request, lang: str, fmt: NumberFormat
 ) -> tuple[bytes, int]:
     """The task's page for the problem in the query string (or its example): body, status."""
@@ -160,7 +161,7 @@ def _render_task_page(
         "try_query": urlencode({k: v for k, v in form.items() if v and k not in ("lang",)}),
     }
     if solution is not None:
-        context["torch"] = torch_for_people(task, problem)
+        context["torch"] = await torch_for_people(task, problem)
         context.update(view.page_context(solution, problem, fmt))
     body = render_page(request, task_templates(task.id, "page"), lang, fmt, context).encode()
     return body, 422 if errors else 200
@@ -171,7 +172,7 @@ def _task_page(task: Task):
         key = ResponseCache.key(task.id, lang, request.url.query)
         cached = pages.get(key)
         if cached is None:
-            cached = _render_task_page(task, request, lang, fmt)
+            cached = await _render_task_page(task, request, lang, fmt)
             pages.put(key, cached)
         body, status = cached
         return html_response(request, body, lang, status)

@@ -33,6 +33,11 @@ class Settings(BaseSettings):
         description="CPU threads of torch's batch work; 1 is fastest for small batched "
         "problems on a small machine (measured 20–40× faster than 2 on 2 cores).",
     )  # fmt: skip
+    torch_run_seconds: float = Field(
+        10.0, gt=0, le=600,
+        description="Longest wait for the PyTorch view's run (?with=torch, the pages): past "
+        "it the view comes without its output (the first CUDA run also starts CUDA).",
+    )  # fmt: skip
     secret: str | None = Field(
         None,
         description="Keys variant generation with an HMAC: without it nobody can regenerate "

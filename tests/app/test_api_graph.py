@@ -133,8 +133,8 @@ def test_solve_with_torch(client: TestClient) -> None:
     assert response.status_code == 200, response.text
     body = response.json()
     torch_view = body.pop("torch")
-    assert "w0 = torch.tensor(2.0, requires_grad=True)" in torch_view["code"]
-    assert "out.backward(torch.tensor(2.0))  # (1)" in torch_view["code"]
+    assert "w0 = torch.tensor(2.0, **f64, requires_grad=True)" in torch_view["code"]
+    assert "out.backward(torch.tensor(2.0, **f64))  # (1)" in torch_view["code"]
     assert torch_view["notes"][0]["text"].startswith("backward(g) начинает")
     assert torch_view["prints"][1] == {"label": "df/dw0", "answer": "gradients.w0"}
     assert body["answer"]["output"] == plain["answer"]["output"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.api import ResponseCache
+from app.cache import ResponseCache
 
 
 def test_cache_is_bounded_by_bytes_not_entries() -> None:

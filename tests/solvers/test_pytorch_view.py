@@ -2,62 +2,100 @@
 
 from __future__ import annotations
 
-import ast
-import contextlib
-import io
+import atexit
+import subprocess
+import sys
+import tempfile
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-import torch
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 from pydantic_core import PydanticCustomError
 
-from solvers.pytorch_view import Line, Output, TorchForm, identifier, literal, render, torch_view
+from solvers.pytorch_view import (
+    Line,
+    Output,
+    TorchForm,
+    TorchView,
+    identifier,
+    literal,
+    render,
+    run,
+    torch_view,
+)
 from solvers.registry import TASKS
 from solvers.tasks.conv import ConvProblem
 from solvers.tasks.graph import GraphProblem
 from solvers.tasks.graph.parser import parse
 from solvers.tasks.loss.problem import LossProblem
 
+_DRIVER = """
+import runpy, sys
+for path in sys.stdin:
+    runpy.run_path(path.strip(), run_name="__main__")
+    print("\\0", flush=True)
+"""
 
-def run_script(code: str) -> dict[str, Any]:
-    """Run the generated code (the test does; the app never does): label → printed value."""
-    dtype = torch.get_default_dtype()
-    out = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(out):
-            exec(compile(code, "<torch view>", "exec"), {})
-    finally:
-        torch.set_default_dtype(dtype)
-    printed = {}
-    for line in out.getvalue().splitlines():
-        label, _, value = line.partition(": ")
-        printed[label] = ast.literal_eval(value)
-    return printed
+
+@cache
+def _python() -> subprocess.Popen[str]:
+    """One Python with stock torch for the session, running the scripts it is sent."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", _DRIVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    atexit.register(process.kill)
+    return process
+
+
+def run_as_a_script(code: str) -> str:
+    """What ``code`` prints when a separate Python runs it as ``__main__`` (real print)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "view.py"
+        path.write_text(code)
+        process = _python()
+        assert process.stdin is not None and process.stdout is not None
+        process.stdin.write(f"{path}\n")
+        process.stdin.flush()
+        lines = []
+        while (line := process.stdout.readline()) not in ("\0\n", ""):
+            lines.append(line)
+    return "".join(lines)
 
 
 def answer_at(answer: Any, path: str) -> Any:
-    value = answer.model_dump()
+    return answer_at_path(answer.model_dump(), path)
+
+
+def answer_at_path(value: Any, path: str) -> Any:
     for part in path.split("."):
         value = value[part]
     return value
 
 
-def check(task_id: str, problem: Any) -> None:
+def check(task_id: str, problem: Any) -> TorchView:
+    """The server's run of the view gives the solver's numbers, and the code run as a
+    script elsewhere prints the same again (all but the device line)."""
     task = TASKS[task_id]
     view = torch_view(task, problem)
     assert view is not None
-    printed = run_script(view.code)
+    result = run(view)
     answer = task.solve(problem).answer
-    assert [p.label for p in view.prints] == list(printed)
+    assert result.device in ("cpu", "cuda")
+    assert result.stdout.startswith(f"device: {result.device}\n")
     for p in view.prints:
         expected = np.array(answer_at(answer, p.answer), dtype=float)
-        got = np.array(printed[p.label], dtype=float)
+        got = np.array(answer_at_path(result.answer, p.answer), dtype=float)
         assert got.shape == expected.shape, p.label
         np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12, err_msg=p.label)
+    again = run_as_a_script(view.code)
+    assert again.startswith("device: ")
+    assert again.split("\n", 1)[1] == result.stdout.split("\n", 1)[1]
+    return view
 
 
 @pytest.mark.parametrize("task_id", sorted(TASKS))
@@ -110,10 +148,11 @@ def test_graph_cases(data: dict[str, Any]) -> None:
 
 
 def test_names_are_identifiers_in_the_code() -> None:
-    problem = GraphProblem(expression="α1 * F", values={"α1": 1, "F": 2})
-    code = torch_view(TASKS["graph"], problem).code  # type: ignore[union-attr]
-    assert "v_1 = torch.tensor(1.0, requires_grad=True)" in code
+    problem = GraphProblem(expression="α1 * F + f64", values={"α1": 1, "F": 2, "f64": 3})
+    code = check("graph", problem).code
+    assert "v_1 = torch.tensor(1.0, **f64, requires_grad=True)" in code
     assert "v_2 = torch.tensor(2.0" in code
+    assert "v_3 = torch.tensor(3.0" in code  # f64 is the script's own name
     assert "'df/dα1:'" in code  # a label is a string literal
 
 

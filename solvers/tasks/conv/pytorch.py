@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from solvers.core import N_
-from solvers.pytorch_view import Line, Note, Output, TorchForm, literal
+from solvers.pytorch_view import Line, Note, Output, TorchForm, literal, tensor
 from solvers.tasks.conv.problem import ConvProblem, Geometry
 
 
@@ -23,9 +23,9 @@ def torch_form(problem: ConvProblem) -> TorchForm:
         )
     )
     lines = [
-        Line(f"torch.tensor({literal(problem.image)})", "x"),
-        Line(f"torch.tensor({literal(problem.filters)})", "w"),
-        Line(f"torch.tensor({literal(bias)})", "b"),
+        Line(tensor(literal(problem.image)), "x"),
+        Line(tensor(literal(problem.filters)), "w"),
+        Line(tensor(literal(bias)), "b"),
     ]
     if problem.mode == "convolution":
         lines.append(

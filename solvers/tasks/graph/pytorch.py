@@ -4,7 +4,17 @@ typed (from its parse, never from its text), ``.backward()`` and every leaf's ``
 from __future__ import annotations
 
 from solvers.core import N_
-from solvers.pytorch_view import Line, Note, Output, TorchForm, integers, literal, safe_name
+from solvers.pytorch_view import (
+    Line,
+    Note,
+    Output,
+    TorchForm,
+    integers,
+    labels,
+    literal,
+    safe_name,
+    tensor,
+)
 from solvers.tasks.graph.parser import Expr
 from solvers.tasks.graph.problem import GraphProblem
 from solvers.tasks.graph.vector import VGraph
@@ -48,7 +58,7 @@ def to_code(e: Expr, names: dict[str, str], graph: VGraph | None = None) -> str:
         return _vector_call(e, names, graph)
     if kind == "call":
         args = [
-            f"torch.tensor({literal(a.const)})" if a.const is not None else to_code(a, names, graph)
+            tensor(literal(a.const)) if a.const is not None else to_code(a, names, graph)
             for a in e.args
         ]
         return f"{_FUNCTIONS[e.name]}({', '.join(args)})"
@@ -75,7 +85,7 @@ def _vector_call(e: Expr, names: dict[str, str], graph: VGraph) -> str:
     if e.name == "norm2":
         return f"torch.sum({_wrap(args[0], _prec(e.args[0]) < _ATOM)} ** 2)"
     label = e.args[1]
-    y = f"torch.tensor({int(label.const)})" if label.const is not None else args[1]
+    y = labels(str(int(label.const))) if label.const is not None else args[1]
     if e.name == "softmax_ce":
         return f"F.cross_entropy({args[0]}, {y})"
     node = next(n for n in graph.nodes if n.op == "svm" and n.pos == e.pos)
@@ -92,9 +102,9 @@ def _vector_form(problem: GraphProblem) -> TorchForm:
         value = problem.values[v]
         if v in graph.labels:
             text = integers(value) if isinstance(value, list) else str(int(value))  # type: ignore[arg-type]
-            lines.append(Line(f"torch.tensor({text})", names[v]))
+            lines.append(Line(labels(text), names[v]))
         else:
-            lines.append(Line(f"torch.tensor({literal(value)}, requires_grad=True)", names[v]))
+            lines.append(Line(tensor(literal(value), grad=True), names[v]))
     note = None
     svm = next((n for n in graph.nodes if n.op == "svm"), None)
     if svm is not None:
@@ -111,13 +121,13 @@ def _vector_form(problem: GraphProblem) -> TorchForm:
     lines.append(Line(to_code(parsed.tree, names, graph), "out", note))
     upstream = problem.upstream
     if isinstance(upstream, list):
-        lines.append(Line(f"out.backward(torch.tensor({literal(upstream)}))"))
+        lines.append(Line(f"out.backward({tensor(literal(upstream))})"))
     elif graph.nodes[graph.output].shape:
         lines.append(Line(f"out.backward(torch.full_like(out, {literal(upstream)}))"))
     elif upstream == 1.0:
         lines.append(Line("out.backward()"))
     else:
-        lines.append(Line(f"out.backward(torch.tensor({literal(upstream)}))"))
+        lines.append(Line(f"out.backward({tensor(literal(upstream))})"))
     outputs = [Output("f", "out.tolist()", "output")] + [
         Output(f"df/d{v}", f"{names[v]}.grad.tolist()", f"gradients.{v}")
         for v in parsed.variables
@@ -133,19 +143,18 @@ def torch_form(problem: GraphProblem) -> TorchForm:
     parsed = problem.parsed
     names = code_names(parsed.variables)
     lines = [
-        Line(f"torch.tensor({literal(problem.values[v])}, requires_grad=True)", names[v])
-        for v in parsed.variables
+        Line(tensor(literal(problem.values[v]), grad=True), names[v]) for v in parsed.variables
     ]
     tree = parsed.tree
     body = to_code(tree, names)
-    lines.append(Line(f"torch.tensor({body})" if tree.const is not None else body, "out"))
+    lines.append(Line(tensor(body) if tree.const is not None else body, "out"))
     if parsed.variables:
         if problem.upstream == 1.0:
             lines.append(Line("out.backward()"))
         else:
             lines.append(
                 Line(
-                    f"out.backward(torch.tensor({literal(problem.upstream)}))",
+                    f"out.backward({tensor(literal(problem.upstream))})",
                     note=Note(
                         N_(
                             "backward(g) starts the backward pass with the upstream "

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from solvers.core import N_
-from solvers.pytorch_view import Line, Note, Output, TorchForm, integers, literal
+from solvers.pytorch_view import Line, Note, Output, TorchForm, integers, labels, literal, tensor
 from solvers.tasks.loss.problem import LossProblem
 
 
 def torch_form(problem: LossProblem) -> TorchForm:
     """The losses and dL/ds as torch computes them, with the problem's numbers."""
     columns = problem.examples == "columns"
-    lines = [Line(f"torch.tensor({literal(problem.scores)}, requires_grad=True)", "scores")]
+    lines = [Line(tensor(literal(problem.scores), grad=True), "scores")]
     s = "scores"
     if columns:
         s = "s"
@@ -23,7 +23,7 @@ def torch_form(problem: LossProblem) -> TorchForm:
                 ),
             )
         )
-    lines.append(Line(f"torch.tensor({integers(problem.labels)})", "y"))
+    lines.append(Line(labels(integers(problem.labels)), "y"))
     uses_math = False
     if problem.loss == "svm":
         classes = problem.n_classes
@@ -66,10 +66,10 @@ def torch_form(problem: LossProblem) -> TorchForm:
         )
     lines.append(Line(f"losses.{problem.reduction}()", "data_loss"))
     if problem.weights is None:
-        lines.append(Line("torch.tensor(0.0)", "reg_loss"))
+        lines.append(Line(tensor("0.0"), "reg_loss"))
     else:
         factor = problem.reg if problem.reg_convention == "l2" else problem.reg / 2
-        lines.append(Line(f"torch.tensor({literal(problem.weights)})", "W"))
+        lines.append(Line(tensor(literal(problem.weights)), "W"))
         lines.append(Line(f"{literal(factor)} * (W ** 2).sum()", "reg_loss"))
     lines += [Line("data_loss + reg_loss", "loss"), Line("loss.backward()")]
     transposed = ".T" if columns else ""
