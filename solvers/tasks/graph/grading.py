@@ -29,7 +29,9 @@ from solvers.grading.core import (
     PartSpec,
     TaskGrader,
     catalogue,
+    nested_shape,
     parse_number,
+    shape_error,
 )
 from solvers.matrix import coerce_matrix
 from solvers.tasks.graph import vector_grading
@@ -119,9 +121,10 @@ class GraphSubmission(BaseModel):
         description="∂f/∂name for each variable, e.g. {'w0': -0.2}; a vector or matrix "
         "variable's gradient in its shape (lists, or text such as '1 2; 3 4').",
     )
-    nodes: dict[int, float] | None = Field(
+    nodes: dict[int, Answer] | None = Field(
         default=None,
-        description="Optional forward values by node id (the ids of the solution's nodes).",
+        description="Optional forward values by node id (the ids of the solution's nodes); "
+        "a vector graph's node in the node's shape.",
     )
 
     @field_validator("output", mode="before")
@@ -138,8 +141,8 @@ class GraphSubmission(BaseModel):
 
     @field_validator("nodes", mode="before")
     @classmethod
-    def _nodes(cls, value: Any) -> dict[int, float] | None:
-        return None if value is None else _numbers(value, "nodes", _node_id)
+    def _nodes(cls, value: Any) -> dict[int, Answer] | None:
+        return None if value is None else _numbers(value, "nodes", _node_id, _answer)
 
 
 def _node_id(key: Any) -> int:
@@ -204,7 +207,7 @@ def values(
     """The submitted parts by name (nodes as a vector, NaN for the nodes not given), and
     the unknown gradient names and node ids."""
     if problem.is_vector:
-        return _vector_values(problem, submission)
+        return vector_grading.values(problem, submission)
     graph = problem.graph
     unknown = [
         (f"gradients.{name}", _unknown(N_("{name} is not a variable of the function"), name), v)
@@ -223,27 +226,16 @@ def values(
             for i, v in nodes.items()
             if not 0 <= i < n
         ]
+        unknown += [
+            (f"nodes.{i}", shape_error(f"nodes.{i}", (), nested_shape(v)), v)
+            for i, v in nodes.items()
+            if not isinstance(v, float)
+        ]
+        nodes = {i: v for i, v in nodes.items() if isinstance(v, float)}
     return {
         "output": submission.output,
         **{f"gradients.{name}": submission.gradients.get(name) for name in graph.variables},
         "nodes": [nodes.get(i, math.nan) for i in range(n)] if nodes else None,
-    }, unknown
-
-
-def _vector_values(
-    problem: GraphProblem, submission: GraphSubmission
-) -> tuple[dict[str, Any], list[PartError]]:
-    names = [part.split(".", 1)[1] for part in vector_grading.shapes(problem) if part != "output"]
-    unknown = [
-        (f"gradients.{name}", _unknown(N_("{name} is not a variable of the function"), name), v)
-        for name, v in submission.gradients.items()
-        if name not in names
-    ]
-    if submission.nodes:
-        unknown.append(("nodes", _unknown(N_("node values are not graded for vectors"), 0), 0))
-    return {
-        "output": submission.output,
-        **{f"gradients.{name}": submission.gradients.get(name) for name in names},
     }, unknown
 
 
@@ -368,9 +360,9 @@ def carried(
 
 def hand(b: GraphBatch | vector_grading.VectorBatch, rounder: Rounder) -> dict[str, torch.Tensor]:
     """Every part worked by hand: both passes with ``rounder`` after every value, local
-    gradient, product and sum of branches. Vector problems are graded exactly (no parts)."""
+    gradient, product and sum of branches."""
     if isinstance(b, vector_grading.VectorBatch):
-        return {}
+        return vector_grading.hand(b, rounder)
     graph = b.graph
     p = passes(graph, b.values, b.upstream, rounder=rounder)
     gradients = p.gradients(graph)

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from pydantic_core import PydanticCustomError
 
-from solvers.core import N_
+from solvers.core import N_, Rounder
 from solvers.tasks.graph.parser import Expr, Parsed
 from solvers.tasks.graph.rules import ALL_RULES as RULES
 from solvers.tasks.graph.rules import Shape
@@ -270,14 +270,22 @@ product taken as x gᵀ (the gradient transposed), ∂f/∂x as W g (Wᵀ forgot
 squared norm's gradient as q g (its factor 2 forgotten)."""
 
 
+def _exact(value: Any) -> Any:
+    return value
+
+
 def evaluate(
     graph: VGraph,
     inputs: dict[str, np.ndarray],
     upstream: np.ndarray,
     mistake: str | None = None,
+    rounder: Rounder | None = None,
 ) -> VEvaluation:
     """Forward and backward pass; ``upstream`` has the output's shape; ``mistake`` (one of
-    :data:`MISTAKES`) makes the backward pass that slip wherever it can."""
+    :data:`MISTAKES`) makes the backward pass that slip wherever it can; ``rounder`` works
+    it by hand: every node's value, local gradient, gradient sent down and sum of branches
+    rounded as it is written."""
+    r = rounder or _exact
     values: list[np.ndarray] = []
     with np.errstate(all="ignore"):
         for i, node in enumerate(graph.nodes):
@@ -288,7 +296,7 @@ def evaluate(
             else:
                 xs = [values[j] for j in node.inputs]
                 _check_labels(graph, xs, node)
-                value = np.asarray(RULES[node.op].forward(xs, node.param), dtype=np.float64)
+                value = r(np.asarray(RULES[node.op].forward(xs, node.param), dtype=np.float64))
             if not np.all(np.isfinite(value)):
                 raise _not_finite(i, node)
             values.append(value)
@@ -298,13 +306,13 @@ def evaluate(
             node = graph.nodes[i]
             if not node.inputs:
                 continue
-            down = downstream(graph, values, i, grads[i], mistake)
+            down = downstream(graph, values, i, grads[i], mistake, rounder)
             for k, (j, d) in enumerate(zip(node.inputs, down, strict=True)):
                 if k == RULES[node.op].labels:
                     continue
                 if not np.all(np.isfinite(d)):
                     raise _not_finite(i, node)
-                grads[j] = grads[j] + d
+                grads[j] = r(grads[j] + d)
     return VEvaluation(values, grads, graph.output)
 
 
@@ -320,10 +328,17 @@ def local_values(graph: VGraph, values: list[np.ndarray], i: int) -> tuple[np.nd
 
 
 def downstream(
-    graph: VGraph, values: list[np.ndarray], i: int, g: np.ndarray, mistake: str | None = None
+    graph: VGraph,
+    values: list[np.ndarray],
+    i: int,
+    g: np.ndarray,
+    mistake: str | None = None,
+    rounder: Rounder | None = None,
 ) -> tuple[np.ndarray, ...]:
     """The gradient each input of node ``i`` receives from upstream gradient ``g`` (with a
-    :data:`MISTAKES` slip where it applies)."""
+    :data:`MISTAKES` slip where it applies; each local gradient and product rounded by
+    ``rounder``)."""
+    r = rounder or _exact
     node = graph.nodes[i]
     rule = RULES[node.op]
     xs = [values[j] for j in node.inputs]
@@ -331,9 +346,9 @@ def downstream(
         down = [np.asarray(d) for d in rule.vjp(xs, values[i], g)]
         if mistake is not None:
             _slip(mistake, node.op, xs, g, down)
-        return tuple(down)
+        return tuple(r(d) for d in down)
     return tuple(
-        _reduce_to(local * g, graph.nodes[j].shape)
+        r(_reduce_to(r(r(local) * g), graph.nodes[j].shape))
         for local, j in zip(local_values(graph, values, i), node.inputs, strict=True)
     )
 

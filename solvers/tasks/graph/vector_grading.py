@@ -1,9 +1,12 @@
-"""Grading a vector or matrix graph problem: the output and every gradient in its own
-shape, and the classic slips named (:data:`solvers.tasks.graph.vector.MISTAKES`).
+"""Grading a vector or matrix graph problem: the output, every gradient in its own shape and
+(optionally) the nodes' values, cell by cell; the classic slips named
+(:data:`solvers.tasks.graph.vector.MISTAKES`); the rounding band worked by hand.
 
 The graph task's grader (:mod:`.grading`) hands a problem with vectors here. Each batch is
 computed once per problem in numpy (the passes of :mod:`.vector`), then flattened into
-(B, cells) tensors so that the generic scorer can slice and score it.
+(B, cells) tensors so that the generic scorer can slice and score it. The ``nodes`` part
+is every node's value flattened in node order (the try page's fields; a submission gives
+``{node id: value in the node's shape}``), graded over the cells given.
 """
 
 from __future__ import annotations
@@ -15,16 +18,19 @@ from typing import Any
 
 import numpy as np
 import torch
+from pydantic_core import PydanticCustomError
 
-from solvers.grading.core import F64, PartSpec
+from solvers.core import N_, Rounder
+from solvers.grading.core import F64, PartError, PartSpec, nested_shape, shape_error
 from solvers.tasks.graph.problem import GraphProblem
-from solvers.tasks.graph.vector import MISTAKES, evaluate
+from solvers.tasks.graph.vector import MISTAKES, VEvaluation, VGraph, evaluate
 
 Layout = tuple[tuple[str, tuple[int, ...]], ...]
 
 
 def shapes(problem: GraphProblem) -> dict[str, tuple[int, ...]]:
-    """The output's shape and each (non-label) variable's: its gradient's."""
+    """The output's shape, each (non-label) variable's (its gradient's), and the cells of
+    all nodes (``nodes``)."""
     graph, _ = problem.vector_passes()
     return {
         "output": graph.nodes[graph.output].shape,
@@ -33,7 +39,46 @@ def shapes(problem: GraphProblem) -> dict[str, tuple[int, ...]]:
             for k, v in enumerate(graph.variables)
             if v not in graph.labels
         },
+        "nodes": (sum(math.prod(n.shape) for n in graph.nodes),),
     }
+
+
+def _unknown(template: str, name: Any, count: int = 0) -> PydanticCustomError:
+    return PydanticCustomError("grading_unknown", template, {"name": name, "last": count - 1})
+
+
+def values(problem: GraphProblem, submission: Any) -> tuple[dict[str, Any], list[PartError]]:
+    """The submitted parts by name: each gradient as given, the nodes given put at their
+    cells (NaN elsewhere); unknown gradient names and node ids, and nodes of a wrong shape."""
+    graph, _ = problem.vector_passes()
+    names = [v for v in graph.variables if v not in graph.labels]
+    errors: list[PartError] = [
+        (f"gradients.{name}", _unknown(N_("{name} is not a variable of the function"), name), v)
+        for name, v in submission.gradients.items()
+        if name not in names
+    ]
+    nodes = None
+    if submission.nodes:
+        count = len(graph.nodes)
+        cells = np.full(shapes(problem)["nodes"], math.nan)
+        starts = np.cumsum([0] + [math.prod(n.shape) for n in graph.nodes])
+        for i, value in submission.nodes.items():
+            part = f"nodes.{i}"
+            if not 0 <= i < count:
+                template = N_("there is no node {name}: ids go from 0 to {last}")
+                errors.append((part, _unknown(template, i, count), value))
+            elif nested_shape(value) != graph.nodes[i].shape:
+                errors.append(
+                    (part, shape_error(part, graph.nodes[i].shape, nested_shape(value)), value)
+                )
+            else:
+                cells[starts[i] : starts[i + 1]] = np.ravel(value)
+        nodes = cells.tolist()
+    return {
+        "output": submission.output,
+        **{f"gradients.{name}": submission.gradients.get(name) for name in names},
+        "nodes": nodes,
+    }, errors
 
 
 def group_key(problem: GraphProblem) -> Hashable:
@@ -43,69 +88,110 @@ def group_key(problem: GraphProblem) -> Hashable:
 
 @dataclass(frozen=True)
 class VectorBatch:
-    """Every part's expected answer flattened (B, cells), each mistake's (B, M, cells) with
-    NaN where it changes nothing, and where each part lies in the cells."""
+    """Problems of one vector graph: their inputs (B, cells of the variables, in order) and
+    upstream gradients (B, cells of the output); every part's expected answer flattened
+    (B, cells), each mistake's (B, M, cells) with NaN where it changes nothing; where each
+    part lies in the cells."""
 
+    graph: VGraph
     layout: Layout
+    inputs: torch.Tensor
+    upstream: torch.Tensor
     expected: torch.Tensor
     mistakes: torch.Tensor
 
 
-def _flat(ev: Any, graph: Any, layout: Layout) -> np.ndarray:
+def _flat(ev: VEvaluation, graph: VGraph, layout: Layout) -> np.ndarray:
     index = {v: k for k, v in enumerate(graph.variables)}
-    parts = [ev.values[graph.output]] + [
-        ev.grads[index[name.split(".", 1)[1]]] for name, _ in layout[1:]
-    ]
+    parts = [ev.values[graph.output]]
+    parts += [ev.grads[index[name.split(".", 1)[1]]] for name, _ in layout[1:-1]]
+    parts += ev.values
     return np.concatenate([np.ravel(p) for p in parts])
+
+
+def _passes(
+    graph: VGraph,
+    layout: Layout,
+    flat: np.ndarray,
+    upstream: np.ndarray,
+    mistake: str | None = None,
+    rounder: Rounder | None = None,
+) -> np.ndarray:
+    """Both passes of one problem from its inputs and upstream gradient (flattened), the
+    result flattened as ``layout`` says."""
+    inputs, start = {}, 0
+    for k, name in enumerate(graph.variables):
+        shape = graph.nodes[k].shape
+        inputs[name] = flat[start : start + math.prod(shape)].reshape(shape)
+        start += math.prod(shape)
+    upstream = upstream.reshape(graph.nodes[graph.output].shape)
+    return _flat(evaluate(graph, inputs, upstream, mistake, rounder), graph, layout)
 
 
 def batch(problems: Sequence[GraphProblem], device: Any) -> VectorBatch:
     """Both passes of every problem, and the backward passes with each slip."""
+    graph, _ = problems[0].vector_passes()
     layout: Layout = tuple(shapes(problems[0]).items())
+    out_shape = graph.nodes[graph.output].shape
+    inputs = [np.concatenate([np.ravel(p.values[v]) for v in graph.variables]) for p in problems]
+    upstream = [np.ravel(np.broadcast_to(np.asarray(p.upstream), out_shape)) for p in problems]
     expected, mistakes = [], []
-    for problem in problems:
-        graph, ev = problem.vector_passes()
-        right = _flat(ev, graph, layout)
-        inputs = {n: np.asarray(v, dtype=np.float64) for n, v in problem.values.items()}
-        upstream = np.broadcast_to(
-            np.asarray(problem.upstream, dtype=np.float64), graph.nodes[graph.output].shape
-        )
-        rows = []
-        for mistake in MISTAKES:
-            wrong = _flat(evaluate(graph, inputs, upstream, mistake), graph, layout)
-            rows.append(np.full_like(right, math.nan) if np.array_equal(wrong, right) else wrong)
+    for problem, flat, up in zip(problems, inputs, upstream, strict=True):
+        right = _flat(problem.vector_passes()[1], graph, layout)
+        wrong = [_passes(graph, layout, flat, up, mistake) for mistake in MISTAKES]
         expected.append(right)
-        mistakes.append(rows)
+        mistakes.append([np.full_like(right, math.nan) if np.array_equal(w, right) else w
+                         for w in wrong])  # fmt: skip
+
+    def tensor(rows: list[Any]) -> torch.Tensor:
+        return torch.tensor(np.array(rows, dtype=np.float64), dtype=F64, device=device)
+
     return VectorBatch(
-        layout,
-        torch.tensor(np.array(expected), dtype=F64, device=device),
-        torch.tensor(np.array(mistakes), dtype=F64, device=device),
+        graph, layout, tensor(inputs), tensor(upstream), tensor(expected), tensor(mistakes)
     )
+
+
+def _parts(b: VectorBatch, flat: torch.Tensor) -> dict[str, torch.Tensor]:
+    """The (B, cells) tensor ``flat`` cut into the parts, each (B, *shape)."""
+    result, start = {}, 0
+    for name, shape in b.layout:
+        size = math.prod(shape)
+        result[name] = flat[:, start : start + size].reshape(flat.shape[0], *shape)
+        start += size
+    return result
 
 
 def specs(
     b: VectorBatch, given: dict[str, torch.Tensor], index: Callable[[str], int]
 ) -> list[PartSpec]:
-    """The output and each gradient; a gradient's candidates are the slips'."""
+    """The output, each gradient (its candidates the slips'), the nodes (sparse)."""
+    expected = _parts(b, b.expected)
+    slips = [_parts(b, b.mistakes[:, k]) for k in range(len(MISTAKES))]
     result = []
-    start = 0
-    rows = b.expected.shape[0]
-    for name, shape in b.layout:
-        size = math.prod(shape)
-        cells = slice(start, start + size)
-        start += size
-        candidates = [
-            (index(m), b.mistakes[:, k, cells].reshape(rows, *shape))
-            for k, m in enumerate(MISTAKES)
-            if name != "output"
-        ]
+    for name, _ in b.layout:
+        gradient = name.startswith("gradients.")
         result.append(
             PartSpec(
                 name,
-                "graph.forward" if name == "output" else "graph.backward",
-                b.expected[:, cells].reshape(rows, *shape),
+                "graph.backward" if gradient else "graph.forward",
+                expected[name],
                 given[name],
-                candidates,
+                [(index(m), slip[name]) for m, slip in zip(MISTAKES, slips, strict=True)]
+                if gradient
+                else [],
+                sparse=name == "nodes",
             )
         )
     return result
+
+
+def hand(b: VectorBatch, rounder: Rounder) -> dict[str, torch.Tensor]:
+    """Every part worked by hand: both passes with ``rounder`` after every value, local
+    gradient, product and sum of branches."""
+    inputs, upstream = b.inputs.cpu().numpy(), b.upstream.cpu().numpy()
+    rows = [
+        _passes(b.graph, b.layout, flat, up, rounder=rounder)
+        for flat, up in zip(inputs, upstream, strict=True)
+    ]
+    flat = torch.tensor(np.array(rows), dtype=F64, device=b.expected.device)
+    return _parts(b, flat.reshape(b.expected.shape))

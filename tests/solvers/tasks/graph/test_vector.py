@@ -301,3 +301,63 @@ def test_texts_that_parse_alike_keep_their_own_matrix_products() -> None:
         problem = GraphProblem(expression=text, values=values)
         assert solve(problem).answer.output == [0.5, 1.5]
         check_torch_view("graph", problem)
+
+
+def test_vector_nodes_are_graded_cell_by_cell() -> None:
+    from solvers.registry import TASKS
+
+    problem = GraphProblem(expression="||W x||^2", values={"W": W, "x": X})
+    # nodes: 0 W, 1 x, 2 q = W x = [0.22, 0.26], 3 f
+    grade = TASKS["graph"].grade(problem, {"nodes": {"2": "0.22 0.62", "3": 0.116}})
+    [nodes] = [p for p in grade.parts if p.name == "nodes"]
+    assert not nodes.correct
+    assert nodes.cells is not None
+    assert nodes.score == pytest.approx(2 / 3)  # two of the three cells given are right
+    right = TASKS["graph"].grade(problem, {"nodes": {2: [0.22, 0.26]}})
+    assert [p.correct for p in right.parts if p.name == "nodes"] == [True]
+
+
+@pytest.mark.parametrize(
+    ("nodes", "where"),
+    [({"2": [0.22]}, 2), ({"4": 1}, 4), ({"2": "1 2; 3 4"}, 2)],
+)
+def test_vector_nodes_of_a_wrong_shape_or_id_are_named(nodes: dict[str, Any], where: int) -> None:
+    from solvers.registry import TASKS
+
+    problem = GraphProblem(expression="||W x||^2", values={"W": W, "x": X})
+    with pytest.raises(ValidationError) as error:
+        TASKS["graph"].grade(problem, {"nodes": nodes})
+    assert error.value.errors()[0]["loc"][:2] == ("nodes", where)
+
+
+def test_a_scalar_node_given_as_a_vector_is_named() -> None:
+    from solvers.registry import TASKS
+
+    problem = GraphProblem(expression="x * y", values={"x": 2, "y": 3})
+    with pytest.raises(ValidationError) as error:
+        TASKS["graph"].grade(problem, {"nodes": {"2": [1, 2]}})
+    assert error.value.errors()[0]["loc"][:2] == ("nodes", 2)
+
+
+def test_the_rounding_band_of_a_vector_problem() -> None:
+    from solvers.core import hand_rounder
+    from solvers.grading.core import Tolerance
+    from solvers.registry import TASKS
+    from solvers.tasks.graph import vector_grading
+
+    problem = GraphProblem(
+        expression="||W x||^2", values={"W": [[0.15, 0.25], [0.35, 0.45]], "x": [0.33, 0.77]}
+    )
+    hand = vector_grading.hand(vector_grading.batch([problem], "cpu"), hand_rounder(2))
+    # q = W x = [0.242, 0.462] written [0.24, 0.46]; 2q = [0.48, 0.92]; 0.92 · 0.33 = 0.3036
+    assert hand["nodes"][0, 6:8].tolist() == [0.24, 0.46]
+    assert hand["gradients.W"][0].tolist() == [[0.16, 0.37], [0.3, 0.71]]
+    answer = {"gradients": {"W": [[0.16, 0.37], [0.30, 0.71]]}}
+    exact = TASKS["graph"].grade(problem, answer, Tolerance(absolute=0.001))
+    banded = TASKS["graph"].grade(
+        problem, answer, Tolerance(absolute=0.001, intermediate_decimals=2)
+    )
+    [w_exact] = [p for p in exact.parts if p.name == "gradients.W"]
+    [w_band] = [p for p in banded.parts if p.name == "gradients.W"]
+    assert not w_exact.correct
+    assert w_band.correct and w_band.rounding
