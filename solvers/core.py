@@ -294,7 +294,8 @@ class Task:
     title: str
     summary: str
     problem_model: type[BaseModel]
-    answer_model: type[BaseModel]
+    answer_model: Any
+    """The answer's model, or a union of models (the graph task's scalar and vector ones)."""
     solution_model: type[Solution]
     solve: Callable[..., Solution]
     solve_batch: Callable[[Sequence[Any], Any], list[Any]]

@@ -19,6 +19,7 @@ from pydantic import (
     ConfigDict,
     Field,
     SerializeAsAny,
+    TypeAdapter,
     ValidationInfo,
     create_model,
     field_validator,
@@ -71,6 +72,12 @@ TaskSpec = BaseModel
 """Any task's spec model."""
 
 
+@lru_cache
+def _adapter(model: Any) -> TypeAdapter[Any]:
+    """The validator of a model or of a union of models."""
+    return TypeAdapter(model)
+
+
 class Variant(BaseModel):
     """One variant: its number, and per task its problem, answer and notes."""
 
@@ -88,7 +95,7 @@ class Variant(BaseModel):
         """Each task's entry as that task's problem (or answer) model."""
         kind = "problem_model" if info.field_name == "problems" else "answer_model"
         return {
-            task: getattr(get_task(task), kind).model_validate(entry)
+            task: _adapter(getattr(get_task(task), kind)).validate_python(entry)
             for task, entry in value.items()
         }
 

@@ -4,7 +4,13 @@ function (parser in :mod:`.parser`, gates and passes in :mod:`.gates`, sympy in
 
 from solvers.core import N_, Task
 from solvers.tasks.graph import grading
-from solvers.tasks.graph.problem import GraphAnswer, GraphNode, GraphProblem, GraphSolution
+from solvers.tasks.graph.problem import (
+    GraphAnswer,
+    GraphNode,
+    GraphProblem,
+    GraphSolution,
+    VectorAnswer,
+)
 from solvers.tasks.graph.pytorch import torch_form
 from solvers.tasks.graph.solve import solve, solve_batch
 from solvers.tasks.graph.variants import GraphGenerator, GraphSpec
@@ -23,7 +29,7 @@ TASK = Task(
     title=N_("Computational graph"),
     summary=N_("Forward and backward pass through the graph of a function"),
     problem_model=GraphProblem,
-    answer_model=GraphAnswer,
+    answer_model=GraphAnswer | VectorAnswer,
     solution_model=GraphSolution,
     solve=solve,
     solve_batch=solve_batch,

@@ -1,19 +1,24 @@
 """Graph variants: an expression from a family of the lecture's examples, integer inputs.
 
-Values are kept in a (B, 5) array in the order of :data:`FAMILIES`' variables; the columns
-a family does not use are 0.
+Values are kept in a (B, WIDTH) array in the order of :data:`FAMILIES`' columns; the columns
+a family does not use are 0. A vector family (:data:`VECTOR_FAMILIES`: ``||W x||^2`` with a
+2×2 matrix, a linear layer with the SVM loss with a 2×3 one) has a column per element of
+each variable (``W[0,1]``), and its class label drawn among the classes.
 """
 
 from __future__ import annotations
 
+import math
 from functools import cache
 from typing import Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from solvers.core import N_
 from solvers.grading.core import undecided
+from solvers.tasks.graph import vector_grading
 from solvers.tasks.graph.compute import passes
 from solvers.tasks.graph.gates import Graph, compile_graph
 from solvers.tasks.graph.grading import GRADER, GraphBatch
@@ -31,6 +36,28 @@ FAMILIES: dict[str, tuple[str, tuple[str, ...]]] = {
     "reused_variable": ("(x+y)*(x+z)", ("x", "y", "z")),
 }
 """Family → (expression, variables in the order of the ``values`` columns)."""
+SCALAR_FAMILIES = len(FAMILIES)
+"""The families ``any`` draws from (the first ones: variants drawn before vector families
+existed stay the same)."""
+VECTOR_FAMILIES: dict[str, tuple[str, tuple[tuple[str, tuple[int, ...]], ...]]] = {
+    "matrix_norm": ("||W x||^2", (("W", (2, 2)), ("x", (2,)))),
+    "linear_svm": ("svm(W x + b, y)", (("W", (2, 3)), ("x", (3,)), ("b", (2,)), ("y", ()))),
+}
+"""Vector family → (expression, variables with their shapes, in the order of the columns)."""
+LABELS = {"linear_svm": ("y", 2)}
+"""A vector family's class-label variable and its number of classes."""
+
+
+def _columns(variables: tuple[tuple[str, tuple[int, ...]], ...]) -> tuple[str, ...]:
+    """One column per element: ``W[0,1]``, ``x[2]``, ``y``."""
+    return tuple(
+        name + ("[" + ",".join(map(str, at)) + "]" if shape else "")
+        for name, shape in variables
+        for at in np.ndindex(*shape)
+    )
+
+
+FAMILIES.update({name: (text, _columns(v)) for name, (text, v) in VECTOR_FAMILIES.items()})
 FAMILY_NAMES: tuple[str, ...] = tuple(FAMILIES)
 """Index of the ``family`` array → family."""
 WIDTH = max(len(names) for _, names in FAMILIES.values())
@@ -39,10 +66,13 @@ NEURON_LIMIT = 2
 _NEURONS = (FAMILY_NAMES.index("sigmoid_neuron"), FAMILY_NAMES.index("tanh_neuron"))
 _MAX_GATE = FAMILY_NAMES.index("max_gate")
 
-_FAMILY, _VALUES = 1, 2
+_FAMILY, _VALUES, _LABEL = 1, 2, 3
 
 
-GraphFamily = Literal["sigmoid_neuron", "sum_times", "max_gate", "tanh_neuron", "reused_variable"]
+GraphFamily = Literal[
+    "sigmoid_neuron", "sum_times", "max_gate", "tanh_neuron", "reused_variable", "matrix_norm",
+    "linear_svm",
+]  # fmt: skip
 
 MAX_GRAPH_VALUE = 10
 """Largest magnitude of a graph input bound."""
@@ -58,7 +88,9 @@ class GraphSpec(BaseModel):
         "max_gate": N_("a max gate"),
         "tanh_neuron": N_("tanh neuron"),
         "reused_variable": N_("a variable used twice"),
-        "any": N_("any (drawn per variant)"),
+        "matrix_norm": N_("||W x||², W a 2×2 matrix"),
+        "linear_svm": N_("a linear layer and the SVM loss, W a 2×3 matrix"),
+        "any": N_("any scalar one (drawn per variant)"),
     }
     """What the instructor's form shows for each choice of a field."""
 
@@ -67,7 +99,9 @@ class GraphSpec(BaseModel):
         default="sigmoid_neuron",
         description="sigmoid_neuron: 1/(1+exp(-(w0*x0+w1*x1+w2))) (the lecture's); "
         "sum_times: (x+y)*z; max_gate: 2*(x*y+max(z,w)); tanh_neuron: tanh(w0*x0+w1*x1+w2); "
-        "reused_variable: (x+y)*(x+z); any: a family at random per variant.",
+        "reused_variable: (x+y)*(x+z); matrix_norm: ||W x||^2 (W 2×2, x 2); linear_svm: "
+        "svm(W x + b, y) (W 2×3, x 3, b 2, y a class 0 or 1); any: a scalar family at random "
+        "per variant.",
     )
     low: int = Field(
         title=N_("lowest input"),
@@ -103,7 +137,7 @@ def family_batches(arrays: Arrays, device: Any) -> list[tuple[str, Any, GraphBat
     family = arrays["family"]
     values = torch.from_numpy(arrays["values"]).to(device, torch.float64)
     out = []
-    for index, name in enumerate(FAMILY_NAMES):
+    for index, name in enumerate(FAMILY_NAMES[:SCALAR_FAMILIES]):
         rows = np.flatnonzero(family == index)
         if not len(rows):
             continue
@@ -116,15 +150,64 @@ def family_batches(arrays: Arrays, device: Any) -> list[tuple[str, Any, GraphBat
     return out
 
 
+def vector_problem(family: str, row: list[int]) -> GraphProblem:
+    """The problem of a vector family from its columns."""
+    expression, variables = VECTOR_FAMILIES[family]
+    values: dict[str, Any] = {}
+    start = 0
+    for name, shape in variables:
+        size = math.prod(shape)
+        cells = np.asarray(row[start : start + size], dtype=np.float64)
+        values[name] = cells.reshape(shape).tolist() if shape else float(cells[0])
+        start += size
+    return GraphProblem(expression=expression, values=values)
+
+
+def vector_rows(arrays: Arrays) -> list[tuple[str, np.ndarray, list[GraphProblem]]]:
+    """The variants of each vector family: its name, their rows and their problems."""
+    out = []
+    for name in VECTOR_FAMILIES:
+        rows = np.flatnonzero(arrays["family"] == FAMILY_NAMES.index(name))
+        if len(rows):
+            values = arrays["values"][rows].tolist()
+            out.append((name, rows, [vector_problem(name, row) for row in values]))
+    return out
+
+
+def _vector_passes(problem: GraphProblem) -> tuple[float, np.ndarray, bool, bool]:
+    """A vector variant's output, gradients (one per column, NaN for a label), whether a
+    value is not finite, and whether a loss sits on its kink (a margin exactly 0)."""
+    try:
+        graph, ev = problem.vector_passes()
+    except PydanticCustomError:
+        return math.nan, np.full(WIDTH, math.nan), True, False
+    columns = np.full(WIDTH, math.nan)
+    start = 0
+    for k, name in enumerate(graph.variables):
+        size = math.prod(graph.nodes[k].shape)
+        if name not in graph.labels:
+            columns[start : start + size] = np.ravel(ev.grads[k])
+        start += size
+    kink = False
+    for node in graph.nodes:
+        if node.op == "svm":
+            scores, label = (ev.values[j] for j in node.inputs)
+            margins = scores - scores[int(label)] + 1.0
+            kink = kink or bool(np.any(np.delete(margins, int(label)) == 0))
+    return float(ev.values[graph.output]), columns, False, kink
+
+
 def family_passes(arrays: Arrays, device: Any) -> Any:
     """Both passes of every variant, grouped by family: the outputs (B,), the gradients
-    (B, WIDTH) (NaN in unused columns) and the mask (B,) of non-finite results."""
+    (B, WIDTH) (NaN in unused columns), the mask (B,) of non-finite results and the mask of
+    losses on their kink."""
     import torch
 
     batch = len(arrays["family"])
     output = torch.full((batch,), torch.nan, dtype=torch.float64, device=device)
     gradients = torch.full((batch, WIDTH), torch.nan, dtype=torch.float64, device=device)
     bad = torch.zeros(batch, dtype=torch.bool, device=device)
+    kink = torch.zeros(batch, dtype=torch.bool, device=device)
     for name, at, b in family_batches(arrays, device):
         graph, names = b.graph, FAMILIES[name][1]
         result = passes(graph, b.values, b.upstream)
@@ -132,7 +215,12 @@ def family_passes(arrays: Arrays, device: Any) -> Any:
         grads = result.gradients(graph)
         gradients[at, : len(names)] = grads[:, [graph.variables.index(v) for v in names]]
         bad[at] = result.bad()
-    return output, gradients, bad
+    for _, rows, problems in vector_rows(arrays):
+        for row, problem in zip(rows.tolist(), problems, strict=True):
+            out, grads, broken, on_kink = _vector_passes(problem)
+            output[row], bad[row], kink[row] = out, broken, on_kink
+            gradients[row] = torch.from_numpy(grads)
+    return output, gradients, bad, kink
 
 
 class GraphGenerator(Generator):
@@ -145,48 +233,68 @@ class GraphGenerator(Generator):
         N_("the neuron's input w0·x0 + w1·x1 + w2 is outside −2 … 2, so it saturates"),
         N_("both inputs of max are equal"),
         HAND_RULE,
+        N_("a margin of the SVM loss is exactly 0 (its kink)"),
     )
 
     def bulk_meta(self, spec: GraphSpec) -> dict[str, Any]:
-        """``family`` indexes ``families``; ``values`` columns follow ``variables``."""
+        """``family`` indexes ``families`` (those the spec draws from and the ones before);
+        ``values`` columns follow ``variables`` (a vector family's: one per element, its
+        class label among them)."""
+        names = FAMILY_NAMES[: self._drawn(spec) + 1]
         return {
-            "families": FAMILY_NAMES,
-            "variables": {name: FAMILIES[name][1] for name in FAMILY_NAMES},
-            "expressions": {name: FAMILIES[name][0] for name in FAMILY_NAMES},
+            "families": names,
+            "variables": {name: FAMILIES[name][1] for name in names},
+            "expressions": {name: FAMILIES[name][0] for name in names},
         }
+
+    @staticmethod
+    def _drawn(spec: GraphSpec) -> int:
+        """The highest family index the spec draws."""
+        return SCALAR_FAMILIES - 1 if spec.family == "any" else FAMILY_NAMES.index(spec.family)
 
     def draw(self, rng: CounterRng, spec: GraphSpec) -> Arrays:
         """Family index (B,) and values (B, WIDTH), unused columns 0."""
         if spec.family == "any":
-            family = rng.first_attempt().integers(_FAMILY, 0, len(FAMILY_NAMES) - 1)
+            family = rng.first_attempt().integers(_FAMILY, 0, SCALAR_FAMILIES - 1)
         else:
             family = np.full(len(rng), FAMILY_NAMES.index(spec.family), dtype=np.int16)
         values = rng.integers(_VALUES, spec.low, spec.high, (WIDTH,))
         used = np.array([len(FAMILIES[name][1]) for name in FAMILY_NAMES])[family]
         values[np.arange(WIDTH)[None, :] >= used[:, None]] = 0
+        for name, (label, classes) in LABELS.items():
+            rows = family == FAMILY_NAMES.index(name)
+            column = FAMILIES[name][1].index(label)
+            values[rows, column] = rng.integers(_LABEL, 0, classes - 1)[rows]
         return {"family": family, "values": values}
 
     def space_size(self, spec: GraphSpec) -> int:
         """Every family's values: (high − low + 1) to the power of its number of variables."""
-        families = FAMILY_NAMES if spec.family == "any" else (spec.family,)
+        families = FAMILY_NAMES[:SCALAR_FAMILIES] if spec.family == "any" else (spec.family,)
         side = spec.high - spec.low + 1
-        return sum(side ** len(FAMILIES[name][1]) for name in families)
+        return sum(
+            side ** (len(FAMILIES[name][1]) - (name in LABELS)) * LABELS.get(name, ("", 1))[1]
+            for name in families
+        )
 
     def violations(self, arrays: Arrays, spec: GraphSpec) -> np.ndarray:
         """The passes in float64 torch on the CPU; z and the max inputs from the integers."""
 
-        _, gradients, bad = family_passes(arrays, "cpu")
+        _, gradients, bad, kink = family_passes(arrays, "cpu")
         family, v = arrays["family"], arrays["values"]
         all_zero = (gradients.nan_to_num(0.0) == 0).all(1).numpy()
         z = v[:, 0] * v[:, 1] + v[:, 2] * v[:, 3] + v[:, 4]
         saturated = np.isin(family, _NEURONS) & (np.abs(z) > NEURON_LIMIT)
         tie = (family == _MAX_GATE) & (v[:, 2] == v[:, 3])
-        broken = np.stack([bad.numpy(), all_zero, saturated, tie], axis=1)
+        broken = np.stack([bad.numpy(), all_zero, saturated, tie, kink.numpy()], axis=1)
         hand = np.zeros(len(family), dtype=bool)
         rest = np.flatnonzero(~broken.any(1))  # the hand method only where the rest is met
-        for _, at, b in family_batches(take(arrays, rest), "cpu"):
+        kept = take(arrays, rest)
+        for _, at, b in family_batches(kept, "cpu"):
             hand[rest[at.numpy()]] = undecided(GRADER, b).numpy()
-        return np.concatenate([broken, hand[:, None]], axis=1)
+        for _, rows, problems in vector_rows(kept):
+            batch = vector_grading.batch(problems, "cpu")
+            hand[rest[rows]] = undecided(GRADER, batch).numpy()
+        return np.concatenate([broken[:, :4], hand[:, None], broken[:, 4:]], axis=1)
 
     def problems(self, arrays: Arrays, spec: GraphSpec) -> list[GraphProblem]:
         """Problems with the family's expression and its values as floats."""
@@ -194,6 +302,9 @@ class GraphGenerator(Generator):
         for family, values in zip(
             arrays["family"].tolist(), arrays["values"].tolist(), strict=True
         ):
+            if FAMILY_NAMES[family] in VECTOR_FAMILIES:
+                result.append(vector_problem(FAMILY_NAMES[family], values))
+                continue
             expression, names = FAMILIES[FAMILY_NAMES[family]]
             result.append(
                 GraphProblem(
@@ -205,5 +316,5 @@ class GraphGenerator(Generator):
 
     def solve_tensors(self, arrays: Arrays, spec: GraphSpec, device: Any) -> dict[str, Any]:
         """``output`` (B,) and ``gradients`` (B, WIDTH) in the family's variable order."""
-        output, gradients, _ = family_passes(arrays, device)
+        output, gradients, _, _ = family_passes(arrays, device)
         return {"output": output, "gradients": gradients}

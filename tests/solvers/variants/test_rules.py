@@ -148,3 +148,44 @@ def test_conv_rules(spec: ConvSpec) -> None:
             top = window.max(-1, keepdims=True)
             assert ((window == top).sum(-1) == 1).all(), "a tie in a max-pool window"
     assert _distinct(_rows(bulk.problems))
+
+
+@pytest.mark.parametrize("family", ["matrix_norm", "linear_svm"])
+def test_vector_graph_rules(family: str) -> None:
+    """Vector families by hand in numpy: ||W x||² (dW = 2q xᵀ, dx = 2Wᵀq) and the SVM of a
+    linear layer (dL/ds_j = 1 where the margin is violated, −their count at the label)."""
+    spec = GraphSpec(family=family)
+    count = 500
+    bulk = generate_bulk("graph", spec, 2020, count, "cpu")
+    assert bulk.meta["families"][-1] == family
+    v = bulk.problems["values"].numpy().astype(float)
+    grads = bulk.answers["gradients"].numpy()
+    output = bulk.answers["output"].numpy()
+    if family == "matrix_norm":
+        w, x = v[:, :4].reshape(-1, 2, 2), v[:, 4:6]
+        q = np.einsum("bij,bj->bi", w, x)
+        expected = np.concatenate(
+            [(2 * q[:, :, None] * x[:, None, :]).reshape(-1, 4),
+             np.einsum("bij,bi->bj", w, 2 * q)], axis=1)  # fmt: skip
+        np.testing.assert_allclose(output, (q**2).sum(1))
+        np.testing.assert_allclose(grads[:, :6], expected)
+        assert np.isnan(grads[:, 6:]).all()
+    else:
+        w, x, b, y = v[:, :6].reshape(-1, 2, 3), v[:, 6:9], v[:, 9:11], v[:, 11].astype(int)
+        assert set(np.unique(y)) == {0, 1}
+        s = np.einsum("bij,bj->bi", w, x) + b
+        rows = np.arange(count)
+        margins = s - s[rows, y][:, None] + 1
+        margins[rows, y] = -np.inf
+        assert (margins != 0).all(), "a margin on the kink"
+        ds = (margins > 0).astype(float)
+        ds[rows, y] = -ds.sum(1)
+        np.testing.assert_allclose(output, np.maximum(margins, 0).sum(1))
+        np.testing.assert_allclose(grads[:, :6], (ds[:, :, None] * x[:, None, :]).reshape(-1, 6))
+        np.testing.assert_allclose(grads[:, 6:9], np.einsum("bij,bi->bj", w, ds))
+        np.testing.assert_allclose(grads[:, 9:11], ds)
+        assert np.isnan(grads[:, 11]).all()
+    assert (np.nan_to_num(grads) != 0).any(1).all(), "every gradient 0"
+    assert spec.low <= v.min() and v.max() <= spec.high
+    duplicate = 1 << bulk.note_messages.index(DUPLICATE)
+    assert ((bulk.notes & ~duplicate) == 0).all(), "a rule was not met"
