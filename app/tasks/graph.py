@@ -20,6 +20,7 @@ from functools import lru_cache
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+import numpy as np
 from fastapi import APIRouter, Response
 from markupsafe import Markup
 from pydantic import BaseModel
@@ -46,6 +47,9 @@ LABEL_AT = 0.35  # where along the first column gap the labels of an edge sit
 LABEL_HALF_WIDTH = 24.0  # half the width of a 7-character label at 12 px
 LABEL_HALF_HEIGHT = 6.0
 MIN_SCALE = 0.92  # never drawn smaller than this: 12-unit labels stay ≥ 11 px on screen
+GRID_SIDE = 3  # vectors and matrices up to 3×3 are drawn as grids under their nodes
+GRID_CELL = 44.0  # the width of a grid's cell (a 6-character number at 11 px)
+GRID_LINE = 15.0  # the height of a grid's row
 
 
 @dataclass
@@ -97,23 +101,29 @@ def _layers(nodes: list[_Shape]) -> list[list[int]]:
     return layers
 
 
-def _place(nodes: list[_Shape], layers: list[list[int]]) -> dict[int, _Box]:
-    """Coordinates: a gate at the mean height of its inputs, pushed apart within a layer."""
+def _place(
+    nodes: list[_Shape],
+    layers: list[list[int]],
+    row: float = ROW,
+    column: float = COLUMN,
+    left: float = MARGIN + 20,
+) -> dict[int, _Box]:
+    """Coordinates: a gate at the mean height of its inputs, pushed apart within a layer
+    (``row`` apart at least; layers ``column`` apart, the first at ``left``)."""
     top = MARGIN + 12
     boxes = {
-        i: _Box(MARGIN + 20, top + k * ROW, _node_width(nodes[i].label))
-        for k, i in enumerate(layers[0])
+        i: _Box(left, top + k * row, _node_width(nodes[i].label)) for k, i in enumerate(layers[0])
     }
     for depth, layer in enumerate(layers[1:], start=1):
         wanted = [sum(boxes[j].y for j in nodes[i].inputs) / len(nodes[i].inputs) for i in layer]
         placed: list[float] = []
         for y in wanted:
-            placed.append(max(y, placed[-1] + ROW) if placed else y)
+            placed.append(max(y, placed[-1] + row) if placed else y)
         # shift back up so the layer is centred on what its members wanted
         shift = sum(p - w for p, w in zip(placed, wanted, strict=True)) / len(placed)
         shift = min(shift, placed[0] - top)
         for i, y in zip(layer, placed, strict=True):
-            boxes[i] = _Box(MARGIN + 20 + depth * COLUMN, y - shift, _node_width(nodes[i].label))
+            boxes[i] = _Box(left + depth * column, y - shift, _node_width(nodes[i].label))
     return boxes
 
 
@@ -173,6 +183,9 @@ class _Shape:
     inputs: tuple[int, ...]
     name: str
     """What is written above a gate: its symbol on the page (q, f, n₉)."""
+    grid: tuple[int, int] = (0, 0)
+    """Rows and columns of the grid of its value drawn under it (a small vector, as a
+    column, or matrix); (0, 0): none."""
 
 
 @dataclass(frozen=True)
@@ -184,17 +197,28 @@ class _Sketch:
     opening: str
     edges: tuple[tuple[int, int, int, str, str, str], ...]
     nodes: str
+    grids: tuple[tuple[int, str, tuple[str, ...]], ...] = ()
+    """Per node drawn with a grid: its id, the grid's frame and the openings of its cells'
+    texts (row by row)."""
 
 
 @lru_cache(maxsize=512)
 def _sketch(shapes: tuple[_Shape, ...]) -> _Sketch:
     """The picture of a graph without its numbers (cached per graph and its labels)."""
     nodes = list(shapes)
-    boxes = _place(nodes, _layers(nodes))
+    rows = max(n.grid[0] for n in nodes)
+    grid_width = max(n.grid[1] for n in nodes) * GRID_CELL
+    boxes = _place(
+        nodes,
+        _layers(nodes),
+        row=ROW + rows * GRID_LINE,
+        column=max(COLUMN, grid_width + 60),
+        left=MARGIN + max(20.0, grid_width / 2),
+    )
     output = nodes[-1]
     out_box = boxes[output.id]
-    width = out_box.x + out_box.width / 2 + OUTPUT_STUB + MARGIN
-    height = max(b.y for b in boxes.values()) + NODE_HEIGHT / 2 + MARGIN + 10
+    width = out_box.x + max(out_box.width, grid_width) / 2 + OUTPUT_STUB + MARGIN
+    height = max(b.y for b in boxes.values()) + NODE_HEIGHT / 2 + rows * GRID_LINE + MARGIN + 10
     opening = (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="graph" viewBox="0 0 {width:.0f} '
         f'{height:.0f}" width="100%" style="min-width:{width * MIN_SCALE:.0f}px;'
@@ -222,7 +246,7 @@ def _sketch(shapes: tuple[_Shape, ...]) -> _Sketch:
                 (start.x + start.width / 2, start.y),
                 (end.x - end.width / 2, end.y),
                 bend=28.0 * repeat * (1 if repeat % 2 else -1),
-                label_at=stagger[node.id, k],
+                label_at=max(stagger[node.id, k], _clear_of_grid(nodes[j], start)),
             )
             edges.append((j, node.id, k, *shape))
     stub_start = (out_box.x + out_box.width / 2, out_box.y)
@@ -247,7 +271,33 @@ def _sketch(shapes: tuple[_Shape, ...]) -> _Sketch:
                       12, "middle")
             )  # fmt: skip
         parts.append("</g>")
-    return _Sketch(opening, tuple(edges), "".join(parts))
+    grids = tuple((node.id, *_grid(boxes[node.id], *node.grid)) for node in nodes if node.grid[0])
+    return _Sketch(opening, tuple(edges), "".join(parts), grids)
+
+
+def _clear_of_grid(node: _Shape, box: _Box) -> float:
+    """Where along an edge leaving ``node`` its labels clear the grid under it."""
+    overhang = max(0.0, (node.grid[1] * GRID_CELL - box.width) / 2)
+    return (overhang + LABEL_HALF_WIDTH + 8) / (COLUMN - 40) if overhang else 0.0
+
+
+def _grid(box: _Box, rows: int, columns: int) -> tuple[str, tuple[str, ...]]:
+    """The frame of a value's grid under the node at ``box`` and its cells' text openings."""
+    x0 = box.x - columns * GRID_CELL / 2
+    y0 = box.y + NODE_HEIGHT / 2 + 3
+    frame = (
+        f'<rect x="{x0:.1f}" y="{y0:.1f}" width="{columns * GRID_CELL:.1f}" '
+        f'height="{rows * GRID_LINE + 2:.1f}" fill="#f7fbf8" stroke="{FORWARD_COLOR}" '
+        'stroke-width="0.8"/>'
+    )
+    cells = tuple(
+        f'<text class="cell" x="{x0 + (c + 0.5) * GRID_CELL:.1f}" '
+        f'y="{y0 + (r + 1) * GRID_LINE - 3:.1f}" fill="{FORWARD_COLOR}" font-size="11" '
+        'text-anchor="middle">'
+        for r in range(rows)
+        for c in range(columns)
+    )
+    return frame, cells
 
 
 _SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
@@ -264,20 +314,23 @@ def _shape(shape: list[int]) -> str:
     return "×".join(str(n) for n in shape)
 
 
+def _grid_of(node: Any) -> tuple[int, int]:
+    """A vector graph node's grid: a vector as a column, a matrix as it is, up to 3×3."""
+    shape = tuple(getattr(node, "shape", ()))
+    grid = (shape[0], 1) if len(shape) == 1 else shape
+    return grid if len(grid) == 2 and max(grid) <= GRID_SIDE else (0, 0)  # type: ignore[return-value]
+
+
 def render_graph_svg(
     solution: GraphSolution | VectorSolution, fmt: NumberFormat, title: str | None = None
 ) -> str:
     """The SVG of the solution's graph; ``title`` defaults to the expression as read. The
     layout is drawn once per graph (:func:`_sketch`); a solve only writes its numbers."""
     nodes = solution.nodes
-    names = (
-        [str(n.id) for n in nodes]  # a vector graph's steps number its nodes
-        if isinstance(solution, VectorSolution)
-        else [_plain_symbol(sym) for sym in node_symbols(nodes, fmt)]
-    )
+    names = [_plain_symbol(sym) for sym in node_symbols(nodes, fmt)]
     sketch = _sketch(
         tuple(
-            _Shape(n.id, n.op, n.label, tuple(n.inputs), name)
+            _Shape(n.id, n.op, n.label, tuple(n.inputs), name, _grid_of(n))
             for n, name in zip(nodes, names, strict=True)
         )
     )
@@ -303,7 +356,13 @@ def render_graph_svg(
             value_at, escape(value_text), "</text>",
             grad_at, escape(grad_text), "</text></g>",
         ]  # fmt: skip
-    parts += [sketch.nodes, "</svg>"]
+    parts.append(sketch.nodes)
+    for i, frame, cells in sketch.grids:
+        parts += [f'<g class="grid" data-node="{i}">', frame]
+        for opening, value in zip(cells, np.ravel(nodes[i].value).tolist(), strict=True):
+            parts += [opening, escape(num(value)), "</text>"]
+        parts.append("</g>")
+    parts.append("</svg>")
     return "".join(parts)
 
 
@@ -393,11 +452,13 @@ class GraphView(TaskView):
     """The graph page shows its picture; the try page reads gradients as ``w0 = 1, …``."""
 
     def page_context(self, solution: Any, problem: Any, fmt: NumberFormat) -> dict[str, Any]:
-        """The graph's SVG; for a scalar graph, each node's symbol and its local gradients
-        written with the gate's own inputs (∂q/∂x = 1)."""
-        context: dict[str, Any] = {"svg": Markup(graph_picture(solution, fmt))}
-        if not isinstance(solution, VectorSolution):  # a vector graph's nodes are in its steps
-            context["symbols"] = node_symbols(solution.nodes, fmt)
+        """The graph's SVG, each node's symbol (q, f, n₉ as the steps name them); for a
+        scalar graph, its local gradients written with the gate's own inputs (∂q/∂x = 1)."""
+        context: dict[str, Any] = {
+            "svg": Markup(graph_picture(solution, fmt)),
+            "symbols": node_symbols(solution.nodes, fmt),
+        }
+        if not isinstance(solution, VectorSolution):  # a vector graph's rules are in its steps
             context["local_tex"] = local_gradients_tex(solution, fmt)
         return context
 

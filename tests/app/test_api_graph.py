@@ -201,3 +201,22 @@ def test_vector_problems_on_the_page_the_svg_and_the_grader(client: TestClient) 
     wrong_shape = {"gradients": {"x": [1, 2, 3]}}
     response = client.post("/api/v1/graph/grade", json={"problem": VECTOR, "answer": wrong_shape})
     assert response.status_code == 422
+
+
+def test_the_vector_picture_draws_small_values_as_grids_and_names_nodes(
+    client: TestClient,
+) -> None:
+    svg = client.post("/api/v1/graph/svg", json=VECTOR).text
+    assert svg.count('<g class="grid"') == 3  # W (2×2), x and q = W x (columns); f is a number
+    w_grid = svg[svg.index('<g class="grid" data-node="0">') :].split("</g>")[0]
+    assert [t.split(">")[1] for t in w_grid.split("<text")[1:]] == [
+        "0.1</text", "0.5</text", "−0.3</text", "0.8</text"
+    ]  # fmt: skip
+    assert ">q</text>" in svg and ">f</text>" in svg  # as the slides name them
+    assert ">2×2</text>" in svg and ">∂ 2×2</text>" in svg  # shapes on the edges
+    big = {"expression": "sum(W x)", "values": {"W": [[1] * 4] * 4, "x": [1] * 4}}
+    assert '<g class="grid"' not in client.post("/api/v1/graph/svg", json=big).text
+    values = "W = [[0.1, 0.5], [-0.3, 0.8]]; x = 0.2 0.4"
+    page = client.get("/graph", params={"expression": "||W x||^2", "values": values}).text
+    assert page.count('<g class="grid"') == 3
+    assert 'data-tex="q"' in page  # the node table names q as the steps do

@@ -31,7 +31,7 @@ def test_pytorch_section_copies_its_code(page) -> None:
     assert not section.locator("pre").is_visible()  # collapsed until asked for
     section.locator("summary").click()
     code = page.locator("#pytorch-code").inner_text()
-    assert "w0 = torch.tensor(2.0, requires_grad=True)" in code and "out.backward()" in code
+    assert "w0 = torch.tensor(2.0, **f64, requires_grad=True)" in code and "out.backward()" in code
     page.click("button[data-copy]")
     page.wait_for_function("document.querySelector('button[data-copy]').textContent === 'Copied'")
     assert page.evaluate("navigator.clipboard.readText()") == code

@@ -334,6 +334,7 @@ class VectorNode(BaseModel):
     op: str = Field(description="input, const, a gate: +, -, *, /, @, T, sum, norm2, exp, …")
     label: str
     name: str | None = None
+    param: float | None = Field(default=None, description="A constant's value; c of +c, ·c, /c.")
     inputs: list[int]
     shape: list[int] = Field(description="[] a scalar, [n] a vector, [m, n] a matrix.")
     value: Tensor

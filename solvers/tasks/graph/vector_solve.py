@@ -10,7 +10,8 @@ from solvers.core import N_, NumberFormat, Step, trusted
 from solvers.tasks.graph.parser import name_latex
 from solvers.tasks.graph.problem import GraphProblem, VectorAnswer, VectorNode, VectorSolution
 from solvers.tasks.graph.rules import ALL_RULES as RULES
-from solvers.tasks.graph.vector import VGraph, VNode, downstream, local_values
+from solvers.tasks.graph.steps import node_symbols
+from solvers.tasks.graph.vector import VNode, downstream, local_values
 
 MAX_WRITTEN = 36
 """Largest value written out element by element in a formula (else only its shape)."""
@@ -38,22 +39,16 @@ def _label(node: VNode, fmt: NumberFormat) -> str:
     return fmt.num(node.param) if node.op == "const" else RULES[node.op].label(node.param, fmt)
 
 
-def _symbols(graph: VGraph, fmt: NumberFormat) -> list[str]:
-    out = graph.output
-    return [
-        name_latex(n.name) if n.op == "input"
-        else fmt.tex(n.param, paren=True) if n.op == "const"
-        else "f" if i == out else f"n_{{{i}}}"
-        for i, n in enumerate(graph.nodes)
-    ]  # fmt: skip
+def _has_param(op: str) -> bool:
+    return op in RULES and RULES[op].has_param
 
 
 def solve_vector(problem: GraphProblem, fmt: NumberFormat) -> VectorSolution:
     """Both passes over the vector graph, written as the lecture does."""
     graph, ev = problem.vector_passes()
     parsed = problem.parsed
-    syms = _symbols(graph, fmt)
-    grad_sym = ["g_{f}" if i == graph.output else f"g_{{{i}}}" for i in range(len(graph.nodes))]
+    syms = node_symbols(graph.nodes, fmt)
+    grad_sym = [f"g_{{{sym}}}" for sym in syms]
     values = ev.values
     learnable = [v for v in graph.variables if v not in graph.labels]
     read = trusted(
@@ -163,6 +158,7 @@ def solve_vector(problem: GraphProblem, fmt: NumberFormat) -> VectorSolution:
             op=node.op,
             label=node.name if node.op == "input" else _label(node, fmt),
             name=node.name or None,
+            param=node.param if node.op == "const" or _has_param(node.op) else None,
             inputs=list(node.inputs),
             shape=list(node.shape),
             value=values[i].tolist(),

@@ -53,10 +53,10 @@ def test_steps_in_matrix_form_with_numbers() -> None:
     solution = solve(GraphProblem(expression="||W x||^2", values={"W": W, "x": X}))
     backward = next(s for s in solution.steps if s.kind == "graph.backward")
     [for_w] = [f for f in backward.formulas if f.startswith(r"\frac{\partial f}{\partial W}")]
-    assert r"g_{2}\,x^{\top} = " in for_w  # ∂f/∂W = (∂f/∂q) xᵀ
+    assert r"g_{q}\,x^{\top} = " in for_w  # ∂f/∂W = (∂f/∂q) xᵀ, q = W x named as on the slides
     assert r"\begin{bmatrix} 0.088 & 0.176 \\ 0.104 & 0.208 \end{bmatrix}" in for_w
     [for_x] = [f for f in backward.formulas if f.startswith(r"\frac{\partial f}{\partial x}")]
-    assert r"W^{\top}\,g_{2}" in for_x and r"\mathbb{R}^{2}" in for_x
+    assert r"W^{\top}\,g_{q}" in for_x and r"\mathbb{R}^{2}" in for_x
     result = solution.steps[-1]
     assert result.text == "Every gradient has the shape of its variable."
     assert result.values["∂/∂W"] == solution.answer.gradients["W"]
