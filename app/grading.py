@@ -627,9 +627,20 @@ ANSWER_PREFIX = "a_"
 """Query names of the answer fields on the try page: ``a_loss``, ``a_conv``, …"""
 
 
+def _spec_query(task: Task, query: dict[str, str]) -> dict[str, str]:
+    """The try page's choices of the task's variants (``family=matrix_norm``): the spec's
+    fields that are no problem field."""
+    if task.spec_model is None:
+        return {}
+    fields = set(task.spec_model.model_fields) - set(task.problem_model.model_fields)
+    return {k: v for k, v in query.items() if k in fields}
+
+
 def _try_problem(task: Task, query: dict[str, str]) -> tuple[Any, dict[str, str], list[str]]:
-    """The problem of the try page: a typed one, or variant 1 of ``seed``; its hidden fields."""
-    skip = {*PAGE_PARAMETERS, "seed"}
+    """The problem of the try page: a typed one, or variant 1 of ``seed`` (of the variants
+    the spec's fields in the query choose); its hidden fields."""
+    spec_query = _spec_query(task, query)
+    skip = {*PAGE_PARAMETERS, "seed", *spec_query}
     problem_fields = {
         k: v for k, v in query.items() if not k.startswith(ANSWER_PREFIX) and k not in skip
     }
@@ -642,7 +653,13 @@ def _try_problem(task: Task, query: dict[str, str]) -> tuple[Any, dict[str, str]
         except ValidationError as exc:
             return None, problem_fields, [d["msg"] for d in describe_errors(exc.errors())]
     seed = query_int(query.get("seed"), 0, MAX_SEED, clamp=False) or 0
-    return regenerate(task.id, quiz_spec()(), seed, 1), {"seed": str(seed)}, []
+    if not spec_query:
+        return regenerate(task.id, quiz_spec()(), seed, 1), {"seed": str(seed)}, []
+    try:
+        spec = task.spec_model.model_validate(spec_query)
+    except ValidationError as exc:
+        return None, spec_query, [d["msg"] for d in describe_errors(exc.errors())]
+    return regenerate(task.id, spec, seed, 1), {**spec_query, "seed": str(seed)}, []
 
 
 def _try_page(task: Task):
@@ -650,9 +667,11 @@ def _try_page(task: Task):
 
     async def page(request: Request, lang: Language, page_fmt: PageFormat) -> Response:
         query = dict(request.query_params)
-        if not any(k for k in query if k not in ("lang",)):
+        spec_query = _spec_query(task, query)
+        if not any(k for k in query if k not in ("lang", *spec_query)):
             seed = random.randrange(1, 10**9)
-            return RedirectResponse(f"/{task.id}/try?seed={seed}", status_code=303)
+            again = urlencode({**spec_query, "seed": seed})
+            return RedirectResponse(f"/{task.id}/try?{again}", status_code=303)
         problem, hidden, errors = _try_problem(task, query)
         context: dict[str, Any] = {
             "task": task,
@@ -664,6 +683,7 @@ def _try_page(task: Task):
             "part_labels": task.part_labels,
             "prefix": ANSWER_PREFIX,
             "view": view,
+            "another_query": urlencode(spec_query),
         }
         status = 422 if errors else 200
         fmt = page_fmt
@@ -682,7 +702,12 @@ def _try_page(task: Task):
                 try:
                     result = translated(grade(task.id, problem, answer))
                     steps = {s.kind: i for i, s in reversed(list(enumerate(solution.steps, 1)))}
-                    context.update(result=result, step_numbers=steps)
+                    marks = {
+                        p.name: view.subfield_marks(problem, p.name, p.cells)
+                        for p in result.parts
+                        if p.name in subfields
+                    }
+                    context.update(result=result, step_numbers=steps, marks=marks)
                 except ValidationError as exc:
                     context["answer_errors"] = {
                         d["field"].split(".")[0]: d["msg"] for d in describe_errors(exc.errors())

@@ -58,6 +58,11 @@ class TaskView:
         ``<part>.<key>`` (none by default)."""
         return {}
 
+    def subfield_marks(self, problem: Any, part: str, cells: Any) -> dict[str, bool]:
+        """Try page: the mark of each field of a :meth:`try_fields` part (by key) from the
+        part's graded cells (by default the cells are keyed as the fields are)."""
+        return cells if isinstance(cells, dict) else {}
+
     def try_answer(self, answer: dict[str, str]) -> dict[str, Any]:
         """A try page's answer fields (part, or ``<part>.<key>`` for the fields of
         :meth:`try_fields` → text) as the task's submission data."""

@@ -13,6 +13,7 @@ readable on a phone: wrap it in a horizontally scrollable block.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from app.tasks import TaskView
 from solvers.core import NumberFormat
 from solvers.registry import get_task
 from solvers.tasks.graph.problem import GraphProblem, GraphSolution, VectorSolution
+from solvers.tasks.graph.rules import ALL_RULES as RULES
 from solvers.tasks.graph.steps import layout, node_symbols
 
 COLUMN = 115.0  # horizontal distance between layers (room for a label each side of an edge)
@@ -372,6 +374,23 @@ def graph_picture(solution: GraphSolution | VectorSolution, fmt: NumberFormat) -
     return render_graph_svg(solution, fmt, title=title)
 
 
+def vector_node_fields(problem: GraphProblem, fmt: NumberFormat) -> list[tuple[str, str]]:
+    """The try page's fields of a vector graph: each intermediate node by id, labelled with
+    its forward formula (``q = W\\,x``) in the steps' symbols."""
+    graph, _ = problem.vector_passes()
+    syms = node_symbols(graph.nodes, fmt)
+    return [
+        (
+            str(i),
+            f"{syms[i]} = "
+            + RULES[node.op].forward_tex([syms[j] for j in node.inputs],
+                                         fmt.tex(node.param, paren=True)),
+        )
+        for i, node in enumerate(graph.nodes[:-1])
+        if node.inputs
+    ]  # fmt: skip
+
+
 def parse_assignments(text: str) -> dict[str, str]:
     """``w0 = 2, x0 = −1,5; x1: 3`` → ``{"w0": "2", "x0": "−1,5", "x1": "3"}``.
 
@@ -463,10 +482,11 @@ class GraphView(TaskView):
         return context
 
     def try_fields(self, problem: Any, fmt: NumberFormat) -> dict[str, list[tuple[str, str]]]:
-        """A scalar graph's intermediate nodes, one field each, labelled with the node's
-        forward formula in the page's symbols (``q = x + y``, ``n_{5} = w_{0} \\cdot x_{0}``)."""
+        """A graph's intermediate nodes, one field each, labelled with the node's forward
+        formula in the page's symbols (``q = x + y``, ``n_{5} = w_{0} \\cdot x_{0}``; a
+        vector node's value typed as ``0.2 0.4`` or ``1 2; 3 4``)."""
         if problem.is_vector:
-            return {}
+            return {"nodes": vector_node_fields(problem, fmt)}
         graph = problem.graph
         forward = layout(graph, fmt, "f").forward
         return {
@@ -474,6 +494,21 @@ class GraphView(TaskView):
                 (str(i), forward[i]) for i, gate in enumerate(graph.gates[:-1]) if gate.inputs
             ]
         }
+
+    def subfield_marks(self, problem: Any, part: str, cells: Any) -> dict[str, bool]:
+        """A vector graph's node is right when every cell of it given is (its cells are
+        the graded part's, numbered through all nodes in order)."""
+        if not problem.is_vector or part != "nodes" or not isinstance(cells, dict):
+            return super().subfield_marks(problem, part, cells)
+        graph, _ = problem.vector_passes()
+        marks, start = {}, 0
+        for i, node in enumerate(graph.nodes):
+            size = math.prod(node.shape)
+            own = [cells[str(c)] for c in range(start, start + size) if str(c) in cells]
+            if own:
+                marks[str(i)] = all(own)
+            start += size
+        return marks
 
     def try_answer(self, answer: dict[str, str]) -> dict[str, Any]:
         """``gradients`` typed as ``w0 = 0.2, x0 = −0.4``; node fields ``nodes.<id>`` as

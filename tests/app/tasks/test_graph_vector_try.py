@@ -1,0 +1,53 @@
+"""Vector problems on the graph's try page: variants of a vector family, a field per
+intermediate node graded cell by cell with a mark per node, the classic slips named."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+from fastapi.testclient import TestClient
+
+VECTOR = {"expression": "||W x||^2", "values": "W = [[0.1, 0.5], [-0.3, 0.8]]; x = 0.2 0.4"}
+
+
+def test_a_vector_family_is_drawn_and_kept_by_another_problem(client: TestClient) -> None:
+    first = client.get("/graph/try?family=matrix_norm", follow_redirects=False)
+    assert first.status_code == 303
+    query = parse_qs(urlsplit(first.headers["location"]).query)
+    assert query["family"] == ["matrix_norm"] and query["seed"][0].isdigit()
+    page = client.get(first.headers["location"])
+    assert page.status_code == 200
+    assert 'href="/graph/try?family=matrix_norm"' in page.text  # another one of the family
+    assert 'name="a_nodes.2"' in page.text and 'data-tex="q = W\\,x"' in page.text
+    again = client.get(first.headers["location"])
+    assert re.findall(r"<td[^>]*>([^<]*)</td>", again.text) == re.findall(
+        r"<td[^>]*>([^<]*)</td>", page.text
+    )  # one seed, one problem
+
+
+def test_a_bad_family_is_named_on_the_page(client: TestClient) -> None:
+    page = client.get("/graph/try?family=nope&seed=3")
+    assert page.status_code == 422 and 'class="error"' in page.text
+
+
+def test_vector_nodes_and_gradients_are_graded_with_marks(client: TestClient) -> None:
+    answers = {
+        "a_nodes.2": "0,22 0,62",  # q = W x: one cell of two wrong
+        "a_output": "0.116",
+        "a_gradients": "W = [[0.088, 0.104], [0.176, 0.208]], x = -0.112 0.636",  # Wᵀ's grad
+    }
+    page = client.get("/graph/try", params={**VECTOR, **answers})
+    assert page.status_code == 200
+    text = page.text
+    assert '<span class="verdict wrong" data-node="2">✗</span>' in text
+    assert 'data-part="nodes"' in text and 'data-part="output"' in text
+    assert 'data-misconception="transposed_gradient"' in text
+    right = client.get("/graph/try", params={**VECTOR, "a_nodes.2": "0.22 0.26"})
+    assert '<span class="verdict right" data-node="2">✓</span>' in right.text
+
+
+def test_a_vector_node_of_a_wrong_shape_is_named(client: TestClient) -> None:
+    page = client.get("/graph/try", params={**VECTOR, "a_nodes.2": "1 2 3"})
+    assert page.status_code == 422
+    assert 'data-field="nodes"' in page.text
