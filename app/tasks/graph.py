@@ -30,9 +30,10 @@ from app.deps import ApiFormat
 from app.errors import ERROR_RESPONSES, CheckedJsonRoute
 from app.forms import FormAdapter
 from app.i18n import gettext
-from app.tasks import TaskView
-from solvers.core import NumberFormat
+from app.tasks import KeyItem, TaskView
+from solvers.core import AnswerCell, NumberFormat
 from solvers.registry import get_task
+from solvers.tasks.graph.parser import name_latex
 from solvers.tasks.graph.problem import GraphProblem, GraphSolution, VectorSolution
 from solvers.tasks.graph.rules import ALL_RULES as RULES
 from solvers.tasks.graph.steps import layout, node_symbols
@@ -509,6 +510,21 @@ class GraphView(TaskView):
                 marks[str(i)] = all(own)
             start += size
         return marks
+
+    def key_items(self, answer: Any, cells: list[AnswerCell]) -> list[KeyItem]:
+        """f and every gradient, a vector's or matrix's as a grid of its cells (a vector as
+        one row; ``answer_cells`` lists them in this order)."""
+        remaining = iter(cells)
+        items = []
+        parts = [("f", answer.output)] + [
+            (f"\\partial f/\\partial {name_latex(name)}", value)
+            for name, value in answer.gradients.items()
+        ]
+        for label, value in parts:
+            grid = np.atleast_2d(np.asarray(value, dtype=float))
+            rows = [[next(remaining) for _ in row] for row in grid]
+            items.append(KeyItem(rows[0][0].label if grid.size == 1 else label, rows))
+        return items
 
     def try_answer(self, answer: dict[str, str]) -> dict[str, Any]:
         """``gradients`` typed as ``w0 = 0.2, x0 = −0.4``; node fields ``nodes.<id>`` as

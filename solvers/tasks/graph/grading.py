@@ -14,10 +14,12 @@ alone is carried into the backward pass too.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
@@ -29,6 +31,7 @@ from solvers.grading.core import (
     PartSpec,
     TaskGrader,
     catalogue,
+    nest,
     nested_shape,
     parse_number,
     shape_error,
@@ -397,20 +400,48 @@ PART_LABELS = {
 """The parts a student answers on the try page, labelled."""
 
 
+def _cells(column: str, label: str, value: Any) -> list[AnswerCell]:
+    """A number as one cell; a vector's or matrix's elements as ``column[i]`` or
+    ``column[i,j]`` (counted from 1, as conv's maps)."""
+    if not isinstance(value, list):
+        return [AnswerCell(column, label, value)]
+    array = np.asarray(value, dtype=float)
+    element = f"\\left({label}\\right)" if "/" in label else label
+    return [
+        AnswerCell(f"{column}[{where}]", f"{element}_{{{where}}}", float(array[index]))
+        for index in np.ndindex(*array.shape)
+        for where in [",".join(str(i + 1) for i in index)]
+    ]
+
+
 def answer_cells(answer: Any) -> list[AnswerCell]:
-    """f and every ∂f/∂x."""
-    cells = [AnswerCell("f", "f", answer.output)]
+    """f and every ∂f/∂x (a vector or matrix one element by element)."""
+    cells = _cells("f", "f", answer.output)
     for name, value in answer.gradients.items():
-        cells.append(AnswerCell(f"df/d{name}", f"\\partial f/\\partial {name_latex(name)}", value))
+        cells += _cells(f"df/d{name}", f"\\partial f/\\partial {name_latex(name)}", value)
     return cells
 
 
+_ELEMENT = re.compile(r"(.+)\[([1-9][0-9]{0,2}(?:,[1-9][0-9]{0,2})?)\]")
+
+
 def answer_from_cells(cells: dict[str, str]) -> dict[str, Any]:
-    """A submission from the columns ``f`` and ``df/d<name>``."""
+    """A submission from the columns ``f`` and ``df/d<name>``, a vector's or matrix's
+    elements as ``df/d<name>[i]`` or ``df/d<name>[i,j]`` (counted from 1)."""
+    parts: dict[str, Any] = {}
+    elements: dict[str, dict[tuple[int, ...], str]] = {}
+    for column, text in cells.items():
+        element = _ELEMENT.fullmatch(column.replace(" ", ""))
+        if element:
+            index = tuple(int(i) for i in element[2].split(","))
+            elements.setdefault(element[1], {})[index] = text
+        else:
+            parts[column] = text
+    parts.update({column: nest(values) for column, values in elements.items()})
     answer: dict[str, Any] = {}
-    if "f" in cells:
-        answer["output"] = cells["f"]
-    gradients = {k[4:]: v for k, v in cells.items() if k.startswith("df/d")}
+    if "f" in parts:
+        answer["output"] = parts["f"]
+    gradients = {k[4:]: v for k, v in parts.items() if k.startswith("df/d")}
     if gradients:
         answer["gradients"] = gradients
     return answer

@@ -3,7 +3,9 @@ intermediate node graded cell by cell with a mark per node, the classic slips na
 
 from __future__ import annotations
 
+import io
 import re
+from csv import reader
 from urllib.parse import parse_qs, urlsplit
 
 from fastapi.testclient import TestClient
@@ -51,3 +53,28 @@ def test_a_vector_node_of_a_wrong_shape_is_named(client: TestClient) -> None:
     page = client.get("/graph/try", params={**VECTOR, "a_nodes.2": "1 2 3"})
     assert page.status_code == 422
     assert 'data-field="nodes"' in page.text
+
+
+def test_vector_variants_on_the_key_and_in_the_downloads(client: TestClient, secret: str) -> None:
+    query = "tasks=graph&seed=3&count=2&graph_family=linear_svm"
+    auth = {"Authorization": f"Bearer {secret}"}
+    csv = client.get(f"/instructor/answers.csv?{query}", headers=auth)
+    assert csv.status_code == 200
+    header = next(reader(io.StringIO(csv.text)))
+    assert "graph.df/dW[2,3]" in header and "graph.df/db[2]" in header
+    assert not any("df/dy" in column for column in header)  # a label has no gradient
+    key = client.get(f"/instructor/key?{query}", headers=auth)
+    assert key.status_code == 200 and 'data-column="graph.df/dW[1,2]"' in key.text
+    assert client.get(f"/instructor/moodle.xml?{query}", headers=auth).status_code == 200
+
+
+def test_vector_answer_cells_read_back() -> None:
+    from solvers.tasks.graph import GraphProblem, solve
+    from solvers.tasks.graph.grading import answer_cells, answer_from_cells
+
+    problem = GraphProblem(expression="||W x||^2", values={"W": [[1, 2], [3, 4]], "x": [1, 0]})
+    answer = solve(problem).answer
+    cells = {c.column: c.value for c in answer_cells(answer)}
+    assert cells["df/dW[2,1]"] == answer.gradients["W"][1][0]
+    assert answer_from_cells(cells) == {"output": answer.output,
+                                        "gradients": answer.gradients}  # fmt: skip
