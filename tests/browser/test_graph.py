@@ -28,9 +28,11 @@ def test_pytorch_section_copies_its_code(page) -> None:
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     page.goto(f"{page.base}/graph")
     section = page.locator("details.pytorch")
-    assert not section.locator("pre").is_visible()  # collapsed until asked for
+    assert not section.locator("#pytorch-code").is_visible()  # collapsed until asked for
     section.locator("summary").click()
     code = page.locator("#pytorch-code").inner_text()
+    output = page.locator("#pytorch-output").inner_text()  # what the server's run printed
+    assert output.startswith("device: ") and "f: 0.7310585786300049" in output
     assert "w0 = torch.tensor(2.0, **f64, requires_grad=True)" in code and "out.backward()" in code
     page.click("button[data-copy]")
     page.wait_for_function("document.querySelector('button[data-copy]').textContent === 'Copied'")
