@@ -3,10 +3,10 @@ printed when the server ran it.
 
 The run (:func:`solvers.pytorch_view.run`) executes the generated script in the
 threadpool, never on the event loop, at most :data:`PARALLEL_RUNS` at a time, and waits
-``STEPGRAD_TORCH_RUN_SECONDS`` for it; past that the view comes without its output (and the
-next request tries again). Runs are cached by their code, which is a function of the
-problem alone: a page in another language or rounding, or the API after the page, costs a
-lookup.
+``STEPGRAD_TORCH_RUN_SECONDS`` for it; past that, or when the run fails, the view comes
+without its output (and the next request tries again). Runs are cached by their code,
+which is a function of the problem alone: a page in another language or rounding, or the
+API after the page, costs a lookup.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from solvers.pytorch_view import TorchRun, TorchView, run, torch_view
 
 PARALLEL_RUNS = 2
 """Scripts running at once (a run waits for a place within its time bound)."""
-NO_OUTPUT = N_("The server has no output of this script (it took too long); run it yourself.")
+NO_OUTPUT = N_("The server has no output of this script; run it yourself.")
 
 runs = ResponseCache()
 """Each script's run by a hash of its task and code (bounded by bytes, least recent out)."""
@@ -57,6 +57,9 @@ async def cached_run(task: Task, view: TorchView) -> TorchRun | None:
         result = await asyncio.wait_for(run_in_threadpool(_run, view, seconds), seconds)
     except TimeoutError:
         result = None
+    except Exception:  # a bug of a template, or the device failing: no output, never a 500
+        logger.exception("the %s PyTorch view failed to run", task.id)
+        return None
     if result is None:
         logger.warning("the %s PyTorch view did not run within %s s", task.id, seconds)
         return None

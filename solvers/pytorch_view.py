@@ -159,7 +159,7 @@ class TorchView(BaseModel):
         default=None, description="The solver's answer as read from `stdout`."
     )
     error: str | None = Field(
-        default=None, description="Why the server has no output (it took too long)."
+        default=None, description="Why the server has no output (the run took too long or failed)."
     )
 
 

@@ -97,10 +97,24 @@ def test_a_slow_run_answers_without_its_output(
     assert response.status_code == 200 and took < 2
     view = response.json()["torch"]
     assert view["stdout"] is None and view["answer"] is None and view["device"] is None
-    assert "too long" in view["error"] and "import torch" in view["code"]
+    assert "no output" in view["error"] and "import torch" in view["code"]
     assert page.status_code == 200 and 'class="error"' in page.text
     assert 'id="pytorch-output"' not in page.text
     assert torch_run.runs.size == 0  # tried again next time
+
+
+def test_a_failing_run_answers_without_its_output(
+    client: TestClient, fresh_runs: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(view: Any) -> TorchRun:
+        raise RuntimeError("CUDA error: out of memory")
+
+    monkeypatch.setattr(torch_run, "run", broken)
+    response = client.post("/api/v1/graph/solve?with=torch&lang=ru", json=PROBLEMS["graph"])
+    assert response.status_code == 200
+    view = response.json()["torch"]
+    assert view["stdout"] is None and view["error"].startswith("У сервера нет вывода")
+    assert torch_run.runs.size == 0
 
 
 def test_the_page_shows_the_output_and_the_device(client: TestClient) -> None:
