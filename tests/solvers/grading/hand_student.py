@@ -184,7 +184,47 @@ def reused_variable(v: dict[str, Any], r: Round) -> dict[str, Any]:
     return {"output": r(a * b), "gradients": {"x": r(b + a), "y": b, "z": a}}
 
 
+def _product(w: list[list[float]], x: list[float], r: Round) -> list[float]:
+    """W x row by row: each product rounded, then their sum."""
+    return [r(sum(r(a * b) for a, b in zip(row, x, strict=True))) for row in w]
+
+
+def _transposed_product(w: list[list[float]], g: list[float], r: Round) -> list[float]:
+    """Wᵀ g: column by column."""
+    return [r(sum(r(row[j] * gi) for row, gi in zip(w, g, strict=True))) for j in range(len(w[0]))]
+
+
+def _outer(g: list[float], x: list[float], r: Round) -> list[list[float]]:
+    """g xᵀ, the gradient of W in a product W x."""
+    return [[r(gi * xj) for xj in x] for gi in g]
+
+
+def matrix_norm(v: dict[str, Any], r: Round) -> dict[str, Any]:
+    q = _product(v["W"], v["x"], r)
+    dq = [r(2 * qi) for qi in q]
+    return {
+        "output": r(sum(r(qi * qi) for qi in q)),
+        "gradients": {"W": _outer(dq, v["x"], r), "x": _transposed_product(v["W"], dq, r)},
+    }
+
+
+def linear_svm(v: dict[str, Any], r: Round) -> dict[str, Any]:
+    """The SVM of s = W x + b: margins s_j − s_y + 1; ds_j = 1 where one is violated."""
+    y = int(v["y"])
+    s = [r(si + bi) for si, bi in zip(_product(v["W"], v["x"], r), v["b"], strict=True)]
+    margins = [r(sj - s[y] + 1) if j != y else 0.0 for j, sj in enumerate(s)]
+    ds = [1.0 if m > 0 else 0.0 for m in margins]
+    ds[y] = -sum(ds)
+    return {
+        "output": r(sum(max(m, 0.0) for m in margins)),
+        "gradients": {"W": _outer(ds, v["x"], r), "x": _transposed_product(v["W"], ds, r),
+                      "b": ds},
+    }  # fmt: skip
+
+
 GRAPH_METHODS: dict[str, Callable[[dict[str, Any], Round], dict[str, Any]]] = {
+    "||W x||^2": matrix_norm,
+    "svm(W x + b, y)": linear_svm,
     "1/(1+exp(-(w0*x0+w1*x1+w2)))": sigmoid_neuron,
     "tanh(w0*x0+w1*x1+w2)": tanh_neuron,
     "(x+y)*z": sum_times,

@@ -21,6 +21,7 @@ from solvers.tasks.graph import (
     symbolic,
 )
 from solvers.tasks.graph.parser import parse
+from solvers.tasks.graph.problem import VectorAnswer
 from solvers.tasks.graph.symbolic import derivatives_latex, sympy_function
 
 SIGMOID = "1/(1+exp(-(w0*x0+w1*x1+w2)))"
@@ -398,7 +399,7 @@ def test_task_record() -> None:
     assert TASK.id == "graph"
     assert TASK.problem_model is GraphProblem
     assert TASK.solution_model is GraphSolution
-    assert TASK.answer_model is GraphAnswer
+    assert TASK.answer_model == GraphAnswer | VectorAnswer  # scalar or vector problems
     assert isinstance(TASK.solve(TASK.example()), GraphSolution)
     schema = GraphProblem.model_json_schema()
     assert schema["properties"]["expression"]["description"]
