@@ -67,8 +67,8 @@ def write_variants(args: argparse.Namespace) -> list[Path]:
         save(f"{name}.html", pages[name])
     save("variants.json", variant_set.model_dump_json(indent=1))
     save("answers.csv", variants_csv(variant_set))
-    save("moodle.xml", moodle_xml(variant_set, statements(variant_set, args.lang),
-                                  MOODLE_TOLERANCE))  # fmt: skip
+    texts, feedback = statements(variant_set, args.lang)
+    save("moodle.xml", moodle_xml(variant_set, texts, MOODLE_TOLERANCE, feedback))
     if not args.no_pdf:
         for name in ("sheets", "key"):
             absolute = pages[name].replace('"static/', f'"{(out / "static").resolve().as_uri()}/')

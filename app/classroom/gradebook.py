@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.classroom.exams import aware
 from app.classroom.models import Exam, Student, Submission
-from app.exports import write_csv
+from app.exports import part_points, write_csv
 from app.grading import Translations
 
 Verdict = Literal["right", "consistent", "wrong", "blank"]
@@ -76,15 +76,6 @@ class Analytics(BaseModel):
     score_histogram: list[Bin]
     parts: dict[str, dict[Verdict, int]]
     misconceptions: list[MisconceptionCount]
-
-
-def part_points(points: dict[str, float], task: str, name: str, default: float) -> float:
-    """A part's full marks: ``points["<task>.<part>"]``, else those of its group
-    (``graph.gradients`` for ``graph.gradients.w0``), else the grader's."""
-    key = f"{task}.{name}"
-    if key in points:
-        return points[key]
-    return points.get(f"{task}.{name.split('.')[0]}", default)
 
 
 def verdict(part: dict[str, Any]) -> Verdict:

@@ -34,6 +34,7 @@ from app.deps import (
     solve_for_people,
 )
 from app.errors import describe_errors
+from app.instructor import POINTS_PREFIX
 from app.pages import html_response, render_page
 from app.tasks import view_for
 from solvers.registry import TASKS
@@ -147,7 +148,8 @@ async def create_page(request: Request, lang: Language, fmt: PageFormat) -> Resp
 
 def set_query(exam: exams.ExamOut) -> str:
     """The query string of the instructor's printable set of exactly this exam's variants
-    (tasks, spec as ``<task>_<field>``, seed, count): ``/instructor/sheets?…``, ``/key?…``."""
+    (tasks, spec as ``<task>_<field>``, seed, count, the parts' points for Moodle):
+    ``/instructor/sheets?…``, ``/key?…``, ``/moodle.xml?…``."""
     items: list[tuple[str, Any]] = [("tasks", task) for task in exam.tasks]
     for task in exam.tasks:
         for field, value in exam.spec.get(task, {}).items():
@@ -156,6 +158,7 @@ def set_query(exam: exams.ExamOut) -> str:
                     (f"{task}_{field}", str(value).lower() if isinstance(value, bool) else value)
                 )
     items += [("seed", exam.seed), ("count", max(1, len(exam.students)))]
+    items += [(f"{POINTS_PREFIX}{part}", value) for part, value in exam.points.items()]
     return urlencode(items)
 
 
