@@ -97,16 +97,64 @@ async def exams_page(request: Request, lang: Language, fmt: PageFormat) -> Respo
         "classroom/exams.html",
         lang,
         fmt,
-        {"exams": found, "state": exams.state, "form": {}, "errors": []},
+        _form_context(found, {}, []),
     )
+
+
+def _form_context(
+    found: list[exams.Exam], form: Any, errors: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The exams page: the list, and the new exam's form with its errors beside their fields
+    (the rest above the form)."""
+    by_field: dict[str, list[str]] = {}
+    for error in errors:
+        by_field.setdefault(error["field"], []).append(error["msg"])
+    named = {f"points.{t}.{p}" for t in TASKS for p in TASKS[t].part_labels}
+    named |= {f"tolerance.{name}" for name in (*TOLERANCE_FIELDS, "intermediate_decimals")}
+    return {
+        "exams": found,
+        "state": exams.state,
+        "form": form,
+        "errors": [e for e in errors if e["field"] not in named],
+        "field_errors": by_field,
+        "wrong": {field.split(".")[0] for field in by_field},
+        "tolerance_fields": TOLERANCE_FIELDS,
+        "exact": EXACT,
+    }
 
 
 def _when(text: Any) -> datetime | None:
     return datetime.fromisoformat(str(text)) if str(text or "").strip() else None
 
 
+TOLERANCE_FIELDS = ("absolute", "relative", "decimals", "sigfigs")
+"""The form's tolerance bounds (``tolerance.<field>``), as ``POST /api/v1/exams`` takes them."""
+EXACT = "exact"
+"""``tolerance.intermediate_decimals`` of the form for ``null`` (no rounding band)."""
+
+
+def _given(form: FormData, prefix: str) -> dict[str, str]:
+    """The form's non-empty fields ``<prefix><name>``, by name."""
+    return {key[len(prefix) :]: str(value).strip() for key, value in form.items()
+            if key.startswith(prefix) and str(value).strip()}  # fmt: skip
+
+
+def _tolerance(form: FormData) -> dict[str, Any] | None:
+    """The tolerance the form gives: its bounds, and ``intermediate_decimals`` (empty: the
+    grader's default, :data:`EXACT`: ``null``, else a number of decimals); None when none."""
+    given: dict[str, Any] = {
+        k: v for k, v in _given(form, "tolerance.").items() if k in TOLERANCE_FIELDS
+    }
+    hand = str(form.get("tolerance.intermediate_decimals", "")).strip()
+    if hand:
+        given["intermediate_decimals"] = None if hand == EXACT else hand
+    return given or None
+
+
 def _create(form: FormData) -> int:
     data = {
+        "points": _given(form, "points."),
+        "tolerance": _tolerance(form),
         "title": form.get("title", ""),
         "tasks": form.getlist("tasks"),
         "seed": form.get("seed") or 2020,
@@ -140,7 +188,7 @@ async def create_page(request: Request, lang: Language, fmt: PageFormat) -> Resp
             "classroom/exams.html",
             lang,
             fmt,
-            {"exams": found, "state": exams.state, "form": form, "errors": errors},
+            _form_context(found, form, errors),
             status=422,
         )
     return RedirectResponse(f"/instructor/exams/{exam_id}", status_code=303)
