@@ -76,6 +76,11 @@ def write_variants(args: argparse.Namespace) -> list[Path]:
     return written
 
 
+WORKER_HEALTHCHECK_S = 60
+"""How long a worker may take to answer uvicorn's health check (its default, 5 s, killed
+workers still importing torch on a busy machine as hung, again and again)."""
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``stepgrad`` console script."""
     settings = get_settings()
@@ -123,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.update(STEPGRAD_HOST=args.host, STEPGRAD_PORT=str(args.port))
         get_settings.cache_clear()
         uvicorn.run("app.main:app", host=args.host, port=args.port, workers=args.workers,
-                    access_log=settings.access_log)  # fmt: skip
+                    access_log=settings.access_log,
+                    timeout_worker_healthcheck=WORKER_HEALTHCHECK_S)  # fmt: skip
     else:
         configure_torch(settings)
         started = time.perf_counter()

@@ -11,6 +11,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2.filters import do_urlencode
+from markupsafe import Markup, escape
 from pydantic import ValidationError
 from pydantic_core import PydanticCustomError
 from sqlalchemy import select
@@ -20,7 +22,7 @@ from starlette.datastructures import FormData, UploadFile
 from app.classroom import exams, plots
 from app.classroom.api import ExamId, graded_parts, located, paper_rows, take_view
 from app.classroom.db import get_database, instructor_token
-from app.classroom.gradebook import analytics, gradebook
+from app.classroom.gradebook import GradebookRow, analytics, gradebook
 from app.classroom.roster import parse_csv
 from app.classroom.tokens import read_token
 from app.deps import (
@@ -37,6 +39,7 @@ from app.errors import describe_errors
 from app.instructor import POINTS_PREFIX
 from app.pages import html_response, render_page
 from app.tasks import view_for
+from solvers.core import NumberFormat
 from solvers.registry import TASKS
 
 PREFIX = "a_"
@@ -210,6 +213,37 @@ def set_query(exam: exams.ExamOut) -> str:
     return urlencode(items)
 
 
+def gradebook_rows(
+    exam_id: int, rows: list[GradebookRow], columns: list[str], fmt: NumberFormat
+) -> Markup:
+    """The gradebook table's rows: a student's id (a link to their submissions), name,
+    variant, score, time, and one cell per part (its verdict as a class, the mistake as a
+    title). Built here, not in Jinja: 1 000 students × 15 parts."""
+    out = []
+    for r in rows:
+        sid = escape(r.id)
+        score = f"{fmt.num(r.score)} / {fmt.num(r.max_score)}" if r.score is not None else "—"
+        when = (f"{r.submitted_at.strftime('%Y-%m-%d %H:%M')} ({r.attempts})"
+                if r.submitted_at else "—")  # fmt: skip
+        out.append(
+            f'<tr id="student-{sid}" data-student="{sid}">\n'
+            f'<td><a class="student-link" href="/instructor/exams/{exam_id}/students/'
+            f'{escape(do_urlencode(r.id))}">{sid}</a></td><td>{escape(r.name)}</td>'
+            f'<td>{r.variant}</td>\n<td class="num">{score}</td>\n<td>{when}</td>\n'
+        )
+        for column in columns:
+            mark = r.parts.get(column)
+            if mark is None:
+                out.append('<td class="num verdict-none"></td>\n')
+                continue
+            title = f' title="{escape(mark.misconception)}"' if mark.misconception else ""
+            out.append(
+                f'<td class="num verdict-{mark.verdict}"{title}>{fmt.num(mark.score)}</td>\n'
+            )
+        out.append("</tr>\n")
+    return Markup("".join(out))
+
+
 def _exam_context(request: Request, exam_id: int) -> dict[str, Any]:
     with get_database().session(write=False) as session:
         exam = exams.get_exam(session, exam_id)
@@ -232,6 +266,7 @@ def _exam_context(request: Request, exam_id: int) -> dict[str, Any]:
     columns = list(dict.fromkeys(name for r in book.students for name in r.parts))
     return {
         "exam": out,
+        "gradebook_rows": gradebook_rows,
         "set_query": set_query(out),
         "rows": rows,
         "columns": columns,
