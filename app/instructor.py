@@ -250,6 +250,12 @@ async def _set_from_page(request: Request) -> tuple[Any, list[dict]]:
     return wanted, []
 
 
+def _preview(wanted: Any, fmt: NumberFormat) -> tuple[VariantSet, dict[tuple[int, str], Any]]:
+    """Variant 1 of the wanted set (the same as in the whole set) and its solutions."""
+    preview = build_set(wanted.model_copy(update={"count": 1}))
+    return preview, _solutions(preview, fmt)
+
+
 async def instructor_page(
     request: Request, lang: Language, fmt: PageFormat, access: InstructorAccess
 ) -> HTMLResponse:
@@ -257,12 +263,12 @@ async def instructor_page(
     sheets, key and downloads of them all."""
     wanted, errors = await _set_from_page(request)
     generated = wanted is not None and "count" in request.query_params
-    preview = None
+    preview, solutions = None, {}
     if generated and not errors:
-        preview = await run_in_threadpool(build_set, wanted.model_copy(update={"count": 1}))
+        preview, solutions = await run_in_threadpool(_preview, wanted, fmt)
     context = {
         "preview": preview,
-        "solutions": _solutions(preview, fmt) if preview else {},
+        "solutions": solutions,
         "task_titles": {t: gettext(TASKS[t].title) for t in TASKS},
         "wanted": wanted or variants_request()(),
         "errors": errors,

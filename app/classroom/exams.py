@@ -203,9 +203,12 @@ def roster(exam: Exam) -> list[Any]:
     session = object_session(exam)
     if session is None:
         return list(exam.students)
-    query = select(Student.exam_id, Student.student_id, Student.name, Student.email,
-                   Student.variant).where(Student.exam_id == exam.id).order_by(Student.variant)
-    return list(session.execute(query))  # fmt: skip
+    query = (
+        select(Student.exam_id, Student.student_id, Student.name, Student.email, Student.variant)
+        .where(Student.exam_id == exam.id)
+        .order_by(Student.variant)
+    )
+    return list(session.execute(query))
 
 
 LINK_COLUMNS = ["student", "name", "variant", "url"]
