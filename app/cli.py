@@ -67,13 +67,18 @@ def write_variants(args: argparse.Namespace) -> list[Path]:
         save(f"{name}.html", pages[name])
     save("variants.json", variant_set.model_dump_json(indent=1))
     save("answers.csv", variants_csv(variant_set))
-    save("moodle.xml", moodle_xml(variant_set, statements(variant_set, args.lang),
-                                  MOODLE_TOLERANCE))  # fmt: skip
+    texts, feedback = statements(variant_set, args.lang)
+    save("moodle.xml", moodle_xml(variant_set, texts, MOODLE_TOLERANCE, feedback))
     if not args.no_pdf:
         for name in ("sheets", "key"):
             absolute = pages[name].replace('"static/', f'"{(out / "static").resolve().as_uri()}/')
             save(f"{name}.pdf", html_to_pdf(absolute, timeout=60 + 2 * args.count))
     return written
+
+
+WORKER_HEALTHCHECK_S = 60
+"""How long a worker may take to answer uvicorn's health check (its default, 5 s, killed
+workers still importing torch on a busy machine as hung, again and again)."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -123,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.update(STEPGRAD_HOST=args.host, STEPGRAD_PORT=str(args.port))
         get_settings.cache_clear()
         uvicorn.run("app.main:app", host=args.host, port=args.port, workers=args.workers,
-                    access_log=settings.access_log)  # fmt: skip
+                    access_log=settings.access_log,
+                    timeout_worker_healthcheck=WORKER_HEALTHCHECK_S)  # fmt: skip
     else:
         configure_torch(settings)
         started = time.perf_counter()

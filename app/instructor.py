@@ -14,7 +14,15 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    create_model,
+)
 from starlette.concurrency import run_in_threadpool
 
 from app.deps import TOKEN_COOKIE, InstructorAccess, Language, PageFormat, solve_for_people
@@ -26,11 +34,11 @@ from app.errors import (
     error_response,
     wants_page,
 )
-from app.exports import answer_cells, html_to_pdf, moodle_xml, variants_csv
+from app.exports import answer_cells, for_moodle, html_to_pdf, moodle_xml, variants_csv
 from app.grading import known_task
 from app.i18n import gettext
 from app.pages import STATIC_DIR, html_response, render_page, templates
-from app.render import moodle_tex
+from app.render import moodle_tex, steps_html
 from app.settings import get_settings
 from app.tasks import KeyItem, task_templates, view_for
 from solvers.core import NumberFormat
@@ -200,19 +208,37 @@ def key_items(task: str, answer: Any) -> list[KeyItem]:
     return view_for(task).key_items(answer, answer_cells(task, answer))
 
 
-def statements(variant_set: VariantSet, lang: str) -> dict[tuple[int, str], str]:
-    """Each problem's statement as HTML for Moodle (formulas as ``\\( … \\)``)."""
+def statements(
+    variant_set: VariantSet, lang: str
+) -> tuple[dict[tuple[int, str], str], dict[tuple[int, str], str]]:
+    """Each problem's statement and its worked solution as HTML for Moodle (formulas as
+    ``\\( … \\)``, highlights inline: :func:`app.exports.for_moodle`)."""
     fmt = NumberFormat(digits=4, decimal_comma=lang == "ru")
     solutions = _solutions(variant_set, fmt)
-    out = {}
+    texts, feedback = {}, {}
     for variant in variant_set.variants:
         for task in variant_set.tasks:
+            where = (variant.number, task)
             template = templates.select_template(task_templates(task, "problem"))
-            out[(variant.number, task)] = template.render(
-                problem=variant.problems[task], solution=solutions[(variant.number, task)],
-                fmt=fmt, tex=moodle_tex,
-            )  # fmt: skip
-    return out
+            texts[where] = for_moodle(template.render(
+                problem=variant.problems[task], solution=solutions[where], fmt=fmt,
+                tex=moodle_tex,
+            ))  # fmt: skip
+            feedback[where] = for_moodle(steps_html(solutions[where], fmt, show_values=False))
+    return texts, feedback
+
+
+POINTS = TypeAdapter(dict[str, Annotated[float, Field(ge=0, le=1000)]])
+POINTS_PREFIX = "points."
+"""Query parameters ``points.<task>.<part>=2``: a part's points in the Moodle export."""
+
+
+def query_points(query: Mapping[str, Any]) -> dict[str, float]:
+    """The parts' points a page's query string gives (``points.loss.loss=2``); a
+    ``ValidationError`` names a value that is not a number from 0 to 1000."""
+    given = {key[len(POINTS_PREFIX) :]: value for key, value in query.items()
+             if key.startswith(POINTS_PREFIX) and value != ""}  # fmt: skip
+    return POINTS.validate_python(given)
 
 
 async def _set_from_page(request: Request) -> tuple[Any, list[dict]]:
@@ -224,13 +250,26 @@ async def _set_from_page(request: Request) -> tuple[Any, list[dict]]:
     return wanted, []
 
 
+def _preview(wanted: Any, fmt: NumberFormat) -> tuple[VariantSet, dict[tuple[int, str], Any]]:
+    """Variant 1 of the wanted set (the same as in the whole set) and its solutions."""
+    preview = build_set(wanted.model_copy(update={"count": 1}))
+    return preview, _solutions(preview, fmt)
+
+
 async def instructor_page(
     request: Request, lang: Language, fmt: PageFormat, access: InstructorAccess
 ) -> HTMLResponse:
-    """The form: tasks, spec, count, seed; then links to sheets, key and downloads."""
+    """The form: tasks, spec, count, seed; then variant 1 as a preview, and links to the
+    sheets, key and downloads of them all."""
     wanted, errors = await _set_from_page(request)
     generated = wanted is not None and "count" in request.query_params
+    preview, solutions = None, {}
+    if generated and not errors:
+        preview, solutions = await run_in_threadpool(_preview, wanted, fmt)
     context = {
+        "preview": preview,
+        "solutions": solutions,
+        "task_titles": {t: gettext(TASKS[t].title) for t in TASKS},
         "wanted": wanted or variants_request()(),
         "errors": errors,
         "generated": generated,
@@ -326,8 +365,12 @@ async def download(
     elif extension == "csv":
         content = variants_csv(variant_set)
     elif extension == "xml":
-        texts = await run_in_threadpool(statements, variant_set, lang)
-        content = moodle_xml(variant_set, texts, MOODLE_TOLERANCE)
+        try:
+            points = query_points(request.query_params)
+        except ValidationError as exc:
+            return _failure(request, describe_errors(exc.errors()))
+        texts, feedback = await run_in_threadpool(statements, variant_set, lang)
+        content = moodle_xml(variant_set, texts, MOODLE_TOLERANCE, feedback, points)
     elif variant_set.count > MAX_PDF_COUNT:
         detail = {
             "field": "count",

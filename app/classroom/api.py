@@ -31,6 +31,7 @@ from app.classroom.gradebook import (
     marks,
     moodle_csv,
 )
+from app.classroom.models import summarize
 from app.classroom.roster import parse_csv
 from app.classroom.tokens import read_token
 from app.deps import Instructor, Language
@@ -160,7 +161,7 @@ class GradedPart(NamedTuple):
 
 def graded_parts(exam: exams.Exam, grades: dict[str, Any]) -> tuple[float, float, list[GradedPart]]:
     """A stored submission's score, maximum and parts with their feedback."""
-    score, max_score, parts = marks(exam, grades)
+    score, max_score, parts = marks(exam, summarize(grades))
     texts = Translations()
     graded = []
     for task in exam.tasks:

@@ -16,7 +16,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     WithJsonSchema,
     create_model,
     model_validator,
@@ -24,9 +23,10 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from app.classroom.db import Database
+from app.classroom.grading import QUEUE, AnswerError, stored_problem
 from app.classroom.models import Exam, Student, Submission, now
 from app.classroom.roster import MAX_ROSTER, RosterEntry, check_unique
 from app.classroom.tokens import make_token
@@ -34,7 +34,7 @@ from app.exports import write_csv
 from app.i18n import translate
 from app.settings import get_settings
 from solvers.core import N_
-from solvers.grading.batch import grade, grade_batch
+from solvers.grading.batch import grade_batch
 from solvers.grading.core import Grade, Tolerance
 from solvers.registry import TASKS
 from solvers.variants.sets import QuizSpecBase, normalize_tasks, quiz_spec, regenerate_many
@@ -178,8 +178,8 @@ def link(base_url: str, exam: int, student: str) -> tuple[str, str]:
     return token, f"{base_url.rstrip('/')}/take/{token}"
 
 
-def student_out(base_url: str, student: Student) -> StudentOut:
-    """A student with their link."""
+def student_out(base_url: str, student: Any) -> StudentOut:
+    """A student (a :class:`Student` or a row of :func:`roster`) with their link."""
     token, url = link(base_url, student.exam_id, student.student_id)
     return StudentOut(id=student.student_id, name=student.name, email=student.email,
                       variant=student.variant, token=token, url=url)  # fmt: skip
@@ -193,8 +193,22 @@ def exam_out(base_url: str, exam: Exam) -> ExamOut:
         closed_at=aware(exam.closed_at), attempts=exam.attempts,
         feedback=exam.feedback,  # type: ignore[arg-type]
         points=exam.points, tolerance=exam.tolerance, state=state(exam),
-        students=[student_out(base_url, s) for s in exam.students],
+        students=[student_out(base_url, s) for s in roster(exam)],
     )  # fmt: skip
+
+
+def roster(exam: Exam) -> list[Any]:
+    """The exam's students by variant. In a session, their ids, names, emails and variants
+    only (not their problems, 1 KB a student); detached, the students loaded with it."""
+    session = object_session(exam)
+    if session is None:
+        return list(exam.students)
+    query = (
+        select(Student.exam_id, Student.student_id, Student.name, Student.email, Student.variant)
+        .where(Student.exam_id == exam.id)
+        .order_by(Student.variant)
+    )
+    return list(session.execute(query))
 
 
 LINK_COLUMNS = ["student", "name", "variant", "url"]
@@ -283,8 +297,8 @@ def _tolerance(exam: Exam) -> Tolerance | None:
 
 
 def problem(task: str, student: Student) -> BaseModel:
-    """The student's problem of ``task`` as the task's model."""
-    return TASKS[task].problem_model.model_validate(student.problems[task])
+    """The student's problem of ``task`` as the task's model (validated once per worker)."""
+    return stored_problem(task, student.problems[task])
 
 
 def grade_answers(exam: Exam, student: Student, answers: dict[str, Any]) -> dict[str, Any]:
@@ -296,16 +310,14 @@ def grade_answers(exam: Exam, student: Student, answers: dict[str, Any]) -> dict
                                        "msg": translate(N_("task must be one of {expected}"),
                                                         {"expected": ", ".join(exam.tasks)}),
                                        "ctx": {}}])  # fmt: skip
-    grades = {}
-    for task in exam.tasks:
-        try:
-            result = grade(task, problem(task, student), answers.get(task, {}), _tolerance(exam))
-        except ValidationError as exc:
-            raise RequestValidationError(
-                [{**e, "loc": ("body", "answers", task, *e["loc"])} for e in exc.errors()]
-            ) from None
-        grades[task] = result.model_dump(mode="json")
-    return grades
+    problems = {task: problem(task, student) for task in exam.tasks}
+    try:
+        grades = QUEUE.grade(exam.tasks, problems, answers, _tolerance(exam))
+    except AnswerError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", "answers", exc.task, *e["loc"])} for e in exc.error.errors()]
+        ) from None
+    return {task: result.model_dump(mode="json") for task, result in grades.items()}
 
 
 def check_open(exam: Exam) -> None:

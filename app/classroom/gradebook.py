@@ -8,12 +8,12 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.classroom.exams import aware
 from app.classroom.models import Exam, Student, Submission
-from app.exports import write_csv
+from app.exports import part_points, write_csv
 from app.grading import Translations
 
 Verdict = Literal["right", "consistent", "wrong", "blank"]
@@ -78,38 +78,21 @@ class Analytics(BaseModel):
     misconceptions: list[MisconceptionCount]
 
 
-def part_points(points: dict[str, float], task: str, name: str, default: float) -> float:
-    """A part's full marks: ``points["<task>.<part>"]``, else those of its group
-    (``graph.gradients`` for ``graph.gradients.w0``), else the grader's."""
-    key = f"{task}.{name}"
-    if key in points:
-        return points[key]
-    return points.get(f"{task}.{name.split('.')[0]}", default)
-
-
-def verdict(part: dict[str, Any]) -> Verdict:
-    """right, consistent (carried forward), wrong, or blank (not answered)."""
-    if part["correct"]:
-        return "right"
-    if part["given"] is None:
-        return "blank"
-    return "consistent" if part.get("consistent") else "wrong"
-
-
-def marks(exam: Exam, grades: dict[str, Any]) -> tuple[float, float, dict[str, PartMark]]:
-    """A submission's score, maximum and part marks, scaled to the exam's points."""
+def marks(exam: Exam, summary: dict[str, list[Any]]) -> tuple[float, float, dict[str, PartMark]]:
+    r"""A submission's score, maximum and part marks (from its :func:`summarize`\ d grades),
+    scaled to the exam's points."""
     parts: dict[str, PartMark] = {}
-    for task in exam.tasks:
-        for part in grades[task]["parts"]:
-            full = part_points(exam.points, task, part["name"], part["max_score"])
-            share = part["score"] / part["max_score"] if part["max_score"] else 0.0
-            mistake = part.get("misconception")
-            parts[f"{task}.{part['name']}"] = PartMark.model_construct(
-                score=round(full * share, 6),
-                max_score=full,
-                verdict=verdict(part),
-                misconception=f"{task}.{mistake}" if mistake else None,
-            )
+    points = exam.points
+    for name, (score, max_score, verdict, mistake) in summary.items():
+        task, _, part = name.partition(".")
+        full = part_points(points, task, part, max_score)
+        share = score / max_score if max_score else 0.0
+        parts[name] = PartMark(
+            score=round(full * share, 6),
+            max_score=full,
+            verdict=verdict,
+            misconception=f"{task}.{mistake}" if mistake else None,
+        )
     score = round(sum(p.score for p in parts.values()), 6)
     return score, round(sum(p.max_score for p in parts.values()), 6), parts
 
@@ -117,16 +100,21 @@ def marks(exam: Exam, grades: dict[str, Any]) -> tuple[float, float, dict[str, P
 def gradebook(session: Session, exam: Exam) -> Gradebook:
     """Each student's latest submission (online or paper), scored with the exam's points."""
     latest: dict[int, tuple[int, datetime, dict[str, Any]]] = {}
-    query = (
-        select(
-            Submission.student_pk, Submission.attempt, Submission.submitted_at, Submission.grades
-        )
+    last = (
+        select(Submission.student_pk, func.max(Submission.attempt).label("attempt"))
         .join(Student)
         .where(Student.exam_id == exam.id)
-        .order_by(Submission.student_pk, Submission.attempt)
+        .group_by(Submission.student_pk)
+        .subquery()
     )
-    for pk, attempt, at, grades in session.execute(query):
-        latest[pk] = (attempt, at, grades)
+    query = select(
+        Submission.student_pk, Submission.attempt, Submission.submitted_at, Submission.summary
+    ).join(
+        last,
+        (Submission.student_pk == last.c.student_pk) & (Submission.attempt == last.c.attempt),
+    )
+    for pk, attempt, at, summary in session.execute(query):
+        latest[pk] = (attempt, at, summary)
     rows = []
     roster = (
         select(Student.id, Student.student_id, Student.name, Student.email, Student.variant)

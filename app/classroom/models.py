@@ -17,12 +17,34 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
 
 def now() -> datetime:
     """The current time, timezone-aware (UTC)."""
     return datetime.now(UTC)
+
+
+def verdict(part: dict[str, Any]) -> str:
+    """A graded part's verdict: right, consistent (carried forward), wrong, or blank (not
+    answered)."""
+    if part["correct"]:
+        return "right"
+    if part["given"] is None:
+        return "blank"
+    return "consistent" if part.get("consistent") else "wrong"
+
+
+def summarize(grades: dict[str, Any]) -> dict[str, list[Any]]:
+    """The little of a submission's grades that the gradebook and analytics read:
+    ``"<task>.<part>"`` → ``[score, max_score, verdict, misconception or None]`` (the
+    grader's marks, before the exam's points)."""
+    return {
+        f"{task}.{part['name']}": [part["score"], part["max_score"], verdict(part),
+                                   part.get("misconception")]
+        for task, grade in grades.items()
+        for part in grade["parts"]
+    }  # fmt: skip
 
 
 class Base(DeclarativeBase):
@@ -105,6 +127,14 @@ class Submission(Base):
     final: Mapped[bool] = mapped_column(Boolean, default=False)
     answers: Mapped[dict[str, Any]] = mapped_column(JSON)
     grades: Mapped[dict[str, Any]] = mapped_column(JSON)
+    summary: Mapped[dict[str, list[Any]] | None] = mapped_column(JSON)
+    """:func:`summarize` of ``grades``, kept with them (a gradebook of 1 000 students reads
+    this, not 4 MB of grades)."""
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
 
     student: Mapped[Student] = relationship(back_populates="submissions")
+
+    @validates("grades")
+    def _summarized(self, _key: str, grades: dict[str, Any]) -> dict[str, Any]:
+        self.summary = summarize(grades)
+        return grades

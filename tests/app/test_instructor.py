@@ -6,6 +6,7 @@ import csv
 import io
 import re
 import xml.etree.ElementTree as ET
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -105,9 +106,55 @@ def test_moodle_xml_is_valid_and_matches_the_key(client: TestClient) -> None:
     assert len(questions) == 4
     for question, variant in zip(questions, variant_set.variants, strict=True):
         text = question.find("questiontext/text").text
-        blanks = [float(v) for v in re.findall(r"\{1:NUMERICAL:=([-0-9.]+):0\.01\}", text)]
+        blanks = [float(v) for v in re.findall(r"\{\d+:NUMERICAL:=([-0-9.]+):0\.01\}", text)]
         expected = [c.value for t in variant_set.tasks for c in answer_cells(t, variant.answers[t])]
         assert blanks == pytest.approx(expected, abs=1e-6)
+
+
+def test_csv_columns_are_grouped_by_task(client: TestClient) -> None:
+    # graph variants of other functions have other inputs: their columns appear from a
+    # later variant on, and still sit with the graph's
+    text = client.get("/instructor/answers.csv?count=12&seed=3").text
+    header = next(csv.reader(io.StringIO(text)))
+    tasks = [column.split(".")[0] for column in header[1:]]
+    assert tasks == sorted(tasks, key=["loss", "graph", "conv"].index)
+
+
+def _moodle(client: TestClient, query: str) -> list[ET.Element]:
+    response = client.get(f"/instructor/moodle.xml?{query}")
+    assert response.status_code == 200, response.text
+    return ET.fromstring(response.content).findall("question[@type='cloze']")
+
+
+def test_moodle_highlights_inline_and_gives_the_worked_solution(client: TestClient) -> None:
+    for question in _moodle(client, f"{QUERY}&loss_loss=softmax&lang=ru"):
+        text = question.find("questiontext/text").text or ""
+        assert 'class="hl" style="background:' in text and "<strong>" in text
+        assert not re.search(r'class="tex|data-tex', text)
+        feedback = question.find("generalfeedback/text").text or ""
+        assert 'class="step"' in feedback and "\\[" in feedback
+        assert "Функция потерь Softmax" in feedback
+        words = re.findall(r"\\text\{([^}]*)\}", text + feedback)
+        assert words and all(w == "ReLU" or not re.search("[A-Za-z]", w) for w in words), words
+
+
+def test_moodle_blanks_weigh_the_parts_points(client: TestClient) -> None:
+    query = "count=2&seed=7&tasks=loss&tasks=conv&points.loss.loss=3"
+    query += "&points.conv.conv=2&points.conv.activation=2&points.conv.pool=2"
+    for question in _moodle(client, query):
+        text = question.find("questiontext/text").text or ""
+        blanks = re.findall(r"\\\(([^=]*?)\\\) = \{(\d+):NUMERICAL", text)
+        total: Counter[str] = Counter()
+        for label, weight in blanks:
+            group = "L_i" if label.startswith("L_") else label.split("}")[0]
+            total[group] += int(weight)
+        # L1…Ln together 1 point, L 3 points; each conv stage 2 points
+        unit = total["L_i"]
+        assert total["L"] == 3 * unit
+        assert total["\\text{conv"] == total["\\text{pool"] == 2 * unit
+        assert question.find("defaultgrade").text == "10"  # 1 + 3 + 3 × 2
+    response = client.get("/instructor/moodle.xml?count=1&points.loss.loss=-1")
+    assert response.status_code == 422 and "loss.loss" in response.text
 
 
 def test_sheets_pdf(client: TestClient) -> None:
@@ -115,6 +162,36 @@ def test_sheets_pdf(client: TestClient) -> None:
     assert response.status_code == 200
     assert response.content.startswith(b"%PDF")
     assert client.get("/instructor/key.pdf?count=51").status_code == 422
+
+
+def test_key_pdf_is_compact(client: TestClient) -> None:
+    # 30 variants made 153 pages and 16 MB: a page break before each variant, and a tagged
+    # PDF's structure tree (an object per KaTeX span, 15 MB of the 16)
+    response = client.get("/instructor/key.pdf?count=6&seed=2020")
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", response.content))
+    assert pages <= 2 * 6 and len(response.content) < 400_000, (pages, len(response.content))
+    assert b"/StructElem" not in response.content
+
+
+def test_instructor_page_previews_variant_one(client: TestClient) -> None:
+    page = client.get(f"/instructor?{QUERY}&lang=ru").text
+    preview = page[page.index('id="preview"') : page.index('class="downloads"')]
+    assert 'data-variant="1"' in preview
+    assert [t for t in ("loss", "graph", "conv") if f'data-task="{t}"' in preview] == [
+        "loss",
+        "graph",
+        "conv",
+    ]
+    sheet = client.get(f"/instructor/sheets?{QUERY}").text
+    first = sheet[sheet.index('data-variant="1"') : sheet.index('data-variant="2"')]
+    scores = re.findall(r'<td data-row="\d+" data-col="\d+"[^>]*>([^<]*)</td>', first)
+    assert (
+        scores
+        and scores[:4]
+        == re.findall(r'<td data-row="\d+" data-col="\d+"[^>]*>([^<]*)</td>', preview)[:4]
+    )
+    assert 'id="preview"' not in client.get("/instructor").text
 
 
 def test_cli_writes_every_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,7 +1,8 @@
 """The classroom's whole loop in a real browser: the instructor creates an exam for three
 students; each opens their link in a fresh context and submits (one right, one with the
 log-base mistake, one partly right); the instructor closes the exam and reads the gradebook
-and the misconception chart. At 1280 px and on a 360 px phone."""
+and the misconception chart, and opens one student's submissions. At 1280 px and on a 360 px
+phone."""
 
 from __future__ import annotations
 
@@ -97,6 +98,17 @@ def test_whole_loop(browser, classroom_server: str) -> None:
     bar = page.locator("svg.plot rect[data-misconception='loss.log10']")
     assert bar.count() == 1
     assert page.locator("#misconception-table a[href='#student-bob']").count() == 1
+    # one student's submissions: the mistake named beside the part, and the way back
+    page.click("#student-bob a.student-link")
+    page.wait_for_load_state()
+    assert page.url.endswith("/students/bob")
+    attempt = page.locator("section.submission")
+    assert attempt.count() == 1 and attempt.locator(".score").inner_text() == "0.5 / 2"
+    wrong = attempt.locator("tr[data-verdict='wrong']")
+    assert wrong.count() >= 1 and "log" in wrong.first.locator(".misconception").inner_text()
+    page.click(f"a[href='{exam_url.removeprefix(base)}#gradebook']")
+    page.wait_for_load_state()
+    assert page.url.startswith(exam_url)
     page.click("#gradebook-table th a:has-text('Score')")
     page.wait_for_load_state()
     assert page.locator("#gradebook-table tbody tr").first.get_attribute("data-student") in (

@@ -81,6 +81,31 @@ def test_bad_forms(classroom: TestClient) -> None:
     assert classroom.get("/take/nonsense").status_code == 403
 
 
+def test_exam_form_takes_points_and_tolerance(classroom: TestClient) -> None:
+    sign_in(classroom)
+    form = classroom.get("/instructor/exams?lang=ru").text
+    assert 'name="points.graph.gradients"' in form and 'name="tolerance.sigfigs"' in form
+    assert "Баллы за части" in form and "Допуск" in form
+    fields = {"title": "Q", "tasks": ["loss", "graph"], "points.loss.loss": "3",
+              "tolerance.absolute": "0.05", "tolerance.intermediate_decimals": "exact"}  # fmt: skip
+    created = classroom.post("/instructor/exams", data=fields, follow_redirects=False)
+    assert created.status_code == 303, created.text
+    exam_id = created.headers["location"].rsplit("/", 1)[1]
+    exam = classroom.get(f"/api/v1/exams/{exam_id}", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert exam.json()["points"] == {"loss.loss": 3.0}
+    assert exam.json()["tolerance"] == {"absolute": 0.05, "intermediate_decimals": None}
+    page = classroom.get(created.headers["location"]).text
+    assert "points.loss.loss=3.0" in page  # the Moodle export weighs the blanks so
+    bad = {**fields, "points.loss.loss": "-1", "tolerance.sigfigs": "many"}
+    answer = classroom.post("/instructor/exams?lang=ru", data=bad)
+    assert answer.status_code == 422
+    for field in ("points.loss.loss", "tolerance.sigfigs"):
+        # the error sits in the field's own label, after its input
+        label = re.search(rf'<input name="{re.escape(field)}".*?</label>', answer.text, re.S)
+        assert label and 'class="error"' in label[0], field
+    assert 'value="many"' in answer.text and 'id="exam-tolerance" open' in answer.text
+
+
 def test_sheets_and_key_of_the_exam(classroom: TestClient, teacher: dict[str, str]) -> None:
     """The exam page's sheets and key are exactly the variants its students have."""
     body = {
