@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from pydantic_core import PydanticCustomError
 
 from app.api import ResponseCache
-from app.deps import Language, PageFormat, solve_for_people, torch_for_people
+from app.deps import Language, PageFormat, page_options, solve_for_people, torch_for_people
 from app.errors import custom_error_detail, describe_errors
 from app.forms import has_problem
 from app.i18n import LANG_COOKIE, LANGUAGES, gettext, ngettext, translate
@@ -167,7 +167,8 @@ def _render_task_page(
 
 
 def _task_page(task: Task):
-    async def page(request: Request, lang: Language, fmt: PageFormat) -> HTMLResponse:
+    async def page(request: Request) -> HTMLResponse:
+        lang, fmt = page_options(request)
         key = ResponseCache.key(task.id, lang, request.url.query)
         cached = pages.get(key)
         if cached is None:

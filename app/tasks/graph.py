@@ -24,7 +24,7 @@ from fastapi import APIRouter, Response
 from markupsafe import Markup
 from pydantic import BaseModel
 
-from app.deps import ApiFormat
+from app.deps import DIGITS, LANG, ApiFormat, query_docs
 from app.errors import ERROR_RESPONSES, CheckedJsonRoute
 from app.forms import FormAdapter
 from app.i18n import gettext
@@ -353,6 +353,7 @@ router = APIRouter(
     response_class=Response,
     responses={200: {"content": {"image/svg+xml": {}}, "description": "The graph as SVG."}},
     summary="The computational graph as an SVG picture",
+    openapi_extra=query_docs(DIGITS, LANG),
 )
 async def graph_svg(problem: GraphProblem, fmt: ApiFormat) -> Response:
     """Forward values above the edges (green), gradients below them (red)."""
