@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from app.classroom.db import instructor_token
 from app.i18n import gettext, translate, use_language
 from app.settings import get_settings
-from solvers.core import N_, NumberFormat, Solution, Task
+from solvers.core import N_, NumberFormat, Solution, Task, translated_steps
 from solvers.pytorch_view import TorchView, torch_view
 
 TOKEN_COOKIE = "stepgrad_instructor"
@@ -278,11 +278,7 @@ def solve_for_people(task: Task, problem: BaseModel | Any, fmt: NumberFormat) ->
     explanations with their placeholders filled): the API, the pages, the try pages and
     the instructor's sheets and keys all solve through here."""
     solution = task.solve(problem, fmt)
-    steps = [
-        step.with_text(translate(step.title, step.params), translate(step.text, step.params))
-        for step in solution.steps
-    ]
-    return solution.model_copy(update={"steps": steps})
+    return solution.model_copy(update={"steps": translated_steps(solution.steps, translate)})
 
 
 def torch_for_people(task: Task, problem: BaseModel | Any) -> TorchView | None:
