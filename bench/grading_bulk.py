@@ -25,11 +25,15 @@ import io
 import json
 import math
 import os
+import sys
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's code
 
 from solvers.grading.batch import grade, grade_batch, grade_bulk, problem_batch
 from solvers.registry import TASKS
