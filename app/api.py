@@ -1,12 +1,12 @@
 """The JSON API: one ``POST /api/v1/{task}/solve`` per registered task, and the task list."""
 
-from typing import Annotated, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
 from app.cache import ResponseCache
-from app.deps import ApiFormat, Language, solve_for_people
+from app.deps import SOLVE_QUERY_DOCS, Language, SolveOptions, solve_for_people, solve_options
 from app.errors import ERROR_RESPONSES, CheckedJsonRoute
 from app.i18n import translate
 from app.torch_run import torch_for_people
@@ -33,25 +33,20 @@ def _add_solve_route(router: APIRouter, task: Task) -> None:
     async def solve(
         problem: problem_model,  # type: ignore[valid-type]
         request: Request,
-        language: Language,
-        fmt: ApiFormat,
-        with_: Annotated[
-            Literal["torch"] | None,
-            Query(
-                alias="with",
-                description="`torch`: add `torch`, the PyTorch script that computes the "
-                "answer (`code`), its notes, what each printed line is (`prints`), and what it "
-                "printed when the server ran it (`device`, `stdout`, `answer`).",
-            ),
-        ] = None,
+        options: Annotated[SolveOptions, Depends(solve_options)],
     ) -> Response:
+        fmt = options.fmt
         key = ResponseCache.key(
-            task.id, language, str(fmt.digits), with_ or "", await request.body()
+            task.id,
+            options.language,
+            str(fmt.digits),
+            "torch" if options.torch else "",
+            await request.body(),
         )
         body = solutions.get(key)
         if body is None:
             body = solve_for_people(task, problem, fmt).model_dump_json().encode()
-            view = await torch_for_people(task, problem) if with_ == "torch" else None
+            view = await torch_for_people(task, problem) if options.torch else None
             if view is not None:  # one more member of the solution's object
                 body = body[:-1] + b',"torch":' + view.model_dump_json().encode() + b"}"
             solutions.put(key, body)
@@ -65,6 +60,7 @@ def _add_solve_route(router: APIRouter, task: Task) -> None:
         summary=f"Solve a {task.id} problem step by step",
         description=task.problem_model.__doc__ or "",
         name=f"solve_{task.id}",
+        openapi_extra=SOLVE_QUERY_DOCS,
     )
 
 

@@ -9,18 +9,22 @@ from __future__ import annotations
 
 import hmac
 import re
-from functools import lru_cache
-from typing import Annotated, Any
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, HTTPException, Query, Request
+from fastapi.dependencies.utils import request_body_to_args
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic_core import PydanticUndefined
 from starlette.concurrency import run_in_threadpool
 
 from app.classroom.db import instructor_token
 from app.i18n import gettext, translate, use_language
 from app.settings import get_settings
-from solvers.core import N_, NumberFormat, Solution, Task
+from solvers.core import N_, NumberFormat, Solution, Task, translated_steps
 
 TOKEN_COOKIE = "stepgrad_instructor"
 """The cookie the instructor page sets with the token (the fallback to the bearer header)."""
@@ -65,24 +69,131 @@ def _number_format(digits: int, decimal_comma: bool) -> NumberFormat:
     return NumberFormat(digits=digits, decimal_comma=decimal_comma)
 
 
-async def api_format(
-    language: Language,
-    digits: Annotated[
-        int | None,
-        Query(
-            ge=0, le=MAX_DIGITS, description="Decimals in the steps' formulas (answers keep all)"
-        ),
-    ] = None,
-    lang: Annotated[
-        str | None, Query(pattern="^(en|ru)$", description="Language of the steps: en or ru.")
-    ] = None,
-) -> NumberFormat:
-    """The API's number format: ``?digits=`` (checked) and ``?lang=`` (checked)."""
-    return number_format(language, digits)
+@dataclass(frozen=True)
+class QueryParameter:
+    """An optional query parameter read by :func:`read_query`: validated as FastAPI would
+    validate ``Annotated[annotation, Query(...)]`` (the same errors), documented by
+    :meth:`openapi` (routes pass it as ``openapi_extra``)."""
+
+    name: str
+    annotation: Any
+    query: Any
+    """The parameter's ``fastapi.Query(...)``: its constraints and description."""
+
+    @cached_property
+    def adapter(self) -> TypeAdapter[Any]:
+        """Validates the parameter's text."""
+        return TypeAdapter(Annotated[self.annotation, self.query])
+
+    def openapi(self) -> dict[str, Any]:
+        """The parameter as FastAPI documents a ``Query`` parameter."""
+        schema = {**self.adapter.json_schema(), "title": self.name.title()}
+        return {
+            "name": self.name,
+            "in": "query",
+            "required": False,
+            "description": self.query.description,
+            "schema": schema,
+        }
+
+
+DIGITS = QueryParameter(
+    "digits",
+    int | None,
+    Query(ge=0, le=MAX_DIGITS, description="Decimals in the steps' formulas (answers keep all)"),
+)
+LANG = QueryParameter(
+    "lang", str | None, Query(pattern="^(en|ru)$", description="Language of the steps: en or ru.")
+)
+WITH = QueryParameter(
+    "with",
+    Literal["torch"] | None,
+    Query(
+        description="`torch`: add `torch`, the PyTorch script that computes the answer "
+        "(`code`), its notes, what each printed line is (`prints`), and what it printed when "
+        "the server ran it (`device`, `stdout`, `answer`)."
+    ),
+)
+
+
+def query_docs(*parameters: QueryParameter) -> dict[str, Any]:
+    """``openapi_extra`` documenting the query parameters a route reads with
+    :func:`read_query`."""
+    return {"parameters": [p.openapi() for p in parameters]}
+
+
+async def read_query(request: Request, *parameters: QueryParameter) -> dict[str, Any]:
+    """The route's optional query parameters, read once and validated (absent ones are
+    ``None``). Bad ones are a 422 that lists the body's errors after them, as FastAPI's own
+    parameters would (the body is checked here only then)."""
+    query = request.query_params
+    values: dict[str, Any] = {}
+    errors: list[dict[str, Any]] = []
+    for parameter in parameters:
+        text = query.get(parameter.name)
+        if text is None:
+            values[parameter.name] = None
+            continue
+        try:
+            values[parameter.name] = parameter.adapter.validate_python(text)
+        except ValidationError as exc:
+            errors += [
+                {**e, "loc": ("query", parameter.name, *e["loc"])}
+                for e in exc.errors(include_url=False)
+            ]
+    if errors:
+        raise RequestValidationError(errors + await _body_errors(request))
+    return values
+
+
+async def _body_errors(request: Request) -> list[dict[str, Any]]:
+    """The errors FastAPI finds in the route's body (it parsed the body before the
+    dependencies run; it validates it after them)."""
+    route = request.scope.get("route")
+    fields = getattr(getattr(route, "dependant", None), "body_params", None)
+    if not fields:
+        return []
+    body = getattr(request, "_json", PydanticUndefined)
+    if body is PydanticUndefined:
+        body = getattr(request, "_body", b"") or PydanticUndefined
+    embed = getattr(route, "_embed_body_fields", False)
+    return (await request_body_to_args(fields, body, embed))[1]
+
+
+async def api_format(request: Request) -> NumberFormat:
+    """The API's number format: ``?digits=`` and ``?lang=`` (checked), and the request's
+    language made current."""
+    query = await read_query(request, DIGITS, LANG)
+    return number_format(use_language(request, get_settings().default_language), query["digits"])
 
 
 ApiFormat = Annotated[NumberFormat, Depends(api_format)]
-"""The number format of an API request; a bad ``digits`` or ``lang`` is a 422."""
+"""The number format of an API request; a bad ``digits`` or ``lang`` is a 422. A route
+using it documents them with ``openapi_extra=query_docs(DIGITS, LANG)``."""
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """What a solve request's query asks: its language, number format and extras."""
+
+    language: str
+    fmt: NumberFormat
+    torch: bool
+    """``?with=torch``: add the PyTorch script."""
+
+
+async def solve_options(request: Request) -> SolveOptions:
+    """The solve API's query: ``?digits=``, ``?lang=`` and ``?with=`` (checked); the
+    request's language made current. Routes document it with :data:`SOLVE_QUERY_DOCS`."""
+    query = await read_query(request, DIGITS, LANG, WITH)
+    language = use_language(request, get_settings().default_language)
+    return SolveOptions(
+        language, number_format(language, query["digits"]), query["with"] == "torch"
+    )
+
+
+SOLVE_QUERY_DOCS = query_docs(WITH, DIGITS, LANG)
+"""The solve routes' ``openapi_extra``: the parameters :func:`solve_options` reads."""
 
 
 def page_digits(request: Request) -> int | None:
@@ -99,6 +210,14 @@ async def page_format(request: Request, language: Language) -> NumberFormat:
 
 PageFormat = Annotated[NumberFormat, Depends(page_format)]
 """The number format of a page (lenient: a page never answers 422 for its rounding)."""
+
+
+def page_options(request: Request) -> tuple[str, NumberFormat]:
+    """:data:`Language` and :data:`PageFormat` at once, for a hot route that reads its query
+    itself (no dependency to solve): the language, made current, and the number format."""
+    language = use_language(request, get_settings().default_language)
+    return language, number_format(language, page_digits(request))
+
 
 bearer = HTTPBearer(auto_error=False, description="The instructor token.")
 
@@ -159,8 +278,4 @@ def solve_for_people(task: Task, problem: BaseModel | Any, fmt: NumberFormat) ->
     explanations with their placeholders filled): the API, the pages, the try pages and
     the instructor's sheets and keys all solve through here."""
     solution = task.solve(problem, fmt)
-    steps = [
-        step.with_text(translate(step.title, step.params), translate(step.text, step.params))
-        for step in solution.steps
-    ]
-    return solution.model_copy(update={"steps": steps})
+    return solution.model_copy(update={"steps": translated_steps(solution.steps, translate)})

@@ -24,14 +24,16 @@ from xml.sax.saxutils import escape, quoteattr
 import numpy as np
 from fastapi import APIRouter, Response
 from markupsafe import Markup
+from markupsafe import escape as html_escape
 from pydantic import BaseModel
 
-from app.deps import ApiFormat
+from app.deps import DIGITS, LANG, ApiFormat, query_docs
 from app.errors import ERROR_RESPONSES, CheckedJsonRoute
 from app.forms import FormAdapter
 from app.i18n import gettext
+from app.render import tex
 from app.tasks import KeyItem, TaskView
-from solvers.core import AnswerCell, NumberFormat
+from solvers.core import N_, AnswerCell, NumberFormat
 from solvers.registry import get_task
 from solvers.tasks.graph.parser import name_latex
 from solvers.tasks.graph.problem import GraphProblem, GraphSolution, VectorSolution
@@ -432,6 +434,7 @@ router = APIRouter(
     response_class=Response,
     responses={200: {"content": {"image/svg+xml": {}}, "description": "The graph as SVG."}},
     summary="The computational graph as an SVG picture",
+    openapi_extra=query_docs(DIGITS, LANG),
 )
 async def graph_svg(problem: GraphProblem, fmt: ApiFormat) -> Response:
     """Forward values above the edges (green), gradients below them (red)."""
@@ -468,18 +471,56 @@ def local_gradients_tex(solution: GraphSolution, fmt: NumberFormat) -> list[list
     return out
 
 
+def nodes_table(solution: GraphSolution, fmt: NumberFormat) -> str:
+    """A scalar graph's nodes with both passes, a row each: its symbol, gate, inputs, forward
+    value, local gradients (:func:`local_gradients_tex`), upstream and downstream gradients
+    (built here: a template loop cost more than the rest of the page)."""
+    symbols = node_symbols(solution.nodes, fmt)
+    local = local_gradients_tex(solution, fmt)
+    num = fmt.num
+    heads = "".join(
+        f"<th>{gettext(h)}</th>"
+        for h in (
+            N_("node"), N_("gate"), N_("inputs"), N_("forward"), N_("local gradient"),
+            N_("upstream"), N_("downstream"),
+        )
+    )  # fmt: skip
+    rows = []
+    for n in solution.nodes:
+        shown = n.name if n.op == "input" else n.label
+        rows.append(
+            f'      <tr data-node="{n.id}" tabindex="0">\n'
+            f'        <th scope="row">{n.id}</th>\n'
+            f"        <td>{tex(symbols[n.id])}</td>\n"
+            f"        <td>{html_escape(shown)}</td>\n"
+            f"        <td>{', '.join(tex(symbols[j]) for j in n.inputs)}</td>\n"
+            f"        <td>{num(n.value)}</td>\n"
+            f'        <td class="local">{"<br>".join(tex(f) for f in local[n.id])}</td>\n'
+            f"        <td>{num(n.upstream)}</td>\n"
+            f"        <td>{'; '.join(num(d) for d in n.downstream)}</td>\n"
+            "      </tr>\n"
+        )
+    return (
+        '<div class="matrix-wrap">\n  <table class="matrix nodes">\n'
+        f"    <caption>{gettext('Every node: both passes')}</caption>\n"
+        f"    <thead><tr><th>#</th>{heads}</tr></thead>\n    <tbody>\n"
+        + "".join(rows)
+        + "    </tbody>\n  </table>\n  </div>"
+    )
+
+
 class GraphView(TaskView):
     """The graph page shows its picture; the try page reads gradients as ``w0 = 1, …``."""
 
     def page_context(self, solution: Any, problem: Any, fmt: NumberFormat) -> dict[str, Any]:
-        """The graph's SVG, each node's symbol (q, f, n₉ as the steps name them); for a
-        scalar graph, its local gradients written with the gate's own inputs (∂q/∂x = 1)."""
-        context: dict[str, Any] = {
-            "svg": Markup(graph_picture(solution, fmt)),
-            "symbols": node_symbols(solution.nodes, fmt),
-        }
-        if not isinstance(solution, VectorSolution):  # a vector graph's rules are in its steps
-            context["local_tex"] = local_gradients_tex(solution, fmt)
+        """The graph's SVG; for a scalar graph, its node table (each node's symbol, its local
+        gradients written with the gate's own inputs, ∂q/∂x = 1); for a vector graph, each
+        node's symbol (q, f, n₉ as the steps name them) for the template's table."""
+        context: dict[str, Any] = {"svg": Markup(graph_picture(solution, fmt))}
+        if isinstance(solution, VectorSolution):
+            context["symbols"] = node_symbols(solution.nodes, fmt)
+        else:
+            context["nodes_table"] = Markup(nodes_table(solution, fmt))
         return context
 
     def try_fields(self, problem: Any, fmt: NumberFormat) -> dict[str, list[tuple[str, str]]]:

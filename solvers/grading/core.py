@@ -71,20 +71,24 @@ class ToleranceRule(BaseModel):
         return all(v is None for v in (self.absolute, self.relative, self.decimals, self.sigfigs))
 
     def bound(self, expected: torch.Tensor) -> torch.Tensor:
-        """The largest accepted |given − expected| for each expected value."""
+        """The largest accepted |given − expected| for each expected value (the widest of
+        the bounds given: the constant ones are one clamp, not a tensor each)."""
         size = expected.abs()
-        bound = torch.zeros_like(expected)
-        if self.absolute is not None:
-            bound = torch.maximum(bound, torch.full_like(expected, self.absolute))
-        if self.relative is not None:
-            bound = torch.maximum(bound, self.relative * size)
-        if self.decimals is not None:
-            bound = torch.maximum(bound, torch.full_like(expected, 0.5 * 10.0**-self.decimals))
+        constant = [b for b in (self.absolute, self._decimals_bound) if b is not None]
+        bound = None if self.relative is None else size * self.relative
         if self.sigfigs is not None:
             exponent = torch.floor(torch.log10(torch.where(size > 0, size, 1.0)))
             unit = torch.where(size > 0, 10.0 ** (exponent - self.sigfigs + 1), 0.0)
-            bound = torch.maximum(bound, 0.5 * unit)
-        return bound + FLOAT_SLACK * torch.clamp(size, min=1.0)
+            bound = 0.5 * unit if bound is None else torch.maximum(bound, 0.5 * unit)
+        if bound is None:
+            bound = torch.full_like(expected, max(constant, default=0.0))
+        elif constant:
+            bound = bound.clamp_(min=max(constant))
+        return bound.add_(size.clamp_(min=1.0).mul_(FLOAT_SLACK))
+
+    @property
+    def _decimals_bound(self) -> float | None:
+        return None if self.decimals is None else 0.5 * 10.0**-self.decimals
 
 
 class Tolerance(ToleranceRule):
@@ -137,29 +141,45 @@ class Tolerance(ToleranceRule):
         return self
 
 
-def close(given: torch.Tensor, expected: torch.Tensor, rule: ToleranceRule) -> torch.Tensor:
+def close(
+    given: torch.Tensor,
+    expected: torch.Tensor,
+    rule: ToleranceRule,
+    bound: torch.Tensor | None = None,
+) -> torch.Tensor:
     """Cell by cell: is ``given`` within the rule's bound of ``expected``? (NaN or an
-    infinite expected value: never.)"""
-    return ((given - expected).abs() <= rule.bound(expected)) & torch.isfinite(expected)
+    infinite expected value: never.) ``bound``: ``rule.bound(expected)`` when known."""
+    bound = rule.bound(expected) if bound is None else bound
+    return ((given - expected).abs() <= bound) & torch.isfinite(expected)
 
 
 def band(
-    expected: torch.Tensor, rounded: torch.Tensor, rule: ToleranceRule
+    expected: torch.Tensor,
+    rounded: torch.Tensor,
+    rule: ToleranceRule,
+    bound: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The rounding band, cell by cell: from ``expected`` to ``rounded`` (the value worked by
     hand), each end widened by the rule's bound. A non-finite ``rounded`` (a probability
-    rounded to 0) leaves the exact value alone."""
+    rounded to 0) leaves the exact value alone. ``bound``: ``rule.bound(expected)`` when
+    known."""
+    bound = rule.bound(expected) if bound is None else bound
     rounded = torch.where(torch.isfinite(rounded), rounded, expected)
-    low = torch.minimum(expected - rule.bound(expected), rounded - rule.bound(rounded))
-    high = torch.maximum(expected + rule.bound(expected), rounded + rule.bound(rounded))
+    slack = rule.bound(rounded)
+    low = torch.minimum(expected - bound, rounded - slack)
+    high = torch.maximum(expected + bound, rounded + slack)
     return low, high
 
 
 def in_band(
-    given: torch.Tensor, expected: torch.Tensor, rounded: torch.Tensor, rule: ToleranceRule
+    given: torch.Tensor,
+    expected: torch.Tensor,
+    rounded: torch.Tensor,
+    rule: ToleranceRule,
+    bound: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Cell by cell: does ``given`` lie in the rounding band (:func:`band`)?"""
-    low, high = band(expected, rounded, rule)
+    low, high = band(expected, rounded, rule, bound)
     return (given >= low) & (given <= high) & torch.isfinite(expected)
 
 
@@ -420,14 +440,26 @@ def _any(mask: torch.Tensor) -> torch.Tensor:
 
 
 def _count(mask: torch.Tensor) -> torch.Tensor:
-    return mask.reshape(mask.shape[0], -1).sum(1, dtype=F64)
+    return mask.reshape(mask.shape[0], -1).sum(1).to(F64)  # an integer sum is the quicker
 
 
-def _matches(given: torch.Tensor, other: torch.Tensor | None, rule: ToleranceRule) -> torch.Tensor:
-    """Cells of ``given`` within tolerance of ``other`` (none when the shapes differ)."""
+def _matches(
+    given: torch.Tensor,
+    other: torch.Tensor | None,
+    rule: ToleranceRule,
+    bound: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Cells of ``given`` within tolerance of ``other`` (none when the shapes differ);
+    ``bound``: ``rule.bound(other)`` when known."""
     if other is None or other.shape != given.shape:
         return torch.zeros_like(given, dtype=torch.bool)
-    return close(given, other, rule)
+    return close(given, other, rule, bound)
+
+
+def _has_band(exact: torch.Tensor, by_hand: torch.Tensor | None) -> bool:
+    """Whether the hand-worked answer widens the tolerance of the exact one anywhere (not
+    where working by hand changed nothing: integer inputs, a max pool)."""
+    return by_hand is not None and by_hand.shape == exact.shape and not torch.equal(by_hand, exact)
 
 
 def score_part(spec: PartSpec, tolerance: Tolerance) -> PartResult:
@@ -445,19 +477,19 @@ def score_part(spec: PartSpec, tolerance: Tolerance) -> PartResult:
     present = ~torch.isnan(given)
     graded = present if spec.sparse else torch.ones_like(present)
     missing = ~_any(present)
-    right = _matches(given, spec.expected, rule)
+    on_shape = given.shape == spec.expected.shape
+    bound = rule.bound(spec.expected) if on_shape else None  # each bound computed once
+    right = _matches(given, spec.expected, rule, bound)
     by_hand = torch.zeros_like(right)
-    if spec.rounded is not None and given.shape == spec.expected.shape:
-        by_hand = in_band(given, spec.expected, spec.rounded, rule) & ~right
+    if _has_band(spec.expected, spec.rounded) and on_shape:
+        by_hand = in_band(given, spec.expected, spec.rounded, rule, bound) & ~right  # type: ignore[arg-type]
         right = right | by_hand
-    carry = _matches(given, spec.carried, rule)
+    carried_on_shape = spec.carried is not None and given.shape == spec.carried.shape
+    bound = rule.bound(spec.carried) if carried_on_shape else None  # type: ignore[arg-type]
+    carry = _matches(given, spec.carried, rule, bound)
     by_hand_carried = spec.carried_rounded
-    if (
-        spec.carried is not None
-        and by_hand_carried is not None
-        and given.shape == spec.carried.shape == by_hand_carried.shape
-    ):
-        carry = carry | in_band(given, spec.carried, by_hand_carried, rule)
+    if carried_on_shape and _has_band(spec.carried, by_hand_carried):  # type: ignore[arg-type]
+        carry = carry | in_band(given, spec.carried, by_hand_carried, rule, bound)  # type: ignore[arg-type]
     carry = carry & ~right
     settled = right | ~graded
     correct = _all(settled) & ~missing
@@ -471,7 +503,6 @@ def score_part(spec: PartSpec, tolerance: Tolerance) -> PartResult:
     max_score = (~(missing & optional)).to(F64)
     cells = torch.clamp(_count(graded), min=1.0)
     carried = CARRIED_CREDIT * _count(carry & graded) / cells
-    on_shape = given.shape == spec.expected.shape
     return PartResult(
         spec=spec,
         score=_count(right & graded) / cells + carried,

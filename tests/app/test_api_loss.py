@@ -124,6 +124,28 @@ def test_openapi_documents_the_api(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
 
 
+def test_openapi_documents_the_query_parameters(client: TestClient) -> None:
+    """The solve route reads its query itself; its parameters are documented all the same."""
+    operation = client.get("/openapi.json").json()["paths"]["/api/v1/loss/solve"]["post"]
+    parameters = {p["name"]: p for p in operation["parameters"]}
+    assert list(parameters) == ["with", "digits", "lang"]
+    assert parameters["digits"]["schema"]["anyOf"][0] == {
+        "type": "integer", "minimum": 0, "maximum": 10
+    }  # fmt: skip
+    assert parameters["lang"]["schema"]["anyOf"][0]["pattern"] == "^(en|ru)$"
+    assert parameters["with"]["schema"]["anyOf"][0] == {"const": "torch", "type": "string"}
+    assert all(p["in"] == "query" and not p["required"] for p in parameters.values())
+
+
+def test_bad_query_and_bad_body_are_reported_together(client: TestClient) -> None:
+    """As FastAPI's own parameters are: the query's errors first, then the body's."""
+    response = client.post("/api/v1/loss/solve?digits=11&with=numpy", json={"labels": [0]})
+    assert response.status_code == 422
+    fields = [d["field"] for d in response.json()["detail"]]
+    assert fields == ["digits", "with", "scores"]
+    assert response.json()["detail"][0]["loc"] == ["query", "digits"]
+
+
 def test_page_shows_the_lecture_example(client: TestClient) -> None:
     page = client.get("/loss")
     assert page.status_code == 200

@@ -1,5 +1,5 @@
 """solvers.core: the remembered number texts give what a fresh format computes, and
-``trusted`` / ``Step.with_text`` build what validation and ``model_copy`` would."""
+``trusted`` / ``step`` / ``translated_steps`` build what validation and ``model_copy`` would."""
 
 from __future__ import annotations
 
@@ -9,7 +9,15 @@ from fractions import Fraction
 
 import pytest
 
-from solvers.core import MEMO_SIZE, NumberFormat, Step, exact_fraction, trusted
+from solvers.core import (
+    MEMO_SIZE,
+    NumberFormat,
+    Step,
+    exact_fraction,
+    step,
+    translated_steps,
+    trusted,
+)
 
 
 def _reference_tex_exact(fmt: NumberFormat, x: float) -> str:
@@ -59,9 +67,18 @@ def test_trusted_and_with_text_match_validation_and_copy() -> None:
     assert built.model_fields_set == validated.model_fields_set
     assert built.model_dump_json() == validated.model_dump_json()
     copied = validated.model_copy(update={"title": "T", "text": "x"})
-    renamed = built.with_text("T", "x")
+    (renamed,) = translated_steps([built], lambda message, params: {"t": "T", "": "x"}[message])
     assert renamed == copied and renamed.model_fields_set == copied.model_fields_set
     assert built.title == "t"  # the original is untouched
+
+
+def test_step_matches_validation() -> None:
+    fields = {"kind": "k", "title": "t {n}", "params": {"n": 1}, "formulas": ["x = 1"],
+              "values": {"v": [1.0, 2.0], "w": 3.5}}  # fmt: skip
+    built, validated = step(**fields), Step(**fields)
+    assert built == validated
+    assert built.model_dump_json() == validated.model_dump_json()
+    assert step("k", "t").model_dump() == Step(kind="k", title="t").model_dump()
 
 
 def test_fixed_keeps_every_decimal_and_integers_whole() -> None:

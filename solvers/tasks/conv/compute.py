@@ -96,6 +96,8 @@ class Maps:
     conv: torch.Tensor | None
     activation: torch.Tensor | None
     pool: torch.Tensor | None
+    columns: torch.Tensor | None = None
+    """The padded input's windows as :func:`windows` gives them (``None``: they do not fit)."""
 
     @property
     def output(self) -> torch.Tensor | None:
@@ -106,27 +108,41 @@ class Maps:
         return self.conv
 
 
-def convolve(
-    padded: torch.Tensor,
-    kernels: torch.Tensor,
-    bias: torch.Tensor | None,
-    stride: Pair,
-    rounder: Rounder | None = None,
-) -> torch.Tensor | None:
-    """Each problem's kernels slid over its own padded image, plus ``bias`` (B, K):
-    (B, K, H', W'); ``None`` when the kernel does not fit. ``rounder`` works it by hand:
-    every product, the sum of the products and the sum with the bias are rounded.
+def windows(padded: torch.Tensor, size: Pair, stride: Pair) -> torch.Tensor | None:
+    """Every window of the padded images as columns (B, C·Fh·Fw, H'·W') and its output's
+    height and width; ``None`` when the kernel does not fit.
 
-    The windows are a strided view, copied once into columns (B, C·Fh·Fw, H'·W') and
-    multiplied by the kernels with one batched product: the fewest torch calls for one
-    problem, and as fast as ``einsum`` for a million.
+    The windows are a strided view, copied once into columns: the one copy of a
+    convolution, which a mistake that keeps the geometry (flipped kernels, no bias) shares.
     """
-    batch, count, _, fh, fw = kernels.shape
+    fh, fw = size
     if fh > padded.shape[2] or fw > padded.shape[3]:
         return None
-    windows = padded.unfold(2, fh, stride[0]).unfold(3, fw, stride[1])  # (B, C, H', W', Fh, Fw)
-    height, width = windows.shape[2], windows.shape[3]
-    columns = windows.permute(0, 1, 4, 5, 2, 3).reshape(batch, -1, height * width)
+    view = padded.unfold(2, fh, stride[0]).unfold(3, fw, stride[1])  # (B, C, H', W', Fh, Fw)
+    height, width = view.shape[2], view.shape[3]
+    columns = view.permute(0, 1, 4, 5, 2, 3).reshape(padded.shape[0], -1, height * width)
+    return columns.view(*columns.shape[:2], height, width)
+
+
+def convolve(
+    columns: torch.Tensor | None,
+    kernels: torch.Tensor,
+    bias: torch.Tensor | None,
+    rounder: Rounder | None = None,
+) -> torch.Tensor | None:
+    """Each problem's kernels over its own windows (:func:`windows`: (B, C·Fh·Fw, H', W')),
+    plus ``bias`` (B, K): (B, K, H', W'); ``None`` without windows (the kernel does not
+    fit). ``rounder`` works it by hand: every product, the sum of the products and the sum
+    with the bias are rounded.
+
+    The kernels multiply the columns in one batched product: the fewest torch calls for one
+    problem, and as fast as ``einsum`` for a million.
+    """
+    if columns is None:
+        return None
+    batch, count = kernels.shape[:2]
+    height, width = columns.shape[2], columns.shape[3]
+    columns = columns.view(batch, -1, height * width)
     weights = kernels.reshape(batch, count, -1)
     if rounder is not None:
         out = rounder(rounder(weights[:, :, :, None] * columns[:, None]).sum(2))
@@ -193,27 +209,30 @@ def forward(
     geometry = batch.geometry
     conv_changed = flip_kernels or stride is not None or padding is not None or not bias
     if reuse is not None and not conv_changed:
-        padded, kernels, conv, activation = (
+        padded, kernels, columns, conv, activation = (
             reuse.padded,
             reuse.kernels,
+            reuse.columns,
             reuse.conv,
             reuse.activation,
         )
     else:
-        pv, ph = padding or geometry.padding
-        padded = F.pad(batch.image, (ph, ph, pv, pv)) if pv or ph else batch.image
         kernels = batch.filters
         if batch.convolution != flip_kernels:
             kernels = kernels.flip(-2, -1)
-        conv = convolve(
-            padded, kernels, batch.bias if bias else None, stride or geometry.stride, rounder
-        )
+        if reuse is not None and stride is None and padding is None:  # the same windows
+            padded, columns = reuse.padded, reuse.columns
+        else:
+            pv, ph = padding or geometry.padding
+            padded = F.pad(batch.image, (ph, ph, pv, pv)) if pv or ph else batch.image
+            columns = windows(padded, kernels.shape[-2:], stride or geometry.stride)
+        conv = convolve(columns, kernels, batch.bias if bias else None, rounder)
         activation = activate(batch, conv)
     if pool_before_relu:
         pooled = activate(batch, pool(batch, conv, pool_kind, rounder))
     else:
         pooled = pool(batch, conv if activation is None else activation, pool_kind, rounder)
-    return Maps(padded, kernels, conv, activation, pooled)
+    return Maps(padded, kernels, conv, activation, pooled, columns)
 
 
 def solve_batch(problems: Sequence[ConvProblem], device: Any) -> list[ConvAnswer]:

@@ -15,7 +15,7 @@ from functools import lru_cache, partial
 
 import torch
 
-from solvers.core import N_, NP_, NumberFormat, Step, StepValue
+from solvers.core import N_, NP_, NumberFormat, Step, StepValue, step
 from solvers.tasks.conv.compute import ConvBatch, forward
 from solvers.tasks.conv.problem import (
     MAX_WORKED_CELLS,
@@ -84,17 +84,10 @@ def _step(
     formulas: list[str] | None = None,
     values: Mapping[str, StepValue] | None = None,
 ) -> Step:
-    """A step built without validation: its data come from a validated problem and torch's
-    floats (trusted), and re-validating thousands of floats cost more than the step itself.
-    Every field is passed, so no default factory runs (pydantic inspects each one per call)."""
-    return Step.model_construct(
-        kind=kind,
-        title=title,
-        text=text,
-        params=params or {},
-        formulas=formulas or [],
-        values=dict(values or {}),
-    )
+    """:func:`solvers.core.step` (no validation: its data come from a validated problem and
+    torch's floats, and re-validating thousands of floats cost more than the step itself),
+    ``values`` copied into a dict of its own."""
+    return step(kind, title, text, params, formulas, dict(values) if values else None)
 
 
 @lru_cache(maxsize=4096)

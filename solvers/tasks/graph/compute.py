@@ -106,25 +106,32 @@ def backward(
     override: Override | None = None,
     keep: Keep = "sum",
     rounder: Rounder | None = None,
+    right: Backward | None = None,
 ) -> Backward:
     """Gradients of every node, from ``upstream`` (B,) (or a float, for one problem).
     ``override`` replaces gates' local gradients; ``keep``:
     ``sum`` the branches (right), or keep only the ``first`` or the ``last`` branch reached
     going backward (a mistake); ``rounder`` rounds every product and every sum of branches
-    (by hand)."""
+    (by hand). ``right``: the right pass over the same ``fwd`` and ``upstream``, whose
+    downstream gradients an ``override``'s pass takes as they are until the first gate it
+    touches (the same numbers, bit for bit, without their products)."""
     gates = graph.gates
     n = len(gates)
     grads: list[Local | None] = [None] * n
     grads[-1] = upstream
     down: list[tuple[Local, ...]] = [()] * n
+    same = right is not None and override is not None and keep == "sum" and rounder is None
     for i, _, inputs, _ in reversed(graph.plan):
         local = fwd.local[i]
         if override is not None and override.touches(gates[i]):
             local = override.replace([fwd.used[j] for j in inputs], fwd.used[i], local)
-        u = grads[i]
-        d = tuple(map(_times, local, repeat(u)))
-        if rounder is not None:
-            d = tuple(map(rounder, d))
+            same = False
+        if same:
+            d = right.down[i]  # type: ignore[union-attr]
+        else:
+            d = tuple(map(_times, local, repeat(grads[i])))
+            if rounder is not None:
+                d = tuple(map(rounder, d))
         down[i] = d
         for j, dj in zip(inputs, d, strict=True):
             earlier = grads[j]

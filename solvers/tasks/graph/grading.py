@@ -292,11 +292,13 @@ def specs(
     graph = b.graph
     fwd = forward(graph, b.values)
     vals = fwd.computed
-    grads = backward(graph, fwd, b.upstream).grads
+    right = backward(graph, fwd, b.upstream)
+    grads = right.grads
     candidates: list[tuple[int, list[torch.Tensor]]] = []
     for m, override in OVERRIDES.items():
         if override.applies(graph):
-            candidates.append((GRADER.index(m), backward(graph, fwd, b.upstream, override).grads))
+            wrong = backward(graph, fwd, b.upstream, override, right=right)
+            candidates.append((GRADER.index(m), wrong.grads))
     consumers = [j for g in graph.gates for j in g.inputs]
     if len(consumers) != len(set(consumers)):
         for keep in ("first", "last"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from solvers.core import N_, NP_, NumberFormat, Step, resolve_device, trusted
+from solvers.core import N_, NP_, NumberFormat, resolve_device, step
 from solvers.tasks.graph.compute import F64, check, passes
 from solvers.tasks.graph.gates import Graph
 from solvers.tasks.graph.parser import name_latex
@@ -37,8 +37,7 @@ def solve(
     ev = problem.evaluation()
     output = ev.values[-1]
     gradients = {name: ev.grads[i] for i, name in enumerate(graph.variables)}
-    read = trusted(
-        Step,
+    read = step(
         kind="graph.read",
         title=N_("How the expression was read"),
         text=NP_("Read as {expression}: {count} gate.", "Read as {expression}: {count} gates."),
@@ -48,8 +47,7 @@ def solve(
         values=dict(problem.values),
     )
     top = writer.top
-    result = trusted(
-        Step,
+    result = step(
         kind="graph.result",
         title=N_("Result"),
         formulas=[f"f {writer.eq_exact(output)}"]
@@ -78,8 +76,8 @@ def solve(
             for n, tex in derivatives.items()
         ]
         steps.append(
-            trusted(
-                Step, kind="graph.symbolic", title=N_("Symbolic check"), text=text,
+            step(
+                kind="graph.symbolic", title=N_("Symbolic check"), text=text,
                 formulas=formulas,
             )
         )  # fmt: skip

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from solvers.core import N_, NumberFormat, Step, trusted
+from solvers.core import N_, NumberFormat, Step, step, trusted
 from solvers.tasks.graph.compute import Evaluation
 from solvers.tasks.graph.gates import Graph
 from solvers.tasks.graph.parser import name_latex
@@ -195,8 +195,7 @@ class Writer:
             rule = RULES[g.op]
             numbers = rule.forward_tex([self.tex(ev.values[j]) for j in g.inputs], lay.params[i])
             steps.append(
-                trusted(
-                    Step,
+                step(
                     kind="graph.forward",
                     title=N_("Forward: node {node} ({op})"),
                     params={"node": i, "op": lay.labels[i]},
@@ -211,8 +210,7 @@ class Writer:
         lay = self.layout
         gates = self.graph.gates
         steps = [
-            trusted(
-                Step,
+            step(
                 kind="graph.backward",
                 title=N_("Backward: start at the output"),
                 text=N_("The gradient arriving at the output is the upstream gradient {upstream}."),
@@ -237,8 +235,7 @@ class Writer:
                 middle = f"{symbolic} = {numeric}" if symbolic != numeric else numeric
                 formulas.append(f"{chain} = {middle} {self.eq(ev.down[i][k])}")
             steps.append(
-                trusted(
-                    Step,
+                step(
                     kind="graph.backward",
                     title=N_("Backward: node {node} ({op})"),
                     text=N_("downstream = local gradient × upstream"),
@@ -250,8 +247,7 @@ class Writer:
             rule = RULES[g.op]
             if rule.kink([ev.values[j] for j in g.inputs]):
                 steps.append(
-                    trusted(
-                        Step,
+                    step(
                         kind="graph.kink",
                         title=N_("Non-differentiable point at node {node} ({op})"),
                         text=rule.kink_message,
@@ -276,8 +272,7 @@ class Writer:
             ]
             total = " + ".join(self.tex(p) for p in parts)
             steps.append(
-                trusted(
-                    Step,
+                step(
                     kind="graph.branch_sum",
                     title=N_("Gradient of {name}: sum over {count} branches"),
                     text=N_(

@@ -104,8 +104,9 @@ class LossTensors:
     data_loss: Array
     reg_loss: Array
     loss: Array
-    grad: Array
-    slope: Array
+    grad: Array | None
+    """None (with ``slope``) for a run asked for no gradient."""
+    slope: Array | None
     ln_base: Array | float
     nats: Array | None = None
     raw: Array | None = None
@@ -236,6 +237,7 @@ def loss_tensors(
     wrong_class: bool = False,
     reg_factor: float = 1.0,
     rounder: Rounder | None = None,
+    gradient: bool = True,
 ) -> LossTensors:
     """The losses, their gradient and every intermediate of a batch.
 
@@ -250,6 +252,8 @@ def loss_tensors(
     ``rounder`` works the problem by hand: every intermediate value (margin, sum, exp,
     probability, −ln, loss, gradient cell) is rounded by it, and the softmax is taken without
     the max-shift (e^{s_j} as the lecture writes them, then p = e^{s_y}/Σe^{s_j}).
+    ``gradient=False`` skips the gradient (``grad`` and ``slope`` are None): a mistake whose
+    gradient nobody grades.
     """
     xp: Any = torch if isinstance(b.scores, torch.Tensor) else np
     r = rounder or _same
@@ -263,11 +267,13 @@ def loss_tensors(
         terms = raw.clip(0.0) if hinge else raw
         if not correct_class:
             terms = _put(terms, at, 0.0)
-        # 1 where the margin is counted; max(0, Δ) at the correct class does not depend on s
-        counted = xp.sign(terms) if hinge else xp.ones_like(terms)
-        if correct_class or not hinge:
-            counted = _put(counted, at, 0.0)
-        slope = _put(counted, at, 0.0 - counted.sum(axis=2, keepdims=True))
+        slope = None
+        if gradient:
+            # 1 where the margin is counted; max(0, Δ) at the correct class does not depend on s
+            counted = xp.sign(terms) if hinge else xp.ones_like(terms)
+            if correct_class or not hinge:
+                counted = _put(counted, at, 0.0)
+            slope = _put(counted, at, 0.0 - counted.sum(axis=2, keepdims=True))
         per_example = r(terms.sum(axis=2))
         nats = None
         parts.update(raw=raw, margins=terms)
@@ -279,7 +285,7 @@ def loss_tensors(
         probabilities = exps / sums
         nats = (xp.log(sums) - _take(shifted, at))[:, :, 0]
         per_example = nats / _per_example(ln_base)
-        slope = _put(probabilities, at, _take(probabilities, at) - 1.0)
+        slope = _put(probabilities, at, _take(probabilities, at) - 1.0) if gradient else None
         parts.update(top=top, shifted=shifted, exps=exps, sums=sums, probabilities=probabilities)
     else:  # by hand: no max-shift, every value rounded
         exps = r(xp.exp(scores))
@@ -287,7 +293,7 @@ def loss_tensors(
         probabilities = r(exps / sums)
         nats = -xp.log(_take(probabilities, at))[:, :, 0]
         per_example = r(nats / _per_example(ln_base))
-        slope = _put(probabilities, at, r(_take(probabilities, at) - 1.0))
+        slope = _put(probabilities, at, r(_take(probabilities, at) - 1.0)) if gradient else None
         parts.update(exps=exps, sums=sums, probabilities=probabilities)
     data_loss, reg_loss, loss = _reduce(b, per_example, scale, reg_factor, r)
     return LossTensors(
@@ -295,7 +301,7 @@ def loss_tensors(
         data_loss=data_loss,
         reg_loss=reg_loss,
         loss=loss,
-        grad=_grad(b, slope, ln_base, scale, r),
+        grad=None if slope is None else _grad(b, slope, ln_base, scale, r),
         slope=slope,
         ln_base=ln_base,
         nats=nats,

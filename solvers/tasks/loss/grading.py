@@ -181,14 +181,14 @@ def specs(b: LossBatch, given: dict[str, torch.Tensor]) -> list[PartSpec]:
     right = loss_tensors(b)
     if b.kind == "svm":
         wrong = {
-            "svm_correct_class": loss_tensors(b, correct_class=True),
+            "svm_correct_class": loss_tensors(b, correct_class=True, gradient=False),
             "no_hinge": loss_tensors(b, hinge=False),
         }
         per_example_of, grad_of = ("svm_correct_class", "no_hinge"), ("no_hinge",)
     else:
         wrong = {
             "log10": _unless(right.reduced(b, ln_base=LN10), b.ln_base == LN10),
-            "wrong_class_prob": loss_tensors(b, wrong_class=True),
+            "wrong_class_prob": loss_tensors(b, wrong_class=True, gradient=False),
         }
         per_example_of, grad_of = ("log10", "wrong_class_prob"), ("log10",)
     summed = _unless(right.reduced(b, scale=1.0), b.scale == 1.0)

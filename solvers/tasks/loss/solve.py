@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from solvers.core import N_, NumberFormat, Step
+from solvers.core import N_, NumberFormat, Step, step
 from solvers.tasks.loss.compute import LossBatch, loss_tensors, reg_terms
 from solvers.tasks.loss.problem import LossAnswer, LossProblem, LossSolution, transpose
 
@@ -77,7 +77,7 @@ class _Steps:
                 r"{\sum_j e^{s_j}}",
                 total,
             ]
-        return Step(
+        return step(
             kind="loss.formula",
             title=title,
             text=N_(
@@ -112,7 +112,7 @@ class _Steps:
                 rf"{lhs} = \sum_{{j \ne y_{{{i}}}}} \max(0,\ s_j - {tex(s[y], paren=True)} + "
                 rf"{tex(margin)}) {self.equals(loss)}"
             ]
-        return Step(
+        return step(
             kind="svm.example",
             title=N_("Example {i}: correct class {name}"),
             text=N_("Positive margins: {positive} of {others}."),
@@ -158,7 +158,7 @@ class _Steps:
             if self.problem.log_base != "e":
                 lse = rf"\frac{{{lse}}}{{\ln {self.problem.log_base}}}"
             formulas.append(f"{lhs} = {lse} {self.equals(loss)}")
-        return Step(
+        return step(
             kind="softmax.example",
             title=N_("Example {i}: correct class {name}"),
             text=N_(
@@ -177,7 +177,7 @@ class _Steps:
         )
 
     def summary(self, shown: int, losses: list[float]) -> Step:
-        return Step(
+        return step(
             kind="loss.summary",
             title=N_("The other examples"),
             text=N_("{more} more examples are computed the same way; every L_i is in the answer."),
@@ -202,7 +202,7 @@ class _Steps:
                 )
         else:
             formula = f"L = {terms}" if n <= MAX_TERMS else rf"L = \sum_{{i=1}}^{{{n}}} L_i"
-        return Step(
+        return step(
             kind="loss.reduce",
             title=title,
             params={"examples": n},
@@ -227,7 +227,7 @@ class _Steps:
             )
         # squares and products of decimals stay rational
         formulas = [f"{r} {self.equals(squares, True)}", f"{term} {self.equals(reg_loss, True)}"]
-        return Step(
+        return step(
             kind="loss.reg",
             title=N_("Regularization"),
             text=text,
@@ -237,7 +237,7 @@ class _Steps:
         )
 
     def total(self, data_loss: float, reg_loss: float, loss: float) -> Step:
-        return Step(
+        return step(
             kind="loss.total",
             title=N_("Total loss"),
             formulas=[f"L = {self.tex(data_loss)} + {self.tex(reg_loss)} {self.equals(loss)}"],
@@ -269,7 +269,7 @@ class _Steps:
                 "does not depend on the scores."
             )
             formulas = [rf"{lhs} = {factor} (P_{{ij}} - \mathbb{{1}}[j = y_i])"]
-        return Step(
+        return step(
             kind="loss.grad",
             title=N_("Gradient with respect to the scores"),
             text=text,
