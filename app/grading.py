@@ -190,11 +190,20 @@ def _one_source(value: Any) -> Any:
     return value
 
 
+ONE_SOURCE_SCHEMA = {
+    "oneOf": [
+        {"required": [given], "properties": {given: {"not": {"type": "null"}}, other: {"type": "null"}}}
+        for given, other in (("problem", "variant"), ("variant", "problem"))
+    ]
+}  # fmt: skip
+"""The JSON schema of :func:`_one_source`: a problem or a variant, the other null or absent."""
+
+
 def grade_request_model(task: Task) -> type[BaseModel]:
     """The body of ``POST /api/v1/{task}/grade``: the problem (or its variant), the answer."""
     return create_model(
         f"{task.id.capitalize()}GradeRequest",
-        __config__=ConfigDict(extra="forbid"),
+        __config__=ConfigDict(extra="forbid", json_schema_extra=ONE_SOURCE_SCHEMA),
         __validators__={"one_source": model_validator(mode="after")(_one_source)},
         problem=(task.problem_model | None, Field(None, description="The problem, or …")),
         variant=(variant_ref() | None, Field(None, description="… the variant to regenerate.")),

@@ -32,9 +32,9 @@ MatrixText = Annotated[
 """A matrix, vector or stack of matrices typed as text, as the JSON schema states it."""
 
 
-def bounded(bound: float) -> Any:
-    """A JSON number of at most ``bound`` in absolute value (for JSON schemas)."""
-    return Annotated[float, Field(ge=-bound, le=bound)]
+def bounded(bound: float | None) -> Any:
+    """A JSON number of at most ``bound`` in absolute value (any with None), for schemas."""
+    return float if bound is None else Annotated[float, Field(ge=-bound, le=bound)]
 
 
 def listed(item: Any, max_length: int) -> Any:
@@ -42,7 +42,7 @@ def listed(item: Any, max_length: int) -> Any:
     return Annotated[list[item], Field(min_length=1, max_length=max_length)]
 
 
-def matrix_input(max_rows: int, max_cols: int, bound: float) -> Any:
+def matrix_input(max_rows: int, max_cols: int, bound: float | None = None) -> Any:
     """What a matrix field accepts, for its JSON schema: rows of numbers, one row, or text."""
     row = listed(bounded(bound), max_cols)
     return listed(row, max_rows) | row | MatrixText
@@ -52,14 +52,22 @@ DECIMAL_TEXT_PATTERN = r"^\s*[-+\u2212]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?\s
 """One number typed as text, with a decimal point or comma."""
 
 
-def number_input(low: float, high: float) -> Any:
+def number_input(low: float | None = None, high: float | None = None) -> Any:
     """What a number field accepts, for its JSON schema: a number in [low, high] or text."""
     return Annotated[float, Field(ge=low, le=high)] | Annotated[
         str, Field(max_length=64, pattern=DECIMAL_TEXT_PATTERN)
     ]
 
 
-def vector_input(max_length: int, bound: float) -> Any:
+def tensor_input(max_depth: int, max_side: int, bound: float | None = None) -> Any:
+    """What a stack of matrices accepts, for its JSON schema: a list of matrices, one matrix,
+    one row, or text (blank lines between the matrices)."""
+    return listed(matrix_input(max_side, max_side, bound), max_depth) | matrix_input(
+        max_side, max_side, bound
+    )
+
+
+def vector_input(max_length: int, bound: float | None = None) -> Any:
     """What a vector field accepts, for its JSON schema: a list of numbers or text."""
     return listed(bounded(bound), max_length) | MatrixText
 
