@@ -190,12 +190,13 @@ def _one_source(value: Any) -> Any:
     return value
 
 
+NULL = {"type": "null"}
 ONE_SOURCE_SCHEMA = {
     "oneOf": [
-        {"required": [given], "properties": {given: {"not": {"type": "null"}}, other: {"type": "null"}}}
+        {"required": [given], "properties": {given: {"not": NULL}, other: NULL}}
         for given, other in (("problem", "variant"), ("variant", "problem"))
     ]
-}  # fmt: skip
+}
 """The JSON schema of :func:`_one_source`: a problem or a variant, the other null or absent."""
 
 

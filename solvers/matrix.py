@@ -54,9 +54,10 @@ DECIMAL_TEXT_PATTERN = r"^\s*[-+\u2212]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?\s
 
 def number_input(low: float | None = None, high: float | None = None) -> Any:
     """What a number field accepts, for its JSON schema: a number in [low, high] or text."""
-    return Annotated[float, Field(ge=low, le=high)] | Annotated[
-        str, Field(max_length=64, pattern=DECIMAL_TEXT_PATTERN)
-    ]
+    return (
+        Annotated[float, Field(ge=low, le=high)]
+        | Annotated[str, Field(max_length=64, pattern=DECIMAL_TEXT_PATTERN)]
+    )
 
 
 def tensor_input(max_depth: int, max_side: int, bound: float | None = None) -> Any:

@@ -119,7 +119,7 @@ class LossSubmission(BaseModel):
     per_example: list[float] | None = Field(
         default=None,
         examples=[[2.9, 0.0, 12.9], "2,9 0 12,9"],
-        description="L_i for each example: a list or text ('2.9 0 12.9')."
+        description="L_i for each example: a list or text ('2.9 0 12.9').",
     )
     loss: float | None = Field(
         default=None, examples=[5.27, "5,27"], description="The loss (text with ',' allowed)."
@@ -127,7 +127,7 @@ class LossSubmission(BaseModel):
     grad_scores: list[list[float]] | None = Field(
         default=None,
         examples=[[[0.0, 0.33, 0.33], [0.33, -0.33, 0.33], [-0.33, 0.0, -0.67]]],
-        description="Optional: dL/ds in the layout of the problem's scores."
+        description="Optional: dL/ds in the layout of the problem's scores.",
     )
 
     @field_validator(

@@ -131,12 +131,15 @@ class LossProblem(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     scores: Matrix = Field(
-        examples=[[[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]], "3.2 5.1 -1.7; 1.3 4.9 2; 2.2 2.5 -3.1"],
+        examples=[
+            [[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]],
+            "3.2 5.1 -1.7; 1.3 4.9 2; 2.2 2.5 -3.1",
+        ],
         description=(
             "Class scores: a matrix as nested lists or text ('3.2 1.3; 5.1 4.9'). With "
             f"examples='columns' rows are classes and columns are examples (the lecture's "
             f"table); with 'rows' it is N×C. At most {MAX_SIDE} examples × {MAX_SIDE} classes."
-        )
+        ),
     )
     labels: Labels = Field(
         examples=[[0, 1, 2], "0 1 2"],
