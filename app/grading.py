@@ -7,7 +7,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable
 from functools import lru_cache, partial
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, Union
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, UploadFile
@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -258,6 +259,28 @@ def known_task(task_id: str) -> str:
     return task_id
 
 
+def _item_schema(task: Task, ref: type[BaseModel]) -> type[BaseModel]:
+    """A batch item of ``task`` as the JSON schema states it (its problem and answer typed);
+    items are validated as ``BatchItem``, each problem and answer then by its task."""
+    return create_model(
+        f"{task.id.capitalize()}BatchItem",
+        __config__=ConfigDict(extra="forbid", json_schema_extra=ONE_SOURCE_SCHEMA),
+        __doc__=f"One {task.id} submission of a batch: the problem (or variant) and the answer.",
+        task=(Literal[task.id], Field(description="The task id.")),  # type: ignore[valid-type]
+        problem=(task.problem_model | None, Field(None, description="The problem, or …")),
+        variant=(ref | None, Field(None, description="… the variant to regenerate.")),
+        answer=(task.grader.submission_model, Field(description="The answer, part by part.")),
+        student=(str | None, Field(None, max_length=200, description="Echoed back.")),
+    )
+
+
+def _items_schema(ref: type[BaseModel]) -> Any:
+    """The JSON schema of a batch's items: a list of items whose task decides their form."""
+    items = tuple(_item_schema(task, ref) for task in TASKS.values())
+    item = Annotated[Union[items], Field(discriminator="task")] if len(items) > 1 else items[0]  # noqa: UP007
+    return Annotated[list[item], Field(min_length=1, max_length=MAX_BATCH)]  # type: ignore[valid-type]
+
+
 @lru_cache(maxsize=16)
 def _batch_models(
     tasks: tuple[str, ...], ref: type[BaseModel]
@@ -279,7 +302,13 @@ def _batch_models(
         "BatchRequest",
         __config__=ConfigDict(extra="forbid"),
         __doc__="Many submissions, graded together (vectorized per task).",
-        items=(list[item], Field(min_length=1, max_length=MAX_BATCH)),  # type: ignore[valid-type]
+        items=(
+            Annotated[
+                list[item],  # type: ignore[valid-type]
+                BeforeValidator(lambda items: items, json_schema_input_type=_items_schema(ref)),
+            ],
+            Field(min_length=1, max_length=MAX_BATCH),
+        ),
         tolerance=(Tolerance | None, None),
     )
     return item, request

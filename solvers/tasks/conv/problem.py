@@ -122,7 +122,10 @@ def _ranged(
         return parsed
 
     whole = Annotated[int, Field(ge=low, le=high)]
-    accepted = whole | Annotated[list[whole], Field(min_length=2, max_length=2)] | str
+    text = Annotated[
+        str, Field(max_length=40, pattern=r"^[-+\s\d,;x×*\[\]()]*\d[-+\s\d,;x×*\[\]()]*$")
+    ]
+    accepted = whole | Annotated[list[whole], Field(min_length=2, max_length=2)] | text
     return BeforeValidator(check, json_schema_input_type=accepted | None if optional else accepted)
 
 
