@@ -492,10 +492,12 @@ def batch_schemas() -> dict[str, Any]:
         "required": ["file", "task", "seed"],
         "properties": {
             "file": {"type": "string", "format": "binary",
-                     "description": "The CSV: student, variant and the answer columns."},
+                     "description": "The CSV: student, variant and the answer columns.",
+                     "examples": ["student,variant\ns1,1\ns2,2\n"]},
             "task": {"type": "string", "enum": list(TASKS)},
-            "seed": {"type": "integer", "minimum": 0, "maximum": MAX_SEED},
-            "spec": {"type": "string", "description": "The set's spec as JSON (default {})."},
+            "seed": {"type": "integer", "minimum": 0, "maximum": MAX_SEED, "examples": [5]},
+            "spec": {"type": "string", "description": "The set's spec as JSON (default {}).",
+                     "examples": ["{}"]},
         },
     }  # fmt: skip
     return found

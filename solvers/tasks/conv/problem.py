@@ -357,6 +357,7 @@ class ConvProblem(BaseModel):
     )
     pool: PoolSpec | None = Field(
         default_factory=PoolSpec,
+        examples=[{"kind": "max", "size": 2}],
         description="Pooling after the activation (default 2×2 max, stride 2), or null for none.",
     )
 
