@@ -12,7 +12,8 @@ from pydantic import BaseModel, Field
 from app.deps import ApiFormat, Language, solve_for_people, torch_for_people
 from app.errors import ERROR_RESPONSES, CheckedJsonRoute
 from app.i18n import translate
-from solvers.core import Task
+from app.work import off_loop
+from solvers.core import NumberFormat, Task
 from solvers.registry import TASKS
 
 
@@ -26,8 +27,10 @@ class TaskInfo(BaseModel):
     page: str = Field(description="Path of the task's page.")
 
 
-CACHE_BYTES = 16 * 2**20
-"""The bytes of answers each response cache keeps at most (the solve API's, the pages')."""
+CACHE_BYTES = 8 * 2**20
+"""The bytes of answers each response cache keeps at most (the solve API's, the pages'):
+hundreds of typical answers (20–60 kB), a dozen of the largest; 16 MB each made the
+memory of a long run of large requests grow by 32 MB."""
 
 
 class ResponseCache:
@@ -82,6 +85,16 @@ class ResponseCache:
 solutions = ResponseCache()
 
 
+def _solved(task: Task, problem: Any, fmt: NumberFormat, with_torch: bool) -> bytes:
+    """The JSON of the solution (with its PyTorch view when asked): worked in a thread, off
+    the event loop, so that other requests are read and answered meanwhile."""
+    body = solve_for_people(task, problem, fmt).model_dump_json().encode()
+    view = torch_for_people(task, problem) if with_torch else None
+    if view is not None:  # one more member of the solution's object
+        body = body[:-1] + b',"torch":' + view.model_dump_json().encode() + b"}"
+    return body
+
+
 def _add_solve_route(router: APIRouter, task: Task) -> None:
     problem_model = task.problem_model
 
@@ -104,10 +117,7 @@ def _add_solve_route(router: APIRouter, task: Task) -> None:
         )
         body = solutions.get(key)
         if body is None:
-            body = solve_for_people(task, problem, fmt).model_dump_json().encode()
-            view = torch_for_people(task, problem) if with_ == "torch" else None
-            if view is not None:  # one more member of the solution's object
-                body = body[:-1] + b',"torch":' + view.model_dump_json().encode() + b"}"
+            body = await off_loop(_solved, task, problem, fmt, with_ == "torch")
             solutions.put(key, body)
         return Response(body, media_type="application/json")
 

@@ -47,10 +47,12 @@ from app.errors import (
 from app.exports import write_csv
 from app.forms import PAGE_PARAMETERS
 from app.i18n import gettext, translate
+from app.memory import trim
 from app.pages import html_response, render_page
 from app.settings import get_settings
 from app.tasks import view_for
 from app.uploads import AnswerTable, UploadError, read_answer_table
+from app.work import off_loop
 from solvers.core import N_, Task
 from solvers.grading.batch import grade, grade_batch, score_batch
 from solvers.grading.core import Grade, PartGrade, RowScore, Tolerance
@@ -234,7 +236,7 @@ def _add_grade_route(router: APIRouter, task: Task) -> None:
         language: Language,
         access: InstructorAccess,
     ) -> GradeResponse:
-        return grade_one(task, body, access)
+        return await off_loop(grade_one, task, body, access)
 
     router.add_api_route(
         f"/api/v1/{task.id}/grade",
@@ -529,6 +531,8 @@ class GcPause:
             self._depth -= 1
             if self._depth == 0 and self._resume:
                 gc.enable()
+            if self._depth == 0:
+                trim()  # the batch's million small objects are freed: give the memory back
 
 
 GC_PAUSE = GcPause()

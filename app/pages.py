@@ -32,6 +32,7 @@ from app.render import (
     value_html,
 )
 from app.tasks import task_templates, view_for
+from app.work import off_loop
 from solvers.core import NumberFormat, Task
 from solvers.registry import TASKS
 
@@ -171,7 +172,7 @@ def _task_page(task: Task):
         key = ResponseCache.key(task.id, lang, request.url.query)
         cached = pages.get(key)
         if cached is None:
-            cached = _render_task_page(task, request, lang, fmt)
+            cached = await off_loop(_render_task_page, task, request, lang, fmt)
             pages.put(key, cached)
         body, status = cached
         return html_response(request, body, lang, status)

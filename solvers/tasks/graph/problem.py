@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import re
-from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -19,15 +18,18 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from solvers.cache import sized_cache
 from solvers.core import N_, Solution, Step
 from solvers.matrix import coerce_matrix
 from solvers.tasks.graph.compute import Evaluation, evaluate
 from solvers.tasks.graph.gates import Graph, compile_graph
 from solvers.tasks.graph.parser import (
+    CACHE_CHARACTERS,
     MAX_LENGTH,
     MAX_OPERATIONS,
     Expr,
     Parsed,
+    characters,
     normalize_name,
     parse,
 )
@@ -39,15 +41,13 @@ SEVERAL_NUMBERS = re.compile(r"[\[;\n]|[\d.,]\s+[+\-\u2212]?[\d.,]")
 _NUMBER = re.compile(r"^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?$")
 
 
-PARSE_CACHE_SIZE = 256
-"""Expressions whose parse and graphs are kept across requests: a class sends one
-expression with new values again and again, and a parse costs ~100 µs (a few hundred kB
-each for the largest, so the caches stay within tens of MB)."""
-_parse = lru_cache(maxsize=PARSE_CACHE_SIZE)(parse)
-_compile = lru_cache(maxsize=2 * PARSE_CACHE_SIZE)(compile_graph)
+_parse = sized_cache(CACHE_CHARACTERS, len)(parse)
+"""Parses kept across requests: a class sends one expression with new values again and
+again, and a parse costs ~100 µs."""
+_compile = sized_cache(2 * CACHE_CHARACTERS, characters)(compile_graph)
 
 
-@lru_cache(maxsize=PARSE_CACHE_SIZE)
+@sized_cache(CACHE_CHARACTERS, lambda source, shapes: len(source))
 def _build_vector(source: str, shapes: tuple[tuple[str, tuple[int, ...]], ...]) -> VGraph:
     """The vector graph of the expression as typed. Keyed by the text itself, not its parse:
     differently typed texts parse equal, but the graph records the source positions of the
@@ -65,7 +65,7 @@ def _uses_vectors(e: Expr) -> bool:
     return any(_uses_vectors(a) for a in e.args)
 
 
-@lru_cache(maxsize=PARSE_CACHE_SIZE)
+@sized_cache(CACHE_CHARACTERS, characters)
 def uses_vectors(parsed: Parsed) -> bool:
     """Whether the expression has an operation that only vectors and matrices have (``@``,
     ``transpose``, ``sum``, ``norm2``, ``softmax_ce``, ``svm``)."""
