@@ -50,11 +50,11 @@ MAX_DEPTH = 50
 MAX_OPERATIONS = 200
 MAX_CONSTANT = 1e6
 MAX_EXPONENT = 10
-CACHE_CHARACTERS = 40_000
+CACHE_CHARACTERS = 20_000
 """What each per-expression cache (parse, graphs, layouts, derivatives) keeps across
 requests, in characters of the expressions: a class's one short expression sent again and
-again stays, and so do a thousand of 40 characters, but only 80 of the longest (their
-entries weigh about 0.3 kB a character in all: the caches stay within about 15 MB)."""
+again stays, and so do 500 of 40 characters, but only 40 of the longest (their entries
+weigh about 0.3 kB a character in all: the caches stay within about 8 MB)."""
 
 _ALIASES = {"ln": "log"}
 FUNCTIONS: dict[str, int] = {
