@@ -9,8 +9,10 @@ from typing import Any
 
 from cachetools import LRUCache
 
-CACHE_BYTES = 16 * 2**20
-"""The bytes of answers each response cache keeps at most (the solve API's, the pages')."""
+CACHE_BYTES = 8 * 2**20
+"""The bytes of answers each response cache keeps at most (the solve API's, the pages', the
+PyTorch runs'): hundreds of typical answers (20–60 kB), a dozen of the largest; 16 MB each
+made the memory of a long run of large requests grow by 32 MB."""
 
 
 class ResponseCache:

@@ -7,7 +7,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable
 from functools import lru_cache, partial
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, Union
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, UploadFile
@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -46,10 +47,12 @@ from app.errors import (
 from app.exports import write_csv
 from app.forms import PAGE_PARAMETERS
 from app.i18n import gettext, translate
+from app.memory import trim
 from app.pages import html_response, render_page
 from app.settings import get_settings
 from app.tasks import view_for
 from app.uploads import AnswerTable, UploadError, read_answer_table
+from app.work import off_loop
 from solvers.core import N_, Task
 from solvers.grading.batch import grade, grade_batch, score_batch
 from solvers.grading.core import Grade, PartGrade, RowScore, Tolerance
@@ -190,11 +193,21 @@ def _one_source(value: Any) -> Any:
     return value
 
 
+NULL = {"type": "null"}
+ONE_SOURCE_SCHEMA = {
+    "oneOf": [
+        {"required": [given], "properties": {given: {"not": NULL}, other: NULL}}
+        for given, other in (("problem", "variant"), ("variant", "problem"))
+    ]
+}
+"""The JSON schema of :func:`_one_source`: a problem or a variant, the other null or absent."""
+
+
 def grade_request_model(task: Task) -> type[BaseModel]:
     """The body of ``POST /api/v1/{task}/grade``: the problem (or its variant), the answer."""
     return create_model(
         f"{task.id.capitalize()}GradeRequest",
-        __config__=ConfigDict(extra="forbid"),
+        __config__=ConfigDict(extra="forbid", json_schema_extra=ONE_SOURCE_SCHEMA),
         __validators__={"one_source": model_validator(mode="after")(_one_source)},
         problem=(task.problem_model | None, Field(None, description="The problem, or …")),
         variant=(variant_ref() | None, Field(None, description="… the variant to regenerate.")),
@@ -223,7 +236,7 @@ def _add_grade_route(router: APIRouter, task: Task) -> None:
         language: Language,
         access: InstructorAccess,
     ) -> GradeResponse:
-        return grade_one(task, body, access)
+        return await off_loop(grade_one, task, body, access)
 
     router.add_api_route(
         f"/api/v1/{task.id}/grade",
@@ -248,6 +261,28 @@ def known_task(task_id: str) -> str:
     return task_id
 
 
+def _item_schema(task: Task, ref: type[BaseModel]) -> type[BaseModel]:
+    """A batch item of ``task`` as the JSON schema states it (its problem and answer typed);
+    items are validated as ``BatchItem``, each problem and answer then by its task."""
+    return create_model(
+        f"{task.id.capitalize()}BatchItem",
+        __config__=ConfigDict(extra="forbid", json_schema_extra=ONE_SOURCE_SCHEMA),
+        __doc__=f"One {task.id} submission of a batch: the problem (or variant) and the answer.",
+        task=(Literal[task.id], Field(description="The task id.")),  # type: ignore[valid-type]
+        problem=(task.problem_model | None, Field(None, description="The problem, or …")),
+        variant=(ref | None, Field(None, description="… the variant to regenerate.")),
+        answer=(task.grader.submission_model, Field(description="The answer, part by part.")),
+        student=(str | None, Field(None, max_length=200, description="Echoed back.")),
+    )
+
+
+def _items_schema(ref: type[BaseModel]) -> Any:
+    """The JSON schema of a batch's items: a list of items whose task decides their form."""
+    items = tuple(_item_schema(task, ref) for task in TASKS.values())
+    item = Annotated[Union[items], Field(discriminator="task")] if len(items) > 1 else items[0]  # noqa: UP007
+    return Annotated[list[item], Field(min_length=1, max_length=MAX_BATCH)]  # type: ignore[valid-type]
+
+
 @lru_cache(maxsize=16)
 def _batch_models(
     tasks: tuple[str, ...], ref: type[BaseModel]
@@ -269,7 +304,13 @@ def _batch_models(
         "BatchRequest",
         __config__=ConfigDict(extra="forbid"),
         __doc__="Many submissions, graded together (vectorized per task).",
-        items=(list[item], Field(min_length=1, max_length=MAX_BATCH)),  # type: ignore[valid-type]
+        items=(
+            Annotated[
+                list[item],  # type: ignore[valid-type]
+                BeforeValidator(lambda items: items, json_schema_input_type=_items_schema(ref)),
+            ],
+            Field(min_length=1, max_length=MAX_BATCH),
+        ),
         tolerance=(Tolerance | None, None),
     )
     return item, request
@@ -453,10 +494,12 @@ def batch_schemas() -> dict[str, Any]:
         "required": ["file", "task", "seed"],
         "properties": {
             "file": {"type": "string", "format": "binary",
-                     "description": "The CSV: student, variant and the answer columns."},
+                     "description": "The CSV: student, variant and the answer columns.",
+                     "examples": ["student,variant\ns1,1\ns2,2\n"]},
             "task": {"type": "string", "enum": list(TASKS)},
-            "seed": {"type": "integer", "minimum": 0, "maximum": MAX_SEED},
-            "spec": {"type": "string", "description": "The set's spec as JSON (default {})."},
+            "seed": {"type": "integer", "minimum": 0, "maximum": MAX_SEED, "examples": [5]},
+            "spec": {"type": "string", "description": "The set's spec as JSON (default {}).",
+                     "examples": ["{}"]},
         },
     }  # fmt: skip
     return found
@@ -488,6 +531,8 @@ class GcPause:
             self._depth -= 1
             if self._depth == 0 and self._resume:
                 gc.enable()
+            if self._depth == 0:
+                trim()  # the batch's million small objects are freed: give the memory back
 
 
 GC_PAUSE = GcPause()

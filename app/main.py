@@ -28,6 +28,7 @@ from app.errors import (
     solver_error_handler,
 )
 from app.i18n import translate
+from app.memory import limit_arenas
 from app.settings import configure_torch, get_settings
 from app.tasks import view_for
 from solvers.registry import TASKS
@@ -146,6 +147,7 @@ def create_app() -> FastAPI:
     """
     settings = get_settings()
     configure_torch(settings)
+    limit_arenas()
     application = FastAPI(
         title="stepgrad",
         version="0.1.0",

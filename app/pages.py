@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import anyio.from_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, pass_eval_context, select_autoescape
@@ -35,6 +36,7 @@ from app.render import (
 )
 from app.tasks import task_templates, view_for
 from app.torch_run import torch_for_people
+from app.work import off_loop
 from solvers.core import NumberFormat, Task
 from solvers.registry import TASKS
 
@@ -149,10 +151,12 @@ async def home(request: Request, lang: Language, fmt: PageFormat) -> HTMLRespons
     return html_response(request, render_page(request, "index.html", lang, fmt, {}), lang)
 
 
-async def _render_task_page(
+def _render_task_page(
     task: Task, request: Request, lang: str, fmt: NumberFormat
 ) -> tuple[bytes, int]:
-    """The task's page for the problem in the query string (or its example): body, status."""
+    """The task's page for the problem in the query string (or its example): body, status.
+    Runs in a worker thread (:func:`app.work.off_loop`); the PyTorch view's run is awaited
+    on the event loop from there."""
     view = view_for(task.id)
     adapter = view.adapter
     form = dict(request.query_params)
@@ -185,7 +189,7 @@ async def _render_task_page(
         "try_query": urlencode({k: v for k, v in form.items() if v and k not in ("lang",)}),
     }
     if solution is not None:
-        context["torch"] = await torch_for_people(task, problem)
+        context["torch"] = anyio.from_thread.run(torch_for_people, task, problem)
         context.update(view.page_context(solution, problem, fmt))
     body = render_page(request, task_templates(task.id, "page"), lang, fmt, context).encode()
     return body, 422 if errors else 200
@@ -197,7 +201,7 @@ def _task_page(task: Task):
         key = ResponseCache.key(task.id, lang, request.url.query)
         cached = pages.get(key)
         if cached is None:
-            cached = await _render_task_page(task, request, lang, fmt)
+            cached = await off_loop(_render_task_page, task, request, lang, fmt)
             pages.put(key, cached)
         body, status = cached
         return html_response(request, body, lang, status)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import Field
 from pydantic_core import PydanticCustomError
 
 from solvers.core import N_
@@ -20,6 +21,57 @@ from solvers.core import N_
 MAX_TEXT_LENGTH = 100_000
 MAX_NESTING = 4
 """Deepest brackets of a tensor in text: filters K×C×H×W."""
+
+MATRIX_TEXT_PATTERN = r"^[-+\u2212\u2013\s0-9.,;eE\[\]]*[0-9][-+\u2212\u2013\s0-9.,;eE\[\]]*$"
+"""What matrix text is made of: numbers (decimal point or comma, exponent, typographic
+minus), separators and brackets. The JSON schema states it; the parser says what is wrong."""
+
+MatrixText = Annotated[
+    str, Field(min_length=1, max_length=MAX_TEXT_LENGTH, pattern=MATRIX_TEXT_PATTERN)
+]
+"""A matrix, vector or stack of matrices typed as text, as the JSON schema states it."""
+
+
+def bounded(bound: float | None) -> Any:
+    """A JSON number of at most ``bound`` in absolute value (any with None), for schemas."""
+    return float if bound is None else Annotated[float, Field(ge=-bound, le=bound)]
+
+
+def listed(item: Any, max_length: int) -> Any:
+    """A non-empty JSON array of at most ``max_length`` items (for JSON schemas)."""
+    return Annotated[list[item], Field(min_length=1, max_length=max_length)]
+
+
+def matrix_input(max_rows: int, max_cols: int, bound: float | None = None) -> Any:
+    """What a matrix field accepts, for its JSON schema: rows of numbers, one row, or text."""
+    row = listed(bounded(bound), max_cols)
+    return listed(row, max_rows) | row | MatrixText
+
+
+DECIMAL_TEXT_PATTERN = r"^\s*[-+\u2212]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?\s*$"
+"""One number typed as text, with a decimal point or comma."""
+
+
+def number_input(low: float | None = None, high: float | None = None) -> Any:
+    """What a number field accepts, for its JSON schema: a number in [low, high] or text."""
+    return (
+        Annotated[float, Field(ge=low, le=high)]
+        | Annotated[str, Field(max_length=64, pattern=DECIMAL_TEXT_PATTERN)]
+    )
+
+
+def tensor_input(max_depth: int, max_side: int, bound: float | None = None) -> Any:
+    """What a stack of matrices accepts, for its JSON schema: a list of matrices, one matrix,
+    one row, or text (blank lines between the matrices)."""
+    return listed(matrix_input(max_side, max_side, bound), max_depth) | matrix_input(
+        max_side, max_side, bound
+    )
+
+
+def vector_input(max_length: int, bound: float | None = None) -> Any:
+    """What a vector field accepts, for its JSON schema: a list of numbers or text."""
+    return listed(bounded(bound), max_length) | MatrixText
+
 
 _NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")

@@ -21,6 +21,8 @@ from pydantic_core import PydanticCustomError
 
 from solvers.core import N_, AnswerCell, Rounder
 from solvers.grading.core import (
+    MAX_MAPS,
+    MAX_PART_SIDE,
     PartError,
     PartSpec,
     TaskGrader,
@@ -28,6 +30,7 @@ from solvers.grading.core import (
     nest,
     parse_maps,
 )
+from solvers.matrix import tensor_input
 from solvers.tasks.conv.compute import ConvBatch, activate, forward, group_key, pool
 from solvers.tasks.conv.problem import ConvProblem, stage_shapes
 
@@ -92,16 +95,24 @@ class ConvSubmission(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     conv: list[list[list[float]]] | None = Field(
-        default=None, description="The conv map(s), K×H×W or H×W: nested lists or text."
+        default=None,
+        examples=[[[[1, 2], [3, 4]]], "1 2\n3 4"],
+        description="The conv map(s), K×H×W or H×W: nested lists or text.",
     )
     activation: list[list[list[float]]] | None = Field(
-        default=None, description="The map(s) after ReLU."
+        default=None,
+        examples=[[[[1, 2], [3, 4]]], "1 2; 3 4"],
+        description="The map(s) after ReLU.",
     )
     pool: list[list[list[float]]] | None = Field(
-        default=None, description="The map(s) after pooling."
+        default=None, examples=[[[[4]]], 4, "4"], description="The map(s) after pooling."
     )
 
-    @field_validator(*PARTS, mode="before")
+    @field_validator(
+        *PARTS,
+        mode="before",
+        json_schema_input_type=float | tensor_input(MAX_MAPS, MAX_PART_SIDE) | None,
+    )
     @classmethod
     def _maps(cls, value: Any, info: Any) -> list[list[list[float]]] | None:
         return None if value is None else parse_maps(value, info.field_name)
@@ -118,8 +129,8 @@ def values(
     problem: ConvProblem, submission: ConvSubmission
 ) -> tuple[dict[str, Any], list[PartError]]:
     """The submitted parts, and the stages given that the problem does not have."""
-    dumped = submission.model_dump()
-    expected = shapes(problem)
+    dumped = {part: getattr(submission, part) for part in PARTS}  # no copy of the maps
+    expected = try_parts(problem)  # the stages, without their shapes (once per row: cheap)
     extra = [
         (
             part,

@@ -15,7 +15,15 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationIn
 from pydantic_core import PydanticCustomError
 
 from solvers.core import N_, NP_, Solution, Step
-from solvers.matrix import coerce_tensor, coerce_vector
+from solvers.matrix import (
+    MatrixText,
+    bounded,
+    coerce_tensor,
+    coerce_vector,
+    listed,
+    tensor_input,
+    vector_input,
+)
 
 MAX_SIDE = 64
 """Largest image height or width."""
@@ -40,8 +48,17 @@ Pair = tuple[int, int]
 Tensor3 = list[list[list[float]]]
 Tensor4 = list[list[list[list[float]]]]
 
-_TENSOR_INPUT = str | list[Any]
-"""What the JSON schema advertises for image and filters: text or nested lists."""
+_IMAGE_INPUT = tensor_input(MAX_CHANNELS, MAX_SIDE, MAX_ABS_VALUE)
+"""What the JSON schema states for the image: C×H×W or H×W nested lists, or text."""
+_KERNEL = listed(listed(bounded(MAX_ABS_VALUE), MAX_KERNEL), MAX_KERNEL)
+_FILTERS_INPUT = (
+    listed(listed(_KERNEL, MAX_CHANNELS), MAX_FILTERS)
+    | listed(_KERNEL, max(MAX_CHANNELS, MAX_FILTERS))
+    | _KERNEL
+    | MatrixText
+)
+"""What the JSON schema states for the filters: K×C×Fh×Fw, C×Fh×Fw (or K one-channel
+kernels), Fh×Fw nested lists, or text."""
 _FILTER_SEPARATOR = re.compile(r"^[ \t]*-{3,}[ \t]*\r?$", re.MULTILINE)
 _FOUR_BRACKETS = re.compile(r"^\s*\[\s*\[\s*\[\s*\[")
 _WHOLE = re.compile(r"^[+-]?\d+$")
@@ -104,7 +121,11 @@ def _ranged(
                 raise _error(kind, too_large, value=part, limit=high)
         return parsed
 
-    accepted = int | str | list[int]
+    whole = Annotated[int, Field(ge=low, le=high)]
+    text = Annotated[
+        str, Field(max_length=40, pattern=r"^[-+\s\d,;x×*\[\]()]*\d[-+\s\d,;x×*\[\]()]*$")
+    ]
+    accepted = whole | Annotated[list[whole], Field(min_length=2, max_length=2)] | text
     return BeforeValidator(check, json_schema_input_type=accepted | None if optional else accepted)
 
 
@@ -283,31 +304,42 @@ class ConvProblem(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     image: Annotated[
-        Tensor3, BeforeValidator(_coerce_image, json_schema_input_type=_TENSOR_INPUT)
+        Tensor3, BeforeValidator(_coerce_image, json_schema_input_type=_IMAGE_INPUT)
     ] = Field(
+        examples=[
+            [[4, 5, 4, 1, 1], [1, 3, 5, 1, 1], [3, 5, 5, 5, 2], [4, 5, 4, 4, 2], [1, 1, 0, 0, 2]]
+        ],
         description=f"The input, H×W or C×H×W: nested lists, or text with one row per line "
         f"(or `1 2; 3 4`, or `[[1, 2], [3, 4]]`) and channels separated by a blank line or "
         f"written as nested brackets. At most {MAX_CHANNELS} channels of {MAX_SIDE}×{MAX_SIDE}; "
-        f"numbers at most {MAX_ABS_VALUE:g} in absolute value. Stored as C×H×W."
+        f"numbers at most {MAX_ABS_VALUE:g} in absolute value. Stored as C×H×W.",
     )
     filters: Annotated[
-        Tensor4, BeforeValidator(_coerce_filters, json_schema_input_type=_TENSOR_INPUT)
+        Tensor4, BeforeValidator(_coerce_filters, json_schema_input_type=_FILTERS_INPUT)
     ] = Field(
+        examples=[[[0, 1, -1], [1, -1, 0], [-1, 0, 0]], "0 1 -1\n1 -1 0\n-1 0 0"],
         description=f"The filters (kernels), F×F, C×F×F or K×C×F×F; rectangular kernels allowed. "
         f"In text, channels of one filter are separated by a blank line and filters by a line "
         f"of three or more dashes (`---`); nested brackets `[[[[...]]]]` also work. A 3-D "
         f"stack is one filter with C channels, except for a one-channel image where it is K "
         f"one-channel filters. At most {MAX_FILTERS} filters, kernels at most "
-        f"{MAX_KERNEL}×{MAX_KERNEL}. Stored as K×C×Fh×Fw."
+        f"{MAX_KERNEL}×{MAX_KERNEL}. Stored as K×C×Fh×Fw.",
     )
     bias: Annotated[
         float | list[float],
-        BeforeValidator(_coerce_bias, json_schema_input_type=float | str | list[float]),
+        BeforeValidator(
+            _coerce_bias,
+            json_schema_input_type=bounded(MAX_ABS_VALUE)
+            | vector_input(MAX_FILTERS, MAX_ABS_VALUE),
+        ),
     ] = Field(
-        default=0.0, description="One number for every filter, or one per filter (K numbers)."
+        examples=[1, [1]],
+        default=0.0,
+        description="One number for every filter, or one per filter (K numbers).",
     )
     stride: _Stride = Field(
         default=1,
+        examples=[2, [2, 2]],
         description=f"Convolution stride, or [vertical, horizontal]; 1 to {MAX_STRIDE}.",
     )
     padding: _Padding = Field(
@@ -325,6 +357,7 @@ class ConvProblem(BaseModel):
     )
     pool: PoolSpec | None = Field(
         default_factory=PoolSpec,
+        examples=[{"kind": "max", "size": 2}],
         description="Pooling after the activation (default 2×2 max, stride 2), or null for none.",
     )
 

@@ -118,9 +118,12 @@ class GraphSubmission(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    output: Answer | None = Field(default=None, description="The value of the function.")
+    output: Answer | None = Field(
+        default=None, examples=[0.73], description="The value of the function."
+    )
     gradients: dict[str, Answer] = Field(
         default_factory=dict,
+        examples=[{"w0": -0.2, "x0": 0.39, "w1": -0.39, "x1": -0.59, "w2": 0.2}],
         description="∂f/∂name for each variable, e.g. {'w0': -0.2}; a vector or matrix "
         "variable's gradient in its shape (lists, or text such as '1 2; 3 4').",
     )

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from functools import lru_cache
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import (
@@ -19,11 +18,21 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from solvers.cache import sized_cache
 from solvers.core import N_, Solution, Step
 from solvers.matrix import coerce_matrix
 from solvers.tasks.graph.compute import Evaluation, evaluate
 from solvers.tasks.graph.gates import Graph, compile_graph
-from solvers.tasks.graph.parser import MAX_OPERATIONS, Expr, Parsed, normalize_name, parse
+from solvers.tasks.graph.parser import (
+    CACHE_CHARACTERS,
+    MAX_LENGTH,
+    MAX_OPERATIONS,
+    Expr,
+    Parsed,
+    characters,
+    normalize_name,
+    parse,
+)
 from solvers.tasks.graph.vector import MAX_SIDE, VEvaluation, VGraph, build_graph
 from solvers.tasks.graph.vector import evaluate as evaluate_vector
 
@@ -32,15 +41,13 @@ SEVERAL_NUMBERS = re.compile(r"[\[;\n]|[\d.,]\s+[+\-\u2212]?[\d.,]")
 _NUMBER = re.compile(r"^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?$")
 
 
-PARSE_CACHE_SIZE = 256
-"""Expressions whose parse and graphs are kept across requests: a class sends one
-expression with new values again and again, and a parse costs ~100 µs (a few hundred kB
-each for the largest, so the caches stay within tens of MB)."""
-_parse = lru_cache(maxsize=PARSE_CACHE_SIZE)(parse)
-_compile = lru_cache(maxsize=2 * PARSE_CACHE_SIZE)(compile_graph)
+_parse = sized_cache(CACHE_CHARACTERS, len)(parse)
+"""Parses kept across requests: a class sends one expression with new values again and
+again, and a parse costs ~100 µs."""
+_compile = sized_cache(2 * CACHE_CHARACTERS, characters)(compile_graph)
 
 
-@lru_cache(maxsize=PARSE_CACHE_SIZE)
+@sized_cache(CACHE_CHARACTERS, lambda source, shapes: len(source))
 def _build_vector(source: str, shapes: tuple[tuple[str, tuple[int, ...]], ...]) -> VGraph:
     """The vector graph of the expression as typed. Keyed by the text itself, not its parse:
     differently typed texts parse equal, but the graph records the source positions of the
@@ -58,7 +65,7 @@ def _uses_vectors(e: Expr) -> bool:
     return any(_uses_vectors(a) for a in e.args)
 
 
-@lru_cache(maxsize=PARSE_CACHE_SIZE)
+@sized_cache(CACHE_CHARACTERS, characters)
 def uses_vectors(parsed: Parsed) -> bool:
     """Whether the expression has an operation that only vectors and matrices have (``@``,
     ``transpose``, ``sum``, ``norm2``, ``softmax_ce``, ``svm``)."""
@@ -75,6 +82,18 @@ def shape_of(value: Value) -> tuple[int, ...]:
     if value and isinstance(value[0], list):
         return (len(value), len(value[0]))  # type: ignore[arg-type]
     return (len(value),)
+
+
+NAME_PATTERN = r"^\s*[A-Za-z\u0391-\u03a9\u03b1-\u03c9](_?[0-9]+)?\s*$"
+"""A variable's name as a key of ``values``: a letter (Latin or Greek), optional digits."""
+_VALUES_INPUT = Annotated[
+    dict[str, float | list[float] | list[list[float]] | str],
+    Field(
+        min_length=1,
+        max_length=MAX_OPERATIONS,
+        json_schema_extra={"propertyNames": {"pattern": NAME_PATTERN}},
+    ),
+]
 
 
 class _ParsedText(str):
@@ -140,14 +159,17 @@ class GraphProblem(BaseModel):
     )
 
     expression: str = Field(
+        json_schema_extra={"minLength": 1, "maxLength": MAX_LENGTH},
+        examples=["1/(1+exp(-(w0*x0+w1*x1+w2)))"],
         description="The function as typed, e.g. 1/(1+e^-(w0x0+w1x1+w2)). Names are a letter "
         "with optional digits (w0, w_0, x1); w0x0 reads as w0·x0; e is Euler's number; "
-        "^ and ** are powers; exp, log/ln, sqrt, sigmoid/σ, tanh, relu, abs, max, min."
+        "^ and ** are powers; exp, log/ln, sqrt, sigmoid/σ, tanh, relu, abs, max, min.",
     )
     values: dict[str, Value] = Field(
+        examples=[{"w0": 2, "x0": -1, "w1": -3, "x1": -2, "w2": -3}],
         description='The value of every variable, e.g. {"w0": 2, "x0": -1}; numbers or '
         "numeric text (decimal comma allowed). A vector or matrix: a list, nested lists, or "
-        f"matrix text ('0.2 0.4', '1 2; 3 4', '[[1, 2], [3, 4]]'); sides at most {MAX_SIDE}."
+        f"matrix text ('0.2 0.4', '1 2; 3 4', '[[1, 2], [3, 4]]'); sides at most {MAX_SIDE}.",
     )
     upstream: Value = Field(
         default=1.0,
@@ -238,7 +260,7 @@ class GraphProblem(BaseModel):
                 "upstream", N_("the upstream gradient must be a finite number")
             ) from None
 
-    @field_validator("values", mode="before")
+    @field_validator("values", mode="before", json_schema_input_type=_VALUES_INPUT)
     @classmethod
     def _check_values(cls, value: Any, info: ValidationInfo) -> dict[str, Value]:
         if not isinstance(value, dict):

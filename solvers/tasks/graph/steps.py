@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from solvers.cache import sized_cache
 from solvers.core import N_, NumberFormat, Step, step, trusted
 from solvers.tasks.graph.compute import Evaluation
 from solvers.tasks.graph.gates import Graph
-from solvers.tasks.graph.parser import name_latex
+from solvers.tasks.graph.parser import CACHE_CHARACTERS, name_latex
 from solvers.tasks.graph.problem import GraphNode
 from solvers.tasks.graph.rules import RULES
 
@@ -58,7 +59,7 @@ def node_symbols(nodes: Sequence[Any], fmt: NumberFormat) -> tuple[str, ...]:
     )  # fmt: skip
 
 
-@lru_cache(maxsize=512)
+@sized_cache(2 * CACHE_CHARACTERS, lambda graph, fmt, top: len(graph.key[0]))
 def layout(graph: Graph, fmt: NumberFormat, top: str) -> Layout:
     """The :class:`Layout` of a graph (cached per expression, gate mode and format);
     ``top`` is ``f``, or ``L`` when an upstream gradient other than 1 arrives."""

@@ -11,7 +11,8 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
-from solvers.tasks.graph.parser import Expr, Parsed, name_latex
+from solvers.cache import sized_cache
+from solvers.tasks.graph.parser import CACHE_CHARACTERS, Expr, Parsed, characters, name_latex
 from solvers.tasks.graph.rules import FUNCTIONS
 
 
@@ -72,7 +73,7 @@ def _opaque_exp() -> Any:
     return exp
 
 
-@lru_cache(maxsize=128)
+@sized_cache(CACHE_CHARACTERS, characters)
 def derivatives_latex(parsed: Parsed) -> dict[str, str] | None:
     """LaTeX of ∂f/∂name for every variable (cached per canonical text; do not mutate);
     ``None`` when the derivatives together exceed :data:`MAX_DERIVATIVE_NODES` nodes.

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from solvers.core import N_, AnswerCell, Rounder
 from solvers.grading.core import (
+    MAX_PART_SIDE,
     PartError,
     PartSpec,
     TaskGrader,
@@ -25,6 +26,7 @@ from solvers.grading.core import (
     parse_number,
     parse_vector,
 )
+from solvers.matrix import matrix_input, number_input, vector_input
 from solvers.tasks.loss.compute import (
     LossBatch,
     LossTensors,
@@ -115,24 +117,36 @@ class LossSubmission(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     per_example: list[float] | None = Field(
-        default=None, description="L_i for each example: a list or text ('2.9 0 12.9')."
+        default=None,
+        examples=[[2.9, 0.0, 12.9], "2,9 0 12,9"],
+        description="L_i for each example: a list or text ('2.9 0 12.9').",
     )
-    loss: float | None = Field(default=None, description="The loss (text with ',' allowed).")
+    loss: float | None = Field(
+        default=None, examples=[5.27, "5,27"], description="The loss (text with ',' allowed)."
+    )
     grad_scores: list[list[float]] | None = Field(
-        default=None, description="Optional: dL/ds in the layout of the problem's scores."
+        default=None,
+        examples=[[[0.0, 0.33, 0.33], [0.33, -0.33, 0.33], [-0.33, 0.0, -0.67]]],
+        description="Optional: dL/ds in the layout of the problem's scores.",
     )
 
-    @field_validator("per_example", mode="before")
+    @field_validator(
+        "per_example", mode="before", json_schema_input_type=vector_input(MAX_PART_SIDE) | None
+    )
     @classmethod
     def _per_example(cls, value: Any) -> list[float] | None:
         return None if value is None else parse_vector(value, "per_example")
 
-    @field_validator("loss", mode="before")
+    @field_validator("loss", mode="before", json_schema_input_type=number_input() | None)
     @classmethod
     def _loss(cls, value: Any) -> float | None:
         return None if value is None else parse_number(value, "loss")
 
-    @field_validator("grad_scores", mode="before")
+    @field_validator(
+        "grad_scores",
+        mode="before",
+        json_schema_input_type=matrix_input(MAX_PART_SIDE, MAX_PART_SIDE) | None,
+    )
     @classmethod
     def _grad(cls, value: Any) -> list[list[float]] | None:
         return None if value is None else parse_matrix(value, "grad_scores")

@@ -9,7 +9,14 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 from pydantic_core import PydanticCustomError
 
 from solvers.core import N_, Solution
-from solvers.matrix import coerce_matrix, coerce_vector
+from solvers.matrix import (
+    MatrixText,
+    coerce_matrix,
+    coerce_vector,
+    listed,
+    matrix_input,
+    number_input,
+)
 
 MAX_SIDE = 100
 """At most this many examples and this many classes (and rows and columns of W)."""
@@ -86,20 +93,36 @@ def _decimal(value: Any) -> Any:
     return value
 
 
+_MATRIX_INPUT = matrix_input(MAX_SIDE, MAX_SIDE, MAX_ABS)
 Matrix = Annotated[
-    list[list[float]],
-    BeforeValidator(_bounded_matrix, json_schema_input_type=list[list[float]] | str),
+    list[list[float]], BeforeValidator(_bounded_matrix, json_schema_input_type=_MATRIX_INPUT)
 ]
 OptionalMatrix = Annotated[
     list[list[float]] | None,
-    BeforeValidator(_optional_matrix, json_schema_input_type=list[list[float]] | str | None),
+    BeforeValidator(_optional_matrix, json_schema_input_type=_MATRIX_INPUT | None),
 ]
-Labels = Annotated[list[int], BeforeValidator(_labels, json_schema_input_type=list[int] | str)]
+Labels = Annotated[
+    list[int],
+    BeforeValidator(
+        _labels,
+        json_schema_input_type=listed(Annotated[int, Field(ge=0, lt=MAX_SIDE)], MAX_SIDE)
+        | MatrixText,
+    ),
+]
+_NAME = Annotated[str, Field(min_length=1, max_length=MAX_NAME_LENGTH, pattern=r"\S")]
 ClassNames = Annotated[
     list[str] | None,
-    BeforeValidator(_class_names, json_schema_input_type=list[str] | str | None),
+    BeforeValidator(
+        _class_names,
+        json_schema_input_type=listed(_NAME, MAX_SIDE)
+        | Annotated[str, Field(max_length=MAX_SIDE * (MAX_NAME_LENGTH + 2))]
+        | None,
+    ),
 ]
-Decimal = Annotated[float, BeforeValidator(_decimal, json_schema_input_type=float | str)]
+Decimal = Annotated[
+    float, BeforeValidator(_decimal, json_schema_input_type=number_input(0, MAX_ABS))
+]
+"""A number ≥ 0 (at most :data:`MAX_ABS`), also typed as text with a decimal comma."""
 
 
 class LossProblem(BaseModel):
@@ -108,17 +131,23 @@ class LossProblem(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     scores: Matrix = Field(
+        examples=[
+            [[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]],
+            "3.2 5.1 -1.7; 1.3 4.9 2; 2.2 2.5 -3.1",
+        ],
         description=(
             "Class scores: a matrix as nested lists or text ('3.2 1.3; 5.1 4.9'). With "
             f"examples='columns' rows are classes and columns are examples (the lecture's "
             f"table); with 'rows' it is N×C. At most {MAX_SIDE} examples × {MAX_SIDE} classes."
-        )
+        ),
     )
     labels: Labels = Field(
+        examples=[[0, 1, 2], "0 1 2"],
         description="The correct class of each example: 0-based class numbers ('0 1 2').",
     )
     class_names: ClassNames = Field(
         default=None,
+        examples=[["cat", "car", "frog"], "cat, car, frog"],
         description=(
             "Optional names of the classes in order, as a list or text ('cat, car, frog'), "
             f"at most {MAX_NAME_LENGTH} characters each."
@@ -157,6 +186,7 @@ class LossProblem(BaseModel):
     )
     weights: OptionalMatrix = Field(
         default=None,
+        examples=[[[0.2, -0.5], [1.5, 1.3]]],
         description=f"Weights W for the regularization term R(W) = ΣW², at most {MAX_SIDE}×"
         f"{MAX_SIDE}.",
     )
