@@ -652,6 +652,21 @@ def _listed(result: PartResult) -> list[bool]:
     return (~(result.missing & (result.max_score == 0.0))).tolist()
 
 
+SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def subscript(text: str) -> str:
+    """Digits as subscripts: ``w0`` → ``w₀`` (for names written as the lecture does)."""
+    head = text.rstrip("0123456789")
+    return head + text[len(head) :].translate(SUBSCRIPTS)
+
+
+def split_cell(name: str) -> tuple[str, str]:
+    """``pool[1,2]`` → (``pool``, ``1,2``); a part's name → (name, "")."""
+    part, _, index = name.partition("[")
+    return part, index.rstrip("]")
+
+
 def cell_name(part: str, index: Sequence[int], shape: Sequence[int]) -> str:
     """A cell of a part named as the answers' columns are: ``per_example[2]``,
     ``pool[1,1]`` (``pool[k,i,j]`` with several maps), counted from 1."""
@@ -896,6 +911,13 @@ class TaskGrader:
     reshapable: frozenset[str] = frozenset()
     hand: Callable[[Any, Rounder], dict[str, torch.Tensor]] | None = None
     carried: Carried | None = None
+    label: Callable[[str], str] | None = None
+    """A part's or cell's name as the lecture writes it (``gradients.w0`` → ``∂f/∂w₀``,
+    ``per_example[2]`` → ``L₂``); the name itself without it."""
+
+    def label_of(self, name: str) -> str:
+        """``name`` as the lecture writes it (see :attr:`label`)."""
+        return self.label(name) if self.label is not None else name
 
     def index(self, misconception: str) -> int:
         """The position of a misconception in the catalogue."""

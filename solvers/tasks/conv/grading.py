@@ -27,6 +27,7 @@ from solvers.grading.core import (
     catalogue,
     nest,
     parse_maps,
+    split_cell,
 )
 from solvers.tasks.conv.compute import ConvBatch, forward, group_key
 from solvers.tasks.conv.problem import ConvProblem, stage_shapes
@@ -287,6 +288,13 @@ def hand(b: ConvBatch, rounder: Rounder) -> dict[str, torch.Tensor]:
     return {part: stage for part, stage in stages.items() if stage is not None}
 
 
+def part_label(name: str) -> str:
+    """Parts as the lecture's maps: conv, ReLU, pool; a cell ``pool[1,1]``."""
+    part, index = split_cell(name)
+    shown = {"conv": "conv", "activation": "ReLU", "pool": "pool"}.get(part, part)
+    return f"{shown}[{index}]" if index else shown
+
+
 GRADER = TaskGrader(
     task="conv",
     submission_model=ConvSubmission,
@@ -299,6 +307,7 @@ GRADER = TaskGrader(
     reshapable=frozenset(PARTS),
     hand=hand,
     carried=carried,
+    label=part_label,
 )
 
 

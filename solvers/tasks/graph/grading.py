@@ -31,6 +31,7 @@ from solvers.grading.core import (
     TaskGrader,
     catalogue,
     parse_number,
+    subscript,
 )
 from solvers.matrix import coerce_matrix
 from solvers.tasks.graph import vector_grading
@@ -310,8 +311,6 @@ OVERRIDES: dict[str, Override] = {
 """The misconceptions that replace a gate's local gradients, as overrides of the one
 backward pass (:func:`solvers.tasks.graph.compute.backward`)."""
 
-SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
-
 
 def plain_symbol(tex: str) -> str:
     """A node's LaTeX symbol as text: ``n_{5}`` → ``n₅``, ``w_{0}`` → ``w₀``."""
@@ -319,7 +318,7 @@ def plain_symbol(tex: str) -> str:
     low = low.rstrip("}")
     head = head.replace("\\", "").replace("\\", "")
     if low.isdigit():
-        return head + low.translate(SUBSCRIPTS)
+        return subscript(head + low)
     return f"{head}_{low}" if low else head
 
 
@@ -479,6 +478,15 @@ def hand(b: GraphBatch | vector_grading.VectorBatch, rounder: Rounder) -> dict[s
     }
 
 
+def part_label(name: str) -> str:
+    """Parts as the lecture writes them: f, ∂f/∂w₀ (and the node values)."""
+    if name == "output":
+        return "f"
+    if name.startswith("gradients."):
+        return f"∂f/∂{subscript(name.split('.', 1)[1])}"
+    return N_("node values") if name == "nodes" else name
+
+
 GRADER = TaskGrader(
     task="graph",
     submission_model=GraphSubmission,
@@ -490,6 +498,7 @@ GRADER = TaskGrader(
     specs=specs,
     hand=hand,
     carried=carried,
+    label=part_label,
 )
 
 

@@ -24,6 +24,8 @@ from solvers.grading.core import (
     parse_matrix,
     parse_number,
     parse_vector,
+    split_cell,
+    subscript,
 )
 from solvers.tasks.loss.compute import (
     LossBatch,
@@ -277,6 +279,16 @@ def hand(b: LossBatch, rounder: Rounder) -> dict[str, torch.Tensor]:
     return {"per_example": t.per_example, "loss": t.loss, "grad_scores": grad}
 
 
+def part_label(name: str) -> str:
+    """Parts as the lecture writes them: Lᵢ, L₂, L, ∂L/∂s (∂L/∂s[1,2] for a cell)."""
+    part, index = split_cell(name)
+    if part == "per_example":
+        return subscript(f"L{index}") if index else "Lᵢ"
+    if part == "grad_scores":
+        return f"∂L/∂s[{index}]" if index else "∂L/∂s"
+    return "L" if part == "loss" else name
+
+
 GRADER = TaskGrader(
     task="loss",
     submission_model=LossSubmission,
@@ -288,6 +300,7 @@ GRADER = TaskGrader(
     specs=specs,
     hand=hand,
     carried=carried,
+    label=part_label,
 )
 
 
