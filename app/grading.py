@@ -132,6 +132,17 @@ def problem_of(task: Task, problem: Any, variant: Any) -> Any:
     return regenerate(task.id, variant.spec, variant.seed, variant.number, _secret())
 
 
+def source_label(part: str) -> str:
+    """The earlier part a part follows from (``source`` of its feedback) as the lecture
+    writes it, in the current language: ``per_example`` → Lᵢ, ``activation`` → ReLU (the
+    first registered task that names it)."""
+    for task in TASKS.values():
+        label = task.grader.label_of(part)
+        if label != part:
+            return gettext(label)
+    return part
+
+
 class Translations:
     """The texts of one request's grades, each distinct one translated once (a batch repeats
     a few feedback messages thousands of times)."""
@@ -145,7 +156,10 @@ class Translations:
         key = (part.feedback, *((k, type(v), v) for k, v in part.params.items()))
         text = self._feedback.get(key)
         if text is None:
-            text = self._feedback[key] = translate(part.feedback, part.params)
+            params = part.params
+            if isinstance(params.get("source"), str):
+                params = {**params, "source": source_label(str(params["source"]))}
+            text = self._feedback[key] = translate(part.feedback, params)
         return text
 
     def mistake(self, task: str, mistake: MistakeGrade) -> MistakeReport:
@@ -197,10 +211,7 @@ def translated(
     named = sorted({p.misconception for p in result.parts if p.misconception})
     hidden = HIDDEN if hide else {}
     grader = TASKS[result.task].grader
-    parts = [
-        p.model_copy(update={"feedback": texts.feedback(_lectured(p, grader)), **hidden})
-        for p in result.parts
-    ]
+    parts = [p.model_copy(update={"feedback": texts.feedback(p), **hidden}) for p in result.parts]
     return model.model_construct(
         task=result.task,
         score=result.score,
@@ -211,17 +222,6 @@ def translated(
         mistakes=[texts.mistake(result.task, m) for m in result.mistakes],
         labels={p.name: gettext(grader.label_of(p.name)) for p in result.parts},
         **extra,
-    )
-
-
-def _lectured(part: PartGrade, grader: Any) -> PartGrade:
-    """The part with the earlier part it follows from (``source``) as the lecture writes it
-    (Lᵢ, the ReLU map…), for its feedback."""
-    source = part.params.get("source")
-    if not isinstance(source, str):
-        return part
-    return part.model_copy(
-        update={"params": {**part.params, "source": gettext(grader.label_of(source))}}
     )
 
 
@@ -801,6 +801,9 @@ def hint_steps(task: Task, problem: Any, part: str, fmt: Any) -> tuple[list[Any]
     if kind is None:
         return [], None
     steps = [s for s in solve_for_people(task, problem, fmt).steps if s.kind == kind]
+    # the step that computes the part itself first (f = …, L = …)
+    own = f"{task.grader.label_of(part)} ="
+    steps.sort(key=lambda s: not (s.formulas and s.formulas[0].startswith(own)))
     return steps[:HINT_STEPS], kind
 
 

@@ -729,13 +729,13 @@ def part_grades(
             feedback = N_("Correct.")
         elif consistent and rounding:
             feedback = N_(
-                "Not the expected value, but it follows from your own {source} as rounded by "
+                "Not the right value, but it follows from your own {source} as rounded by "
                 "hand to {decimals} decimals: partial credit."
             )
             params.update(source=spec.carried_from, decimals=result.decimals or 0)
         elif consistent:
             feedback = N_(
-                "Not the expected value, but it follows correctly from your own {source}: "
+                "Not the right value, but it follows correctly from your own {source}: "
                 "partial credit."
             )
             params["source"] = spec.carried_from

@@ -114,7 +114,7 @@ MISCONCEPTIONS = catalogue(
         N_("a wrong pooling window"),
         N_(
             "This pools windows of {window} cells; the problem's pooling window is "
-            "{expected}. Each pooled cell is the max (or average) of one such window."
+            "{size}. Each pooled cell is the max (or average) of one such window."
         ),
         "conv.pool",
     ),
@@ -229,7 +229,7 @@ def window_params(b: ConvBatch, override: dict[str, Any]) -> dict[str, Any] | No
     if "pool_size" not in override or size is None:
         return None
     window = override["pool_size"]
-    return {"window": f"{window[0]}×{window[1]}", "expected": f"{size[0]}×{size[1]}"}
+    return {"window": f"{window[0]}×{window[1]}", "size": f"{size[0]}×{size[1]}"}
 
 
 def carried(

@@ -119,7 +119,7 @@ def test_a_pool_that_pools_the_students_own_wrong_relu_map_is_consistent() -> No
     answer = {**maps, "activation": activation.tolist(), "pool": pooled}
     parts = _parts(grade("conv", problem, answer))
     assert parts["pool"].consistent and parts["pool"].misconception is None
-    assert parts["pool"].feedback.startswith("Not the expected value, but it follows")
+    assert parts["pool"].feedback.startswith("Not the right value, but it follows")
 
 
 def test_avg_pooling_of_the_students_own_wrong_relu_map_is_still_avg_instead_of_max() -> None:
@@ -167,7 +167,7 @@ def test_a_wrong_pooling_stride_and_window() -> None:
         result = grade("conv", problem, {**maps, "pool": pooled})
         (mistake,) = result.mistakes
         assert mistake.misconception == misconception
-    assert mistake.params == {"window": "3×3", "expected": "2×2"}
+    assert mistake.params == {"window": "3×3", "size": "2×2"}
 
 
 # ---- loss ----------------------------------------------------------------------------------
@@ -180,7 +180,7 @@ def test_log10_names_both_parts_once_and_the_loss_follows_from_the_li() -> None:
     assert (mistake.misconception, mistake.parts) == ("log10", ["per_example", "loss"])
     loss_part = _parts(result)["loss"]
     assert loss_part.consistent and loss_part.score == 0.5
-    assert loss_part.feedback.startswith("Not the expected value, but it follows")
+    assert loss_part.feedback.startswith("Not the right value, but it follows")
 
 
 def test_sum_instead_of_mean_from_the_students_own_wrong_li() -> None:
