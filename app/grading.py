@@ -3,6 +3,7 @@ CSV upload), and the "try it yourself" page of every task (``GET /{task}/try``).
 
 import gc
 import random
+import re
 import threading
 from collections import defaultdict
 from collections.abc import Callable
@@ -55,7 +56,7 @@ from app.uploads import AnswerTable, UploadError, read_answer_table
 from app.work import off_loop
 from solvers.core import N_, Task
 from solvers.grading.batch import grade, grade_batch, score_batch
-from solvers.grading.core import Grade, PartGrade, RowScore, Tolerance
+from solvers.grading.core import Grade, MistakeGrade, PartGrade, RowScore, Tolerance
 from solvers.registry import TASKS
 from solvers.variants.sets import MAX_SET_COUNT, quiz_spec, regenerate, regenerate_many
 
@@ -94,11 +95,30 @@ class MisconceptionInfo(BaseModel):
     step_kind: str
 
 
+class MistakeReport(MistakeGrade):
+    """A named mistake of the submission, once, in the request's language."""
+
+    title: str
+    explanation: str = Field(description="Filled with its params (where it happened).")
+    step_kind: str
+    labels: list[str] = Field(
+        description="The parts it explains as the lecture writes them: ∂f/∂w₀, L₂, pool[1,1]."
+    )
+
+
 class GradeResponse(Grade):
     """The grade, feedback in the request's language, and the mistakes it names."""
 
     misconceptions: dict[str, MisconceptionInfo] = Field(
         default_factory=dict, description="Each misconception named in parts, by id."
+    )
+    mistakes: list[MistakeReport] = Field(  # type: ignore[assignment]
+        default_factory=list,
+        description="Each named mistake once, with the parts it explains (one message per "
+        "mistake, not one per part).",
+    )
+    labels: dict[str, str] = Field(
+        default_factory=dict, description="Each listed part as the lecture writes it."
     )
 
 
@@ -115,6 +135,17 @@ def problem_of(task: Task, problem: Any, variant: Any) -> Any:
     return regenerate(task.id, variant.spec, variant.seed, variant.number, _secret())
 
 
+def source_label(part: str) -> str:
+    """The earlier part a part follows from (``source`` of its feedback) as the lecture
+    writes it, in the current language: ``per_example`` → Lᵢ, ``activation`` → ReLU (the
+    first registered task that names it)."""
+    for task in TASKS.values():
+        label = task.grader.label_of(part)
+        if label != part:
+            return gettext(label)
+    return part
+
+
 class Translations:
     """The texts of one request's grades, each distinct one translated once (a batch repeats
     a few feedback messages thousands of times)."""
@@ -128,8 +159,26 @@ class Translations:
         key = (part.feedback, *((k, type(v), v) for k, v in part.params.items()))
         text = self._feedback.get(key)
         if text is None:
-            text = self._feedback[key] = translate(part.feedback, part.params)
+            params = part.params
+            if isinstance(params.get("source"), str):
+                params = {**params, "source": source_label(str(params["source"]))}
+            text = self._feedback[key] = translate(part.feedback, params)
         return text
+
+    def mistake(self, task: str, mistake: MistakeGrade) -> MistakeReport:
+        """A named mistake of one submission, its explanation filled with its params."""
+        info = self.misconception(task, mistake.misconception)
+        entry = TASKS[task].grader.misconceptions[TASKS[task].grader.index(mistake.misconception)]
+        label = TASKS[task].grader.label_of
+        return MistakeReport.model_construct(
+            misconception=mistake.misconception,
+            params=mistake.params,
+            parts=mistake.parts,
+            title=info.title,
+            explanation=translate(entry.explanation, mistake.params),
+            step_kind=info.step_kind,
+            labels=[gettext(label(name)) for name in mistake.parts],
+        )
 
     def misconception(self, task: str, misconception: str) -> MisconceptionInfo:
         """A named mistake of ``task`` in the current language."""
@@ -164,6 +213,7 @@ def translated(
     texts = texts or Translations()
     named = sorted({p.misconception for p in result.parts if p.misconception})
     hidden = HIDDEN if hide else {}
+    grader = TASKS[result.task].grader
     parts = [p.model_copy(update={"feedback": texts.feedback(p), **hidden}) for p in result.parts]
     return model.model_construct(
         task=result.task,
@@ -172,6 +222,8 @@ def translated(
         carried_forward_score=result.carried_forward_score,
         parts=parts,
         misconceptions={i: texts.misconception(result.task, i) for i in named},
+        mistakes=[texts.mistake(result.task, m) for m in result.mistakes],
+        labels={p.name: gettext(grader.label_of(p.name)) for p in result.parts},
         **extra,
     )
 
@@ -780,6 +832,75 @@ def _try_solution(task: Task):
     return page
 
 
+HINT_LEVELS = 2
+"""The hint ladder's rungs before the full solution: 1 a hint (what the step does), 2 the
+step's formula with the problem's numbers, its result left out."""
+HINT_STEPS = 3
+"""Most steps of one kind a hint shows (a conv map has a step per cell)."""
+_RESULT = re.compile(r"^\s*-?(\d+([.,]\d+)?|\\tfrac\{\d+\}\{\d+\})\s*$")
+
+
+def without_result(formula: str) -> str:
+    """A step's formula without its result: ``n = 2 \\cdot (-1) = -2`` → ``n = 2 \\cdot
+    (-1)``; a formula that is only a result, ``L = 5.27``, → ``L = ?``."""
+    pieces = re.split(r"\s(=|\\approx)\s", formula)
+    while len(pieces) > 3 and _RESULT.match(pieces[-1]):
+        del pieces[-2:]
+    if len(pieces) == 3 and _RESULT.match(pieces[-1]):
+        pieces[-1] = "?"
+    return " ".join(pieces)
+
+
+def symbolic_rule(formula: str) -> str | None:
+    """The rule a formula starts with, before any number is put in: ``q = x + y`` of
+    ``q = x + y = (-2) + 5`` (None when its first right-hand side already has numbers)."""
+    pieces = re.split(r"\s(?:=|\\approx)\s", formula)
+    if len(pieces) < 2 or re.search(r"\d", re.sub(r"_\{[^}]*\}", "", pieces[1])):
+        return None
+    return f"{pieces[0]} = {pieces[1]}"
+
+
+def hint_steps(task: Task, problem: Any, part: str, fmt: Any) -> tuple[list[Any], str | None]:
+    """The worked steps a hint for ``part`` (a try-page part: ``loss``, ``gradients``…) is
+    taken from, in the request's language, and the part's step kind (None: not a part)."""
+    parts = grade(task.id, problem, {}).parts
+    kinds = {p.name.split(".")[0]: p.step_kind for p in parts} | {
+        p.name: p.step_kind for p in parts
+    }
+    kind = kinds.get(part)
+    if kind is None:
+        return [], None
+    steps = [s for s in solve_for_people(task, problem, fmt).steps if s.kind == kind]
+    # the step that computes the part itself first (f = …, L = …)
+    own = f"{task.grader.label_of(part)} ="
+    steps.sort(key=lambda s: not (s.formulas and s.formulas[0].startswith(own)))
+    return steps[:HINT_STEPS], kind
+
+
+def _try_hint(task: Task):
+    """One rung of a try page's hint ladder for one part (the page holds none of them)."""
+
+    async def page(request: Request, lang: Language) -> Response:
+        query = dict(request.query_params)
+        problem, _, errors = _try_problem(task, query)
+        part = query.get("part", "")
+        level = query_int(query.get("level"), 1, HINT_LEVELS, clamp=True) or 1
+        if problem is None:
+            return error_page(request, 422, errors)
+        fmt = number_format(lang, None)
+        steps, kind = hint_steps(task, problem, part, fmt)
+        if kind is None:
+            return error_page(request, 404, [translate(N_("there is no part {part}"),
+                                                       {"part": part[:40]})])  # fmt: skip
+        context = {"task": task, "steps": steps, "level": level, "part": part,
+                   "label": gettext(task.grader.label_of(part)), "cut": without_result,
+                   "rule": symbolic_rule}  # fmt: skip
+        body = render_page(request, "try_hint.html", lang, fmt, context)
+        return html_response(request, body, lang)
+
+    return page
+
+
 def build_router() -> APIRouter:
     """Grading routes for the tasks registered now: one grade route and one try page each,
     and the batch route."""
@@ -794,5 +915,7 @@ def build_router() -> APIRouter:
         router.add_api_route(f"/{task.id}/try", _try_page(task), methods=["GET"],
                              response_class=HTMLResponse, include_in_schema=False)  # fmt: skip
         router.add_api_route(f"/{task.id}/try/solution", _try_solution(task), methods=["GET"],
+                             response_class=HTMLResponse, include_in_schema=False)  # fmt: skip
+        router.add_api_route(f"/{task.id}/try/hint", _try_hint(task), methods=["GET"],
                              response_class=HTMLResponse, include_in_schema=False)  # fmt: skip
     return router

@@ -182,6 +182,7 @@ def _concatenate(pieces: list[BulkGrade]) -> BulkGrade:
         )
         fields = ("score", "carried", "max_score", "correct", "consistent", "missing")
         fields += ("misconception", "cells", "graded", "shape_error", "rounding")
+        fields += ("mistake",)
         tensors = {f: cat(f, results) for f in fields}
         parts.append(PartResult(spec, **tensors, decimals=first.decimals))
     return BulkGrade(
@@ -190,4 +191,5 @@ def _concatenate(pieces: list[BulkGrade]) -> BulkGrade:
         max_score=cat("max_score", pieces),
         carried_forward=cat("carried_forward", pieces),
         parts=parts,
+        mistakes=pieces[0].mistakes,  # the chunks of one group have the same candidates
     )

@@ -27,7 +27,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic_core import PydanticCustomError
 
-from solvers.core import HAND_DECIMALS, N_, Rounder, hand_rounder
+from solvers.core import HAND_DECIMALS, N_, NP_, Rounder, hand_rounder
 from solvers.matrix import coerce_matrix, coerce_tensor, coerce_vector
 
 CARRIED_CREDIT = 0.5
@@ -223,6 +223,19 @@ class PartGrade(BaseModel):
     )
 
 
+class MistakeGrade(BaseModel):
+    """A named mistake of one submission, once, with every part it explains."""
+
+    misconception: str = Field(description="Its id in the task's catalogue.")
+    params: dict[str, str | int | float] = Field(
+        default_factory=dict, description="Where it happened (a node, a gate's input…)."
+    )
+    parts: list[str] = Field(
+        description="The parts it explains, or their cells when only some are: "
+        "gradients.w0, per_example[2], pool[1,1]."
+    )
+
+
 class Grade(BaseModel):
     """The marks of one submission."""
 
@@ -233,6 +246,11 @@ class Grade(BaseModel):
         description="The part of score earned by errors carried forward (included in score)."
     )
     parts: list[PartGrade]
+    mistakes: list[MistakeGrade] = Field(
+        default_factory=list,
+        description="Each named mistake once, with the parts it explains (a part that "
+        "follows from an earlier part's mistake is listed with it).",
+    )
 
 
 class Misconception(BaseModel):
@@ -384,6 +402,13 @@ class PartSpec:
     (graph nodes) and are optional like ``optional`` ones. ``rounded`` is the expected
     answer worked by hand (every intermediate value rounded, see :class:`Tolerance`), or
     None; ``carried_rounded`` the carried-forward answer worked by hand the same way.
+
+    ``params`` (optional, parallel to ``candidates``) names where a candidate's mistake
+    happened (``{"node": 7, "input": "w0·x0"}``): its misconception's explanation is filled
+    with them, and the candidates of one mistake in several parts are matched by index and
+    params (see :func:`diagnose`). A candidate of a later part should be computed from the
+    student's own earlier parts (the task's ``carried`` with the mistake), so that a mistake
+    is looked for where it happens, not in everything after it.
     """
 
     name: str
@@ -397,6 +422,10 @@ class PartSpec:
     sparse: bool = False
     rounded: torch.Tensor | None = None
     carried_rounded: torch.Tensor | None = None
+    params: list[dict[str, Any] | None] = field(default_factory=list)
+    cellwise: frozenset[int] = frozenset()
+    """Misconceptions (catalogue indices) that may happen in any of the part's cells alone
+    (a conv cell's sign): their candidate explains the cells that match it."""
 
 
 @dataclass
@@ -415,9 +444,12 @@ class PartResult:
     graded: torch.Tensor
     shape_error: torch.Tensor
     rounding: torch.Tensor
-    """(B,): correct, some cell only as worked by hand."""
+    """(B,): correct (or consistent), some cell only as worked by hand."""
     decimals: int | None = None
     """The k of the rounding band the part was scored with."""
+    mistake: torch.Tensor | None = None
+    """(B,): the named mistake (an index into :attr:`BulkGrade.mistakes`) that explains the
+    part, −1 for none (see :func:`diagnose`)."""
 
 
 @dataclass
@@ -429,6 +461,13 @@ class BulkGrade:
     max_score: torch.Tensor
     carried_forward: torch.Tensor
     parts: list[PartResult]
+    mistakes: list[MistakeKey] = field(default_factory=list)
+    """The named mistakes the parts' :attr:`PartResult.mistake` index."""
+
+
+MistakeKey = tuple[int, tuple[tuple[str, Any], ...], int]
+"""A mistake across parts: its index in the catalogue, its params (sorted items) and which
+candidate of that index and params it is in each part (0 for the first)."""
 
 
 def _all(mask: torch.Tensor) -> torch.Tensor:
@@ -463,14 +502,15 @@ def _has_band(exact: torch.Tensor, by_hand: torch.Tensor | None) -> bool:
 
 
 def score_part(spec: PartSpec, tolerance: Tolerance) -> PartResult:
-    """Score one part over the batch (see the module docstring for the rules).
+    """Score one part over the batch (see the module docstring for the rules); the mistake
+    that explains it is found afterwards, across the parts (:func:`diagnose`).
 
     A given part whose shape differs from the expected one is compared only with the
     misconception answers and the carried-forward answer of that shape; when none matches
     it is a ``shape_error`` (a format error, not a wrong answer). A cell in the rounding
     band (:func:`in_band`) is right, so rounding is never taken for a mistake; a cell in the
-    rounding band of the carried-forward answer is carried forward. The first
-    catalogue entry that explains every wrong cell names the misconception.
+    rounding band of the carried-forward answer is carried forward (``rounding`` then says
+    so too, when no cell needs the band of the exact answer's tolerance alone).
     """
     rule = tolerance.rule(spec.name)
     given = spec.given
@@ -487,18 +527,19 @@ def score_part(spec: PartSpec, tolerance: Tolerance) -> PartResult:
     carried_on_shape = spec.carried is not None and given.shape == spec.carried.shape
     bound = rule.bound(spec.carried) if carried_on_shape else None  # type: ignore[arg-type]
     carry = _matches(given, spec.carried, rule, bound)
+    carry_by_hand = torch.zeros_like(carry)
     by_hand_carried = spec.carried_rounded
     if carried_on_shape and _has_band(spec.carried, by_hand_carried):  # type: ignore[arg-type]
-        carry = carry | in_band(given, spec.carried, by_hand_carried, rule, bound)  # type: ignore[arg-type]
+        carry_by_hand = in_band(given, spec.carried, by_hand_carried, rule, bound) & ~carry  # type: ignore[arg-type]
+        carry = carry | carry_by_hand
     carry = carry & ~right
     settled = right | ~graded
     correct = _all(settled) & ~missing
     wrong = ~correct & ~missing
     consistent = wrong & _all(settled | carry) & _any(carry & graded)
-    misconception = torch.full(missing.shape, -1, dtype=torch.long, device=given.device)
-    for index, candidate in reversed(spec.candidates):
-        explained = _all(settled | _matches(given, candidate, rule))
-        misconception = torch.where(explained & wrong, index, misconception)
+    explained = torch.zeros_like(missing)
+    for _, candidate in spec.candidates:
+        explained = explained | _all(settled | _matches(given, candidate, rule))
     optional = spec.optional or spec.sparse
     max_score = (~(missing & optional)).to(F64)
     cells = torch.clamp(_count(graded), min=1.0)
@@ -511,24 +552,110 @@ def score_part(spec: PartSpec, tolerance: Tolerance) -> PartResult:
         correct=correct,
         consistent=consistent,
         missing=missing,
-        misconception=misconception,
+        misconception=torch.full(missing.shape, -1, dtype=torch.long, device=given.device),
         cells=right & graded,
         graded=graded,
-        shape_error=wrong & ~consistent & (misconception < 0) & (not on_shape),
-        rounding=correct & _any(by_hand & graded),
+        shape_error=wrong & ~consistent & ~(explained & wrong) & (not on_shape),
+        rounding=(correct & _any(by_hand & graded)) | (consistent & _any(carry_by_hand & graded)),
         decimals=tolerance.hand_decimals if spec.rounded is not None else None,
     )
 
 
+def _changed(answer: torch.Tensor, base: torch.Tensor, rule: ToleranceRule) -> torch.Tensor:
+    """The cells where a mistake's answer differs from the answer without it (``base``):
+    beyond the tolerance, or every cell of another shape (NaN cells: the mistake does not
+    apply there)."""
+    finite = torch.isfinite(answer)
+    if answer.shape != base.shape:
+        return finite
+    return finite & ~close(answer, base, rule)
+
+
+def diagnose(results: Sequence[PartResult], tolerance: Tolerance) -> list[MistakeKey]:
+    """Name the mistake that explains each wrong part, looking at all the parts of a row.
+
+    Each part is first checked against the student's own earlier parts: a part that follows
+    from them is consistent, and names no mistake of its own (it takes the mistake of the
+    part it follows from, ``carried_from``, if that part has one). A mistake's candidates
+    (one per part it may change, matched across parts by :data:`MistakeKey`) are compared
+    with the answer without the mistake (the carried-forward one where the part has one):
+    a mistake *changes* a part there. It is named only in the rows where every part it
+    changes that the student gave is explained by it (each wrong cell matches, the others
+    are right); a wrong part takes the named mistake that explains the most parts of its
+    row (the catalogue order breaks ties). Sets each result's ``mistake`` and
+    ``misconception``; gives the mistakes ``mistake`` indexes.
+    """
+    keys: dict[MistakeKey, int] = {}
+    entries: list[tuple[int, int, int, torch.Tensor, torch.Tensor]] = []
+    for i, r in enumerate(results):
+        spec = r.spec
+        rule = tolerance.rule(spec.name)
+        base = spec.expected
+        if spec.carried is not None and spec.carried.shape == base.shape:
+            base = torch.where(torch.isnan(spec.carried), base, spec.carried)
+        settled = r.cells | ~r.graded
+        seen: dict[tuple[int, tuple[tuple[str, Any], ...]], int] = {}
+        for j, (index, answer) in enumerate(spec.candidates):
+            params = spec.params[j] if j < len(spec.params) else None
+            frozen = tuple(sorted(params.items())) if params else ()
+            ordinal = seen.get((index, frozen), 0)
+            seen[(index, frozen)] = ordinal + 1
+            k = keys.setdefault((index, frozen, ordinal), len(keys))
+            changed = _changed(answer, base, rule)
+            changes = _any(changed)
+            # every cell it changes is as the mistake gives it, every other one is right
+            if index in spec.cellwise:
+                cell = settled | _matches(spec.given, answer, rule)
+            elif changed.shape == spec.given.shape:
+                cell = torch.where(changed, _matches(spec.given, answer, rule), settled)
+            else:
+                cell = _matches(spec.given, answer, rule)
+            match = _all(cell | ~r.graded) & ~r.missing
+            wrong = ~r.correct & ~r.missing & ~r.consistent
+            entries.append((i, j, k, match & wrong & changes, r.missing | ~changes | match))
+    rows = results[0].missing.shape[0] if results else 0
+    device = results[0].missing.device if results else "cpu"
+    viable = torch.ones((len(keys), rows), dtype=torch.bool, device=device)
+    count = torch.zeros((len(keys), rows), dtype=torch.long, device=device)
+    for _, _, k, explained, agree in entries:
+        viable[k] &= agree
+        count[k] += explained.long()
+    ordered = list(keys)
+    upstream: dict[str, torch.Tensor] = {}
+    none = torch.full((rows,), -1, dtype=torch.long, device=device)
+    for i, r in enumerate(results):
+        chosen, best = none.clone(), torch.full((rows,), -1, dtype=torch.long, device=device)
+        # the most parts explained first, then the catalogue order, then the candidate order
+        for _, j, k, explained, _ in (e for e in entries if e[0] == i):
+            index = ordered[k][0]
+            rank = count[k] * 1_000_000 - index * 1000 - min(j, 999)
+            better = explained & viable[k] & ((best < 0) | (rank > best))
+            chosen = torch.where(better, k, chosen)
+            best = torch.where(better, rank, best)
+        source = upstream.get(r.spec.carried_from)
+        if source is not None:
+            chosen = torch.where(r.consistent & (chosen < 0), source, chosen)
+        r.mistake = chosen
+        # what a later part follows from: this part's mistake, or where it is missing, the
+        # mistake of the part it would follow from
+        upstream[r.spec.name] = chosen if source is None else torch.where(r.missing, source, chosen)
+        catalogue_index = torch.tensor([key[0] for key in ordered] or [0], device=device)
+        r.misconception = torch.where(chosen >= 0, catalogue_index[chosen.clamp(min=0)], -1)
+    return ordered
+
+
 def score_parts(task: str, specs: list[PartSpec], tolerance: Tolerance) -> BulkGrade:
-    """Score every part of a batch and add up the totals."""
+    """Score every part of a batch, name the mistakes (:func:`diagnose`) and add up the
+    totals."""
     parts = [score_part(spec, tolerance) for spec in specs]
+    mistakes = diagnose(parts, tolerance)
     return BulkGrade(
         task=task,
         score=sum(p.score for p in parts),  # type: ignore[arg-type]
         max_score=sum(p.max_score for p in parts),  # type: ignore[arg-type]
         carried_forward=sum(p.carried for p in parts),  # type: ignore[arg-type]
         parts=parts,
+        mistakes=mistakes,
     )
 
 
@@ -556,7 +683,34 @@ def _listed(result: PartResult) -> list[bool]:
     return (~(result.missing & (result.max_score == 0.0))).tolist()
 
 
-def part_grades(result: PartResult, catalogue: Sequence[Misconception]) -> list[PartGrade]:
+SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def subscript(text: str) -> str:
+    """Digits as subscripts: ``w0`` → ``w₀`` (for names written as the lecture does)."""
+    head = text.rstrip("0123456789")
+    return head + text[len(head) :].translate(SUBSCRIPTS)
+
+
+def split_cell(name: str) -> tuple[str, str]:
+    """``pool[1,2]`` → (``pool``, ``1,2``); a part's name → (name, "")."""
+    part, _, index = name.partition("[")
+    return part, index.rstrip("]")
+
+
+def cell_name(part: str, index: Sequence[int], shape: Sequence[int]) -> str:
+    """A cell of a part named as the answers' columns are: ``per_example[2]``,
+    ``pool[1,1]`` (``pool[k,i,j]`` with several maps), counted from 1."""
+    if len(shape) == 3 and shape[0] == 1:
+        index = index[1:]
+    return f"{part}[{','.join(str(i + 1) for i in index)}]"
+
+
+def part_grades(
+    result: PartResult,
+    catalogue: Sequence[Misconception],
+    mistakes: Sequence[MistakeKey] = (),
+) -> list[PartGrade]:
     """The :class:`PartGrade` of every row of a scored part (each tensor read once, with
     one ``tolist``, not once per row)."""
     spec = result.spec
@@ -569,13 +723,16 @@ def part_grades(result: PartResult, catalogue: Sequence[Misconception]) -> list[
     difference = difference.tolist() if difference is not None else None
     cells, graded = result.cells.tolist(), result.graded.tolist()
     totals, rights = _row_counts(result.graded), _row_counts(result.cells)
+    chosen = result.mistake.tolist() if result.mistake is not None else [-1] * len(totals)
     rows = zip(
         result.missing.tolist(), result.correct.tolist(), result.consistent.tolist(),
         result.misconception.tolist(), result.score.tolist(), result.max_score.tolist(),
-        result.rounding.tolist(), strict=True,
+        result.rounding.tolist(), chosen, strict=True,
     )  # fmt: skip
     out = []
-    for row, (missing, correct, consistent, index, score, max_score, rounding) in enumerate(rows):
+    for row, (missing, correct, consistent, index, score, max_score, rounding, key) in enumerate(
+        rows
+    ):
         if sparse:
             mask = graded[row]
             expected_value: Any = _sparse(expected[row], mask)
@@ -593,23 +750,36 @@ def part_grades(result: PartResult, catalogue: Sequence[Misconception]) -> list[
             row_cells = cells[row] if vector else None
         params: dict[str, str | int | float] = {"part": spec.name}
         step_kind = spec.step_kind
-        misconception = None
+        misconception = catalogue[index].id if index >= 0 else None
         if missing:
             feedback = N_("This part is missing.")
-        elif rounding:
+        elif rounding and correct:
             feedback = N_("Right, as rounded by hand to {decimals} decimals.")
             params["decimals"] = result.decimals or 0
         elif correct:
             feedback = N_("Correct.")
-        elif index >= 0:
-            entry = catalogue[index]
-            misconception, step_kind, feedback = entry.id, entry.step_kind, entry.explanation
+        elif consistent and rounding:
+            feedback = N_(
+                "Not the right value, but it follows from your own {source} as rounded by "
+                "hand to {decimals} decimals: partial credit."
+            )
+            params.update(source=spec.carried_from, decimals=result.decimals or 0)
         elif consistent:
             feedback = N_(
-                "Not the expected value, but it follows correctly from your own {source}: "
+                "Not the right value, but it follows correctly from your own {source}: "
                 "partial credit."
             )
             params["source"] = spec.carried_from
+        elif index >= 0:
+            entry = catalogue[index]
+            step_kind, feedback = entry.step_kind, entry.explanation
+            params.update(dict(mistakes[key][1]) if 0 <= key < len(mistakes) else {})
+        elif sparse:
+            feedback = NP_(
+                "{wrong} of {count} node value is not right.",
+                "{wrong} of {count} node values are not right.",
+            )
+            params.update(wrong=totals[row] - rights[row], count=totals[row])
         elif vector:
             feedback = N_("{wrong} of {cells} cells are not right.")
             params.update(wrong=totals[row] - rights[row], cells=totals[row])
@@ -636,11 +806,50 @@ def part_grades(result: PartResult, catalogue: Sequence[Misconception]) -> list[
     return out
 
 
+def _explained(result: PartResult, row: int) -> list[str]:
+    """The part, or its wrong cells when only some are (``pool[1,1]``), that a mistake
+    explains in ``row``."""
+    if result.spec.given.dim() == 1 or result.spec.sparse:
+        return [result.spec.name]
+    wrong = (result.graded[row] & ~result.cells[row]).nonzero().tolist()
+    if len(wrong) == result.graded[row].numel():
+        return [result.spec.name]
+    shape = tuple(result.spec.given.shape[1:])
+    return [cell_name(result.spec.name, index, shape) for index in wrong]
+
+
+def row_mistakes(
+    bulk: BulkGrade, catalogue: Sequence[Misconception], listed: Sequence[list[bool]]
+) -> list[list[MistakeGrade]]:
+    """Per row, each named mistake once, with the parts (or cells) it explains, in the
+    order of the parts."""
+    chosen = [
+        p.mistake.tolist() if p.mistake is not None else [-1] * len(listed[0]) for p in bulk.parts
+    ]
+    out: list[list[MistakeGrade]] = []
+    for row in range(len(bulk.score)):
+        found: dict[int, MistakeGrade] = {}
+        for part, keys, shown in zip(bulk.parts, chosen, listed, strict=True):
+            key = keys[row]
+            if key < 0 or not shown[row]:
+                continue
+            index, params, _ = bulk.mistakes[key]
+            if key not in found:
+                found[key] = MistakeGrade.model_construct(
+                    misconception=catalogue[index].id, params=dict(params), parts=[]
+                )
+            found[key].parts.extend(_explained(part, row))
+        out.append(list(found.values()))
+    return out
+
+
 def grades(bulk: BulkGrade, catalogue: Sequence[Misconception]) -> list[Grade]:
     """Every row of a scored batch as a :class:`Grade` (parts with max score 0 and nothing
     given, i.e. optional parts left out, are not listed). The models are built without
     validation: every value comes from the scored tensors with its field's type."""
-    parts = [(part_grades(p, catalogue), _listed(p)) for p in bulk.parts]
+    listed = [_listed(p) for p in bulk.parts]
+    parts = [part_grades(p, catalogue, bulk.mistakes) for p in bulk.parts]
+    mistakes = row_mistakes(bulk, catalogue, listed)
     totals = zip(
         bulk.score.tolist(), bulk.max_score.tolist(), bulk.carried_forward.tolist(), strict=True
     )
@@ -650,7 +859,8 @@ def grades(bulk: BulkGrade, catalogue: Sequence[Misconception]) -> list[Grade]:
             score=score,
             max_score=max_score,
             carried_forward_score=carried,
-            parts=[grades[row] for grades, listed in parts if listed[row]],
+            parts=[grades[row] for grades, shown in zip(parts, listed, strict=True) if shown[row]],
+            mistakes=mistakes[row],
         )
         for row, (score, max_score, carried) in enumerate(totals)
     ]
@@ -732,6 +942,13 @@ class TaskGrader:
     reshapable: frozenset[str] = frozenset()
     hand: Callable[[Any, Rounder], dict[str, torch.Tensor]] | None = None
     carried: Carried | None = None
+    label: Callable[[str], str] | None = None
+    """A part's or cell's name as the lecture writes it (``gradients.w0`` → ``∂f/∂w₀``,
+    ``per_example[2]`` → ``L₂``); the name itself without it."""
+
+    def label_of(self, name: str) -> str:
+        """``name`` as the lecture writes it (see :attr:`label`)."""
+        return self.label(name) if self.label is not None else name
 
     def index(self, misconception: str) -> int:
         """The position of a misconception in the catalogue."""

@@ -131,6 +131,35 @@
     }
   });
 })();
+// The hint ladder of a try page's part: a hint, then the step's formula with the problem's
+// numbers, then the full solution, each fetched when asked for (the page holds none).
+document.addEventListener("click", function (event) {
+  var link = event.target.closest && event.target.closest(".hints a");
+  if (!link) return;
+  event.preventDefault();
+  var box = link.closest(".hints");
+  var body = box.querySelector(".hint-body");
+  var next = link.nextElementSibling;
+  link.hidden = true;
+  if (next && next.tagName === "A") {
+    next.hidden = false;
+  }
+  if (link.classList.contains("hint-solution")) {
+    var show = document.querySelector("a.show-solution");
+    if (show) show.click();
+    return;
+  }
+  fetch(link.href, { headers: { Accept: "text/html" } })
+    .then(function (answer) { return answer.text(); })
+    .then(function (html) {
+      var hint = new DOMParser().parseFromString(html, "text/html").getElementById("hint");
+      if (!hint) return;
+      hint.removeAttribute("id");
+      body.appendChild(document.importNode(hint, true));
+      window.stepgrad.typeset(body);
+      if (next && !next.hidden) next.focus();
+    });
+});
 // Print buttons of the sheets and keys (no inline handlers: the CSP allows only script files).
 document.addEventListener("click", function (event) {
   if (event.target.closest && event.target.closest("button[data-print]")) window.print();

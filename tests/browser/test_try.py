@@ -36,3 +36,31 @@ def test_wrong_then_right(page) -> None:
     page.click("button[type=submit]")
     page.wait_for_load_state()
     assert "2 / 2" in page.locator("#score").inner_text()
+
+
+def test_the_hint_ladder_fetches_each_rung_when_asked(page) -> None:
+    """A hint, then the step's formula with the problem's numbers, then the full solution;
+    none of them is in the page before it is asked for."""
+    page.goto(page.base + CAT)
+    html = page.content()
+    assert "Subtract max" not in html and 'id="hint"' not in html and "step-1" not in html
+    ladder = page.locator('.hints[data-part="per_example"]')
+    ladder.locator("a.hint-next[data-level='1']").click()
+    ladder.locator(".hint[data-level='1']").wait_for()
+    assert ladder.locator(".hint-body .hint").count() == 1
+    assert page.locator("#step-1").count() == 0, "a hint is not the solution"
+    ladder.locator("a.hint-next[data-level='2']").click()
+    formula = ladder.locator(".hint[data-level='2'] .katex").first
+    formula.wait_for()
+    assert "5.1" in ladder.locator(".hint[data-level='2']").inner_text()
+    assert "2.04" not in ladder.locator(".hint-body").inner_text(), "the result is left out"
+    ladder.locator("a.hint-solution").click()
+    page.wait_for_selector("#step-1")
+
+
+def test_one_message_per_mistake_naming_its_parts(page) -> None:
+    page.goto(page.base + CAT + "&a_per_example=0,89&a_loss=0,89")
+    mistakes = page.locator("#mistakes .mistake")
+    assert mistakes.count() == 1
+    assert "L" in mistakes.first.inner_text() and "log base 10" in mistakes.first.inner_text()
+    assert page.locator('.verdict[data-part="loss"]').inner_text().startswith("≈")

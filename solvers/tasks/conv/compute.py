@@ -4,7 +4,9 @@ a leading batch dimension (a single problem is a batch of one).
 The worked solver (:mod:`solvers.tasks.conv.solve`), :func:`solve_batch`, the variant
 generator and the grader all call :func:`forward`; each named mistake of the grader's
 catalogue is :func:`forward` with one keyword override (kernels flipped, stride 1, padding
-ignored, bias forgotten, pooling before ReLU, average instead of max).
+ignored, bias forgotten, a cell's sign, ReLU skipped, pooling before ReLU, average instead of
+max, the pooling's stride or window), computed from the student's own earlier maps when
+grading.
 """
 
 from __future__ import annotations
@@ -165,12 +167,15 @@ def pool(
     maps: torch.Tensor | None,
     kind: str | None = None,
     rounder: Rounder | None = None,
+    size: Pair | None = None,
+    stride: Pair | None = None,
 ) -> torch.Tensor | None:
-    """The batch's pooling of (B, K, H, W) maps (``kind`` instead of its kind); ``None``
-    without pooling or when the window does not fit; an average through ``rounder``."""
+    """The batch's pooling of (B, K, H, W) maps (``kind``, ``size`` and ``stride`` instead
+    of its own); ``None`` without pooling or when the window does not fit; an average
+    through ``rounder``."""
     size, stride, kind = (
-        batch.geometry.pool_size,
-        batch.geometry.pool_stride,
+        size or batch.geometry.pool_size,
+        stride or batch.geometry.pool_stride,
         kind or batch.pool_kind,
     )
     if maps is None or size is None or stride is None or kind is None:
@@ -190,8 +195,13 @@ def forward(
     stride: Pair | None = None,
     padding: Pair | None = None,
     bias: bool = True,
+    negate: bool = False,
+    relu: bool = True,
     pool_kind: str | None = None,
+    pool_size: Pair | None = None,
+    pool_stride: Pair | None = None,
     pool_before_relu: bool = False,
+    given: Mapping[str, torch.Tensor] | None = None,
     reuse: Maps | None = None,
     rounder: Rounder | None = None,
 ) -> Maps:
@@ -200,22 +210,24 @@ def forward(
     Every keyword changes one thing, as a named mistake does: ``flip_kernels`` slides the
     kernels flipped by 180° from the way the mode slides them (flipped for
     cross-correlation, as given for convolution), ``stride`` and ``padding`` instead of the
-    batch's, ``bias=False`` leaves the bias out, ``pool_kind`` instead of the batch's,
-    ``pool_before_relu`` pools the conv maps and applies ReLU to the pooled ones. ``reuse``:
-    an earlier result of the same batch, whose stages before the first change are taken
-    as they are (then unchanged stages are the very same tensors). ``rounder``: worked by
+    batch's, ``bias=False`` leaves the bias out, ``negate`` writes every conv cell with the
+    opposite sign (one cell's sign lost is this in that cell), ``relu=False`` skips the
+    ReLU (the activation is the conv map), ``pool_kind``, ``pool_size`` and ``pool_stride``
+    instead of the batch's, ``pool_before_relu`` pools the conv maps and applies ReLU to
+    the pooled ones.
+
+    ``given``: the student's own maps (``conv``, ``activation``; NaN rows where not given):
+    each stage is then computed from the student's own previous stage where they gave it
+    (error carried forward, and a mistake looked for where it happens). ``reuse``: an
+    earlier result of the same batch, whose stages before the first change are taken as
+    they are (then unchanged stages are the very same tensors). ``rounder``: worked by
     hand, every product, sum and average rounded (see :func:`convolve`).
     """
     geometry = batch.geometry
     conv_changed = flip_kernels or stride is not None or padding is not None or not bias
+    conv_changed = conv_changed or negate
     if reuse is not None and not conv_changed:
-        padded, kernels, columns, conv, activation = (
-            reuse.padded,
-            reuse.kernels,
-            reuse.columns,
-            reuse.conv,
-            reuse.activation,
-        )
+        padded, kernels, columns, conv = reuse.padded, reuse.kernels, reuse.columns, reuse.conv
     else:
         kernels = batch.filters
         if batch.convolution != flip_kernels:
@@ -227,12 +239,33 @@ def forward(
             padded = F.pad(batch.image, (ph, ph, pv, pv)) if pv or ph else batch.image
             columns = windows(padded, kernels.shape[-2:], stride or geometry.stride)
         conv = convolve(columns, kernels, batch.bias if bias else None, rounder)
-        activation = activate(batch, conv)
-    if pool_before_relu:
-        pooled = activate(batch, pool(batch, conv, pool_kind, rounder))
+        if negate and conv is not None:
+            conv = -conv
+    own_conv = _own(given, "conv", conv)
+    if reuse is not None and relu and own_conv is reuse.conv:
+        activation = reuse.activation
     else:
-        pooled = pool(batch, conv if activation is None else activation, pool_kind, rounder)
+        activation = activate(batch, own_conv) if relu else own_conv if batch.relu else None
+    before = own_conv if activation is None else _own(given, "activation", activation)
+    if pool_before_relu:
+        pooled = activate(batch, pool(batch, own_conv, pool_kind, rounder))
+    else:
+        pooled = pool(batch, before, pool_kind, rounder, pool_size, pool_stride)
     return Maps(padded, kernels, conv, activation, pooled, columns)
+
+
+def _own(
+    given: Mapping[str, torch.Tensor] | None, stage: str, computed: torch.Tensor | None
+) -> torch.Tensor | None:
+    """A stage as the student gave it, row by row where they did (all of it given), else
+    as ``computed``; a given stage of another shape is taken when every row gave it."""
+    mine = None if given is None else given.get(stage)
+    if mine is None or bool(torch.isnan(mine).all()):
+        return computed
+    given_rows = ~torch.isnan(mine).flatten(1).all(1)
+    if computed is None or mine.shape != computed.shape:
+        return mine if bool(given_rows.all()) else computed
+    return torch.where(given_rows[:, None, None, None], mine, computed)
 
 
 def solve_batch(problems: Sequence[ConvProblem], device: Any) -> list[ConvAnswer]:

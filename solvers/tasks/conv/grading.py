@@ -29,9 +29,10 @@ from solvers.grading.core import (
     catalogue,
     nest,
     parse_maps,
+    split_cell,
 )
 from solvers.matrix import tensor_input
-from solvers.tasks.conv.compute import ConvBatch, activate, forward, group_key, pool
+from solvers.tasks.conv.compute import ConvBatch, forward, group_key
 from solvers.tasks.conv.problem import ConvProblem, stage_shapes
 
 MISCONCEPTIONS = catalogue(
@@ -82,6 +83,42 @@ MISCONCEPTIONS = catalogue(
         "avg_instead_of_max",
         N_("average instead of max"),
         N_("This averages each window; max pooling takes the largest value of the window."),
+        "conv.pool",
+    ),
+    (
+        "cell_sign",
+        N_("a conv cell's sign lost"),
+        N_(
+            "This cell has the right size but the opposite sign: check the signs of its "
+            "products (a negative weight times a negative input is positive) and of the bias."
+        ),
+        "conv.cell",
+    ),
+    (
+        "relu_skipped",
+        N_("ReLU skipped"),
+        N_(
+            "This keeps the negative cells: ReLU writes max(0, x), so every negative cell of "
+            "the conv map becomes 0 before pooling."
+        ),
+        "conv.relu",
+    ),
+    (
+        "pool_stride_wrong",
+        N_("pooling with stride 1"),
+        N_(
+            "This moves the pooling window by 1 cell; the pooling's stride moves it by the "
+            "given stride (by default the window's size), so the windows do not overlap."
+        ),
+        "conv.pool",
+    ),
+    (
+        "pool_window_wrong",
+        N_("a wrong pooling window"),
+        N_(
+            "This pools windows of {window} cells; the problem's pooling window is "
+            "{size}. Each pooled cell is the max (or average) of one such window."
+        ),
         "conv.pool",
     ),
 )
@@ -152,68 +189,91 @@ MISTAKES: dict[str, dict[str, Any]] = {
     "bias_forgotten": {"bias": False},
     "pool_before_relu": {"pool_before_relu": True},
     "avg_instead_of_max": {"pool_kind": "avg"},
+    "cell_sign": {"negate": True},
+    "relu_skipped": {"relu": False},
+    "pool_stride_wrong": {"pool_stride": (1, 1)},
+    "pool_window_wrong": {"pool_size": None},
 }
-"""Each misconception of the catalogue as :func:`forward`'s keyword override."""
+"""Each misconception of the catalogue as :func:`forward`'s keyword override (the wrong
+pooling window is chosen per problem: :func:`wrong_window`)."""
+
+
+def wrong_window(b: ConvBatch) -> tuple[int, int] | None:
+    """The pooling window a student plausibly takes instead of the problem's: the stride
+    where they differ, else the conv filter's size, else one cell more; None without
+    pooling."""
+    size, stride = b.geometry.pool_size, b.geometry.pool_stride
+    if size is None or stride is None:
+        return None
+    kernel = (int(b.filters.shape[-2]), int(b.filters.shape[-1]))
+    for window in (stride, kernel, (size[0] + 1, size[1] + 1)):
+        if window != size:
+            return window
+    return None
 
 
 def overrides(b: ConvBatch) -> dict[str, dict[str, Any]]:
     """The misconceptions that change some answer of the batch's problems, as overrides of
     :func:`forward` (a stride or padding that already is 1 or 0, pooling before a ReLU that
-    is not there or an average that already is one change nothing)."""
+    is not there, an average that already is one, a ReLU skipped that is not there, a
+    pooling stride that already is 1 change nothing)."""
     geometry = b.geometry
+    window = wrong_window(b)
     changes_nothing = {
         "stride_one": geometry.stride == (1, 1),
         "padding_ignored": geometry.padding == (0, 0),
         "pool_before_relu": not b.relu,
         "avg_instead_of_max": b.pool_kind != "max",
+        "relu_skipped": not b.relu,
+        "pool_stride_wrong": geometry.pool_stride in (None, (1, 1)),
+        "pool_window_wrong": window is None,
     }
-    return {m: o for m, o in MISTAKES.items() if not changes_nothing.get(m, False)}
+    found = {m: o for m, o in MISTAKES.items() if not changes_nothing.get(m, False)}
+    if window is not None:
+        found["pool_window_wrong"] = {"pool_size": window}
+    return found
 
 
-def _per_row(
-    first: torch.Tensor | None, fallback: torch.Tensor | None, source: torch.Tensor
-) -> torch.Tensor | None:
-    """``first`` in the rows where ``source`` was given (not all NaN), else ``fallback``."""
-    given = ~torch.isnan(source).flatten(1).all(1)
-    if first is None or fallback is None or first.shape != fallback.shape:
-        return first if bool(given.all()) else fallback
-    return torch.where(given[:, None, None, None], first, fallback)
+def window_params(b: ConvBatch, override: dict[str, Any]) -> dict[str, Any] | None:
+    """The explanation's params of the wrong pooling window (``2×2`` …), else None."""
+    size = b.geometry.pool_size
+    if "pool_size" not in override or size is None:
+        return None
+    window = override["pool_size"]
+    return {"window": f"{window[0]}×{window[1]}", "size": f"{size[0]}×{size[1]}"}
 
 
 def carried(
     b: ConvBatch, given: dict[str, torch.Tensor], rounder: Rounder | None = None
 ) -> dict[str, torch.Tensor]:
-    """The activation and the pooling carried forward from the student's own convolution
-    (the pooling from their activation, in the rows that give one), worked by hand with
-    ``rounder``."""
-    activation = activate(b, given["conv"])
-    from_conv = given["conv"] if activation is None else activation
-    result = {"activation": activation, "pool": pool(b, from_conv, rounder=rounder)}
-    if "activation" in given:
-        result["pool"] = _per_row(
-            pool(b, given["activation"], rounder=rounder), result["pool"], given["activation"]
-        )
-    return {part: maps for part, maps in result.items() if maps is not None}
+    """The activation and the pooling carried forward from the student's own maps: each
+    stage from the student's own previous stage where they gave it (worked by hand with
+    ``rounder``)."""
+    maps = forward(b, given=given, rounder=rounder)
+    stages = {"activation": maps.activation, "pool": maps.pool}
+    return {part: m for part, m in stages.items() if m is not None and part in given}
 
 
 def specs(b: ConvBatch, given: dict[str, torch.Tensor]) -> list[PartSpec]:
     """Expected, misconception and carried-forward answers of every part: each
-    misconception is :func:`forward` with its override (stages it leaves unchanged are not
+    misconception is :func:`forward` with its override, every stage computed from the
+    student's own previous stage where they gave it (stages it leaves as they were are not
     candidates)."""
     index = GRADER.index
     expected = forward(b)
-    variants = {m: forward(b, reuse=expected, **o) for m, o in overrides(b).items()}
-    forward_from = carried(b, given)
+    own = forward(b, given=given, reuse=expected)
+    variants = {m: forward(b, given=given, reuse=expected, **o) for m, o in overrides(b).items()}
+    params = {m: window_params(b, o) for m, o in overrides(b).items()}
     steps = {"conv": "conv.cell", "activation": "conv.relu", "pool": "conv.pool"}
     sources = {"activation": "conv", "pool": "activation"}
     result = []
     for part in (p for p in PARTS if p in given):
-        right = getattr(expected, part)
-        candidates = [
-            (index(m), answer)
+        right, carried_forward = getattr(expected, part), getattr(own, part)
+        found = [
+            (m, answer)
             for m, maps in variants.items()
             for answer in [getattr(maps, part)]
-            if answer is not None and answer is not right
+            if answer is not None and answer is not right and answer is not carried_forward
         ]
         result.append(
             PartSpec(
@@ -221,9 +281,11 @@ def specs(b: ConvBatch, given: dict[str, torch.Tensor]) -> list[PartSpec]:
                 steps[part],
                 right,
                 given[part],
-                candidates,
-                carried=forward_from.get(part),
+                [(index(m), answer) for m, answer in found],
+                carried=None if part == "conv" else carried_forward,
                 carried_from=sources.get(part, ""),
+                params=[params[m] for m, _ in found],
+                cellwise=frozenset({index("cell_sign")}),
             )
         )
     return result
@@ -235,6 +297,13 @@ def hand(b: ConvBatch, rounder: Rounder) -> dict[str, torch.Tensor]:
     maps = forward(b, rounder=rounder)
     stages = {part: getattr(maps, part) for part in PARTS}
     return {part: stage for part, stage in stages.items() if stage is not None}
+
+
+def part_label(name: str) -> str:
+    """Parts as the lecture's maps: conv, ReLU, pool; a cell ``pool[1,1]``."""
+    part, index = split_cell(name)
+    shown = {"conv": "conv", "activation": "ReLU", "pool": "pool"}.get(part, part)
+    return f"{shown}[{index}]" if index else shown
 
 
 GRADER = TaskGrader(
@@ -249,6 +318,7 @@ GRADER = TaskGrader(
     reshapable=frozenset(PARTS),
     hand=hand,
     carried=carried,
+    label=part_label,
 )
 
 

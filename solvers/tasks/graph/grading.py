@@ -17,6 +17,7 @@ import math
 import re
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -24,7 +25,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from solvers.core import N_, AnswerCell, Rounder
+from solvers.core import N_, AnswerCell, NumberFormat, Rounder
 from solvers.grading.core import (
     F64,
     PartError,
@@ -35,13 +36,16 @@ from solvers.grading.core import (
     nested_shape,
     parse_number,
     shape_error,
+    subscript,
 )
 from solvers.matrix import coerce_matrix
 from solvers.tasks.graph import vector_grading
-from solvers.tasks.graph.compute import Override, backward, forward, passes
-from solvers.tasks.graph.gates import Graph
+from solvers.tasks.graph.compute import Forward, Override, backward, forward, passes
+from solvers.tasks.graph.gates import Gate, Graph
 from solvers.tasks.graph.parser import name_latex, normalize_name
 from solvers.tasks.graph.problem import SEVERAL_NUMBERS, GraphProblem
+from solvers.tasks.graph.rules import RULES
+from solvers.tasks.graph.steps import node_symbols
 from solvers.tasks.graph.vector import MAX_SIDE
 
 Answer = float | list[float] | list[list[float]]
@@ -108,6 +112,26 @@ MISCONCEPTIONS = catalogue(
         "norm_factor_forgotten",
         N_("the squared norm's factor 2 forgotten"),
         N_("This forgets the factor 2: the gradient of ||q||² is 2q (times the upstream one)."),
+        "graph.backward",
+    ),
+    (
+        "sign_lost_at_gate",
+        N_("sign lost at one gate"),
+        N_(
+            "This is what the backward pass gives with the opposite sign at the gate {node} "
+            "({gate}), on its input {input}: ∂{node}/∂{input} was taken with the wrong sign, "
+            "which flips exactly the gradients that flow back through {input}."
+        ),
+        "graph.backward",
+    ),
+    (
+        "mul_swapped",
+        N_("a · gate's local gradients swapped"),
+        N_(
+            "At the gate {node} = {first}·{second}, the local gradient of each input is the "
+            "other input: ∂{node}/∂{first} = {second} and ∂{node}/∂{second} = {first}. This "
+            "took each input's own value instead."
+        ),
         "graph.backward",
     ),
 )
@@ -286,6 +310,64 @@ OVERRIDES: dict[str, Override] = {
 backward pass (:func:`solvers.tasks.graph.compute.backward`)."""
 
 
+def plain_symbol(tex: str) -> str:
+    """A node's LaTeX symbol as text: ``n_{5}`` → ``n₅``, ``w_{0}`` → ``w₀``."""
+    head, _, low = tex.partition("_{")
+    low = low.rstrip("}")
+    head = head.replace("\\", "").replace("\\", "")
+    if low.isdigit():
+        return subscript(head + low)
+    return f"{head}_{low}" if low else head
+
+
+def gate_overrides(graph: Graph) -> list[tuple[str, Override, dict[str, Any]]]:
+    """The mistakes at one gate, each an override of the backward pass with the params that
+    say where: the sign lost on one input of any gate (``sign_lost_at_gate``), and the local
+    gradients of a product swapped (``mul_swapped``). Inputs that are constants, whose
+    gradient no answer asks for, are left out."""
+    gates = graph.gates
+    syms = [plain_symbol(t) for t in node_symbols(gates, NumberFormat())]
+    found: list[tuple[str, Override, dict[str, Any]]] = []
+    for i, gate in enumerate(gates):
+        if not gate.inputs:
+            continue
+        label = (RULES[gate.op].label(gate.param, NumberFormat()) or gate.op).replace("*", "·")
+        for k, j in enumerate(gate.inputs):
+            if gates[j].op == "const":
+                continue
+            found.append(
+                (
+                    "sign_lost_at_gate",
+                    Override(partial(_is, gate), partial(_negate, k)),
+                    {"node": syms[i], "gate": label, "input": syms[j]},
+                )
+            )
+        if gate.op == "*":
+            first, second = (syms[j] for j in gate.inputs)
+            found.append(
+                (
+                    "mul_swapped",
+                    Override(partial(_is, gate), _own_inputs),
+                    {"node": syms[i], "first": first, "second": second},
+                )
+            )
+    return found
+
+
+def _is(target: Gate, gate: Gate) -> bool:
+    return gate is target
+
+
+def _negate(k: int, xs: Sequence[Any], y: Any, local: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The local gradients with the ``k``-th one's sign lost."""
+    return tuple(-g if n == k else g for n, g in enumerate(local))
+
+
+def _own_inputs(xs: Sequence[Any], y: Any, local: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A product's local gradients taken as its own inputs (x for ∂(x·y)/∂x)."""
+    return tuple(xs)
+
+
 def specs(
     b: GraphBatch | vector_grading.VectorBatch, given: dict[str, torch.Tensor]
 ) -> list[PartSpec]:
@@ -295,22 +377,29 @@ def specs(
     graph = b.graph
     fwd = forward(graph, b.values)
     vals = fwd.computed
-    right = backward(graph, fwd, b.upstream)
-    grads = right.grads
-    candidates: list[tuple[int, list[torch.Tensor]]] = []
+    grads = backward(graph, fwd, b.upstream).grads
+    # the mistakes of the backward pass, looked for in the student's own forward pass; each
+    # override reuses the right backward pass of that forward pass up to the gate it touches
+    own = _own_forward(b, given)
+    own_right = backward(graph, own, b.upstream)
+    candidates: list[tuple[int, list[torch.Tensor], dict[str, Any] | None]] = []
     for m, override in OVERRIDES.items():
         if override.applies(graph):
-            wrong = backward(graph, fwd, b.upstream, override, right=right)
-            candidates.append((GRADER.index(m), wrong.grads))
+            wrong = backward(graph, own, b.upstream, override, right=own_right)
+            candidates.append((GRADER.index(m), wrong.grads, None))
     consumers = [j for g in graph.gates for j in g.inputs]
     if len(consumers) != len(set(consumers)):
         for keep in ("first", "last"):
             candidates.append(
                 (
                     GRADER.index("branch_not_summed"),
-                    backward(graph, fwd, b.upstream, keep=keep).grads,
+                    backward(graph, own, b.upstream, keep=keep).grads,
+                    {"keep": keep},
                 )
             )
+    for m, override, params in gate_overrides(graph):
+        grads_m = backward(graph, own, b.upstream, override).grads
+        candidates.append((GRADER.index(m), grads_m, params))
     forward_from = carried(b, given)
     return [
         PartSpec(
@@ -327,9 +416,10 @@ def specs(
                 "graph.backward",
                 grads[k],
                 given[f"gradients.{name}"],
-                [(m, cand[k]) for m, cand in candidates],
+                [(m, cand[k]) for m, cand, _ in candidates],
                 carried=forward_from[f"gradients.{name}"],
                 carried_from="nodes",
+                params=[params for _, _, params in candidates],
             )
             for k, name in enumerate(graph.variables)
         ),
@@ -345,6 +435,15 @@ def specs(
     ]
 
 
+def _own_forward(
+    b: GraphBatch, given: dict[str, torch.Tensor], rounder: Rounder | None = None
+) -> Forward:
+    """The forward pass from the student's own node values and output (NaN: computed)."""
+    overrides = given["nodes"].clone()
+    overrides[:, -1] = torch.where(torch.isnan(given["output"]), overrides[:, -1], given["output"])
+    return forward(b.graph, b.values, overrides, rounder)
+
+
 def carried(
     b: GraphBatch | vector_grading.VectorBatch,
     given: dict[str, torch.Tensor],
@@ -355,9 +454,7 @@ def carried(
     if isinstance(b, vector_grading.VectorBatch):
         return {}
     graph = b.graph
-    overrides = given["nodes"].clone()
-    overrides[:, -1] = torch.where(torch.isnan(given["output"]), overrides[:, -1], given["output"])
-    fwd = forward(graph, b.values, overrides, rounder)
+    fwd = _own_forward(b, given, rounder)
     grads = backward(graph, fwd, b.upstream, rounder=rounder).grads
     return {
         "output": fwd.computed[-1],
@@ -381,6 +478,15 @@ def hand(b: GraphBatch | vector_grading.VectorBatch, rounder: Rounder) -> dict[s
     }
 
 
+def part_label(name: str) -> str:
+    """Parts as the lecture writes them: f, ∂f/∂w₀ (and the node values)."""
+    if name == "output":
+        return "f"
+    if name.startswith("gradients."):
+        return f"∂f/∂{subscript(name.split('.', 1)[1])}"
+    return N_("node values") if name == "nodes" else name
+
+
 GRADER = TaskGrader(
     task="graph",
     submission_model=GraphSubmission,
@@ -392,6 +498,7 @@ GRADER = TaskGrader(
     specs=specs,
     hand=hand,
     carried=carried,
+    label=part_label,
 )
 
 

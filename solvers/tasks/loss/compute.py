@@ -209,10 +209,16 @@ def _reduce(
     return data_loss, reg_loss, r(data_loss + reg_loss)
 
 
-def loss_from(b: LossBatch, per_example: Array, rounder: Rounder | None = None) -> Array:
+def loss_from(
+    b: LossBatch,
+    per_example: Array,
+    rounder: Rounder | None = None,
+    scale: Array | float | None = None,
+    reg_factor: float = 1.0,
+) -> Array:
     """The loss from per-example losses (B, N), as :func:`loss_tensors`'s last step gives it
-    (each value through ``rounder`` when given)."""
-    return _reduce(b, per_example, None, 1.0, rounder or _same)[2]
+    (each value through ``rounder`` when given; ``scale`` and ``reg_factor`` as there)."""
+    return _reduce(b, per_example, scale, reg_factor, rounder or _same)[2]
 
 
 def _grad(
@@ -236,6 +242,7 @@ def loss_tensors(
     scale: Array | float | None = None,
     wrong_class: bool = False,
     reg_factor: float = 1.0,
+    minus_one: bool = True,
     rounder: Rounder | None = None,
     gradient: bool = True,
 ) -> LossTensors:
@@ -245,7 +252,8 @@ def loss_tensors(
     the correct class counted in the SVM sum, ``hinge=False`` max(0, ·) dropped, ``scale``
     another reduction (1: the sum), ``wrong_class`` the largest probability taken instead of
     the correct class's, ``reg_factor`` the regularization loss times this (the last two act
-    on the last step only, see :meth:`LossTensors.reduced`). The same code runs on torch
+    on the last step only, see :meth:`LossTensors.reduced`), ``minus_one=False`` the softmax
+    gradient without the −1 at the correct class (p_j for every class). The same code runs on torch
     tensors and (a batch of one, where torch's per-operation cost would dominate) numpy
     arrays.
 
@@ -285,7 +293,11 @@ def loss_tensors(
         probabilities = exps / sums
         nats = (xp.log(sums) - _take(shifted, at))[:, :, 0]
         per_example = nats / _per_example(ln_base)
-        slope = _put(probabilities, at, _take(probabilities, at) - 1.0) if gradient else None
+        slope = (
+            _put(probabilities, at, _take(probabilities, at) - float(minus_one))
+            if gradient
+            else None
+        )
         parts.update(top=top, shifted=shifted, exps=exps, sums=sums, probabilities=probabilities)
     else:  # by hand: no max-shift, every value rounded
         exps = r(xp.exp(scores))
@@ -293,7 +305,11 @@ def loss_tensors(
         probabilities = r(exps / sums)
         nats = -xp.log(_take(probabilities, at))[:, :, 0]
         per_example = r(nats / _per_example(ln_base))
-        slope = _put(probabilities, at, r(_take(probabilities, at) - 1.0)) if gradient else None
+        slope = (
+            _put(probabilities, at, r(_take(probabilities, at) - float(minus_one)))
+            if gradient
+            else None
+        )
         parts.update(exps=exps, sums=sums, probabilities=probabilities)
     data_loss, reg_loss, loss = _reduce(b, per_example, scale, reg_factor, r)
     return LossTensors(

@@ -25,6 +25,8 @@ from solvers.grading.core import (
     parse_matrix,
     parse_number,
     parse_vector,
+    split_cell,
+    subscript,
 )
 from solvers.matrix import matrix_input, number_input, vector_input
 from solvers.tasks.loss.compute import (
@@ -98,6 +100,15 @@ MISCONCEPTIONS = catalogue(
             "uses, λΣW² or ½λΣW²."
         ),
         "loss.reg",
+    ),
+    (
+        "grad_no_minus_one",
+        N_("the softmax gradient without −1 at the correct class"),
+        N_(
+            "This is p_j for every class. The gradient of the softmax loss is p_j − 1 at "
+            "the correct class y_i and p_j elsewhere (times 1/N for the mean)."
+        ),
+        "loss.grad",
     ),
     (
         "reg_doubled",
@@ -189,7 +200,9 @@ def specs(b: LossBatch, given: dict[str, torch.Tensor]) -> list[PartSpec]:
     Each misconception is :func:`loss_tensors` with its override (those of the last step:
     log base, reduction and regularization, from the right run's
     :meth:`~LossTensors.reduced`); one that would give the right answer for a problem (log
-    base 10 asked, a sum asked) is NaN there.
+    base 10 asked, a sum asked) is NaN there. The loss of each is taken from the student's
+    own L_i where they gave them (:func:`own_loss`), so that a mistake of the last step is
+    found whatever their L_i.
     """
     index = GRADER.index
     right = loss_tensors(b)
@@ -203,13 +216,19 @@ def specs(b: LossBatch, given: dict[str, torch.Tensor]) -> list[PartSpec]:
         wrong = {
             "log10": _unless(right.reduced(b, ln_base=LN10), b.ln_base == LN10),
             "wrong_class_prob": loss_tensors(b, wrong_class=True, gradient=False),
+            "grad_no_minus_one": loss_tensors(b, minus_one=False),
         }
-        per_example_of, grad_of = ("log10", "wrong_class_prob"), ("log10",)
+        per_example_of, grad_of = ("log10", "wrong_class_prob"), ("log10", "grad_no_minus_one")
     summed = _unless(right.reduced(b, scale=1.0), b.scale == 1.0)
-    loss_cands = [(index(m), wrong[m].loss) for m in per_example_of]
-    loss_cands.append((index("sum_instead_of_mean"), summed.loss))
+    loss_cands = [(index(m), own_loss(b, given, wrong[m].per_example)) for m in per_example_of]
+    loss_cands.append(
+        (
+            index("sum_instead_of_mean"),
+            own_loss(b, given, right.per_example, scale=1.0).where(b.scale != 1.0, math.nan),
+        )
+    )
     loss_cands += [
-        (index(m), right.reduced(b, reg_factor=f).loss)
+        (index(m), own_loss(b, given, right.per_example, reg_factor=f))
         for m, f in (("reg_forgotten", 0.0), ("reg_halved", 0.5), ("reg_doubled", 2.0))
     ]
     grad_cands = [(index(m), wrong[m].grad) for m in grad_of]
@@ -243,6 +262,22 @@ def specs(b: LossBatch, given: dict[str, torch.Tensor]) -> list[PartSpec]:
     ]
 
 
+def own_loss(
+    b: LossBatch,
+    given: dict[str, torch.Tensor],
+    per_example: torch.Tensor,
+    scale: float | None = None,
+    reg_factor: float = 1.0,
+) -> torch.Tensor:
+    """The loss from the student's own L_i in the rows that give them all, else from
+    ``per_example`` (a mistake's), reduced with ``scale`` and ``reg_factor``."""
+    mine = given["per_example"]
+    if mine.shape == per_example.shape:
+        gave = ~torch.isnan(mine).any(1, keepdim=True)
+        per_example = torch.where(gave, mine, per_example)
+    return loss_from(b, per_example, scale=scale, reg_factor=reg_factor)
+
+
 def carried(
     b: LossBatch, given: dict[str, torch.Tensor], rounder: Rounder | None = None
 ) -> dict[str, torch.Tensor]:
@@ -258,6 +293,16 @@ def hand(b: LossBatch, rounder: Rounder) -> dict[str, torch.Tensor]:
     return {"per_example": t.per_example, "loss": t.loss, "grad_scores": grad}
 
 
+def part_label(name: str) -> str:
+    """Parts as the lecture writes them: Lᵢ, L₂, L, ∂L/∂s (∂L/∂s[1,2] for a cell)."""
+    part, index = split_cell(name)
+    if part == "per_example":
+        return subscript(f"L{index}") if index else "Lᵢ"
+    if part == "grad_scores":
+        return f"∂L/∂s[{index}]" if index else "∂L/∂s"
+    return "L" if part == "loss" else name
+
+
 GRADER = TaskGrader(
     task="loss",
     submission_model=LossSubmission,
@@ -269,6 +314,7 @@ GRADER = TaskGrader(
     specs=specs,
     hand=hand,
     carried=carried,
+    label=part_label,
 )
 
 

@@ -130,6 +130,10 @@ def _loss_case(misconception: str) -> tuple[LossProblem, dict[str, Any]]:
         return reg, loss_answer(svm)
     if misconception == "reg_halved":
         return reg, loss_answer(_loss_with(**REG, reg_convention="half_l2"))
+    if misconception == "grad_no_minus_one":  # p_j / N in every cell, no −1 at y_i
+        t = loss.compute.loss_tensors(loss.compute.LossBatch.from_problems([softmax]))
+        grad = (t.probabilities[0] / 3).T.tolist()  # the example's scores are in columns
+        return softmax, {**loss_answer(softmax), "grad_scores": r2(grad)}
     return reg, loss_answer(_loss_with(**{**REG, "reg": 0.2}))  # reg_doubled
 
 
@@ -140,6 +144,10 @@ GRAPH_CASES = {
     "reciprocal_local": ("1/(x+y)", {"x": 1, "y": 1}, {"x": 0.5, "y": 0.5}),
     "branch_not_summed": ("x*y + x", {"x": 2, "y": 3}, {"x": 3, "y": 2}),
     "max_both": ("max(x, y)*z", {"x": 3, "y": 1, "z": 2}, {"x": 2, "y": 2, "z": 3}),
+    # the lecture's (x+y)·z: ∂f/∂x = −4 with the sign lost on the + gate's input x;
+    # ∂f/∂q = q and ∂f/∂z = z with the · gate's local gradients swapped
+    "sign_lost_at_gate": ("(x+y)*z", {"x": -2, "y": 5, "z": -4}, {"x": 4, "y": -4, "z": 3}),
+    "mul_swapped": ("(x+y)*z", {"x": -2, "y": 5, "z": -4}, {"x": 3, "y": 3, "z": -4}),
     # vector graphs
     "transposed_gradient": ("||W x||^2", {"W": [[0.1, 0.5], [-0.3, 0.8]], "x": [0.2, 0.4]},
                             {"W": [[0.088, 0.104], [0.176, 0.208]], "x": [-0.11, 0.64]}),
@@ -158,7 +166,20 @@ def _conv_case(misconception: str) -> tuple[ConvProblem, dict[str, Any], str]:
         "padding_ignored": ({"padding": 1, "pool": None}, {"padding": 0, "pool": None}),
         "bias_forgotten": ({}, {"bias": 0}),
         "avg_instead_of_max": ({}, {"pool": PoolSpec(kind="avg")}),
+        "pool_stride_wrong": ({}, {"pool": PoolSpec(size=2, stride=1)}),
+        "pool_window_wrong": (
+            {"pool": PoolSpec(kind="avg")},
+            {"pool": PoolSpec(kind="avg", size=3, stride=2)},
+        ),
     }.get(misconception, ({}, {}))
+    if misconception in ("cell_sign", "relu_skipped"):
+        problem = ConvProblem(**{**base, "bias": -2})
+        answer = conv_answer(problem)
+        if misconception == "cell_sign":  # conv[1,2] written with the opposite sign
+            answer["conv"][0][0][1] = -answer["conv"][0][0][1]
+            return problem, {"conv": answer["conv"]}, "conv"
+        answer["activation"] = answer["conv"]  # the negative cells kept
+        return problem, answer, "activation"
     if misconception == "pool_before_relu":
         problem = ConvProblem(**{**base, "bias": -2, "pool": PoolSpec(kind="avg", size=2)})
         maps = conv.solve(problem).answer
@@ -168,7 +189,8 @@ def _conv_case(misconception: str) -> tuple[ConvProblem, dict[str, Any], str]:
         return problem, answer, "pool"
     problem = ConvProblem(**{**base, **changes[0]})
     wrong = ConvProblem(**{**base, **changes[0], **changes[1]})
-    part = "pool" if misconception == "avg_instead_of_max" else "conv"
+    pooling = ("avg_instead_of_max", "pool_stride_wrong", "pool_window_wrong")
+    part = "pool" if misconception in pooling else "conv"
     return problem, conv_answer(wrong), part
 
 
@@ -183,6 +205,7 @@ def test_every_misconception_is_named(task: str, misconception: str) -> None:
         problem, answer = _loss_case(misconception)
         part = "per_example" if misconception in {"log10", "svm_correct_class"} else "loss"
         part = "per_example" if misconception in {"no_hinge", "wrong_class_prob"} else part
+        part = "grad_scores" if misconception == "grad_no_minus_one" else part
     elif task == "graph":
         expression, values, wrong = GRAPH_CASES[misconception]
         problem = GraphProblem(expression=expression, values=values)
@@ -401,4 +424,4 @@ def test_catalogue_is_complete() -> None:
         "transpose_forgotten",
         "norm_factor_forgotten",
     }  # vector graphs
-    assert len(set(ids["graph"])) == 8 and len(set(ids["conv"])) == 6
+    assert len(set(ids["graph"])) == 10 and len(set(ids["conv"])) == 10

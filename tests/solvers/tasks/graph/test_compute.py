@@ -13,7 +13,7 @@ import solvers.tasks.graph.parser as parser
 from solvers.grading.core import grade_one
 from solvers.tasks.graph import GraphProblem, solve, solve_batch
 from solvers.tasks.graph.compute import F64, evaluate, passes
-from solvers.tasks.graph.grading import GRADER, OVERRIDES, batch, specs
+from solvers.tasks.graph.grading import GRADER, OVERRIDES, batch, gate_overrides, specs
 from solvers.tasks.graph.rules import RULES
 
 #: Inputs away from kinks and domain edges, and the constant of each op that has one.
@@ -76,6 +76,10 @@ def test_each_misconception_is_the_one_pass_with_its_override() -> None:
     expected += [
         (GRADER.index("branch_not_summed"), passes(b.graph, b.values, b.upstream, keep=k).bwd.grads)
         for k in ("first", "last")
+    ]
+    expected += [  # the mistakes at one gate: a sign lost on one input, a product swapped
+        (GRADER.index(name), passes(b.graph, b.values, b.upstream, override).bwd.grads)
+        for name, override, _ in gate_overrides(b.graph)
     ]
     for k, name in enumerate(b.graph.variables):
         candidates = parts[f"gradients.{name}"].candidates

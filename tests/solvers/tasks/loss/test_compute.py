@@ -65,8 +65,30 @@ CASES: dict[str, tuple[LossProblem, dict[str, Any], LossProblem | None]] = {
 }
 
 
+GRADIENT_ONLY = {"grad_no_minus_one": {"minus_one": False}}
+"""The mistakes of the gradient alone (the losses stay right)."""
+
+
 def test_every_loss_misconception_has_its_override() -> None:
-    assert set(CASES) == {m.id for m in MISCONCEPTIONS}
+    assert set(CASES) | set(GRADIENT_ONLY) == {m.id for m in MISCONCEPTIONS}
+
+
+def test_the_softmax_gradient_without_minus_one_is_the_probabilities() -> None:
+    """dL/ds without the −1 at the correct class: p_j / N in every cell; its candidate is
+    the gradient part's, and it leaves the losses alone."""
+    problem = _problem(loss="softmax")
+    b = _batch(problem)
+    t = loss_tensors(b, **GRADIENT_ONLY["grad_no_minus_one"])
+    assert _close(_override(problem, minus_one=False), _losses(problem))
+    probabilities = loss_tensors(b).probabilities
+    assert torch.allclose(t.grad, probabilities / 3)
+    nothing = {
+        name: torch.full((1, *shape), math.nan, dtype=torch.float64)
+        for name, shape in GRADER.shapes(problem).items()
+    }
+    index = GRADER.index("grad_no_minus_one")
+    found = {s.name for s in specs(b, nothing) for i, _ in s.candidates if i == index}
+    assert found == {"grad_scores"}
 
 
 @pytest.mark.parametrize("misconception", list(CASES))
