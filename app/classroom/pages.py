@@ -90,18 +90,25 @@ def _exam_list() -> list[exams.Exam]:
         return found
 
 
+async def _exams(
+    request: Request,
+    lang: str,
+    fmt: NumberFormat,
+    form: Any,
+    errors: list[dict[str, Any]],
+    status: int = 200,
+) -> Response:
+    """The exams page: the list and the new exam's form (as typed, with its errors)."""
+    found = await run_in_threadpool(_exam_list)
+    context = _form_context(found, form, errors)
+    return await _page(request, "classroom/exams.html", lang, fmt, context, status=status)
+
+
 async def exams_page(request: Request, lang: Language, fmt: PageFormat) -> Response:
     """The instructor's exams and the form of a new one."""
     if gate := await _gate(request, lang, fmt):
         return gate
-    found = await run_in_threadpool(_exam_list)
-    return await _page(
-        request,
-        "classroom/exams.html",
-        lang,
-        fmt,
-        _form_context(found, {}, []),
-    )
+    return await _exams(request, lang, fmt, {}, [])
 
 
 def _form_context(
@@ -185,15 +192,7 @@ async def create_page(request: Request, lang: Language, fmt: PageFormat) -> Resp
         exam_id = await run_in_threadpool(_create, form)
     except (RequestValidationError, ValidationError, HTTPException, ValueError) as exc:
         errors = [{"field": "", "msg": str(exc)}] if type(exc) is ValueError else _errors(exc)
-        found = await run_in_threadpool(_exam_list)
-        return await _page(
-            request,
-            "classroom/exams.html",
-            lang,
-            fmt,
-            _form_context(found, form, errors),
-            status=422,
-        )
+        return await _exams(request, lang, fmt, form, errors, status=422)
     return RedirectResponse(f"/instructor/exams/{exam_id}", status_code=303)
 
 
