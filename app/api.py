@@ -10,7 +10,7 @@ from app.deps import SOLVE_QUERY_DOCS, Language, SolveOptions, solve_for_people,
 from app.errors import ERROR_RESPONSES, CheckedJsonRoute
 from app.i18n import translate
 from app.torch_run import torch_for_people
-from app.work import off_loop
+from app.work import solve_work
 from solvers.core import NumberFormat, Task
 from solvers.registry import TASKS
 
@@ -30,7 +30,8 @@ solutions = ResponseCache()
 
 def _solved(task: Task, problem: Any, fmt: NumberFormat) -> bytes:
     """The JSON of the solution: worked in a thread, off the event loop, so that other
-    requests are read and answered meanwhile (its PyTorch view runs apart, cached)."""
+    requests are read and answered meanwhile, unless the problem is quick (its PyTorch view
+    runs apart, cached)."""
     return solve_for_people(task, problem, fmt).model_dump_json().encode()
 
 
@@ -52,7 +53,7 @@ def _add_solve_route(router: APIRouter, task: Task) -> None:
         )
         body = solutions.get(key)
         if body is None:
-            body = await off_loop(_solved, task, problem, fmt)
+            body = await solve_work(task.quick(problem), _solved, task, problem, fmt)
             view = await torch_for_people(task, problem) if options.torch else None
             if view is not None:  # one more member of the solution's object
                 body = body[:-1] + b',"torch":' + view.model_dump_json().encode() + b"}"

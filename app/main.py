@@ -167,6 +167,7 @@ def create_app() -> FastAPI:
     application.add_exception_handler(PydanticCustomError, solver_error_handler)
     application.add_exception_handler(StarletteHTTPException, http_error_handler)
     application.include_router(api.build_router())
+    application.include_router(pages.build_router())  # the busiest first: routes match in order
     for task in TASKS.values():
         extra = view_for(task.id).router
         if extra is not None:
@@ -175,7 +176,6 @@ def create_app() -> FastAPI:
     application.include_router(instructor.build_router())
     application.include_router(classroom_api.build_router())
     application.include_router(classroom_pages.build_router())
-    application.include_router(pages.build_router())
     application.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
 
     @application.get("/healthz", tags=["health"], summary="Health check")

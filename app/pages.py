@@ -7,18 +7,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import anyio.from_thread
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, pass_eval_context, select_autoescape
 from jinja2.nodes import EvalContext
 from markupsafe import Markup
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticCustomError
 
 from app.cache import ResponseCache
 from app.deps import Language, PageFormat, page_options, solve_for_people
-from app.errors import custom_error_detail, describe_errors
+from app.errors import custom_error_detail, describe_errors, error_page
 from app.forms import has_problem
 from app.i18n import LANG_COOKIE, LANGUAGES, gettext, ngettext, translate
 from app.render import (
@@ -36,7 +35,7 @@ from app.render import (
 )
 from app.tasks import task_templates, view_for
 from app.torch_run import torch_for_people
-from app.work import off_loop
+from app.work import solve_work
 from solvers.core import NumberFormat, Task
 from solvers.registry import TASKS
 
@@ -151,29 +150,44 @@ async def home(request: Request, lang: Language, fmt: PageFormat) -> HTMLRespons
     return html_response(request, render_page(request, "index.html", lang, fmt, {}), lang)
 
 
-def _render_task_page(
-    task: Task, request: Request, lang: str, fmt: NumberFormat
-) -> tuple[bytes, int]:
-    """The task's page for the problem in the query string (or its example): body, status.
-    Runs in a worker thread (:func:`app.work.off_loop`); the PyTorch view's run is awaited
-    on the event loop from there."""
-    view = view_for(task.id)
-    adapter = view.adapter
+def _page_problem(
+    task: Task, request: Request, lang: str
+) -> tuple[dict[str, str], BaseModel | None, dict[str, list[str]]]:
+    """The page's form, the problem it states (the task's example when the query states
+    none) and the form's errors by field (the problem is ``None`` when there are any)."""
+    adapter = view_for(task.id).adapter
     form = dict(request.query_params)
     errors: dict[str, list[str]] = {}
+    if not has_problem(form):
+        example = task.example()
+        form = adapter.to_form(example)
+        return (adapter.with_decimal_commas(form) if lang == "ru" else form), example, errors
+    try:
+        problem = task.problem_model.model_validate(adapter.to_data(form, task.problem_model))
+    except ValidationError as exc:
+        for detail in describe_errors(exc.errors()):
+            errors.setdefault(adapter.form_field(detail["field"]), []).append(detail["msg"])
+        return form, None, errors
+    return form, problem, errors
+
+
+def _problem_query(form: dict[str, str]) -> str:
+    """The query string of the problem on the screen (its non-empty fields)."""
+    return urlencode({k: v for k, v in form.items() if v and k != "lang"})
+
+
+def _render_task_page(
+    task: Task,
+    request: Request,
+    lang: str,
+    fmt: NumberFormat,
+    stated: tuple[dict[str, str], BaseModel | None, dict[str, list[str]]],
+) -> tuple[bytes, int]:
+    """The task's page for the problem ``stated`` by :func:`_page_problem`: body, status.
+    Its PyTorch section holds a link to the script's own page (:func:`_pytorch_page`),
+    fetched when the section is opened: the script runs only for those who ask."""
+    form, problem, errors = stated
     solution = None
-    problem = None
-    if has_problem(form):
-        try:
-            problem = task.problem_model.model_validate(adapter.to_data(form, task.problem_model))
-        except ValidationError as exc:
-            for detail in describe_errors(exc.errors()):
-                errors.setdefault(adapter.form_field(detail["field"]), []).append(detail["msg"])
-    else:
-        problem = task.example()
-        form = adapter.to_form(problem)
-        if lang == "ru":
-            form = adapter.with_decimal_commas(form)
     if problem is not None:
         try:
             solution = solve_for_people(task, problem, fmt)
@@ -185,12 +199,10 @@ def _render_task_page(
         "errors": errors,
         "solution": solution,
         "problem": problem,
-        # the try page gets the problem on the screen (the example's fields when untouched)
-        "try_query": urlencode({k: v for k, v in form.items() if v and k not in ("lang",)}),
+        "problem_query": _problem_query(form),  # the try page and the PyTorch view get it
     }
     if solution is not None:
-        context["torch"] = anyio.from_thread.run(torch_for_people, task, problem)
-        context.update(view.page_context(solution, problem, fmt))
+        context.update(view_for(task.id).page_context(solution, problem, fmt))
     body = render_page(request, task_templates(task.id, "page"), lang, fmt, context).encode()
     return body, 422 if errors else 200
 
@@ -201,10 +213,30 @@ def _task_page(task: Task):
         key = ResponseCache.key(task.id, lang, request.url.query)
         cached = pages.get(key)
         if cached is None:
-            cached = await off_loop(_render_task_page, task, request, lang, fmt)
+            stated = _page_problem(task, request, lang)
+            quick = stated[1] is None or task.quick(stated[1])
+            cached = await solve_work(quick, _render_task_page, task, request, lang, fmt, stated)
             pages.put(key, cached)
         body, status = cached
         return html_response(request, body, lang, status)
+
+    return page
+
+
+def _pytorch_page(task: Task):
+    """The PyTorch view of the problem in the query string (or the task's example): the
+    script, its notes, and what it printed when the server ran it. The task page fetches
+    it into its PyTorch section when that is opened (or links to it without JavaScript)."""
+
+    async def page(request: Request) -> Response:
+        lang, fmt = page_options(request)
+        form, problem, errors = _page_problem(task, request, lang)
+        if problem is None:
+            return error_page(request, 422, [m for ms in errors.values() for m in ms])
+        torch = await torch_for_people(task, problem)
+        context = {"task": task, "torch": torch, "problem_query": _problem_query(form)}
+        body = render_page(request, "pytorch.html", lang, fmt, context)
+        return html_response(request, body, lang)
 
     return page
 
@@ -223,4 +255,9 @@ def build_router() -> APIRouter:
             response_class=HTMLResponse,
             name=f"page_{task.id}",
         )
+        if task.torch_form is not None:
+            router.add_api_route(
+                f"/{task.id}/pytorch", _pytorch_page(task), methods=["GET"],
+                response_class=HTMLResponse,
+            )  # fmt: skip
     return router

@@ -1,5 +1,5 @@
 """Heavy work (solving, rendering a page, grading) off the event loop, in a few threads
-taken first come, first served.
+taken first come, first served; quick work where it stands.
 
 On the event loop, one slow request held up every other (reading bodies, accepting
 connections, ``/healthz``). In as many threads as requests (Starlette's pool of 40), the
@@ -27,3 +27,10 @@ _limiter = anyio.CapacityLimiter(HEAVY_THREADS)
 async def off_loop(function: Callable[..., R], *args: object) -> R:
     """``function(*args)`` in one of :data:`HEAVY_THREADS` threads, in the order asked."""
     return await anyio.to_thread.run_sync(functools.partial(function, *args), limiter=_limiter)
+
+
+async def solve_work(quick: bool, function: Callable[..., R], *args: object) -> R:
+    """``function(*args)``, the solving of one problem: on the event loop when the task says
+    it is ``quick`` (:attr:`solvers.core.Task.quick`: the hop to a thread and back costs
+    ~0.3 ms of CPU, more than such a problem's work), else :func:`off_loop`."""
+    return function(*args) if quick else await off_loop(function, *args)

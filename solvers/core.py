@@ -316,6 +316,10 @@ class Task:
       ``part_labels``.
     - ``torch_form(problem)`` (optional): the problem as PyTorch, a
       :class:`solvers.pytorch_view.TorchForm` that :mod:`solvers.pytorch_view` writes out.
+    - ``quick(problem)`` (optional): whether solving ``problem`` and writing its page cost
+      well under a few milliseconds (the lecture's sizes), so that a server may do it where it
+      stands instead of handing it to a worker thread, whose hop costs more than such work.
+      Default: never.
     """
 
     id: str
@@ -336,6 +340,7 @@ class Task:
     try_parts: Callable[[Any], list[str]]
     part_labels: dict[str, str]
     torch_form: Callable[[Any], Any] | None = None
+    quick: Callable[[Any], bool] = lambda problem: False
 
     def generate(self, rng: Any, spec: BaseModel) -> BaseModel:
         """One hand-computable problem from a one-variant random source (DESIGN §2)."""

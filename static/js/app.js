@@ -164,6 +164,32 @@ document.addEventListener("click", function (event) {
 document.addEventListener("click", function (event) {
   if (event.target.closest && event.target.closest("button[data-print]")) window.print();
 });
+// The PyTorch section of a task page holds a link to the script's page: opening the section
+// fetches the script and what it printed into it (the server runs it only when asked).
+(function () {
+  function load(details) {
+    var link = details.querySelector("a.show-pytorch");
+    if (!link || details.getAttribute("data-loading")) return;
+    details.setAttribute("data-loading", "1");
+    fetch(link.href, { headers: { Accept: "text/html" } })
+      .then(function (answer) { return answer.text(); })
+      .then(function (html) {
+        var body = new DOMParser().parseFromString(html, "text/html").getElementById("pytorch-body");
+        if (body) details.querySelector("#pytorch-body").replaceWith(document.importNode(body, true));
+      })
+      .finally(function () { details.removeAttribute("data-loading"); });
+  }
+  document.addEventListener("toggle", function (event) {
+    var details = event.target;
+    if (details.matches && details.matches("details.pytorch") && details.open) load(details);
+  }, true);
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("details.pytorch a.show-pytorch");
+    if (!link) return;
+    event.preventDefault();
+    load(link.closest("details.pytorch"));
+  });
+})();
 // Copy buttons: the text of the element their data-copy names (the PyTorch code).
 document.addEventListener("click", function (event) {
   var button = event.target.closest && event.target.closest("button[data-copy]");

@@ -148,10 +148,14 @@ def test_solve_with_something_else_is_a_422(client: TestClient) -> None:
 
 @pytest.mark.parametrize("task", ["loss", "graph", "conv"])
 def test_every_page_shows_its_pytorch(client: TestClient, task: str) -> None:
-    page = client.get(f"/{task}").text
+    page = client.get(f"/{task}?lang=ru").text
     assert '<details class="pytorch" id="pytorch">' in page
-    assert 'data-copy="pytorch-code"' in page
-    assert "import torch\n" in page
+    assert f'<a class="show-pytorch" href="/{task}/pytorch?' in page  # fetched when opened
+    link = page.split('class="show-pytorch" href="')[1].split('"')[0].replace("&amp;", "&")
+    view = client.get(link)
+    assert view.status_code == 200
+    assert 'id="pytorch-body"' in view.text and 'data-copy="pytorch-code"' in view.text
+    assert "import torch\n" in view.text and 'id="pytorch-output">device: ' in view.text
 
 
 VECTOR = {"expression": "||W x||^2", "values": {"W": [[0.1, 0.5], [-0.3, 0.8]], "x": [0.2, 0.4]}}

@@ -67,7 +67,7 @@ def test_runs_are_cached_by_problem(
     first = client.post("/api/v1/graph/solve?with=torch", json=problem).json()["torch"]
     again = client.post("/api/v1/graph/solve?with=torch&lang=ru&digits=2", json=problem)
     values = "W = [[0.1, 0.5], [-0.3, 0.8]]; x = 0.2 0.4"
-    page = client.get("/graph", params={"expression": "||W x||^2", "values": values})
+    page = client.get("/graph/pytorch", params={"expression": "||W x||^2", "values": values})
     assert len(calls) == 1
     assert again.json()["torch"]["stdout"] == first["stdout"]
     assert first["stdout"].split("\n", 1)[1] in page.text
@@ -90,7 +90,7 @@ def test_a_slow_run_answers_without_its_output(
         start = time.perf_counter()
         response = client.post("/api/v1/conv/solve?with=torch", json=PROBLEMS["conv"])
         took = time.perf_counter() - start
-        page = client.get("/conv?lang=ru")
+        page = client.get("/conv/pytorch?lang=ru")
     finally:
         release.set()
         get_settings.cache_clear()
@@ -118,7 +118,11 @@ def test_a_failing_run_answers_without_its_output(
 
 
 def test_the_page_shows_the_output_and_the_device(client: TestClient) -> None:
-    page = client.get("/loss").text
+    task_page = client.get("/loss").text  # its PyTorch section links to the view (fetched)
+    assert 'class="show-pytorch" href="/loss/pytorch?' in task_page
+    assert "pytorch-output" not in task_page  # the script runs only when asked for
+    link = task_page.split('class="show-pytorch" href="')[1].split('"')[0].replace("&amp;", "&")
+    page = client.get(link).text
     assert "when the server ran it on the CPU" in page or "on the CUDA" in page
     assert 'id="pytorch-output">device: ' in page
     assert "loss: 5.266666666666666" in page
@@ -142,3 +146,10 @@ def test_runs_in_threads_print_to_their_own_buffers() -> None:
         thread.join()
     for k in range(8):
         assert results[k].splitlines()[1] == f"f: {2.0 * k}"
+
+
+def test_the_view_of_a_wrong_problem_is_a_page_naming_the_field(client: TestClient) -> None:
+    page = client.get("/conv/pytorch", params={"image": "1 2; 3 x", "filters": "1"})
+    assert page.status_code == 422 and "text/html" in page.headers["content-type"]
+    assert "row 2, column 2: &#34;x&#34; is not a number" in page.text
+    assert "pytorch-code" not in page.text

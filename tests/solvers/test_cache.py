@@ -47,3 +47,11 @@ def test_exceptions_are_not_cached_and_the_cache_clears() -> None:
     upper.cache_clear()  # type: ignore[attr-defined]
     upper("ok")
     assert calls == ["boom", "boom", "ok", "ok"]
+
+
+def test_known_tells_whether_a_value_is_kept_without_computing_it() -> None:
+    calls, upper = _counted()
+    assert not upper.known("abc")  # type: ignore[attr-defined]
+    upper("abc")
+    assert upper.known("abc") and not upper.known("abd")  # type: ignore[attr-defined]
+    assert calls == ["abc"]

@@ -120,3 +120,19 @@ def solve_batch(problems: Sequence[GraphProblem], device: Any = None) -> list[Gr
                 output=outputs[k], gradients=dict(zip(graph.variables, grads[k], strict=True))
             )
     return answers  # type: ignore[return-value]
+
+
+QUICK_GATES = 60
+"""The most gates of a graph solved where the server stands (:func:`quick`)."""
+
+
+def quick(problem: GraphProblem) -> bool:
+    """Whether the problem can be solved without a worker thread
+    (:attr:`solvers.core.Task.quick`): a scalar graph of at most :data:`QUICK_GATES` gates
+    whose expression was solved before (its symbolic derivatives are kept; a new
+    expression's cost sympy more than a millisecond)."""
+    return (
+        not problem.is_vector
+        and len(problem.graph.gates) <= QUICK_GATES
+        and derivatives_latex.known(problem.parsed)
+    )

@@ -333,3 +333,14 @@ def solve(problem: LossProblem, fmt: NumberFormat = _DEFAULT_FORMAT) -> LossSolu
         margins=extra if t.raw is not None else None,
     )
     return LossSolution(answer=answer, steps=out)
+
+
+QUICK_CELLS = 100
+"""The most scores of a problem solved where the server stands (:func:`quick`): up to
+these every example's steps are written, in a fraction of a millisecond."""
+
+
+def quick(problem: LossProblem) -> bool:
+    """Whether the problem is small enough to solve without a worker thread
+    (:attr:`solvers.core.Task.quick`)."""
+    return len(problem.scores) * len(problem.scores[0]) <= QUICK_CELLS
