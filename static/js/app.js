@@ -175,7 +175,10 @@ document.addEventListener("click", function (event) {
       .then(function (answer) { return answer.text(); })
       .then(function (html) {
         var body = new DOMParser().parseFromString(html, "text/html").getElementById("pytorch-body");
-        if (body) details.querySelector("#pytorch-body").replaceWith(document.importNode(body, true));
+        if (!body) return;
+        var placed = document.importNode(body, true);
+        details.querySelector("#pytorch-body").replaceWith(placed);
+        window.stepgrad.fit(placed);
       })
       .finally(function () { details.removeAttribute("data-loading"); });
   }

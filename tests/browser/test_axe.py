@@ -21,6 +21,7 @@ PAGES = [
     "/no-such-page",
     "/loss?scores=1+2%0A3+x",  # a form with an error beside its field
     "/loss/try?seed=3&a_per_example=1+2+3&a_loss=4",  # a graded try page
+    "/graph/pytorch",  # a PyTorch view (the task pages fetch it into their section)
 ]
 
 

@@ -39,6 +39,15 @@ def test_pytorch_section_copies_its_code(page) -> None:
     assert page.evaluate("navigator.clipboard.readText()") == code
 
 
+def test_the_fetched_pytorch_code_scrolls_by_keyboard_on_a_phone(page) -> None:
+    page.set_viewport_size({"width": 360, "height": 800})
+    page.goto(f"{page.base}/conv?lang=ru")
+    page.locator("details.pytorch summary").click()
+    code = page.locator("pre.code:has(#pytorch-code)")
+    code.wait_for()
+    assert code.get_attribute("tabindex") == "0" and code.get_attribute("role") == "region"
+
+
 def test_a_matrix_problem_on_the_page(page) -> None:
     page.goto(f"{page.base}/graph")
     page.fill("input[name=expression]", "||W x||^2")
