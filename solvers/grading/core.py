@@ -537,9 +537,12 @@ def score_part(spec: PartSpec, tolerance: Tolerance) -> PartResult:
     correct = _all(settled) & ~missing
     wrong = ~correct & ~missing
     consistent = wrong & _all(settled | carry) & _any(carry & graded)
-    explained = torch.zeros_like(missing)
-    for _, candidate in spec.candidates:
-        explained = explained | _all(settled | _matches(given, candidate, rule))
+    shape_error = torch.zeros_like(missing)
+    if not on_shape:  # a format error unless a mistake or the carried answer has its shape
+        explained = torch.zeros_like(missing)
+        for _, candidate in spec.candidates:
+            explained = explained | _all(settled | _matches(given, candidate, rule))
+        shape_error = wrong & ~consistent & ~explained
     optional = spec.optional or spec.sparse
     max_score = (~(missing & optional)).to(F64)
     cells = torch.clamp(_count(graded), min=1.0)
@@ -555,20 +558,22 @@ def score_part(spec: PartSpec, tolerance: Tolerance) -> PartResult:
         misconception=torch.full(missing.shape, -1, dtype=torch.long, device=given.device),
         cells=right & graded,
         graded=graded,
-        shape_error=wrong & ~consistent & ~(explained & wrong) & (not on_shape),
+        shape_error=shape_error,
         rounding=(correct & _any(by_hand & graded)) | (consistent & _any(carry_by_hand & graded)),
         decimals=tolerance.hand_decimals if spec.rounded is not None else None,
     )
 
 
-def _changed(answer: torch.Tensor, base: torch.Tensor, rule: ToleranceRule) -> torch.Tensor:
-    """The cells where a mistake's answer differs from the answer without it (``base``):
-    beyond the tolerance, or every cell of another shape (NaN cells: the mistake does not
-    apply there)."""
+def _changed(
+    answer: torch.Tensor, base: torch.Tensor, rule: ToleranceRule, bound: torch.Tensor
+) -> torch.Tensor:
+    """The cells where a mistake's answer differs from the answer without it (``base``,
+    whose ``rule.bound`` is ``bound``): beyond the tolerance, or every cell of another shape
+    (NaN cells: the mistake does not apply there)."""
     finite = torch.isfinite(answer)
     if answer.shape != base.shape:
         return finite
-    return finite & ~close(answer, base, rule)
+    return finite & ~close(answer, base, rule, bound)
 
 
 def diagnose(results: Sequence[PartResult], tolerance: Tolerance) -> list[MistakeKey]:
@@ -593,7 +598,10 @@ def diagnose(results: Sequence[PartResult], tolerance: Tolerance) -> list[Mistak
         base = spec.expected
         if spec.carried is not None and spec.carried.shape == base.shape:
             base = torch.where(torch.isnan(spec.carried), base, spec.carried)
-        settled = r.cells | ~r.graded
+        ungraded, present = ~r.graded, ~r.missing
+        settled = r.cells | ungraded
+        wrong = ~r.correct & present & ~r.consistent
+        base_bound = rule.bound(base)
         seen: dict[tuple[int, tuple[tuple[str, Any], ...]], int] = {}
         for j, (index, answer) in enumerate(spec.candidates):
             params = spec.params[j] if j < len(spec.params) else None
@@ -601,8 +609,10 @@ def diagnose(results: Sequence[PartResult], tolerance: Tolerance) -> list[Mistak
             ordinal = seen.get((index, frozen), 0)
             seen[(index, frozen)] = ordinal + 1
             k = keys.setdefault((index, frozen, ordinal), len(keys))
-            changed = _changed(answer, base, rule)
+            changed = _changed(answer, base, rule, base_bound)
             changes = _any(changed)
+            if not changes.any():  # it changes this part nowhere: it neither explains nor vetoes
+                continue
             # every cell it changes is as the mistake gives it, every other one is right
             if index in spec.cellwise:
                 cell = settled | _matches(spec.given, answer, rule)
@@ -610,8 +620,7 @@ def diagnose(results: Sequence[PartResult], tolerance: Tolerance) -> list[Mistak
                 cell = torch.where(changed, _matches(spec.given, answer, rule), settled)
             else:
                 cell = _matches(spec.given, answer, rule)
-            match = _all(cell | ~r.graded) & ~r.missing
-            wrong = ~r.correct & ~r.missing & ~r.consistent
+            match = _all(cell | ungraded) & present
             entries.append((i, j, k, match & wrong & changes, r.missing | ~changes | match))
     rows = results[0].missing.shape[0] if results else 0
     device = results[0].missing.device if results else "cpu"
@@ -623,10 +632,13 @@ def diagnose(results: Sequence[PartResult], tolerance: Tolerance) -> list[Mistak
     ordered = list(keys)
     upstream: dict[str, torch.Tensor] = {}
     none = torch.full((rows,), -1, dtype=torch.long, device=device)
+    by_part: dict[int, list[tuple[int, int, int, torch.Tensor, torch.Tensor]]] = {}
+    for entry in entries:
+        by_part.setdefault(entry[0], []).append(entry)
     for i, r in enumerate(results):
         chosen, best = none.clone(), torch.full((rows,), -1, dtype=torch.long, device=device)
         # the most parts explained first, then the catalogue order, then the candidate order
-        for _, j, k, explained, _ in (e for e in entries if e[0] == i):
+        for _, j, k, explained, _ in by_part.get(i, ()):
             index = ordered[k][0]
             rank = count[k] * 1_000_000 - index * 1000 - min(j, 999)
             better = explained & viable[k] & ((best < 0) | (rank > best))
