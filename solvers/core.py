@@ -298,6 +298,20 @@ class AnswerCell:
 
 
 @dataclass(frozen=True)
+class OwnSteps:
+    """The steps of a worked solution that read a student's earlier parts, written with the
+    student's own numbers (the try page's hint ladder, middle rung).
+
+    ``reads``: step kind → the parts whose numbers such a step takes (``loss.reduce`` →
+    ``per_example``); ``steps``: those steps written with the parts the student gave (none
+    of a kind whose parts were not given, or gave numbers that it cannot use).
+    """
+
+    reads: dict[str, tuple[str, ...]]
+    steps: list[Step]
+
+
+@dataclass(frozen=True)
 class Task:
     """One quiz problem type: everything the generic engines, the app and the CLI need.
 
@@ -316,6 +330,10 @@ class Task:
       ``part_labels``.
     - ``torch_form(problem)`` (optional): the problem as PyTorch, a
       :class:`solvers.pytorch_view.TorchForm` that :mod:`solvers.pytorch_view` writes out.
+    - ``own_steps(problem, given, fmt)`` (optional): an :class:`OwnSteps`, the steps that
+      read earlier parts written with the student's own numbers; ``given`` holds the
+      submitted parts that have their expected shape, as the grader's ``values`` gives them
+      (NaN where a cell was not given).
     """
 
     id: str
@@ -336,6 +354,7 @@ class Task:
     try_parts: Callable[[Any], list[str]]
     part_labels: dict[str, str]
     torch_form: Callable[[Any], Any] | None = None
+    own_steps: Callable[[Any, dict[str, Any], NumberFormat], OwnSteps] | None = None
 
     def generate(self, rng: Any, spec: BaseModel) -> BaseModel:
         """One hand-computable problem from a one-variant random source (DESIGN §2)."""

@@ -23,7 +23,7 @@ from solvers.tasks.conv.problem import (
     Windows,
 )
 from solvers.tasks.conv.pytorch import torch_form
-from solvers.tasks.conv.solve import solve
+from solvers.tasks.conv.solve import own_steps, solve
 from solvers.tasks.conv.variants import ConvGenerator, ConvSpec
 
 
@@ -57,6 +57,7 @@ TASK = Task(
     try_parts=grading.try_parts,
     part_labels=grading.PART_LABELS,
     torch_form=torch_form,
+    own_steps=own_steps,
 )
 
 __all__ = [

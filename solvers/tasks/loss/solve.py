@@ -4,8 +4,9 @@ the lecture's notation."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
-from solvers.core import N_, NumberFormat, Step, step
+from solvers.core import N_, NumberFormat, OwnSteps, Step, step
 from solvers.tasks.loss.compute import LossBatch, loss_tensors, reg_terms
 from solvers.tasks.loss.problem import LossAnswer, LossProblem, LossSolution, transpose
 
@@ -333,3 +334,14 @@ def solve(problem: LossProblem, fmt: NumberFormat = _DEFAULT_FORMAT) -> LossSolu
         margins=extra if t.raw is not None else None,
     )
     return LossSolution(answer=answer, steps=out)
+
+
+def own_steps(problem: LossProblem, given: dict[str, Any], fmt: NumberFormat) -> OwnSteps:
+    """The average (or sum) over the examples written with the student's own L_i, when they
+    gave every one of them."""
+    reads = {"loss.reduce": ("per_example",)}
+    mine = given.get("per_example")
+    if mine is None or not all(math.isfinite(x) for x in mine):
+        return OwnSteps(reads, [])
+    scale = len(mine) if problem.reduction == "mean" else 1
+    return OwnSteps(reads, [_Steps(problem, fmt).reduce(mine, math.fsum(mine) / scale)])
