@@ -797,7 +797,9 @@ def _try_page(task: Task):
             solution = solve_for_people(task, problem, fmt)
             subfields = view.try_fields(problem, fmt)
             parts = [*subfields, *task.try_parts(problem)]
-            context.update(solution=solution, parts=parts, subfields=subfields)
+            text_fields = view.text_fields(problem, task.grader.shapes(problem))
+            context.update(solution=solution, parts=parts, subfields=subfields,
+                           text_fields=text_fields)  # fmt: skip
             names = [name for p in parts
                      for name in ([f"{p}.{key}" for key, _ in subfields[p]] if p in subfields
                                   else [p])]  # fmt: skip

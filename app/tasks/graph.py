@@ -800,6 +800,14 @@ class GraphView(TaskView):
             context["nodes_table"] = Markup(nodes_table(solution, fmt))
         return context
 
+    def text_fields(self, problem: Any, shapes: Mapping[str, tuple[int, ...]]) -> set[str]:
+        """A scalar graph's node fields take one number each; a vector graph's take vectors
+        and matrices (``0.2 0.4``, ``1 2; 3 4``)."""
+        fields = super().text_fields(problem, shapes) - {"nodes"}
+        if problem.is_vector:
+            fields |= {f"nodes.{key}" for key, _ in vector_node_fields(problem, NumberFormat())}
+        return fields
+
     def try_fields(self, problem: Any, fmt: NumberFormat) -> dict[str, list[tuple[str, str]]]:
         """A graph's intermediate nodes, one field each, labelled with the node's forward
         formula in the page's symbols (``q = x + y``, ``n_{5} = w_{0} \\cdot x_{0}``; a
