@@ -186,6 +186,12 @@ class NumberFormat:
         """Between the numbers of a list: ``"; "`` where a comma is the decimal sign."""
         return "; " if self.decimal_comma else ", "
 
+    @property
+    def comma(self) -> str:
+        """Between a function's arguments in a formula (``\\max(0; 2{,}9)``): ``;`` where a
+        comma is the decimal sign."""
+        return ";" if self.decimal_comma else ","
+
     def tex(self, x: float, paren: bool = False) -> str:
         """LaTeX number; negatives in parentheses when ``paren`` (for substitution)."""
         text = self.num(x).replace("\u2212", "-")

@@ -353,7 +353,7 @@ def _relu_step(conv: Tensor3, activation: Tensor3 | None, limit: int, fmt: Numbe
     formulas = ["\\operatorname{ReLU}(x) = \\max(0, x)"]
     for k, i, j in cells[:limit]:
         name = _cell("a", k, i, j, len(conv))
-        formulas.append(f"{name} = \\max(0, {tex(conv[k][i][j])}) = 0")
+        formulas.append(f"{name} = \\max(0{fmt.comma} {tex(conv[k][i][j])}) = 0")
     return _step(
         kind="conv.relu",
         title=N_("ReLU"),
@@ -543,12 +543,14 @@ def own_steps(problem: ConvProblem, given: dict[str, Any], fmt: NumberFormat) ->
     """ReLU written with the student's own conv map, and the pooling with their own map
     after ReLU (or the ReLU of their conv map, or their conv map without a ReLU)."""
     relu = problem.activation == "relu"
-    reads = {"conv.relu": ("conv",), "conv.pool": ("activation", "conv") if relu else ("conv",)}
     mine = {
         part: torch.tensor([given[part]], dtype=torch.float64)
         for part in ("conv", "activation")
         if given.get(part) is not None and (part == "conv" or relu)
     }
+    # the pooling reads the map after ReLU, else the conv map it comes from
+    pooled = ("activation",) if "activation" in mine else ("activation", "conv")
+    reads = {"conv.relu": ("conv",), "conv.pool": pooled if relu else ("conv",)}
     if not mine or not all(bool(torch.isfinite(m).all()) for m in mine.values()):
         return OwnSteps(reads, [])
     maps = forward(ConvBatch.of([problem]), given=mine)

@@ -96,21 +96,22 @@ class _Steps:
         tex, margin = self.tex, self.problem.margin
         others = [j for j in range(len(s)) if j != y]
         lhs = f"L_{{{i}}}"
+        comma = self.fmt.comma
         if not others:
             formulas = [f"{lhs} = 0"]
         elif len(others) <= MAX_TERMS:
             sy, delta = tex(s[y], paren=True), tex(margin)
             formulas = [
                 f"{lhs} = "
-                + " + ".join(rf"\max(0,\ {tex(s[j])} - {sy} + {delta})" for j in others),
-                "= " + " + ".join(rf"\max(0,\ {tex(raw[j])})" for j in others),
+                + " + ".join(rf"\max(0{comma}\ {tex(s[j])} - {sy} + {delta})" for j in others),
+                "= " + " + ".join(rf"\max(0{comma}\ {tex(raw[j])})" for j in others),
                 "= "
                 + " + ".join(tex(hinge[j]) for j in others)
                 + (" " + self.equals(loss) if len(others) > 1 else ""),
             ]
         else:
             formulas = [
-                rf"{lhs} = \sum_{{j \ne y_{{{i}}}}} \max(0,\ s_j - {tex(s[y], paren=True)} + "
+                rf"{lhs} = \sum_{{j \ne y_{{{i}}}}} \max(0{comma}\ s_j - {tex(s[y], paren=True)} + "
                 rf"{tex(margin)}) {self.equals(loss)}"
             ]
         return step(
