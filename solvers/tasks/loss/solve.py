@@ -65,8 +65,8 @@ class _Steps:
         if p.loss == "svm":
             title = N_("Multiclass SVM loss")
             formulas = [
-                r"L_i = \sum_{j \ne y_i} \max(0,\ s_j - s_{y_i} + \Delta), \quad \Delta = "
-                + self.tex(p.margin),
+                rf"L_i = \sum_{{j \ne y_i}} \max(0{self.fmt.comma}\ s_j - s_{{y_i}} + \Delta),"
+                r" \quad \Delta = " + self.tex(p.margin),
                 total,
             ]
         else:
