@@ -4,8 +4,8 @@ Usage: ``.venv/bin/python tools/screenshot.py BASE_URL OUT_DIR [PATH …] [--wid
 [--full] [--print] [--student]``; each PATH (e.g. ``/loss?lang=ru``) becomes one PNG per
 width in OUT_DIR. ``--student`` adds every page a student meets, in both languages: the
 home page, the three task pages, their try pages with a wrong answer checked and the hint
-ladder's first two rungs opened, and an error page (``make screenshots`` takes them at
-360 and 1280 px). Never downloads a browser: it drives ``/usr/bin/chromium``.
+ladder's first two rungs opened, a form error and a 404 page (``--width 360 --width
+1280`` as the layout tests). Never downloads a browser: it drives ``/usr/bin/chromium``.
 """
 
 from __future__ import annotations
