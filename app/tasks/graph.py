@@ -755,27 +755,37 @@ def nodes_table(solution: GraphSolution, fmt: NumberFormat) -> str:
     symbols = node_symbols(solution.nodes, fmt)
     local = local_gradients_tex(solution, fmt)
     num = fmt.num
-    heads = "".join(
-        f"<th>{gettext(h)}</th>"
+    names = [
+        html_escape(gettext(h))
         for h in (
             N_("node"), N_("gate"), N_("inputs"), N_("forward"), N_("local gradient"),
             N_("upstream"), N_("downstream"),
         )
-    )  # fmt: skip
+    ]  # fmt: skip
+    heads = "".join(f"<th>{h}</th>" for h in names)
+    # each cell names its column too: on a phone the rows are shown as cards (app.css)
+    local_class = ' class="local"'
     rows = []
     for n in solution.nodes:
         shown = n.name if n.op == "input" else n.label
+        cells = (
+            tex(symbols[n.id]),
+            html_escape(shown),
+            ", ".join(tex(symbols[j]) for j in n.inputs),
+            num(n.value),
+            "<br>".join(tex(f) for f in local[n.id]),
+            num(n.upstream),
+            "; ".join(num(d) for d in n.downstream),
+        )
         rows.append(
             f'      <tr data-node="{n.id}" tabindex="0">\n'
             f'        <th scope="row">{n.id}</th>\n'
-            f"        <td>{tex(symbols[n.id])}</td>\n"
-            f"        <td>{html_escape(shown)}</td>\n"
-            f"        <td>{', '.join(tex(symbols[j]) for j in n.inputs)}</td>\n"
-            f"        <td>{num(n.value)}</td>\n"
-            f'        <td class="local">{"<br>".join(tex(f) for f in local[n.id])}</td>\n'
-            f"        <td>{num(n.upstream)}</td>\n"
-            f"        <td>{'; '.join(num(d) for d in n.downstream)}</td>\n"
-            "      </tr>\n"
+            + "".join(
+                f'        <td{local_class if k == 4 else ""} data-label="{names[k]}">'
+                f"<span>{cell}</span></td>\n"
+                for k, cell in enumerate(cells)
+            )
+            + "      </tr>\n"
         )
     return (
         '<div class="matrix-wrap">\n  <table class="matrix nodes">\n'
