@@ -96,6 +96,8 @@ def test_without_earlier_parts_the_hint_says_it_uses_the_problems_numbers(
     # a malformed or misshapen earlier part is as good as none
     short = client.get(LECTURE_SVM + "&part=loss&level=2&a_per_example=3+1").text
     assert "Not typed yet" in short and "12.9" in short
+    huge = client.get(LECTURE_SVM + "&part=loss&level=2&a_per_example=1e308+1e308+1")
+    assert huge.status_code == 200 and "12.9" in huge.text  # their sum overflows: not used
 
 
 def test_the_pool_cell_is_the_max_of_the_students_own_relu_window(client: TestClient) -> None:

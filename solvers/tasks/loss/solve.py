@@ -342,7 +342,8 @@ def own_steps(problem: LossProblem, given: dict[str, Any], fmt: NumberFormat) ->
     gave every one of them."""
     reads = {"loss.reduce": ("per_example",)}
     mine = given.get("per_example")
-    if mine is None or not all(math.isfinite(x) for x in mine):
+    total = math.nan if mine is None else sum(mine)  # inf rather than fsum's OverflowError
+    if not math.isfinite(total):
         return OwnSteps(reads, [])
     scale = len(mine) if problem.reduction == "mean" else 1
-    return OwnSteps(reads, [_Steps(problem, fmt).reduce(mine, math.fsum(mine) / scale)])
+    return OwnSteps(reads, [_Steps(problem, fmt).reduce(mine, total / scale)])
