@@ -892,7 +892,10 @@ def given_parts(task: Task, problem: Any, answer: dict[str, Any]) -> dict[str, A
         except ValidationError:
             continue
         fields[name] = value
-    values, _ = task.grader.values(problem, model.model_validate(fields))
+    try:
+        values, _ = task.grader.values(problem, model.model_validate(fields))
+    except ValidationError:  # parts that parse alone but not together: none is used
+        return {}
     shapes = task.grader.shapes(problem)
     return {
         part: value
