@@ -7,6 +7,7 @@ import re
 import threading
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from typing import Annotated, Any, Literal, TypeVar, Union
 from urllib.parse import urlencode
@@ -54,9 +55,16 @@ from app.settings import get_settings
 from app.tasks import view_for
 from app.uploads import AnswerTable, UploadError, read_answer_table
 from app.work import off_loop
-from solvers.core import N_, Task
+from solvers.core import N_, Task, translated_steps
 from solvers.grading.batch import grade, grade_batch, score_batch
-from solvers.grading.core import Grade, MistakeGrade, PartGrade, RowScore, Tolerance
+from solvers.grading.core import (
+    Grade,
+    MistakeGrade,
+    PartGrade,
+    RowScore,
+    Tolerance,
+    nested_shape,
+)
 from solvers.registry import TASKS
 from solvers.variants.sets import MAX_SET_COUNT, quiz_spec, regenerate, regenerate_many
 
@@ -789,7 +797,9 @@ def _try_page(task: Task):
             solution = solve_for_people(task, problem, fmt)
             subfields = view.try_fields(problem, fmt)
             parts = [*subfields, *task.try_parts(problem)]
-            context.update(solution=solution, parts=parts, subfields=subfields)
+            text_fields = view.text_fields(problem, task.grader.shapes(problem))
+            context.update(solution=solution, parts=parts, subfields=subfields,
+                           text_fields=text_fields)  # fmt: skip
             names = [name for p in parts
                      for name in ([f"{p}.{key}" for key, _ in subfields[p]] if p in subfields
                                   else [p])]  # fmt: skip
@@ -811,6 +821,8 @@ def _try_page(task: Task):
                     }
                     status = 422
         context["solution_query"] = urlencode({**hidden, "lang": lang})
+        typed = {k: v for k, v in query.items() if k.startswith(ANSWER_PREFIX) and v.strip()}
+        context["hint_query"] = urlencode({**hidden, **typed, "lang": lang})
         body = render_page(request, "try.html", lang, fmt, context)
         return html_response(request, body, lang, status)
 
@@ -834,10 +846,11 @@ def _try_solution(task: Task):
 
 HINT_LEVELS = 2
 """The hint ladder's rungs before the full solution: 1 a hint (what the step does), 2 the
-step's formula with the problem's numbers, its result left out."""
+step's formula with the student's own earlier numbers (the problem's when they gave none),
+its result left out."""
 HINT_STEPS = 3
 """Most steps of one kind a hint shows (a conv map has a step per cell)."""
-_RESULT = re.compile(r"^\s*-?(\d+([.,]\d+)?|\\tfrac\{\d+\}\{\d+\})\s*$")
+_RESULT = re.compile(r"^\s*-?(\d+([.,]\d+|\{,\}\d+)?|\\tfrac\{\d+\}\{\d+\})\s*$")
 
 
 def without_result(formula: str) -> str:
@@ -860,25 +873,100 @@ def symbolic_rule(formula: str) -> str | None:
     return f"{pieces[0]} = {pieces[1]}"
 
 
-def hint_steps(task: Task, problem: Any, part: str, fmt: Any) -> tuple[list[Any], str | None]:
+def worked_formula(step: Any) -> str:
+    """The formula of a step a hint shows: the first one with a result (``a_{1,2} =
+    \\max(0, -2)`` after the rule ``\\operatorname{ReLU}(x) = \\max(0, x)``), else the first,
+    its result left out."""
+    worked = next((f for f in step.formulas if without_result(f) != f), step.formulas[0])
+    return without_result(worked)
+
+
+def given_parts(task: Task, problem: Any, answer: dict[str, Any]) -> dict[str, Any]:
+    """The parts of a try page's answer (``view.try_answer``'s data) that parse and have
+    their expected shape, as the grader's ``values`` gives them; the others left out."""
+    model = task.grader.submission_model
+    fields = {}
+    for name, value in answer.items():
+        try:
+            model.model_validate({name: value})
+        except ValidationError:
+            continue
+        fields[name] = value
+    try:
+        values, _ = task.grader.values(problem, model.model_validate(fields))
+    except ValidationError:  # parts that parse alone but not together: none is used
+        return {}
+    shapes = task.grader.shapes(problem)
+    return {
+        part: value
+        for part, value in values.items()
+        if value is not None and nested_shape(value) == shapes.get(part)
+    }
+
+
+def _worked(step: Any) -> tuple[str, ...]:
+    """A step's formulas without their results: what a student works out from them."""
+    return tuple(map(without_result, step.formulas))
+
+
+@dataclass(frozen=True)
+class HintSteps:
+    """The steps a hint for one part is taken from: ``kind`` the part's step kind (None:
+    not a part); ``yours`` the earlier parts whose numbers the student gave and the steps
+    are written with; ``missing`` those such steps would read but the student did not give
+    (the steps then have the problem's numbers)."""
+
+    steps: list[Any]
+    kind: str | None
+    yours: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+
+def hint_steps(
+    task: Task, problem: Any, part: str, fmt: Any, answer: dict[str, Any] | None = None
+) -> HintSteps:
     """The worked steps a hint for ``part`` (a try-page part: ``loss``, ``gradients``…) is
-    taken from, in the request's language, and the part's step kind (None: not a part)."""
+    taken from, in the request's language: written with the student's own earlier parts
+    (``answer``, the try page's answer data) where the task can (``Task.own_steps``)."""
     parts = grade(task.id, problem, {}).parts
     kinds = {p.name.split(".")[0]: p.step_kind for p in parts} | {
         p.name: p.step_kind for p in parts
     }
     kind = kinds.get(part)
     if kind is None:
-        return [], None
+        return HintSteps([], None)
     steps = [s for s in solve_for_people(task, problem, fmt).steps if s.kind == kind]
-    # the step that computes the part itself first (f = …, L = …)
-    own = f"{task.grader.label_of(part)} ="
-    steps.sort(key=lambda s: not (s.formulas and s.formulas[0].startswith(own)))
-    return steps[:HINT_STEPS], kind
+    yours: list[str] = []
+    missing: list[str] = []
+    changed: set[int] = set()
+    if task.own_steps is not None and answer is not None:
+        given = given_parts(task, problem, answer)
+        own = task.own_steps(problem, given, fmt)
+        reads = [p for p in own.reads.get(kind, ()) if p != part]
+        labels = [gettext(task.grader.label_of(p)) for p in reads if p in given]
+        mine = translated_steps([s for s in own.steps if s.kind == kind], translate)
+        theirs = {_worked(s) for s in steps}
+        changed = {i for i, s in enumerate(mine) if _worked(s) not in theirs}
+        if changed:  # the student's numbers change some step: those steps, theirs first
+            steps, yours = mine, labels
+        elif not labels:
+            missing = [gettext(task.grader.label_of(p)) for p in reads]
+    # a step with only a result to give (∂f/∂f = 1) last; the step that computes the part
+    # itself first (f = …, L = …), then the steps the student's numbers change
+    head = f"{task.grader.label_of(part)} ="
+    bare = {i for i, s in enumerate(steps) if all(f.endswith(" = ?") for f in _worked(s))}
+    order = sorted(
+        range(len(steps)),
+        key=lambda i: (i in bare,
+                       not steps[i].formulas[:1] or not steps[i].formulas[0].startswith(head),
+                       i not in changed),
+    )  # fmt: skip
+    return HintSteps([steps[i] for i in order[:HINT_STEPS]], kind, yours, missing)
 
 
 def _try_hint(task: Task):
     """One rung of a try page's hint ladder for one part (the page holds none of them)."""
+    view = view_for(task.id)
 
     async def page(request: Request, lang: Language) -> Response:
         query = dict(request.query_params)
@@ -888,12 +976,15 @@ def _try_hint(task: Task):
         if problem is None:
             return error_page(request, 422, errors)
         fmt = number_format(lang, None)
-        steps, kind = hint_steps(task, problem, part, fmt)
-        if kind is None:
+        answer = view.try_answer({k[len(ANSWER_PREFIX) :]: v for k, v in query.items()
+                                  if k.startswith(ANSWER_PREFIX) and v.strip()})  # fmt: skip
+        hint = hint_steps(task, problem, part, fmt, answer if level > 1 else None)
+        if hint.kind is None:
             return error_page(request, 404, [translate(N_("there is no part {part}"),
                                                        {"part": part[:40]})])  # fmt: skip
-        context = {"task": task, "steps": steps, "level": level, "part": part,
-                   "label": gettext(task.grader.label_of(part)), "cut": without_result,
+        context = {"task": task, "steps": hint.steps, "level": level, "part": part,
+                   "yours": ", ".join(hint.yours), "missing": ", ".join(hint.missing),
+                   "label": gettext(task.grader.label_of(part)), "worked": worked_formula,
                    "rule": symbolic_rule}  # fmt: skip
         body = render_page(request, "try_hint.html", lang, fmt, context)
         return html_response(request, body, lang)

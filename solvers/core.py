@@ -186,6 +186,12 @@ class NumberFormat:
         """Between the numbers of a list: ``"; "`` where a comma is the decimal sign."""
         return "; " if self.decimal_comma else ", "
 
+    @property
+    def comma(self) -> str:
+        """Between a function's arguments in a formula (``\\max(0; 2{,}9)``): ``;`` where a
+        comma is the decimal sign."""
+        return ";" if self.decimal_comma else ","
+
     def tex(self, x: float, paren: bool = False) -> str:
         """LaTeX number; negatives in parentheses when ``paren`` (for substitution)."""
         text = self.num(x).replace("\u2212", "-")
@@ -298,6 +304,20 @@ class AnswerCell:
 
 
 @dataclass(frozen=True)
+class OwnSteps:
+    """The steps of a worked solution that read a student's earlier parts, written with the
+    student's own numbers (the try page's hint ladder, middle rung).
+
+    ``reads``: step kind → the parts whose numbers such a step takes (``loss.reduce`` →
+    ``per_example``); ``steps``: those steps written with the parts the student gave (none
+    of a kind whose parts were not given, or gave numbers that it cannot use).
+    """
+
+    reads: dict[str, tuple[str, ...]]
+    steps: list[Step]
+
+
+@dataclass(frozen=True)
 class Task:
     """One quiz problem type: everything the generic engines, the app and the CLI need.
 
@@ -320,6 +340,10 @@ class Task:
       well under a few milliseconds (the lecture's sizes), so that a server may do it where it
       stands instead of handing it to a worker thread, whose hop costs more than such work.
       Default: never.
+    - ``own_steps(problem, given, fmt)`` (optional): an :class:`OwnSteps`, the steps that
+      read earlier parts written with the student's own numbers; ``given`` holds the
+      submitted parts that have their expected shape, as the grader's ``values`` gives them
+      (NaN where a cell was not given).
     """
 
     id: str
@@ -341,6 +365,7 @@ class Task:
     part_labels: dict[str, str]
     torch_form: Callable[[Any], Any] | None = None
     quick: Callable[[Any], bool] = lambda problem: False
+    own_steps: Callable[[Any, dict[str, Any], NumberFormat], OwnSteps] | None = None
 
     def generate(self, rng: Any, spec: BaseModel) -> BaseModel:
         """One hand-computable problem from a one-variant random source (DESIGN §2)."""

@@ -58,6 +58,13 @@ class TaskView:
         ``<part>.<key>`` (none by default)."""
         return {}
 
+    def text_fields(self, problem: Any, shapes: Mapping[str, tuple[int, ...]]) -> set[str]:
+        """Try page: the answer fields (parts, or ``<part>.<key>`` of :meth:`try_fields`)
+        typed as text, not as one number, so that a phone shows a keyboard with spaces and
+        ``;``: the :attr:`text_answers` and the parts of several numbers (``shapes``, the
+        grader's)."""
+        return set(self.text_answers) | {part for part, shape in shapes.items() if shape}
+
     def subfield_marks(self, problem: Any, part: str, cells: Any) -> dict[str, bool]:
         """Try page: the mark of each field of a :meth:`try_fields` part (by key) from the
         part's graded cells (by default the cells are keyed as the fields are)."""

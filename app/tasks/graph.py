@@ -6,9 +6,17 @@ Layout as in the CS231n slides: inputs on the left, the output on the right, one
 gate; above each edge the forward value (green), below it the gradient (red). Layers are
 longest paths from the inputs, ordered by barycenter sweeps; within a layer a gate sits at
 the mean height of its inputs, pushed apart where gates would overlap. Constants feeding a
-gate (``max(x, 0)``) are leaves on the left like the variables. The picture scales with its
-container (``viewBox``, ``width="100%"``) but keeps a minimum width so that labels stay
-readable on a phone: wrap it in a horizontally scrollable block.
+gate (``max(x, 0)``) are leaves on the left like the variables.
+
+Every text is placed clear of every edge, arrowhead, node and other text: an edge's labels
+at the first position along it (from near its start) where both fit, else each on its own;
+a gate's name above it, else below or at a corner. Where the edges of inputs used several
+times fan out and leave no room, the first gates move further from the inputs
+(:data:`SPREADS`). Text widths are estimated generously (:data:`CHAR_WIDTHS`), and the
+layout is cached per graph and label widths.
+
+The picture scales with its container (``viewBox``, ``width="100%"``) but keeps a minimum
+width so that labels stay readable on a phone: wrap it in a horizontally scrollable block.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
@@ -48,9 +57,18 @@ OUTPUT_STUB = 74.0
 FORWARD_COLOR = "#1b7f3b"
 GRADIENT_COLOR = "#c62828"
 EDGE_COLOR = "#555555"
-LABEL_AT = 0.35  # where along the first column gap the labels of an edge sit
-LABEL_HALF_WIDTH = 24.0  # half the width of a 7-character label at 12 px
-LABEL_HALF_HEIGHT = 6.0
+LABEL_AT = 0.35  # where along the first column gap the labels of an edge sit at best
+LABEL_SIZE = 12.0  # the font size of an edge's labels (≥ 11 px on screen at MIN_SCALE)
+LABEL_CLEARANCE = 2.0  # air between a label and any line, node or other label
+LABEL_STEPS = 48  # positions tried along an edge for its labels
+ARROW = 7 * 1.3  # an arrowhead's length and width: markerWidth 7 in units of the 1.3 stroke
+CHAR_WIDTHS = {  # advance widths in em of DejaVu Sans, the widest usual sans-serif font
+    **dict.fromkeys("0123456789", 0.64),
+    **dict.fromkeys("+−×", 0.84),
+    **dict.fromkeys(".,:;· ", 0.32),
+    "-": 0.37,
+    "∂": 0.52,
+}
 MIN_SCALE = 0.92  # never drawn smaller than this: 12-unit labels stay ≥ 11 px on screen
 GRID_SIDE = 3  # vectors and matrices up to 3×3 are drawn as grids under their nodes
 GRID_CELL = 44.0  # the width of a grid's cell (a 6-character number at 11 px)
@@ -112,9 +130,11 @@ def _place(
     row: float = ROW,
     column: float = COLUMN,
     left: float = MARGIN + 20,
+    first: float = COLUMN,
 ) -> dict[int, _Box]:
     """Coordinates: a gate at the mean height of its inputs, pushed apart within a layer
-    (``row`` apart at least; layers ``column`` apart, the first at ``left``)."""
+    (``row`` apart at least; layers ``column`` apart, the first at ``left``, the first
+    gates ``first`` after it)."""
     top = MARGIN + 12
     boxes = {
         i: _Box(left, top + k * row, _node_width(nodes[i].label)) for k, i in enumerate(layers[0])
@@ -128,7 +148,8 @@ def _place(
         shift = sum(p - w for p, w in zip(placed, wanted, strict=True)) / len(placed)
         shift = min(shift, placed[0] - top)
         for i, y in zip(layer, placed, strict=True):
-            boxes[i] = _Box(left + depth * column, y - shift, _node_width(nodes[i].label))
+            x = left + first + (depth - 1) * column
+            boxes[i] = _Box(x, y - shift, _node_width(nodes[i].label))
     return boxes
 
 
@@ -139,42 +160,186 @@ def _text(x: float, y: float, text: str, cls: str, fill: str, size: float, ancho
     )
 
 
-def _edge_shape(
-    start: tuple[float, float], end: tuple[float, float], bend: float, label_at: float = LABEL_AT
-) -> tuple[str, str, str]:
-    """A straight (or, for a repeated pair, bent) edge: its opening SVG and the starts of its
-    two labels' ``<text>`` (the value and the gradient follow)."""
+Curve = tuple[float, float, float, float, float, float]
+"""An edge as a quadratic Bézier: start, control point, end."""
+Rect = tuple[float, float, float, float]
+"""left, top, right, bottom"""
+
+
+def _curve(start: tuple[float, float], end: tuple[float, float], bend: float) -> Curve:
+    """A straight (or, for a repeated pair, bent) edge."""
     (x1, y1), (x2, y2) = start, end
-    mx, my = (x1 + x2) / 2, (y1 + y2) / 2 + bend
-    path = f"M{x1:.1f},{y1:.1f} Q{mx:.1f},{my:.1f} {x2:.1f},{y2:.1f}"
-    # the labels sit near the start, where neighbouring edges are still apart
-    t = min(0.8, label_at * (COLUMN - 40) / max(x2 - x1, 1.0))
-    lx = (1 - t) ** 2 * x1 + 2 * (1 - t) * t * mx + t**2 * x2
-    ly = (1 - t) ** 2 * y1 + 2 * (1 - t) * t * my + t**2 * y2
-    # the labels sit on either side of the edge, far enough along its normal that a label
-    # of LABEL_CHARS characters clears a sloping line
+    return (x1, y1, (x1 + x2) / 2, (y1 + y2) / 2 + bend, x2, y2)
+
+
+def _point(c: Curve, t: float) -> tuple[float, float]:
+    x1, y1, mx, my, x2, y2 = c
+    return (
+        (1 - t) ** 2 * x1 + 2 * (1 - t) * t * mx + t**2 * x2,
+        (1 - t) ** 2 * y1 + 2 * (1 - t) * t * my + t**2 * y2,
+    )
+
+
+def _polyline(c: Curve) -> list[tuple[float, float, float, float]]:
+    """The edge as segments (one for a straight edge)."""
+    x1, y1, mx, my, x2, y2 = c
+    if abs((mx - x1) * (y2 - y1) - (my - y1) * (x2 - x1)) < 1e-6:
+        return [(x1, y1, x2, y2)]
+    points = [_point(c, k / 16) for k in range(17)]
+    return [(*a, *b) for a, b in pairwise(points)]
+
+
+def _arrowhead(c: Curve) -> list[tuple[float, float, float, float]]:
+    """The sides of the arrowhead at the end of an edge."""
+    *_, mx, my, x2, y2 = c
+    dx, dy = x2 - mx, y2 - my
+    norm = max(math.hypot(dx, dy), 1e-9)
+    ux, uy = dx / norm, dy / norm
+    bx, by = x2 - ux * ARROW, y2 - uy * ARROW
+    a = (bx - uy * ARROW / 2, by + ux * ARROW / 2)
+    b = (bx + uy * ARROW / 2, by - ux * ARROW / 2)
+    return [(x2, y2, *a), (*a, *b), (*b, x2, y2)]
+
+
+def _crosses(segment: tuple[float, float, float, float], r: Rect) -> bool:
+    """Whether a segment meets the rectangle ``r`` (Liang–Barsky clipping)."""
+    x1, y1, x2, y2 = segment
+    left, top, right, bottom = r
+    dx, dy = x2 - x1, y2 - y1
+    t0, t1 = 0.0, 1.0
+    for p, q in ((-dx, x1 - left), (dx, right - x1), (-dy, y1 - top), (dy, bottom - y1)):
+        if p == 0:
+            if q < 0:
+                return False
+        elif p < 0:
+            t0 = max(t0, q / p)
+        else:
+            t1 = min(t1, q / p)
+        if t0 > t1:
+            return False
+    return True
+
+
+def _meets(a: Rect, b: Rect) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def text_width(text: str, size: float = LABEL_SIZE) -> float:
+    """The width of a label in the picture's units (letters counted as wide as ``m``)."""
+    return sum(CHAR_WIDTHS.get(c, 0.9) for c in text) * size
+
+
+class _Room:
+    """What the labels of a picture must keep clear of: its edges, arrowheads, nodes (with
+    their names and grids) and the labels placed so far, within its frame; indexed by the
+    cells of a grid, so that a label is checked against what lies near it only."""
+
+    CELL = 48.0
+
+    def __init__(self, frame: Rect, lines: list[tuple[float, float, float, float]],
+                 boxes: list[Rect]) -> None:  # fmt: skip
+        self.frame = frame
+        self.things: list[tuple[Rect, tuple[float, float, float, float] | None]] = []
+        self.cells: dict[tuple[int, int], list[int]] = {}
+        for x1, y1, x2, y2 in lines:
+            self._add((min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)), (x1, y1, x2, y2))
+        for box in boxes:
+            self.add(box)
+
+    def _keys(self, r: Rect) -> list[tuple[int, int]]:
+        size = self.CELL
+        return [
+            (i, j)
+            for i in range(int(r[0] // size), int(r[2] // size) + 1)
+            for j in range(int(r[1] // size), int(r[3] // size) + 1)
+        ]
+
+    def _add(self, bounds: Rect, segment: tuple[float, float, float, float] | None) -> None:
+        self.things.append((bounds, segment))
+        for key in self._keys(bounds):
+            self.cells.setdefault(key, []).append(len(self.things) - 1)
+
+    def add(self, box: Rect) -> None:
+        """A box the next labels keep clear of (a node, a label placed)."""
+        self._add(box, None)
+
+    def clashes(self, r: Rect) -> int:
+        """How many things the rectangle ``r`` (with air around it) meets; 1 more if it
+        leaves the frame."""
+        c = LABEL_CLEARANCE
+        grown = (r[0] - c, r[1] - c, r[2] + c, r[3] + c)
+        f = self.frame
+        count = int(r[0] < f[0] or r[1] < f[1] or r[2] > f[2] or r[3] > f[3])
+        near = {k for key in self._keys(grown) for k in self.cells.get(key, ())}
+        for k in near:
+            bounds, segment = self.things[k]
+            if segment is None:
+                count += _meets(grown, bounds)
+            elif _touches(grown, bounds):
+                count += _crosses(segment, grown)
+        return count
+
+
+def _touches(a: Rect, b: Rect) -> bool:
+    """Whether two boxes meet or touch (a horizontal or vertical line's box is flat)."""
+    return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
+
+
+def _label_rect(x: float, y: float, width: float) -> Rect:
+    """A label centred at (x, y)."""
+    half = LABEL_SIZE / 2
+    return (x - width / 2, y - half, x + width / 2, y + half)
+
+
+def _beside(c: Curve, t: float, width: float, side: int, away: float = 0.0) -> Rect:
+    """A label of ``width`` beside the edge at ``t``: above it (``side`` 1) or below (−1),
+    far enough along the normal that its corner clears a sloping line, and ``away`` more."""
+    x1, y1, mx, my, x2, y2 = c
+    x, y = _point(c, t)
     tx = 2 * (1 - t) * (mx - x1) + 2 * t * (x2 - mx)
     ty = 2 * (1 - t) * (my - y1) + 2 * t * (y2 - my)
-    norm = max((tx * tx + ty * ty) ** 0.5, 1e-9)
-    nx, ny = ty / norm, -tx / norm  # the normal on the upper side
-    off = LABEL_HALF_WIDTH * abs(nx) + LABEL_HALF_HEIGHT * abs(ny) + 3
-    opening = (
-        '<g class="edge">'
-        f'<path d="{path}" fill="none" stroke="{EDGE_COLOR}" stroke-width="1.3" '
-        'marker-end="url(#arrow)"/>'
-    )
-    return (
-        opening,
-        _text_start(lx + nx * off, ly + ny * off + 4, "fwd", FORWARD_COLOR),
-        _text_start(lx - nx * off, ly - ny * off + 4, "grad", GRADIENT_COLOR),
-    )
+    norm = max(math.hypot(tx, ty), 1e-9)
+    nx, ny = ty / norm * side, -tx / norm * side
+    off = width / 2 * abs(nx) + LABEL_SIZE / 2 * abs(ny) + LABEL_CLEARANCE + 1 + away
+    return _label_rect(x + nx * off, y + ny * off, width)
 
 
-def _text_start(x: float, y: float, cls: str, fill: str) -> str:
-    """The opening tag of an edge label (12px, centred)."""
+def _place_labels(c: Curve, widths: tuple[float, float], room: _Room) -> tuple[Rect, Rect]:
+    """Where an edge's value (above it) and gradient (below it) go: the position nearest
+    to the edge's start (where it is still apart from its neighbours, ``LABEL_AT`` of a
+    column gap) with both clear, else each one on its own (on its side first, a little
+    farther from the edge if need be), else where they meet least."""
+    length = max(c[4] - c[0], 1.0)
+    best = min(0.8, LABEL_AT * (COLUMN - 40) / length)
+    ts = sorted((k / LABEL_STEPS for k in range(2, LABEL_STEPS - 1)), key=lambda t: abs(t - best))
+    for t in ts:
+        pair = (_beside(c, t, widths[0], 1), _beside(c, t, widths[1], -1))
+        if not room.clashes(pair[0]) and not room.clashes(pair[1]):
+            room.add(pair[0])
+            room.add(pair[1])
+            return pair
+    placed = []
+    for width, side in zip(widths, (1, -1), strict=True):
+        spots = [
+            _beside(c, t, width, s, away)
+            for away in (0.0, LABEL_SIZE / 2, LABEL_SIZE)
+            for s in (side, -side)
+            for t in ts
+        ]
+        spot = next((r for r in spots if not room.clashes(r)), None)
+        if spot is None:
+            spot = min(spots, key=room.clashes)  # the first of the least crowded
+        room.add(spot)
+        placed.append(spot)
+    return placed[0], placed[1]
+
+
+def _text_start(r: Rect, cls: str, fill: str) -> str:
+    """The opening tag of an edge label centred in the rectangle ``r``."""
+    x, y = (r[0] + r[2]) / 2, (r[1] + r[3]) / 2 + 0.3 * LABEL_SIZE
     return (
-        f'<text class="{cls}" x="{x:.1f}" y="{y:.1f}" fill="{fill}" font-size="12" '
-        'text-anchor="middle">'
+        f'<text class="{cls}" x="{x:.1f}" y="{y:.1f}" fill="{fill}" '
+        f'font-size="{LABEL_SIZE:g}" text-anchor="middle">'
     )
 
 
@@ -196,20 +361,25 @@ class _Shape:
 @dataclass(frozen=True)
 class _Sketch:
     """The value-independent part of a picture: its opening tag, its edges (source node,
-    target node, input slot, opening SVG and label starts; the output stub last, with
-    source and target the output) and the nodes' SVG."""
+    target node, input slot, curve and opening SVG; the output stub last, with source and
+    target the output), its nodes (the SVG before a gate's name, the name and where it goes
+    above the gate), and what the labels must keep clear of."""
 
     opening: str
-    edges: tuple[tuple[int, int, int, str, str, str], ...]
-    nodes: str
-    grids: tuple[tuple[int, str, tuple[str, ...]], ...] = ()
+    edges: tuple[tuple[int, int, int, Curve, str], ...]
+    nodes: tuple[tuple[str, str, _Box], ...]
+    grids: tuple[tuple[int, str, tuple[str, ...]], ...]
     """Per node drawn with a grid: its id, the grid's frame and the openings of its cells'
     texts (row by row)."""
+    frame: Rect
+    obstacles: tuple[Rect, ...]
+    """The nodes and their grids."""
 
 
 @lru_cache(maxsize=512)
-def _sketch(shapes: tuple[_Shape, ...]) -> _Sketch:
-    """The picture of a graph without its numbers (cached per graph and its labels)."""
+def _sketch(shapes: tuple[_Shape, ...], spread: float = 1.0) -> _Sketch:
+    """The picture of a graph without its numbers, its first gates ``spread`` times the usual
+    distance after the inputs (cached per graph and its labels)."""
     nodes = list(shapes)
     rows = max(n.grid[0] for n in nodes)
     grid_width = max(n.grid[1] for n in nodes) * GRID_CELL
@@ -219,6 +389,7 @@ def _sketch(shapes: tuple[_Shape, ...]) -> _Sketch:
         row=ROW + rows * GRID_LINE,
         column=max(COLUMN, grid_width + 60),
         left=MARGIN + max(20.0, grid_width / 2),
+        first=max(COLUMN, grid_width + 60) * spread,
     )
     output = nodes[-1]
     out_box = boxes[output.id]
@@ -229,16 +400,6 @@ def _sketch(shapes: tuple[_Shape, ...]) -> _Sketch:
         f'{height:.0f}" width="100%" style="min-width:{width * MIN_SCALE:.0f}px;'
         f'max-width:{width * 1.5:.0f}px" role="img" font-family="sans-serif">'
     )
-    # edges leaving the same node put their labels at staggered distances
-    outgoing: dict[int, list[tuple[float, int, int]]] = {}
-    for node in nodes:
-        for k, j in enumerate(node.inputs):
-            outgoing.setdefault(j, []).append((boxes[node.id].y, node.id, k))
-    stagger = {
-        (dst, k): LABEL_AT + 0.45 * rank
-        for edges in outgoing.values()
-        for rank, (_, dst, k) in enumerate(sorted(edges))
-    }
     edges = []
     for node in nodes:
         end = boxes[node.id]
@@ -247,43 +408,132 @@ def _sketch(shapes: tuple[_Shape, ...]) -> _Sketch:
             start = boxes[j]
             repeat = seen.get(j, 0)
             seen[j] = repeat + 1
-            shape = _edge_shape(
+            curve = _curve(
                 (start.x + start.width / 2, start.y),
                 (end.x - end.width / 2, end.y),
                 bend=28.0 * repeat * (1 if repeat % 2 else -1),
-                label_at=max(stagger[node.id, k], _clear_of_grid(nodes[j], start)),
             )
-            edges.append((j, node.id, k, *shape))
-    stub_start = (out_box.x + out_box.width / 2, out_box.y)
-    stub_end = (stub_start[0] + OUTPUT_STUB, out_box.y)
-    edges.append((output.id, output.id, -1, *_edge_shape(stub_start, stub_end, 0.0)))
+            edges.append((j, node.id, k, curve, _edge_opening(curve)))
+    stub = _curve((out_box.x + out_box.width / 2, out_box.y),
+                  (out_box.x + out_box.width / 2 + OUTPUT_STUB, out_box.y), 0.0)  # fmt: skip
+    edges.append((output.id, output.id, -1, stub, _edge_opening(stub)))
     parts = []
+    obstacles: list[Rect] = []
     for node in nodes:
         box = boxes[node.id]
         cls = {"input": "input", "const": "const"}.get(node.op, "gate")
         radius = NODE_HEIGHT / 2 if cls == "gate" else 5
         fill = "#ffffff" if cls == "gate" else "#f3f3f3"
-        parts += [
-            f'<g class="node {cls}" data-node="{node.id}" data-op={quoteattr(node.op)}>',
-            f'<rect x="{box.x - box.width / 2:.1f}" y="{box.y - NODE_HEIGHT / 2:.1f}" '
-            f'width="{box.width:.1f}" height="{NODE_HEIGHT:g}" rx="{radius:g}" fill="{fill}" '
-            'stroke="#333333" stroke-width="1.3"/>',
-            _text(box.x, box.y + 5, node.label, "label", "#111111", 14, "middle"),
-        ]
-        if cls == "gate":
-            parts.append(
-                _text(box.x, box.y - NODE_HEIGHT / 2 - 4, node.name, "node-id", "#6b6b6b",
-                      12, "middle")
-            )  # fmt: skip
-        parts.append("</g>")
+        left, top = box.x - box.width / 2, box.y - NODE_HEIGHT / 2
+        obstacles.append((left, top, left + box.width, top + NODE_HEIGHT))
+        head = (
+            f'<g class="node {cls}" data-node="{node.id}" data-op={quoteattr(node.op)}>'
+            f'<rect x="{left:.1f}" y="{top:.1f}" width="{box.width:.1f}" '
+            f'height="{NODE_HEIGHT:g}" rx="{radius:g}" fill="{fill}" stroke="#333333" '
+            'stroke-width="1.3"/>'
+            + _text(box.x, box.y + 5, node.label, "label", "#111111", 14, "middle")
+        )
+        parts.append((head, node.name if cls == "gate" else "", box))
+        if node.grid[0]:
+            half = node.grid[1] * GRID_CELL / 2
+            bottom = top + NODE_HEIGHT + 5 + node.grid[0] * GRID_LINE
+            obstacles.append((box.x - half, top + NODE_HEIGHT, box.x + half, bottom))
     grids = tuple((node.id, *_grid(boxes[node.id], *node.grid)) for node in nodes if node.grid[0])
-    return _Sketch(opening, tuple(edges), "".join(parts), grids)
+    return _Sketch(opening, tuple(edges), tuple(parts), grids, (0.0, 0.0, width, height),
+                   tuple(obstacles))  # fmt: skip
 
 
-def _clear_of_grid(node: _Shape, box: _Box) -> float:
-    """Where along an edge leaving ``node`` its labels clear the grid under it."""
-    overhang = max(0.0, (node.grid[1] * GRID_CELL - box.width) / 2)
-    return (overhang + LABEL_HALF_WIDTH + 8) / (COLUMN - 40) if overhang else 0.0
+def _edge_opening(c: Curve) -> str:
+    """An edge's group and path (its two labels follow)."""
+    x1, y1, mx, my, x2, y2 = c
+    return (
+        '<g class="edge">'
+        f'<path d="M{x1:.1f},{y1:.1f} Q{mx:.1f},{my:.1f} {x2:.1f},{y2:.1f}" fill="none" '
+        f'stroke="{EDGE_COLOR}" stroke-width="1.3" marker-end="url(#arrow)"/>'
+    )
+
+
+SPREADS = (1.0, 1.4, 1.8, 2.4, 3.0)
+"""The distances between the inputs and the first gates tried (where the edges of inputs
+used more than once fan out and cross), in units of the usual one, until every label has
+a clear place."""
+
+
+@dataclass(frozen=True)
+class _Labelled:
+    """A sketch with its texts placed: the nodes' SVG (with the gates' names) and the
+    openings of every edge's value and gradient texts."""
+
+    sketch: _Sketch
+    nodes: str
+    edges: tuple[tuple[str, str], ...]
+    clashes: int
+    """How many texts meet something (the last resort)."""
+
+
+def _name_spots(box: _Box, name: str) -> list[Rect]:
+    """Where a gate's name may go: above it, below it, then at its upper or lower corners."""
+    half = text_width(name) / 2
+    side = box.width / 2 + half
+    above, below = box.y - NODE_HEIGHT / 2 - 9, box.y + NODE_HEIGHT / 2 + 9
+    return [
+        (box.x + dx - half, y - 6, box.x + dx + half, y + 6)
+        for dx, y in ((0, above), (0, below), (-side, above), (side, above), (-side, below),
+                      (side, below))
+    ]  # fmt: skip
+
+
+def _label(
+    sketch: _Sketch, widths: tuple[tuple[float, float], ...], give_up: bool = False
+) -> _Labelled | None:
+    """Every text of a sketch placed clear of its lines, nodes and each other: a gate's name
+    (:func:`_name_spots`), an edge's labels by :func:`_place_labels` (the longest edges,
+    which cross the most, first); None at the first clash if ``give_up``."""
+    lines = [seg for *_, c, _ in sketch.edges for seg in _polyline(c) + _arrowhead(c)]
+    room = _Room(sketch.frame, lines, list(sketch.obstacles))
+    clashes = 0
+    nodes = []
+    for head, name, box in sketch.nodes:
+        if name:
+            rects = _name_spots(box, name)
+            spot = next((r for r in rects if not room.clashes(r)), None)
+            if spot is None:
+                if give_up:
+                    return None
+                spot = min(rects, key=room.clashes)
+                clashes += room.clashes(spot)
+            room.add(spot)
+            x, y = (spot[0] + spot[2]) / 2, (spot[1] + spot[3]) / 2 + 0.3 * LABEL_SIZE
+            head += _text(x, y, name, "node-id", "#6b6b6b", 12, "middle")
+        nodes.append(head + "</g>")
+    order = sorted(range(len(sketch.edges)),
+                   key=lambda e: sketch.edges[e][3][0] - sketch.edges[e][3][4])  # fmt: skip
+    spots: dict[int, tuple[Rect, Rect]] = {}
+    for e in order:
+        spots[e] = _place_labels(sketch.edges[e][3], widths[e], room)
+        clashes += sum(room.clashes(r) - 1 for r in spots[e])  # each meets itself
+        if clashes and give_up:
+            return None
+    edges = tuple(
+        (_text_start(spots[e][0], "fwd", FORWARD_COLOR),
+         _text_start(spots[e][1], "grad", GRADIENT_COLOR))
+        for e in range(len(sketch.edges))
+    )  # fmt: skip
+    return _Labelled(sketch, "".join(nodes), edges, clashes)
+
+
+@lru_cache(maxsize=512)
+def _labelled(shapes: tuple[_Shape, ...], widths: tuple[tuple[float, float], ...]) -> _Labelled:
+    """The picture of a graph with its texts placed (:func:`_label`), for labels of these
+    ``widths`` (cached per graph and widths, rounded up to a digit): its first gates as
+    close to the inputs as they can be with every text clear, else as far as they go."""
+    for spread in SPREADS[:-1]:
+        done = _label(_sketch(shapes, spread), widths, give_up=True)
+        if done is not None:
+            return done
+    done = _label(_sketch(shapes, SPREADS[-1]), widths)
+    assert done is not None
+    return done
 
 
 def _grid(box: _Box, rows: int, columns: int) -> tuple[str, tuple[str, ...]]:
@@ -326,19 +576,52 @@ def _grid_of(node: Any) -> tuple[int, int]:
     return grid if len(grid) == 2 and max(grid) <= GRID_SIDE else (0, 0)  # type: ignore[return-value]
 
 
+def _edge_ends(shapes: tuple[_Shape, ...]) -> list[tuple[int, int, int]]:
+    """Every edge's source, target and input slot, in the sketch's order (the output stub
+    last, as ``(output, output, -1)``)."""
+    ends = [(j, node.id, k) for node in shapes for k, j in enumerate(node.inputs)]
+    return [*ends, (shapes[-1].id, shapes[-1].id, -1)]
+
+
+def _edge_texts(
+    solution: GraphSolution | VectorSolution, j: int, dst: int, k: int, fmt: NumberFormat
+) -> tuple[str, str]:
+    """An edge's value and gradient as the picture writes them: numbers, or a vector
+    graph's shapes."""
+    nodes, num = solution.nodes, fmt.num
+    if isinstance(solution, VectorSolution):  # shapes on the edges, numbers of scalars
+        value, grad = nodes[j].value, nodes[j].gradient
+        value_text = num(value) if isinstance(value, float) else _shape(nodes[j].shape)
+        grad_text = num(grad) if isinstance(grad, float) else "∂ " + _shape(nodes[j].shape)
+        return value_text, grad_text
+    grad = nodes[dst].downstream[k] if k >= 0 else nodes[dst].upstream
+    return num(nodes[j].value), num(grad)
+
+
+def _rounded_up(x: float, step: float) -> float:
+    return math.ceil(x / step - 1e-9) * step
+
+
 def render_graph_svg(
     solution: GraphSolution | VectorSolution, fmt: NumberFormat, title: str | None = None
 ) -> str:
     """The SVG of the solution's graph; ``title`` defaults to the expression as read. The
-    layout is drawn once per graph (:func:`_sketch`); a solve only writes its numbers."""
+    layout is drawn once per graph and width of its labels (:func:`_labelled`); a solve
+    then only writes its numbers."""
     nodes = solution.nodes
     names = [_plain_symbol(sym) for sym in node_symbols(nodes, fmt)]
-    sketch = _sketch(
-        tuple(
-            _Shape(n.id, n.op, n.label, tuple(n.inputs), name, _grid_of(n))
-            for n, name in zip(nodes, names, strict=True)
-        )
+    shapes = tuple(
+        _Shape(n.id, n.op, n.label, tuple(n.inputs), name, _grid_of(n))
+        for n, name in zip(nodes, names, strict=True)
     )
+    texts = [_edge_texts(solution, j, dst, k, fmt) for j, dst, k in _edge_ends(shapes)]
+    digit = CHAR_WIDTHS["0"] * LABEL_SIZE
+    widths = tuple(
+        (_rounded_up(text_width(value), digit), _rounded_up(text_width(grad), digit))
+        for value, grad in texts
+    )
+    done = _labelled(shapes, widths)
+    sketch = done.sketch
     caption = title if title is not None else f"Computational graph: {solution.expression_read}"
     parts = [
         sketch.opening,
@@ -347,25 +630,19 @@ def render_graph_svg(
         f'markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="{EDGE_COLOR}"/>'
         "</marker></defs>",
     ]
-    num = fmt.num
-    for j, dst, k, opening, value_at, grad_at in sketch.edges:
-        if isinstance(solution, VectorSolution):  # shapes on the edges, numbers of scalars
-            value, grad = nodes[j].value, nodes[j].gradient
-            value_text = num(value) if isinstance(value, float) else _shape(nodes[j].shape)
-            grad_text = num(grad) if isinstance(grad, float) else "∂ " + _shape(nodes[j].shape)
-        else:
-            grad = nodes[dst].downstream[k] if k >= 0 else nodes[dst].upstream
-            value_text, grad_text = num(nodes[j].value), num(grad)
+    for (*_, opening), (value_text, grad_text), (value_at, grad_at) in zip(
+        sketch.edges, texts, done.edges, strict=True
+    ):
         parts += [
             opening,
             value_at, escape(value_text), "</text>",
             grad_at, escape(grad_text), "</text></g>",
         ]  # fmt: skip
-    parts.append(sketch.nodes)
+    parts.append(done.nodes)
     for i, frame, cells in sketch.grids:
         parts += [f'<g class="grid" data-node="{i}">', frame]
         for opening, value in zip(cells, np.ravel(nodes[i].value).tolist(), strict=True):
-            parts += [opening, escape(num(value)), "</text>"]
+            parts += [opening, escape(fmt.num(value)), "</text>"]
         parts.append("</g>")
     parts.append("</svg>")
     return "".join(parts)
@@ -478,27 +755,37 @@ def nodes_table(solution: GraphSolution, fmt: NumberFormat) -> str:
     symbols = node_symbols(solution.nodes, fmt)
     local = local_gradients_tex(solution, fmt)
     num = fmt.num
-    heads = "".join(
-        f"<th>{gettext(h)}</th>"
+    names = [
+        html_escape(gettext(h))
         for h in (
             N_("node"), N_("gate"), N_("inputs"), N_("forward"), N_("local gradient"),
             N_("upstream"), N_("downstream"),
         )
-    )  # fmt: skip
+    ]  # fmt: skip
+    heads = "".join(f"<th>{h}</th>" for h in names)
+    # each cell names its column too: on a phone the rows are shown as cards (app.css)
+    local_class = ' class="local"'
     rows = []
     for n in solution.nodes:
         shown = n.name if n.op == "input" else n.label
+        cells = (
+            tex(symbols[n.id]),
+            html_escape(shown),
+            ", ".join(tex(symbols[j]) for j in n.inputs),
+            num(n.value),
+            "<br>".join(tex(f) for f in local[n.id]),
+            num(n.upstream),
+            "; ".join(num(d) for d in n.downstream),
+        )
         rows.append(
             f'      <tr data-node="{n.id}" tabindex="0">\n'
             f'        <th scope="row">{n.id}</th>\n'
-            f"        <td>{tex(symbols[n.id])}</td>\n"
-            f"        <td>{html_escape(shown)}</td>\n"
-            f"        <td>{', '.join(tex(symbols[j]) for j in n.inputs)}</td>\n"
-            f"        <td>{num(n.value)}</td>\n"
-            f'        <td class="local">{"<br>".join(tex(f) for f in local[n.id])}</td>\n'
-            f"        <td>{num(n.upstream)}</td>\n"
-            f"        <td>{'; '.join(num(d) for d in n.downstream)}</td>\n"
-            "      </tr>\n"
+            + "".join(
+                f'        <td{local_class if k == 4 else ""} data-label="{names[k]}">'
+                f"<span>{cell}</span></td>\n"
+                for k, cell in enumerate(cells)
+            )
+            + "      </tr>\n"
         )
     return (
         '<div class="matrix-wrap">\n  <table class="matrix nodes">\n'
@@ -522,6 +809,14 @@ class GraphView(TaskView):
         else:
             context["nodes_table"] = Markup(nodes_table(solution, fmt))
         return context
+
+    def text_fields(self, problem: Any, shapes: Mapping[str, tuple[int, ...]]) -> set[str]:
+        """A scalar graph's node fields take one number each; a vector graph's take vectors
+        and matrices (``0.2 0.4``, ``1 2; 3 4``)."""
+        fields = super().text_fields(problem, shapes) - {"nodes"}
+        if problem.is_vector:
+            fields |= {f"nodes.{key}" for key, _ in vector_node_fields(problem, NumberFormat())}
+        return fields
 
     def try_fields(self, problem: Any, fmt: NumberFormat) -> dict[str, list[tuple[str, str]]]:
         """A graph's intermediate nodes, one field each, labelled with the node's forward

@@ -788,12 +788,17 @@ def part_grades(
             params.update(dict(mistakes[key][1]) if 0 <= key < len(mistakes) else {})
         elif sparse:
             feedback = NP_(
-                "{wrong} of {count} node value is not right.",
+                "{wrong} of {count} node values is not right.",
                 "{wrong} of {count} node values are not right.",
+                "wrong",
             )
             params.update(wrong=totals[row] - rights[row], count=totals[row])
         elif vector:
-            feedback = N_("{wrong} of {cells} cells are not right.")
+            feedback = NP_(
+                "{wrong} of {cells} cells is not right.",
+                "{wrong} of {cells} cells are not right.",
+                "wrong",
+            )
             params.update(wrong=totals[row] - rights[row], cells=totals[row])
         else:
             feedback = N_("This is not right.")

@@ -131,8 +131,9 @@
     }
   });
 })();
-// The hint ladder of a try page's part: a hint, then the step's formula with the problem's
-// numbers, then the full solution, each fetched when asked for (the page holds none).
+// The hint ladder of a try page's part: a hint, then the step's formula with the student's
+// own earlier answers (as typed now), then the full solution, each fetched when asked for
+// (the page holds none).
 document.addEventListener("click", function (event) {
   var link = event.target.closest && event.target.closest(".hints a");
   if (!link) return;
@@ -149,7 +150,16 @@ document.addEventListener("click", function (event) {
     if (show) show.click();
     return;
   }
-  fetch(link.href, { headers: { Accept: "text/html" } })
+  var url = new URL(link.href, location.href);
+  var form = link.closest("form");
+  if (form && link.getAttribute("data-level") === "2") {
+    new FormData(form).forEach(function (value, name) {
+      if (name.indexOf("a_") !== 0) return;
+      if (String(value).trim()) url.searchParams.set(name, value);
+      else url.searchParams.delete(name);
+    });
+  }
+  fetch(url.href, { headers: { Accept: "text/html" } })
     .then(function (answer) { return answer.text(); })
     .then(function (html) {
       var hint = new DOMParser().parseFromString(html, "text/html").getElementById("hint");

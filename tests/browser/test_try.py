@@ -58,6 +58,20 @@ def test_the_hint_ladder_fetches_each_rung_when_asked(page) -> None:
     page.wait_for_selector("#step-1")
 
 
+def test_the_middle_rung_takes_what_the_student_typed(page) -> None:
+    """The formula for L is written with the Lᵢ in the field now, checked or not."""
+    scores = "scores=3.2+1.3+2.2%0A5.1+4.9+2.5%0A-1.7+2.0+-3.1&labels=0+1+2"
+    page.goto(f"{page.base}/loss/try?{scores}&loss=softmax&lang=ru")
+    page.fill("input[name=a_per_example]", "1,5; 2; 0,5")
+    ladder = page.locator('.hints[data-part="loss"]')
+    ladder.locator("a.hint-next[data-level='1']").click()
+    ladder.locator("a.hint-next[data-level='2']").click()
+    hint = ladder.locator(".hint[data-level='2']")
+    hint.locator(".katex").first.wait_for()
+    assert "вашими собственными числами" in hint.inner_text()
+    assert "1,5" in hint.locator(".formula").inner_text()
+
+
 def test_one_message_per_mistake_naming_its_parts(page) -> None:
     page.goto(page.base + CAT + "&a_per_example=0,89&a_loss=0,89")
     mistakes = page.locator("#mistakes .mistake")

@@ -23,7 +23,7 @@ from solvers.tasks.conv.problem import (
     Windows,
 )
 from solvers.tasks.conv.pytorch import torch_form
-from solvers.tasks.conv.solve import quick, solve
+from solvers.tasks.conv.solve import own_steps, quick, solve
 from solvers.tasks.conv.variants import ConvGenerator, ConvSpec
 
 
@@ -58,6 +58,7 @@ TASK = Task(
     part_labels=grading.PART_LABELS,
     torch_form=torch_form,
     quick=quick,
+    own_steps=own_steps,
 )
 
 __all__ = [

@@ -13,10 +13,11 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
+from typing import Any
 
 import torch
 
-from solvers.core import N_, NP_, NumberFormat, Step, StepValue, step
+from solvers.core import N_, NP_, NumberFormat, OwnSteps, Step, StepValue, step
 from solvers.tasks.conv.compute import ConvBatch, forward
 from solvers.tasks.conv.problem import (
     MAX_WORKED_CELLS,
@@ -339,8 +340,8 @@ def _summary_step(done: int, total: int, limit: int, name: str, grid: Tensor3) -
     )
 
 
-def _relu_step(grids: Grids, limit: int, fmt: NumberFormat) -> Step:
-    conv = grids.conv
+def _relu_step(conv: Tensor3, activation: Tensor3 | None, limit: int, fmt: NumberFormat) -> Step:
+    """ReLU of the map ``conv``: its negative cells, each set to 0."""
     zeroed = [[[1.0 if x < 0 else 0.0 for x in row] for row in grid] for grid in conv]
     cells = [
         (k, i, j)
@@ -353,7 +354,7 @@ def _relu_step(grids: Grids, limit: int, fmt: NumberFormat) -> Step:
     formulas = ["\\operatorname{ReLU}(x) = \\max(0, x)"]
     for k, i, j in cells[:limit]:
         name = _cell("a", k, i, j, len(conv))
-        formulas.append(f"{name} = \\max(0, {tex(conv[k][i][j])}) = 0")
+        formulas.append(f"{name} = \\max(0{fmt.comma} {tex(conv[k][i][j])}) = 0")
     return _step(
         kind="conv.relu",
         title=N_("ReLU"),
@@ -367,10 +368,27 @@ def _relu_step(grids: Grids, limit: int, fmt: NumberFormat) -> Step:
         formulas=formulas,
         values={
             N_("conv"): conv,
-            N_("activation"): grids.activation,
+            N_("activation"): activation,
             N_("zeroed"): zeroed,
         },
     )
+
+
+def _pool_steps(
+    problem: ConvProblem,
+    source: Tensor3,
+    pooled: Tensor3,
+    cells: list[tuple[int, int, int]],
+    fmt: NumberFormat,
+) -> list[Step]:
+    """The pooling of ``source`` into ``pooled``, worked out for ``cells``."""
+    geometry = Geometry.of(problem)
+    assert problem.pool and geometry.pool_size and geometry.pool_stride
+    size, stride = geometry.pool_size, geometry.pool_stride
+    return [
+        _pool_cell_step(source, pooled, problem.pool.kind, k, i, j, size, stride, fmt)
+        for k, i, j in cells
+    ]
 
 
 def solve(problem: ConvProblem, fmt: NumberFormat = NumberFormat()) -> ConvSolution:  # noqa: B008
@@ -438,7 +456,7 @@ def solve(problem: ConvProblem, fmt: NumberFormat = NumberFormat()) -> ConvSolut
     if len(conv_cells) < conv_size:
         steps.append(_summary_step(len(conv_cells), conv_size, conv_limit, "conv", grids.conv))
     if grids.activation is not None:
-        steps.append(_relu_step(grids, MAX_WORKED_CELLS, fmt))
+        steps.append(_relu_step(grids.conv, grids.activation, MAX_WORKED_CELLS, fmt))
     pool_cells: list[tuple[int, int, int]] = []
     pool_windows = None
     if grids.pool is not None and problem.pool and geometry.pool_size and geometry.pool_stride:
@@ -458,10 +476,7 @@ def solve(problem: ConvProblem, fmt: NumberFormat = NumberFormat()) -> ConvSolut
         )
         pool_limit = _worked_limit(kh * kw)
         pool_cells = _order(shapes.pool or shapes.conv, pool_limit)
-        steps += [
-            _pool_cell_step(source, grids.pool, problem.pool.kind, k, i, j, (kh, kw), (tv, th), fmt)
-            for k, i, j in pool_cells
-        ]
+        steps += _pool_steps(problem, source, grids.pool, pool_cells, fmt)
         pool_size = _size(grids.pool)
         if len(pool_cells) < pool_size:
             steps.append(_summary_step(len(pool_cells), pool_size, pool_limit, "pool", grids.pool))
@@ -537,3 +552,33 @@ def quick(problem: ConvProblem) -> bool:
     shapes = stage_shapes(problem)
     kernel = len(problem.filters[0]) * len(problem.filters[0][0]) * len(problem.filters[0][0][0])
     return math.prod(shapes.conv) * kernel <= QUICK_PRODUCTS
+
+
+def own_steps(problem: ConvProblem, given: dict[str, Any], fmt: NumberFormat) -> OwnSteps:
+    """ReLU written with the student's own conv map, and the pooling with their own map
+    after ReLU (or the ReLU of their conv map, or their conv map without a ReLU)."""
+    relu = problem.activation == "relu"
+    mine = {
+        part: torch.tensor([given[part]], dtype=torch.float64)
+        for part in ("conv", "activation")
+        if given.get(part) is not None and (part == "conv" or relu)
+    }
+    # the pooling reads the map after ReLU, else the conv map it comes from
+    pooled = ("activation",) if "activation" in mine else ("activation", "conv")
+    reads = {"conv.relu": ("conv",), "conv.pool": pooled if relu else ("conv",)}
+    if not mine or not all(bool(torch.isfinite(m).all()) for m in mine.values()):
+        return OwnSteps(reads, [])
+    maps = forward(ConvBatch.of([problem]), given=mine)
+    conv = given["conv"] if "conv" in mine else None
+    activation = given.get("activation") if "activation" in mine else None
+    if activation is None and maps.activation is not None and conv is not None:
+        activation = maps.activation.tolist()[0]
+    steps = []
+    if conv is not None and relu:
+        steps.append(_relu_step(conv, activation, MAX_WORKED_CELLS, fmt))
+    source = activation if relu else conv
+    if maps.pool is not None and problem.pool and source is not None:
+        size = Geometry.of(problem).pool_size or (1, 1)
+        cells = _order(stage_shapes(problem).pool, _worked_limit(size[0] * size[1]))
+        steps += _pool_steps(problem, source, maps.pool.tolist()[0], cells, fmt)
+    return OwnSteps(reads, steps)

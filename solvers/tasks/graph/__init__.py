@@ -12,7 +12,7 @@ from solvers.tasks.graph.problem import (
     VectorAnswer,
 )
 from solvers.tasks.graph.pytorch import torch_form
-from solvers.tasks.graph.solve import quick, solve, solve_batch
+from solvers.tasks.graph.solve import own_steps, quick, solve, solve_batch
 from solvers.tasks.graph.variants import GraphGenerator, GraphSpec
 
 
@@ -43,6 +43,7 @@ TASK = Task(
     part_labels=grading.PART_LABELS,
     torch_form=torch_form,
     quick=quick,
+    own_steps=own_steps,
 )
 
 __all__ = [

@@ -299,3 +299,19 @@ def evaluate(graph: Graph, values: dict[str, float], upstream: float = 1.0) -> E
         if error is not None:
             raise error
     return ev
+
+
+def evaluate_given(
+    graph: Graph, values: dict[str, float], given: Sequence[float], upstream: float = 1.0
+) -> Evaluation | None:
+    """Both passes of one problem from a student's own node values (``given``, one per node,
+    NaN where not given; error carried forward): each node's value is the student's where
+    given, the local gradients are taken at those values and the gradients flow back from
+    ``upstream`` through them. None when some cell is not finite."""
+    row = torch.tensor([[values[name] for name in graph.variables]], dtype=F64)
+    fwd = forward(graph, row, torch.tensor([list(given)], dtype=F64))
+    mine = Forward(fwd.used, fwd.used, fwd.local)
+    p = Passes(mine, backward(graph, mine, torch.tensor([upstream], dtype=F64)))
+    if bool(p.bad().any()):
+        return None
+    return _floats(graph, p, 0)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
-from solvers.core import N_, NP_, NumberFormat, resolve_device, step
-from solvers.tasks.graph.compute import F64, check, passes
+from solvers.core import N_, NP_, NumberFormat, OwnSteps, resolve_device, step
+from solvers.tasks.graph.compute import F64, check, evaluate_given, passes
 from solvers.tasks.graph.gates import Graph
 from solvers.tasks.graph.parser import name_latex
 from solvers.tasks.graph.problem import GraphAnswer, GraphProblem, GraphSolution
@@ -136,3 +137,30 @@ def quick(problem: GraphProblem) -> bool:
         and len(problem.graph.gates) <= QUICK_GATES
         and derivatives_latex.known(problem.parsed)
     )
+
+
+OWN_READS = {"graph.forward": ("nodes",), "graph.backward": ("nodes", "output")}
+"""The forward steps take the student's node values, the backward steps also their f."""
+
+
+def own_steps(problem: GraphProblem, given: dict[str, Any], fmt: NumberFormat) -> OwnSteps:
+    """Both passes written with the student's own node values and f (error carried
+    forward): a gate's inputs are the student's values where they gave them, and each
+    chain rule takes the local gradient at those values and the upstream gradient that
+    flows back through them. A vector graph carries nothing forward."""
+    if problem.is_vector:
+        return OwnSteps({}, [])
+    graph = problem.graph
+    nodes = given.get("nodes")
+    mine = [math.nan] * len(graph.gates) if nodes is None else list(nodes)
+    if given.get("output") is not None:
+        mine[-1] = given["output"]
+    inner = any(not math.isnan(x) for x in mine[:-1])
+    ev = None
+    if inner or not math.isnan(mine[-1]):
+        ev = evaluate_given(graph, problem.values, mine, problem.upstream)
+    if ev is None:
+        return OwnSteps(OWN_READS, [])
+    writer = Writer(graph, fmt, problem.upstream)
+    forward = writer.forward(ev) if inner else []
+    return OwnSteps(OWN_READS, [*forward, *writer.backward(ev, problem.upstream)])

@@ -5,7 +5,7 @@ from solvers.tasks.loss import grading
 from solvers.tasks.loss.compute import solve_batch
 from solvers.tasks.loss.problem import LossAnswer, LossProblem, LossSolution
 from solvers.tasks.loss.pytorch import torch_form
-from solvers.tasks.loss.solve import quick, solve
+from solvers.tasks.loss.solve import own_steps, quick, solve
 from solvers.tasks.loss.variants import LossGenerator, LossSpec
 
 
@@ -37,4 +37,5 @@ TASK = Task(
     part_labels=grading.PART_LABELS,
     torch_form=torch_form,
     quick=quick,
+    own_steps=own_steps,
 )

@@ -4,8 +4,9 @@ the lecture's notation."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
-from solvers.core import N_, NumberFormat, Step, step
+from solvers.core import N_, NumberFormat, OwnSteps, Step, step
 from solvers.tasks.loss.compute import LossBatch, loss_tensors, reg_terms
 from solvers.tasks.loss.problem import LossAnswer, LossProblem, LossSolution, transpose
 
@@ -64,8 +65,8 @@ class _Steps:
         if p.loss == "svm":
             title = N_("Multiclass SVM loss")
             formulas = [
-                r"L_i = \sum_{j \ne y_i} \max(0,\ s_j - s_{y_i} + \Delta), \quad \Delta = "
-                + self.tex(p.margin),
+                rf"L_i = \sum_{{j \ne y_i}} \max(0{self.fmt.comma}\ s_j - s_{{y_i}} + \Delta),"
+                r" \quad \Delta = " + self.tex(p.margin),
                 total,
             ]
         else:
@@ -95,21 +96,22 @@ class _Steps:
         tex, margin = self.tex, self.problem.margin
         others = [j for j in range(len(s)) if j != y]
         lhs = f"L_{{{i}}}"
+        comma = self.fmt.comma
         if not others:
             formulas = [f"{lhs} = 0"]
         elif len(others) <= MAX_TERMS:
             sy, delta = tex(s[y], paren=True), tex(margin)
             formulas = [
                 f"{lhs} = "
-                + " + ".join(rf"\max(0,\ {tex(s[j])} - {sy} + {delta})" for j in others),
-                "= " + " + ".join(rf"\max(0,\ {tex(raw[j])})" for j in others),
+                + " + ".join(rf"\max(0{comma}\ {tex(s[j])} - {sy} + {delta})" for j in others),
+                "= " + " + ".join(rf"\max(0{comma}\ {tex(raw[j])})" for j in others),
                 "= "
                 + " + ".join(tex(hinge[j]) for j in others)
                 + (" " + self.equals(loss) if len(others) > 1 else ""),
             ]
         else:
             formulas = [
-                rf"{lhs} = \sum_{{j \ne y_{{{i}}}}} \max(0,\ s_j - {tex(s[y], paren=True)} + "
+                rf"{lhs} = \sum_{{j \ne y_{{{i}}}}} \max(0{comma}\ s_j - {tex(s[y], paren=True)} + "
                 rf"{tex(margin)}) {self.equals(loss)}"
             ]
         return step(
@@ -344,3 +346,15 @@ def quick(problem: LossProblem) -> bool:
     """Whether the problem is small enough to solve without a worker thread
     (:attr:`solvers.core.Task.quick`)."""
     return len(problem.scores) * len(problem.scores[0]) <= QUICK_CELLS
+
+
+def own_steps(problem: LossProblem, given: dict[str, Any], fmt: NumberFormat) -> OwnSteps:
+    """The average (or sum) over the examples written with the student's own L_i, when they
+    gave every one of them."""
+    reads = {"loss.reduce": ("per_example",)}
+    mine = given.get("per_example")
+    total = math.nan if mine is None else sum(mine)  # inf rather than fsum's OverflowError
+    if not math.isfinite(total):
+        return OwnSteps(reads, [])
+    scale = len(mine) if problem.reduction == "mean" else 1
+    return OwnSteps(reads, [_Steps(problem, fmt).reduce(mine, total / scale)])

@@ -1,12 +1,15 @@
-"""The graph picture names its gates as the graph page does."""
+"""The graph picture names its gates as the graph page does, and its texts lie clear of its
+lines, nodes and each other (geometry read back from the SVG: :mod:`.graph_geometry`)."""
 
 from __future__ import annotations
 
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 
 from app.main import create_app
+from tests.app.tasks.graph_geometry import overlaps, read
 
 
 def _names(page: str) -> list[str]:
@@ -33,3 +36,41 @@ def test_a_graph_with_a_constant_leaf_is_drawn() -> None:
     )
     assert page.status_code == 200
     assert _names(page.text) == ["f"]
+
+
+LARGE = {
+    "expression": "1/(1+e^-(w0x0+w1x1+w2x2+w3x3+w4))*max(x0, x1) + tanh(w0*w1 - x2)",
+    "values": "w0 = 2, x0 = -1, w1 = -3, x1 = -2, w2 = 0.5, x2 = 1.25, w3 = -1.5, x3 = 3, w4 = -3",
+}
+MIXED = {
+    "expression": "sigmoid(w0*x0 + w1*x1 + w2) * tanh(x0 - w1) + exp(w2*x1)",
+    "values": "w0 = 2, x0 = -1, w1 = -3, x1 = -2, w2 = -3",
+}
+
+
+def _picture(client: TestClient, params: dict[str, str]) -> str:
+    page = client.get("/graph", params=params).text
+    return page[page.index("<svg") : page.index("</svg>") + 6]
+
+
+@pytest.mark.parametrize("digits", ["2", "4"])
+@pytest.mark.parametrize("lang", ["en", "ru"])
+@pytest.mark.parametrize("problem", [{}, LARGE, MIXED], ids=["lecture", "large", "mixed"])
+def test_no_label_lies_on_an_edge_an_arrowhead_a_node_or_another_label(
+    problem: dict[str, str], lang: str, digits: str
+) -> None:
+    """Every edge's value and gradient and every gate's name is clear of every line (the
+    edges, their arrowheads), every node and every other text, with a unit of air."""
+    client = TestClient(create_app())
+    picture = read(_picture(client, {**problem, "lang": lang, "digits": digits}))
+    assert len(picture.labels) > 30
+    assert not overlaps(picture)
+
+
+def test_the_texts_stay_readable_on_a_phone_and_a_desktop() -> None:
+    """At its smallest (its min-width) every text is at least 11 px; the labels are 12."""
+    svg = _picture(TestClient(create_app()), LARGE)
+    width = read(svg).width
+    min_width = float(re.search(r"min-width:(\d+)px", svg)[1])  # type: ignore[index]
+    scale = min_width / width
+    assert min(size for _, size in read(svg).sizes) * scale >= 11

@@ -78,3 +78,22 @@ def test_vector_answer_cells_read_back() -> None:
     assert cells["df/dW[2,1]"] == answer.gradients["W"][1][0]
     assert answer_from_cells(cells) == {"output": answer.output,
                                         "gradients": answer.gradients}  # fmt: skip
+
+
+def test_fields_of_several_numbers_take_text_on_a_phone(client: TestClient) -> None:
+    """A vector node's field and a vector answer get a full keyboard (spaces, ``;``); a
+    scalar graph's node fields a decimal one; the statement is valid HTML (no block in a
+    paragraph)."""
+    page = client.get("/graph/try", params={**VECTOR, "lang": "ru"}).text
+    (node,) = re.findall(r'<input name="a_nodes\.2"[^>]*>', page)
+    assert 'inputmode="text"' in node
+    statement = page[page.index('id="problem"') : page.index("</section>")]
+    assert not re.search(r"<p>(?:(?!</p>).)*<(?:div|table)", statement, re.S)
+    scalar = client.get("/graph/try", params={"expression": "(x+y)*z", "values": "x=-2, y=5, z=-4"})
+    assert re.findall(r'<input name="a_nodes\.\d+"[^>]*inputmode="(\w+)"', scalar.text) == [
+        "decimal"
+    ]
+    assert 'name="a_gradients" value="" autocomplete="off" inputmode="text"' in scalar.text
+    loss = client.get("/loss/try?seed=1").text
+    assert re.search(r'name="a_per_example"[^>]*inputmode="text"', loss)
+    assert re.search(r'name="a_loss"[^>]*inputmode="decimal"', loss)

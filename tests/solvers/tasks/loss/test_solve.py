@@ -77,6 +77,9 @@ def test_lecture_svm_steps_substitute_the_numbers() -> None:
     assert third.formulas[-1] == "= 6.3 + 6.6 = 12.9"
     reduce = step(solution, "loss.reduce")
     assert reduce.formulas == [r"L = \frac{1}{3}(2.9 + 0 + 12.9) = \tfrac{79}{15} \approx 5.2667"]
+    # with decimal commas, a semicolon separates max's arguments: max(0; 5,1 − 3,2 + 1)
+    russian = step(solve(example(), NumberFormat(decimal_comma=True)), "svm.example")
+    assert russian.formulas[1] == r"= \max(0;\ 2{,}9) + \max(0;\ -3{,}9)"
     assert reduce.values["data_loss"] == approx(79 / 15)
     grad = step(solution, "loss.grad")
     assert grad.values["grad_scores"] == solution.answer.grad_scores
