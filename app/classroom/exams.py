@@ -185,16 +185,30 @@ def student_out(base_url: str, student: Any) -> StudentOut:
                       variant=student.variant, token=token, url=url)  # fmt: skip
 
 
-def exam_out(base_url: str, exam: Exam) -> ExamOut:
-    """The exam as the API answers it."""
+def exam_out(base_url: str, exam: Exam, students: list[StudentOut] | None = None) -> ExamOut:
+    """The exam as the API answers it (with ``students`` given: those, else the whole
+    roster with their links)."""
     return ExamOut(
         id=exam.id, title=exam.title, tasks=exam.tasks, spec=exam.spec, seed=exam.seed,
         opens_at=aware(exam.opens_at), closes_at=aware(exam.closes_at),
         closed_at=aware(exam.closed_at), attempts=exam.attempts,
         feedback=exam.feedback,  # type: ignore[arg-type]
         points=exam.points, tolerance=exam.tolerance, state=state(exam),
-        students=[student_out(base_url, s) for s in roster(exam)],
+        students=(
+            [student_out(base_url, s) for s in roster(exam)] if students is None else students
+        ),
     )  # fmt: skip
+
+
+def exam_list(session: Session) -> list[tuple[Exam, int]]:
+    """Every exam, newest first, with its number of students (counted in SQL)."""
+    count = (
+        select(func.count(Student.id))
+        .where(Student.exam_id == Exam.id)
+        .correlate(Exam)
+        .scalar_subquery()
+    )
+    return [(exam, n) for exam, n in session.execute(select(Exam, count).order_by(Exam.id.desc()))]
 
 
 def roster(exam: Exam) -> list[Any]:

@@ -162,3 +162,47 @@ def test_a_students_submissions_with_their_feedback(classroom: TestClient) -> No
     assert classroom.get(f"{exam}/students/nobody").status_code == 404
     classroom.cookies.clear()
     assert classroom.get(f"{exam}/students/k2").status_code == 401
+
+
+def test_an_exam_over_the_set_limit(classroom: TestClient, teacher: dict[str, str]) -> None:
+    """600 students: the gradebook a page of 100 (sorted and filtered over all), the exam
+    counted in the list, and sheets, key and Moodle XML in chunks of at most 500 variants,
+    each the variants its students have."""
+    body = {
+        "title": "Big",
+        "tasks": ["loss", "conv"],
+        "seed": 5,
+        "roster": [{"id": f"s{i}", "name": f"S {i}"} for i in range(1, 601)],
+    }
+    exam = classroom.post("/api/v1/exams", json=body, headers=teacher).json()
+    listed = classroom.get("/api/v1/exams", headers=teacher).json()
+    assert [e["students"] for e in listed] == [600]
+    sign_in(classroom)
+    assert "<td>600</td>" in classroom.get("/instructor/exams").text
+    url = f"/instructor/exams/{exam['id']}"
+    page = classroom.get(url).text
+    assert page.count('<tr id="student-') == 100 and page.count('class="take-link"') == 100
+    assert "page 1 of 6" in page and 'rel="next"' in page
+    last = classroom.get(f"{url}?page=6").text
+    assert 'id="student-s600"' in last and 'id="student-s500"' not in last
+    by_id = classroom.get(f"{url}?sort=id&order=desc&page=1").text
+    assert re.search(r'<tr id="student-([^"]+)"', by_id)[1] == "s99"
+    found = classroom.get(f"{url}?q=s599").text
+    assert found.count('<tr id="student-') == 1 and "page 1 of" not in found
+    chunks = re.findall(r'class="exam-sheets"(?: id="exam-sheets")? href="([^"]+)"', page)
+    assert len(chunks) == 2 and "variants 501–600" in page
+    second = chunks[1].replace("&amp;", "&")
+    assert "first=501" in second and "count=100" in second
+    sheets = classroom.get(second)
+    assert sheets.status_code == 200 and sheets.text.count('<section class="sheet"') == 100
+    assert classroom.get(second.replace("/sheets?", "/key?")).status_code == 200
+    moodle = classroom.get(second.replace("/sheets?", "/moodle.xml?"))
+    assert moodle.status_code == 200 and moodle.text.count('type="cloze"') == 100
+    assert "<text>Variant 501</text>" in moodle.text and "Variant 500<" not in moodle.text
+    same = classroom.post(
+        "/api/v1/variants", json={"tasks": body["tasks"], "seed": 5, "first": 550, "count": 1}
+    ).json()
+    student = next(s for s in exam["students"] if s["variant"] == 550)
+    view = classroom.get(f"/api/v1/take/{student['token']}").json()
+    assert same["variants"][0]["number"] == 550
+    assert view["problems"] == same["variants"][0]["problems"]
