@@ -117,8 +117,10 @@ def _form_context(
     by_field: dict[str, list[str]] = {}
     for error in errors:
         by_field.setdefault(error["field"], []).append(error["msg"])
+    parts = _tolerance_parts()
     named = {f"points.{t}.{p}" for t in TASKS for p in TASKS[t].part_labels}
     named |= {f"tolerance.{name}" for name in (*TOLERANCE_FIELDS, "intermediate_decimals")}
+    named |= {f"tolerance.parts.{p}.{name}" for _, p, _ in parts for name in TOLERANCE_FIELDS}
     return {
         "exams": found,
         "state": exams.state,
@@ -127,6 +129,7 @@ def _form_context(
         "field_errors": by_field,
         "wrong": {field.split(".")[0] for field in by_field},
         "tolerance_fields": TOLERANCE_FIELDS,
+        "tolerance_parts": parts,
         "exact": EXACT,
     }
 
@@ -141,6 +144,19 @@ EXACT = "exact"
 """``tolerance.intermediate_decimals`` of the form for ``null`` (no rounding band)."""
 
 
+PART_RULES = "tolerance.parts."
+"""The form's per-part bounds: ``tolerance.parts.<part>.<field>`` (``Tolerance.parts``)."""
+
+
+def _tolerance_parts() -> list[tuple[str, str, str]]:
+    """(task title, part, label) of each part a rule of its own can name, once a name."""
+    found: dict[str, tuple[str, str, str]] = {}
+    for task in TASKS.values():
+        for part, label in task.part_labels.items():
+            found.setdefault(part, (task.title, part, label))
+    return list(found.values())
+
+
 def _given(form: FormData, prefix: str) -> dict[str, str]:
     """The form's non-empty fields ``<prefix><name>``, by name."""
     return {key[len(prefix) :]: str(value).strip() for key, value in form.items()
@@ -148,11 +164,16 @@ def _given(form: FormData, prefix: str) -> dict[str, str]:
 
 
 def _tolerance(form: FormData) -> dict[str, Any] | None:
-    """The tolerance the form gives: its bounds, and ``intermediate_decimals`` (empty: the
-    grader's default, :data:`EXACT`: ``null``, else a number of decimals); None when none."""
+    """The tolerance the form gives: its bounds, each part's bounds (:data:`PART_RULES`), and
+    ``intermediate_decimals`` (empty: the grader's default, :data:`EXACT`: ``null``, else a
+    number of decimals); None when none."""
     given: dict[str, Any] = {
         k: v for k, v in _given(form, "tolerance.").items() if k in TOLERANCE_FIELDS
     }
+    for key, value in _given(form, PART_RULES).items():
+        part, _, name = key.rpartition(".")
+        if part and name in TOLERANCE_FIELDS:
+            given.setdefault("parts", {}).setdefault(part, {})[name] = value
     hand = str(form.get("tolerance.intermediate_decimals", "")).strip()
     if hand:
         given["intermediate_decimals"] = None if hand == EXACT else hand

@@ -106,6 +106,34 @@ def test_exam_form_takes_points_and_tolerance(classroom: TestClient) -> None:
     assert 'value="many"' in answer.text and 'id="exam-tolerance" open' in answer.text
 
 
+def test_exam_form_takes_tolerance_rules_per_part(classroom: TestClient) -> None:
+    """Each part's own bounds (``Tolerance.parts``) from the form, translated; a bad one is
+    shown beside its field, the form kept as typed."""
+    sign_in(classroom)
+    form = classroom.get("/instructor/exams?lang=ru").text
+    assert 'name="tolerance.parts.gradients.relative"' in form
+    assert 'name="tolerance.parts.pool.decimals"' in form and "свои границы" in form
+    fields = {"title": "Q", "tasks": ["loss", "conv"], "tolerance.absolute": "0.05",
+              "tolerance.parts.loss.relative": "0.1", "tolerance.parts.pool.decimals": "1",
+              "tolerance.parts.conv.sigfigs": " "}  # fmt: skip
+    created = classroom.post("/instructor/exams", data=fields, follow_redirects=False)
+    assert created.status_code == 303, created.text
+    exam_id = created.headers["location"].rsplit("/", 1)[1]
+    exam = classroom.get(f"/api/v1/exams/{exam_id}", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert exam.json()["tolerance"] == {
+        "absolute": 0.05,
+        "parts": {"loss": {"relative": 0.1}, "pool": {"decimals": 1}},
+    }
+    bad = {**fields, "tolerance.parts.pool.decimals": "-2"}
+    answer = classroom.post("/instructor/exams?lang=ru", data=bad)
+    assert answer.status_code == 422
+    field = "tolerance.parts.pool.decimals"
+    label = re.search(rf'<input name="{re.escape(field)}".*?</label>', answer.text, re.S)
+    assert label and 'class="error"' in label[0] and 'value="-2"' in label[0]
+    assert 'id="exam-tolerance" open' in answer.text
+    assert 'class="error-summary"' not in answer.text  # the error only beside its field
+
+
 def test_sheets_and_key_of_the_exam(classroom: TestClient, teacher: dict[str, str]) -> None:
     """The exam page's sheets and key are exactly the variants its students have."""
     body = {
