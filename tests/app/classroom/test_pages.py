@@ -194,7 +194,7 @@ def test_a_students_submissions_with_their_feedback(classroom: TestClient) -> No
 
 def test_an_exam_over_the_set_limit(classroom: TestClient, teacher: dict[str, str]) -> None:
     """600 students: the gradebook a page of 100 (sorted and filtered over all), the exam
-    counted in the list, and sheets, key and Moodle XML in chunks of at most 500 variants,
+    counted in the list, and sheets, key and Moodle XML in chunks of at most 250 variants,
     each the variants its students have."""
     body = {
         "title": "Big",
@@ -218,13 +218,13 @@ def test_an_exam_over_the_set_limit(classroom: TestClient, teacher: dict[str, st
     found = classroom.get(f"{url}?q=s599").text
     assert found.count('<tr id="student-') == 1 and "page 1 of" not in found
     chunks = re.findall(r'class="exam-sheets"(?: id="exam-sheets")? href="([^"]+)"', page)
-    assert len(chunks) == 2 and "variants 501–600" in page
-    second = chunks[1].replace("&amp;", "&")
-    assert "first=501" in second and "count=100" in second
-    sheets = classroom.get(second)
+    assert len(chunks) == 3 and "variants 251–500" in page and "variants 501–600" in page
+    last_set = chunks[2].replace("&amp;", "&")
+    assert "first=501" in last_set and "count=100" in last_set
+    sheets = classroom.get(last_set)
     assert sheets.status_code == 200 and sheets.text.count('<section class="sheet"') == 100
-    assert classroom.get(second.replace("/sheets?", "/key?")).status_code == 200
-    moodle = classroom.get(second.replace("/sheets?", "/moodle.xml?"))
+    assert classroom.get(last_set.replace("/sheets?", "/key?")).status_code == 200
+    moodle = classroom.get(last_set.replace("/sheets?", "/moodle.xml?"))
     assert moodle.status_code == 200 and moodle.text.count('type="cloze"') == 100
     assert "<text>Variant 501</text>" in moodle.text and "Variant 500<" not in moodle.text
     same = classroom.post(
