@@ -44,7 +44,13 @@ from app.tasks import KeyItem, task_templates, view_for
 from solvers.core import NumberFormat
 from solvers.grading.batch import hand_answers
 from solvers.registry import TASKS
-from solvers.variants.sets import QuizSpecBase, VariantSet, generate_set, quiz_spec
+from solvers.variants.sets import (
+    MAX_SET_COUNT,
+    QuizSpecBase,
+    VariantSet,
+    generate_set,
+    quiz_spec,
+)
 
 MAX_COUNT = 500
 """Most variants in one set from the API or the pages (the CLI has the solvers' limit)."""
@@ -74,6 +80,16 @@ def _variants_models(
         ),
         spec=(spec, Field(default_factory=spec, description="Size and difficulty.")),
         count=(int, Field(default=30, ge=1, le=MAX_COUNT, description="How many variants.")),
+        first=(
+            int,
+            Field(
+                default=1,
+                ge=1,
+                le=MAX_SET_COUNT,
+                description="The first variant's number: the set is variants first … "
+                "first + count − 1 (an exam's students beyond the count limit, in chunks).",
+            ),
+        ),
         seed=(int, Field(default=2020, ge=0, lt=2**63, description="Same seed, same variants.")),
     )
     response = create_model(
@@ -114,7 +130,7 @@ def build_set(wanted: Any) -> VariantSet:
     settings = get_settings()
     secret = settings.secret.encode() if settings.secret else None
     return generate_set(wanted.tasks, wanted.spec, wanted.seed, wanted.count, secret,
-                        settings.device)  # fmt: skip
+                        settings.device, wanted.first)  # fmt: skip
 
 
 def request_from_query(query: Mapping[str, Any], tasks: list[str]) -> Any:
@@ -128,7 +144,7 @@ def request_from_query(query: Mapping[str, Any], tasks: list[str]) -> Any:
             # a whole number as a number: Literal[0, 1] does not take the text "1"
             spec.setdefault(task, {})[field] = int(value) if _WHOLE.match(value) else value
     data: dict[str, Any] = {"spec": spec, "tasks": tasks or list(TASKS)}
-    for key in ("count", "seed"):
+    for key in ("count", "first", "seed"):
         if query.get(key, "") != "":
             data[key] = query[key]
     return variants_request().model_validate(data)

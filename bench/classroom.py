@@ -11,21 +11,19 @@ machine measures both). PostgreSQL is a throwaway server from Debian's binaries
     PYTHONPATH=. .venv/bin/python bench/classroom.py
     PYTHONPATH=. .venv/bin/python bench/classroom.py --submissions 300 --backends sqlite
 
-Measured on the project's 2-core machine shared with other jobs (load 7–12), 600
-submissions, two runs: SQLite 49–71 /s (1 worker), 60–84 /s (2); PostgreSQL 40–49 /s (1),
-62–70 /s (2). A 1 000-student exam: gradebook page 0.43–1.2 s (SQLite) / 0.93–1.3 s
-(PostgreSQL), gradebook JSON 0.32–0.48 / 0.70–1.2 s, analytics 0.32–0.38 / 0.30–0.49 s.
-Before concurrent submissions were graded in one batch and the gradebook read a summary
-column (same machine, load 4–8, 300 submissions): PostgreSQL 21–38 /s (1), 22–52 /s (2);
-SQLite 23–44 /s (1), 25–35 /s (2); page 0.8–2.9 s, analytics 0.5–2.0 s. A batch of a task
-costs 10–25 ms in the grading engine whatever its size (up to ~50), which still bounds the
-rate below the issue's 500 /s target here.
+Measured on the project's 2-core machine shared with other jobs (load 4–7), 600
+submissions: SQLite 50–75 /s (1 worker), 74 /s (2); PostgreSQL 45–72 /s (1), 41–66 /s (2);
+server CPU 11–14 ms a submission, the grading engine ~4 ms of it. A 1 000-student exam:
+gradebook page 79 ms (SQLite) / 181 ms (PostgreSQL), gradebook JSON 107 / 280 ms,
+analytics 87 / 90 ms (before the one-query gradebook of plain dataclasses and its pages of
+100 students: page 0.24–1.3 s, analytics 0.24–0.49 s). The 500 /s target is not reached.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -85,9 +83,25 @@ def exam_with_answers(base: str, count: int, attempts: int) -> tuple[int, list[t
     return exam["id"], jobs
 
 
-def submissions_per_second(base: str, count: int) -> float:
-    """``count`` submissions (students × 3 attempts) from 32 client threads."""
+def server_cpu(group: int) -> float:
+    """CPU seconds (user and system) of the server's processes so far: those of its process
+    group (``stepgrad serve`` and its workers; Linux's ``/proc``, 0 elsewhere)."""
+    total = 0
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group:
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def submissions_per_second(base: str, count: int, group: int) -> tuple[float, float]:
+    """``count`` submissions (students × 3 attempts) from 32 client threads: submissions
+    per second, and the server's CPU milliseconds per submission."""
     _, jobs = exam_with_answers(base, max(1, count // 3), attempts=3)
+    cpu = server_cpu(group)
     started = time.perf_counter()
     with ThreadPoolExecutor(32) as pool:
         codes = list(
@@ -98,7 +112,7 @@ def submissions_per_second(base: str, count: int) -> float:
         )
     elapsed = time.perf_counter() - started
     assert set(codes) == {201}, set(codes)
-    return len(jobs) / elapsed
+    return len(jobs) / elapsed, 1000 * (server_cpu(group) - cpu) / len(jobs)
 
 
 def big_exam(base: str, size: int, repeats: int) -> dict[str, float]:
@@ -152,9 +166,11 @@ def main() -> None:
                 env = {"STEPGRAD_DATABASE_URL": url, "STEPGRAD_INSTRUCTOR_TOKEN": TOKEN}
                 process, base = start_server(env, "--workers", str(workers))
                 try:
-                    rate = submissions_per_second(base, args.submissions)
+                    rate, cpu = submissions_per_second(base, args.submissions, process.pid)
                     print(
-                        f"{backend:10} {workers} worker(s): {rate:7.1f} submissions/s", flush=True
+                        f"{backend:10} {workers} worker(s): {rate:7.1f} submissions/s, "
+                        f"server CPU {cpu:5.2f} ms a submission",
+                        flush=True,
                     )
                     if workers == 1:
                         for name, ms in big_exam(base, args.students, args.repeats).items():

@@ -8,6 +8,7 @@ import csv
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from typing import Annotated, Any, Literal, NamedTuple
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, UploadFile
@@ -91,6 +92,7 @@ class DraftIn(BaseModel):
     answers: dict[str, dict[str, Any]]
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TakePart(PartMark):
     """A part of the student's own grade: the mark and its feedback (never the expected
     answer)."""
@@ -185,7 +187,7 @@ def submission_out(exam: exams.Exam, submission: exams.Submission) -> Submission
         return out
     score, max_score, parts = graded_parts(exam, submission.grades)
     taken = {
-        p.name: TakePart(**p.mark.model_dump(), feedback=p.feedback,
+        p.name: TakePart(**asdict(p.mark), feedback=p.feedback,
                          misconception_title=p.misconception_title)
         for p in parts
     }  # fmt: skip
@@ -318,13 +320,10 @@ def build_router() -> APIRouter:
     @teacher.get("/api/v1/exams", summary="List the exams")
     def list_exams(language: Language) -> list[ExamSummary]:
         """Every exam, newest first."""
-        from sqlalchemy import select
-
-        with get_database().session() as session:
-            found = session.scalars(select(exams.Exam).order_by(exams.Exam.id.desc()))
+        with get_database().session(write=False) as session:
             return [
-                ExamSummary(id=e.id, title=e.title, state=exams.state(e), students=len(e.students))
-                for e in found
+                ExamSummary(id=e.id, title=e.title, state=exams.state(e), students=count)
+                for e, count in exams.exam_list(session)
             ]
 
     @teacher.get("/api/v1/exams/{exam_id}", summary="An exam, its state and links")

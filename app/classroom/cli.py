@@ -13,7 +13,6 @@ from fastapi import HTTPException
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from pydantic_core import PydanticCustomError
-from sqlalchemy import select
 
 from app.classroom import exams
 from app.classroom.db import get_database
@@ -135,8 +134,8 @@ def _run(args: argparse.Namespace) -> str:
         return _create(args)
     if args.action == "list":
         with database.session(write=False) as session:
-            found = session.scalars(select(exams.Exam).order_by(exams.Exam.id.desc()))
-            rows = [[str(e.id), exams.state(e), str(len(e.students)), e.title] for e in found]
+            found = exams.exam_list(session)
+            rows = [[str(e.id), exams.state(e), str(count), e.title] for e, count in found]
         return _table([["id", "state", "students", "title"], *rows])
     if args.action == "gradebook":
         with database.session(write=False) as session:

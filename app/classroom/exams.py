@@ -21,11 +21,11 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import PydanticCustomError
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
-from app.classroom.db import Database
+from app.classroom.db import READ_ONLY, Database
 from app.classroom.grading import QUEUE, AnswerError, stored_problem
 from app.classroom.models import Exam, Student, Submission, now
 from app.classroom.roster import MAX_ROSTER, RosterEntry, check_unique
@@ -185,16 +185,30 @@ def student_out(base_url: str, student: Any) -> StudentOut:
                       variant=student.variant, token=token, url=url)  # fmt: skip
 
 
-def exam_out(base_url: str, exam: Exam) -> ExamOut:
-    """The exam as the API answers it."""
+def exam_out(base_url: str, exam: Exam, students: list[StudentOut] | None = None) -> ExamOut:
+    """The exam as the API answers it (with ``students`` given: those, else the whole
+    roster with their links)."""
     return ExamOut(
         id=exam.id, title=exam.title, tasks=exam.tasks, spec=exam.spec, seed=exam.seed,
         opens_at=aware(exam.opens_at), closes_at=aware(exam.closes_at),
         closed_at=aware(exam.closed_at), attempts=exam.attempts,
         feedback=exam.feedback,  # type: ignore[arg-type]
         points=exam.points, tolerance=exam.tolerance, state=state(exam),
-        students=[student_out(base_url, s) for s in roster(exam)],
+        students=(
+            [student_out(base_url, s) for s in roster(exam)] if students is None else students
+        ),
     )  # fmt: skip
+
+
+def exam_list(session: Session) -> list[tuple[Exam, int]]:
+    """Every exam, newest first, with its number of students (counted in SQL)."""
+    count = (
+        select(func.count(Student.id))
+        .where(Student.exam_id == Exam.id)
+        .correlate(Exam)
+        .scalar_subquery()
+    )
+    return [(exam, n) for exam, n in session.execute(select(Exam, count).order_by(Exam.id.desc()))]
 
 
 def roster(exam: Exam) -> list[Any]:
@@ -301,7 +315,7 @@ def problem(task: str, student: Student) -> BaseModel:
     return stored_problem(task, student.problems[task])
 
 
-def grade_answers(exam: Exam, student: Student, answers: dict[str, Any]) -> dict[str, Any]:
+def grade_answers(exam: Exam, problems: dict[str, Any], answers: dict[str, Any]) -> dict[str, Any]:
     """Each task's grade, exactly as ``POST /api/v1/{task}/grade`` computes it (a task
     not answered is graded blank); a malformed answer is a 422 naming it."""
     unknown = sorted(set(answers) - set(exam.tasks))
@@ -310,9 +324,9 @@ def grade_answers(exam: Exam, student: Student, answers: dict[str, Any]) -> dict
                                        "msg": translate(N_("task must be one of {expected}"),
                                                         {"expected": ", ".join(exam.tasks)}),
                                        "ctx": {}}])  # fmt: skip
-    problems = {task: problem(task, student) for task in exam.tasks}
+    models = {task: stored_problem(task, problems[task]) for task in exam.tasks}
     try:
-        grades = QUEUE.grade(exam.tasks, problems, answers, _tolerance(exam))
+        grades = QUEUE.grade(exam.tasks, models, answers, _tolerance(exam))
     except AnswerError as exc:
         raise RequestValidationError(
             [{**e, "loc": ("body", "answers", exc.task, *e["loc"])} for e in exc.error.errors()]
@@ -344,35 +358,89 @@ def _check_attempts(exam: Exam, used: int, final: bool) -> None:
         raise HTTPException(409, translate(NO_ATTEMPT, {"attempts": exam.attempts}))
 
 
+_STATE_COLUMNS = (Exam.id, Exam.tasks, Exam.attempts, Exam.feedback, Exam.points,
+                  Exam.tolerance, Exam.opens_at, Exam.closes_at, Exam.closed_at)  # fmt: skip
+"""The exam's columns a submission reads (the rest of the row stays in the database)."""
+
+
+def _seat(
+    connection: Connection, where: Any, lock: bool = False
+) -> tuple[Exam, int, dict[str, Any], int, bool] | None:
+    """In one query: the exam (a detached :class:`Exam` of :data:`_STATE_COLUMNS`), the
+    student's key and problems, their last attempt and whether one was final; the student's
+    row locked for an update when asked; None when the exam has no such student."""
+    used = select(func.max(Submission.attempt)).where(Submission.student_pk == Student.id)
+    final = select(func.count()).where(Submission.student_pk == Student.id, Submission.final)
+    query = (
+        select(
+            Student.id,
+            Student.problems,
+            used.scalar_subquery(),
+            final.scalar_subquery(),
+            *_STATE_COLUMNS,
+        )
+        .join(Exam, Exam.id == Student.exam_id)
+        .where(where)
+    )
+    row = connection.execute(query.with_for_update(of=Student) if lock else query).first()
+    if row is None:
+        return None
+    pk, problems, last, finals, *state = row
+    exam = Exam(**{column.key: value for column, value in zip(_STATE_COLUMNS, state, strict=True)})
+    return exam, pk, problems, last or 0, bool(finals)
+
+
 def submit(
     db: Database, exam_id: int, student_id: str, body: SubmissionIn
 ) -> tuple[Exam, Submission]:
     """Store a graded attempt: refused (403) outside the window, (409) with no attempt left;
     the student's row is locked while the attempt number is taken, and ``(student,
     attempt)`` is unique, so two submissions at once never share or exceed an attempt.
-    Returned (with the exam) only once committed."""
-    with db.session(write=False) as session:
-        exam = get_exam(session, exam_id)
-        student = get_student(session, exam_id, student_id)
+    Returned (with the exam, detached) only once committed.
+
+    One connection, two short transactions of one query each besides the insert: the
+    checks and the student's problems; grading outside any transaction; then the same
+    checks again under the student's lock, and the insert (graded again if a regrade changed
+    the exam's tolerance meanwhile)."""
+    with db.ready().engine.connect() as connection:
+        connection.execution_options(**{READ_ONLY: True})
+        with connection.begin():
+            found = _seat(
+                connection, (Student.exam_id == exam_id) & (Student.student_id == student_id)
+            )
+        if found is None:
+            with db.session(write=False) as session:
+                get_exam(session, exam_id)
+            raise HTTPException(404, translate(NO_STUDENT))
+        exam, pk, problems, used, final = found
         check_open(exam)
-        _check_attempts(exam, *_attempts_used(session, student))
-    grades = grade_answers(exam, student, body.answers)
-    for _ in range(5):
-        try:
-            with db.session() as session:
-                student = get_student(session, exam_id, student_id, lock=True)
-                exam = get_exam(session, exam_id)
-                check_open(exam)
-                used, final = _attempts_used(session, student)
-                _check_attempts(exam, used, final)
-                submission = Submission(student_pk=student.id, attempt=used + 1,
-                                        final=body.final, answers=body.answers,
-                                        grades=grades, submitted_at=now())  # fmt: skip
-                session.add(submission)
-            return exam, submission
-        except IntegrityError:
-            continue  # another request took this attempt number first: count again
+        _check_attempts(exam, used, final)
+        connection.execution_options(**{READ_ONLY: False})
+        for _ in range(5):
+            graded = grade_answers(exam, problems, body.answers)
+            tolerance = exam.tolerance
+            try:
+                with connection.begin():
+                    exam, pk, _, used, final = _seat(connection, Student.id == pk, lock=True)  # type: ignore[misc]
+                    check_open(exam)
+                    _check_attempts(exam, used, final)
+                    if exam.tolerance != tolerance:
+                        continue  # regraded meanwhile: grade with the exam's tolerance now
+                    submission = Submission(student_pk=pk, attempt=used + 1, final=body.final,
+                                            answers=body.answers, grades=graded,
+                                            submitted_at=now(), source="online")  # fmt: skip
+                    connection.execute(
+                        insert(Submission),
+                        {c.key: getattr(submission, c.key) for c in _INSERTED},
+                    )
+                return exam, submission
+            except IntegrityError:
+                continue  # another request took this attempt number first: count again
     raise HTTPException(409, translate(NO_ATTEMPT, {"attempts": exam.attempts}))
+
+
+_INSERTED = [c for c in Submission.__table__.columns if c.key != "id"]
+"""The columns a new submission stores (its id is the database's)."""
 
 
 def save_draft(db: Database, exam_id: int, student_id: str, answers: dict[str, Any]) -> None:
@@ -402,7 +470,7 @@ def store_paper(session: Session, exam: Exam, rows: list[dict[str, Any]]) -> int
             message = translate(NO_ROW_STUDENT, {"row": index + 2, "id": row["student"]})
             raise HTTPException(422, message)
         try:
-            grades = grade_answers(exam, student, row["answers"])
+            grades = grade_answers(exam, student.problems, row["answers"])
         except RequestValidationError as exc:
             raise RequestValidationError(
                 [{**e, "loc": ("body", "file", index + 2, *e["loc"][1:])} for e in exc.errors()]

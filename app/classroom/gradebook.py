@@ -4,8 +4,10 @@ class got wrong: the score histogram, each part's verdicts, the misconceptions r
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
@@ -22,21 +24,26 @@ BINS = 10
 """Bars of the score histogram (each a tenth of the maximum)."""
 
 
-class PartMark(BaseModel):
-    """One part of a student's counted submission."""
+@dataclass(frozen=True, slots=True)
+class PartMark:
+    """One part of a student's counted submission (a plain frozen dataclass: a gradebook of
+    1 000 students has 15 000 of them, most of them equal and shared)."""
 
     score: float
     max_score: float
     verdict: Verdict
-    misconception: str | None = Field(None, description="``<task>.<id>`` of the mistake.")
+    misconception: Annotated[str | None, Field(description="``<task>.<id>`` of the mistake.")] = (
+        None
+    )
 
 
-class GradebookRow(BaseModel):
+@dataclass(slots=True)
+class GradebookRow:
     """A student, their counted (latest) submission's score and parts."""
 
     id: str
     name: str
-    email: str | None = None
+    email: str | None
     variant: int
     submitted_at: datetime | None
     attempts: int
@@ -78,28 +85,45 @@ class Analytics(BaseModel):
     misconceptions: list[MisconceptionCount]
 
 
+class Scale:
+    """The exam's points of each part (``part_points``), and the marks they give, each
+    computed once per distinct part grade (a class makes few distinct ones)."""
+
+    def __init__(self, points: Mapping[str, float]) -> None:
+        self._points = points
+        self._marks: dict[tuple[Any, ...], PartMark] = {}
+
+    def mark(
+        self, name: str, score: float, max_score: float, verdict: Verdict, mistake: str | None
+    ) -> PartMark:
+        """A part's mark scaled to the exam's points (``name`` is ``<task>.<part>``)."""
+        key = (name, score, max_score, verdict, mistake)
+        found = self._marks.get(key)
+        if found is None:
+            task, _, part = name.partition(".")
+            full = part_points(self._points, task, part, max_score)
+            share = score / max_score if max_score else 0.0
+            found = self._marks[key] = PartMark(
+                round(full * share, 6), full, verdict, f"{task}.{mistake}" if mistake else None
+            )
+        return found
+
+    def marks(self, summary: dict[str, list[Any]]) -> tuple[float, float, dict[str, PartMark]]:
+        r"""A submission's score, maximum and part marks (from its :func:`summarize`\ d
+        grades), scaled to the exam's points."""
+        parts = {name: self.mark(name, *entry) for name, entry in summary.items()}
+        score = round(sum(p.score for p in parts.values()), 6)
+        return score, round(sum(p.max_score for p in parts.values()), 6), parts
+
+
 def marks(exam: Exam, summary: dict[str, list[Any]]) -> tuple[float, float, dict[str, PartMark]]:
-    r"""A submission's score, maximum and part marks (from its :func:`summarize`\ d grades),
-    scaled to the exam's points."""
-    parts: dict[str, PartMark] = {}
-    points = exam.points
-    for name, (score, max_score, verdict, mistake) in summary.items():
-        task, _, part = name.partition(".")
-        full = part_points(points, task, part, max_score)
-        share = score / max_score if max_score else 0.0
-        parts[name] = PartMark(
-            score=round(full * share, 6),
-            max_score=full,
-            verdict=verdict,
-            misconception=f"{task}.{mistake}" if mistake else None,
-        )
-    score = round(sum(p.score for p in parts.values()), 6)
-    return score, round(sum(p.max_score for p in parts.values()), 6), parts
+    """A submission's score, maximum and part marks on ``exam`` (see :meth:`Scale.marks`)."""
+    return Scale(exam.points).marks(summary)
 
 
 def gradebook(session: Session, exam: Exam) -> Gradebook:
-    """Each student's latest submission (online or paper), scored with the exam's points."""
-    latest: dict[int, tuple[int, datetime, dict[str, Any]]] = {}
+    """Each student's latest submission (online or paper), scored with the exam's points:
+    one query of the columns it needs (the roster, each latest attempt's summary)."""
     last = (
         select(Submission.student_pk, func.max(Submission.attempt).label("attempt"))
         .join(Student)
@@ -107,39 +131,36 @@ def gradebook(session: Session, exam: Exam) -> Gradebook:
         .group_by(Submission.student_pk)
         .subquery()
     )
-    query = select(
-        Submission.student_pk, Submission.attempt, Submission.submitted_at, Submission.summary
-    ).join(
-        last,
-        (Submission.student_pk == last.c.student_pk) & (Submission.attempt == last.c.attempt),
-    )
-    for pk, attempt, at, summary in session.execute(query):
-        latest[pk] = (attempt, at, summary)
-    rows = []
-    roster = (
-        select(Student.id, Student.student_id, Student.name, Student.email, Student.variant)
+    query = (
+        select(
+            Student.student_id,
+            Student.name,
+            Student.email,
+            Student.variant,
+            Submission.attempt,
+            Submission.submitted_at,
+            Submission.summary,
+        )
+        .outerjoin(last, last.c.student_pk == Student.id)
+        .outerjoin(
+            Submission,
+            (Submission.student_pk == last.c.student_pk) & (Submission.attempt == last.c.attempt),
+        )
         .where(Student.exam_id == exam.id)
         .order_by(Student.variant)
     )
-    for student in session.execute(roster):
-        found = latest.get(student.id)
+    session.flush()  # a regrade's or a paper upload's grades first
+    scale = Scale(exam.points)
+    rows = []
+    for sid, name, email, variant, attempt, at, summary in session.connection().execute(query):
         score = max_score = None
         parts: dict[str, PartMark] = {}
-        if found:
-            score, max_score, parts = marks(exam, found[2])
-        rows.append(
-            GradebookRow.model_construct(
-                id=student.student_id,
-                name=student.name,
-                email=student.email,
-                variant=student.variant,
-                submitted_at=aware(found[1]) if found else None,
-                attempts=found[0] if found else 0,
-                score=score,
-                max_score=max_score,
-                parts=parts,
-            )
+        if attempt is not None:
+            score, max_score, parts = scale.marks(summary)
+        row = GradebookRow(
+            sid, name, email, variant, aware(at), attempt or 0, score, max_score, parts
         )
+        rows.append(row)
     return Gradebook.model_construct(students=rows)
 
 

@@ -101,7 +101,8 @@ class Variant(BaseModel):
 
 
 class VariantSet(BaseModel):
-    """Variants 1 … count of (tasks, spec, seed): the same bytes every time."""
+    """``count`` variants of (tasks, spec, seed), numbered from 1 unless a later ``first``
+    was asked: the same bytes every time."""
 
     spec: SerializeAsAny[QuizSpecBase]
     seed: int
@@ -153,10 +154,14 @@ def generate_set(
     count: int,
     secret: bytes | None = None,
     device: Any = None,
+    first: int = 1,
 ) -> VariantSet:
-    """Variants 1 … ``count`` with problems, answers (each task's ``solve_batch`` over the
-    whole set, on ``device``; ``None``: ``STEPGRAD_DEVICE``) and notes."""
+    """Variants ``first`` … ``first + count − 1`` (1 … ``count`` by default) with problems,
+    answers (each task's ``solve_batch`` over the whole set, on ``device``; ``None``:
+    ``STEPGRAD_DEVICE``) and notes: each variant the same as in any other set of the same
+    tasks, spec and seed."""
     _check(seed, count, MAX_SET_COUNT)
+    _check(seed, first, None)
     tasks = normalize_tasks(tasks)
     device = resolve_device(device if isinstance(device, str | None) else str(device))
     problems: dict[str, list[Any]] = {}
@@ -164,13 +169,17 @@ def generate_set(
     notes: dict[str, list[list[str]]] = {}
     for task in tasks:
         generator, part = TASKS[task].generator, task_spec(task, spec)
-        selection = select(generator, part, seed, count, secret)
+        if first == 1:
+            selection = select(generator, part, seed, count, secret)
+        else:
+            numbers = np.arange(first, first + count, dtype=np.int64)
+            selection = select_numbers(generator, part, seed, numbers, secret)
         problems[task] = generator.problems(selection.arrays, part)
         answers[task] = TASKS[task].solve_batch(problems[task], device)
         notes[task] = [note_list(generator, mask) for mask in selection.notes.tolist()]
     variants = [
         Variant(
-            number=i + 1,
+            number=first + i,
             problems={t: problems[t][i] for t in tasks},
             answers={t: answers[t][i] for t in tasks},
             notes={t: notes[t][i] for t in tasks},

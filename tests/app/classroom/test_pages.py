@@ -106,6 +106,34 @@ def test_exam_form_takes_points_and_tolerance(classroom: TestClient) -> None:
     assert 'value="many"' in answer.text and 'id="exam-tolerance" open' in answer.text
 
 
+def test_exam_form_takes_tolerance_rules_per_part(classroom: TestClient) -> None:
+    """Each part's own bounds (``Tolerance.parts``) from the form, translated; a bad one is
+    shown beside its field, the form kept as typed."""
+    sign_in(classroom)
+    form = classroom.get("/instructor/exams?lang=ru").text
+    assert 'name="tolerance.parts.gradients.relative"' in form
+    assert 'name="tolerance.parts.pool.decimals"' in form and "свои границы" in form
+    fields = {"title": "Q", "tasks": ["loss", "conv"], "tolerance.absolute": "0.05",
+              "tolerance.parts.loss.relative": "0.1", "tolerance.parts.pool.decimals": "1",
+              "tolerance.parts.conv.sigfigs": " "}  # fmt: skip
+    created = classroom.post("/instructor/exams", data=fields, follow_redirects=False)
+    assert created.status_code == 303, created.text
+    exam_id = created.headers["location"].rsplit("/", 1)[1]
+    exam = classroom.get(f"/api/v1/exams/{exam_id}", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert exam.json()["tolerance"] == {
+        "absolute": 0.05,
+        "parts": {"loss": {"relative": 0.1}, "pool": {"decimals": 1}},
+    }
+    bad = {**fields, "tolerance.parts.pool.decimals": "-2"}
+    answer = classroom.post("/instructor/exams?lang=ru", data=bad)
+    assert answer.status_code == 422
+    field = "tolerance.parts.pool.decimals"
+    label = re.search(rf'<input name="{re.escape(field)}".*?</label>', answer.text, re.S)
+    assert label and 'class="error"' in label[0] and 'value="-2"' in label[0]
+    assert 'id="exam-tolerance" open' in answer.text
+    assert 'class="error-summary"' not in answer.text  # the error only beside its field
+
+
 def test_sheets_and_key_of_the_exam(classroom: TestClient, teacher: dict[str, str]) -> None:
     """The exam page's sheets and key are exactly the variants its students have."""
     body = {
@@ -162,3 +190,47 @@ def test_a_students_submissions_with_their_feedback(classroom: TestClient) -> No
     assert classroom.get(f"{exam}/students/nobody").status_code == 404
     classroom.cookies.clear()
     assert classroom.get(f"{exam}/students/k2").status_code == 401
+
+
+def test_an_exam_over_the_set_limit(classroom: TestClient, teacher: dict[str, str]) -> None:
+    """600 students: the gradebook a page of 100 (sorted and filtered over all), the exam
+    counted in the list, and sheets, key and Moodle XML in chunks of at most 250 variants,
+    each the variants its students have."""
+    body = {
+        "title": "Big",
+        "tasks": ["loss", "conv"],
+        "seed": 5,
+        "roster": [{"id": f"s{i}", "name": f"S {i}"} for i in range(1, 601)],
+    }
+    exam = classroom.post("/api/v1/exams", json=body, headers=teacher).json()
+    listed = classroom.get("/api/v1/exams", headers=teacher).json()
+    assert [e["students"] for e in listed] == [600]
+    sign_in(classroom)
+    assert "<td>600</td>" in classroom.get("/instructor/exams").text
+    url = f"/instructor/exams/{exam['id']}"
+    page = classroom.get(url).text
+    assert page.count('<tr id="student-') == 100 and page.count('class="take-link"') == 100
+    assert "page 1 of 6" in page and 'rel="next"' in page
+    last = classroom.get(f"{url}?page=6").text
+    assert 'id="student-s600"' in last and 'id="student-s500"' not in last
+    by_id = classroom.get(f"{url}?sort=id&order=desc&page=1").text
+    assert re.search(r'<tr id="student-([^"]+)"', by_id)[1] == "s99"
+    found = classroom.get(f"{url}?q=s599").text
+    assert found.count('<tr id="student-') == 1 and "page 1 of" not in found
+    chunks = re.findall(r'class="exam-sheets"(?: id="exam-sheets")? href="([^"]+)"', page)
+    assert len(chunks) == 3 and "variants 251–500" in page and "variants 501–600" in page
+    last_set = chunks[2].replace("&amp;", "&")
+    assert "first=501" in last_set and "count=100" in last_set
+    sheets = classroom.get(last_set)
+    assert sheets.status_code == 200 and sheets.text.count('<section class="sheet"') == 100
+    assert classroom.get(last_set.replace("/sheets?", "/key?")).status_code == 200
+    moodle = classroom.get(last_set.replace("/sheets?", "/moodle.xml?"))
+    assert moodle.status_code == 200 and moodle.text.count('type="cloze"') == 100
+    assert "<text>Variant 501</text>" in moodle.text and "Variant 500<" not in moodle.text
+    same = classroom.post(
+        "/api/v1/variants", json={"tasks": body["tasks"], "seed": 5, "first": 550, "count": 1}
+    ).json()
+    student = next(s for s in exam["students"] if s["variant"] == 550)
+    view = classroom.get(f"/api/v1/take/{student['token']}").json()
+    assert same["variants"][0]["number"] == 550
+    assert view["problems"] == same["variants"][0]["problems"]

@@ -14,8 +14,9 @@ from sqlalchemy import inspect, select
 
 from app.classroom import exams
 from app.classroom.db import get_database, migrate
-from app.classroom.models import Submission
+from app.classroom.models import Submission, summarize
 from app.settings import get_settings
+from solvers.grading.core import Tolerance
 from tests.app.classroom.helpers import exam_body, students
 
 
@@ -63,6 +64,31 @@ def test_concurrent_submissions_of_one_student(database_url: str) -> None:
     with db.session() as session:
         stored = session.execute(select(Submission.student_pk, Submission.attempt)).all()
     assert len(stored) == 5 and len(set(stored)) == 5
+
+
+def test_a_regrade_while_a_submission_is_graded(database_url: str, monkeypatch) -> None:
+    """A submission graded with the tolerance of before a regrade is graded again with the
+    new one before it is stored (and its summary is stored with it)."""
+    db = get_database()
+    with db.session() as session:
+        body = exams.exam_create_model().model_validate(exam_body(students(1)))
+        exam_id = exams.create_exam(session, body).id
+    real = exams.grade_answers
+    seen: list[object] = []
+
+    def grade_during_regrade(exam, problems, answers):  # type: ignore[no-untyped-def]
+        seen.append(exam.tolerance)
+        if len(seen) == 1:
+            with db.session() as session:
+                exams.regrade(session, exams.get_exam(session, exam_id), Tolerance(absolute=0.5))
+        return real(exam, problems, answers)
+
+    monkeypatch.setattr(exams, "grade_answers", grade_during_regrade)
+    _, submission = exams.submit(db, exam_id, "s1", exams.SubmissionIn(answers={}))
+    assert seen == [None, {"absolute": 0.5}] and submission.attempt == 1
+    with db.session() as session:
+        stored = session.scalars(select(Submission)).one()
+    assert stored.summary and stored.summary == summarize(stored.grades)
 
 
 def test_no_database_needed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
