@@ -22,7 +22,7 @@ from pydantic_core import PydanticUndefined
 from starlette.concurrency import run_in_threadpool
 
 from app.classroom.db import instructor_token
-from app.i18n import gettext, translate, use_language
+from app.i18n import LANGUAGES, gettext, translate, use_language
 from app.settings import get_settings
 from solvers.core import N_, NumberFormat, Solution, Task, translated_steps
 
@@ -103,7 +103,9 @@ DIGITS = QueryParameter(
     Query(ge=0, le=MAX_DIGITS, description="Decimals in the steps' formulas (answers keep all)"),
 )
 LANG = QueryParameter(
-    "lang", str | None, Query(pattern="^(en|ru)$", description="Language of the steps: en or ru.")
+    "lang",
+    Literal[tuple(LANGUAGES)] | None,  # type: ignore[valid-type]
+    Query(description="Language of the steps: " + " or ".join(LANGUAGES) + "."),
 )
 WITH = QueryParameter(
     "with",

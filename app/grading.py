@@ -807,7 +807,9 @@ def _try_page(task: Task):
                     context.update(result=result, step_numbers=steps, marks=marks)
                 except ValidationError as exc:
                     context["answer_errors"] = {
-                        d["field"].split(".")[0]: d["msg"] for d in describe_errors(exc.errors())
+                        part: f"{rest[0]}: {d['msg']}" if rest else d["msg"]
+                        for d in describe_errors(exc.errors())
+                        for part, *rest in [d["field"].split(".", 1)]
                     }
                     status = 422
         context["solution_query"] = urlencode({**hidden, "lang": lang})
