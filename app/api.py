@@ -10,7 +10,7 @@ from app.deps import SOLVE_QUERY_DOCS, Language, SolveOptions, solve_for_people,
 from app.errors import ERROR_RESPONSES, CheckedJsonRoute
 from app.i18n import translate
 from app.torch_run import torch_for_people
-from app.work import off_loop
+from app.work import off_loop, slow_part_first
 from solvers.core import NumberFormat, Task
 from solvers.registry import TASKS
 
@@ -28,10 +28,10 @@ class TaskInfo(BaseModel):
 solutions = ResponseCache()
 
 
-def _solved(task: Task, problem: Any, fmt: NumberFormat) -> bytes:
+def _solved(task: Task, problem: Any, fmt: NumberFormat, busy: bool) -> bytes:
     """The JSON of the solution: worked in a thread, off the event loop, so that other
     requests are read and answered meanwhile (its PyTorch view runs apart, cached)."""
-    return solve_for_people(task, problem, fmt).model_dump_json().encode()
+    return solve_for_people(task, problem, fmt, busy).model_dump_json().encode()
 
 
 def _add_solve_route(router: APIRouter, task: Task) -> None:
@@ -52,11 +52,13 @@ def _add_solve_route(router: APIRouter, task: Task) -> None:
         )
         body = solutions.get(key)
         if body is None:
-            body = await off_loop(_solved, task, problem, fmt)
+            complete = await slow_part_first(task, problem)
+            body = await off_loop(_solved, task, problem, fmt, not complete)
             view = await torch_for_people(task, problem) if options.torch else None
             if view is not None:  # one more member of the solution's object
                 body = body[:-1] + b',"torch":' + view.model_dump_json().encode() + b"}"
-            solutions.put(key, body)
+            if complete:  # one left without its slow part is worked again when asked again
+                solutions.put(key, body)
         return Response(body, media_type="application/json")
 
     router.add_api_route(

@@ -275,9 +275,12 @@ Instructor = Depends(require_instructor)
 """The dependency of every classroom instructor endpoint (a router's ``dependencies``)."""
 
 
-def solve_for_people(task: Task, problem: BaseModel | Any, fmt: NumberFormat) -> Solution:
+def solve_for_people(
+    task: Task, problem: BaseModel | Any, fmt: NumberFormat, busy: bool = False
+) -> Solution:
     """Solve ``problem`` and translate its steps into the current language (titles and
     explanations with their placeholders filled): the API, the pages, the try pages and
-    the instructor's sheets and keys all solve through here."""
-    solution = task.solve(problem, fmt)
+    the instructor's sheets and keys all solve through here. ``busy``: the task's slow part
+    could not be waited for (:func:`app.work.slow_part_first`)."""
+    solution = task.solve(problem, fmt, busy=True) if busy else task.solve(problem, fmt)
     return solution.model_copy(update={"steps": translated_steps(solution.steps, translate)})

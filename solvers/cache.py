@@ -28,6 +28,9 @@ class SizedCached(Protocol[P, R]):
     def cache_clear(self) -> None:
         """Forget every entry."""
 
+    def holds(self, *args: Any) -> bool:
+        """Whether the value for ``args`` is kept (a call would not compute it)."""
+
 
 def sized_cache(
     budget: int, weight: Callable[..., int]
@@ -56,7 +59,12 @@ def sized_cache(
             with lock:
                 entries.clear()
 
+        def holds(*args: Any) -> bool:
+            with lock:
+                return args in entries
+
         cached.cache_clear = cache_clear  # type: ignore[attr-defined]
+        cached.holds = holds  # type: ignore[attr-defined]
         return cached  # type: ignore[return-value]
 
     return decorate

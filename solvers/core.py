@@ -316,6 +316,12 @@ class Task:
       ``part_labels``.
     - ``torch_form(problem)`` (optional): the problem as PyTorch, a
       :class:`solvers.pytorch_view.TorchForm` that :mod:`solvers.pytorch_view` writes out.
+    - ``slow_part(problem)`` (optional): the part of ``solve`` whose cost comes with a new
+      kind of input and is then cached (the graph's symbolic derivatives of a new
+      expression), as a call to make first, or ``None`` when there is none; the app runs it
+      in a lane of its own so that a flood of such inputs waits behind itself only. When
+      it could not wait for it, it calls ``solve(problem, fmt, busy=True)``, which leaves
+      that part out unless cached, and says so.
     """
 
     id: str
@@ -336,6 +342,7 @@ class Task:
     try_parts: Callable[[Any], list[str]]
     part_labels: dict[str, str]
     torch_form: Callable[[Any], Any] | None = None
+    slow_part: Callable[[Any], Callable[[], object] | None] | None = None
 
     def generate(self, rng: Any, spec: BaseModel) -> BaseModel:
         """One hand-computable problem from a one-variant random source (DESIGN §2)."""

@@ -12,7 +12,7 @@ from solvers.tasks.graph.problem import (
     VectorAnswer,
 )
 from solvers.tasks.graph.pytorch import torch_form
-from solvers.tasks.graph.solve import solve, solve_batch
+from solvers.tasks.graph.solve import solve, solve_batch, symbolic_work
 from solvers.tasks.graph.variants import GraphGenerator, GraphSpec
 
 
@@ -42,6 +42,7 @@ TASK = Task(
     try_parts=grading.try_parts,
     part_labels=grading.PART_LABELS,
     torch_form=torch_form,
+    slow_part=symbolic_work,
 )
 
 __all__ = [
