@@ -1,5 +1,6 @@
 """The JSON API: one ``POST /api/v1/{task}/solve`` per registered task, and the task list."""
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -28,11 +29,11 @@ class TaskInfo(BaseModel):
 solutions = ResponseCache()
 
 
-def _solved(task: Task, problem: Any, fmt: NumberFormat) -> bytes:
+def _solved(task: Task, problem: Any, fmt: NumberFormat, busy: bool) -> bytes:
     """The JSON of the solution: worked in a thread, off the event loop, so that other
     requests are read and answered meanwhile, unless the problem is quick (its PyTorch view
-    runs apart, cached)."""
-    return solve_for_people(task, problem, fmt).model_dump_json().encode()
+    runs apart, cached); ``busy``: without the task's slow part unless cached."""
+    return solve_for_people(task, problem, fmt, busy).model_dump_json().encode()
 
 
 def _add_solve_route(router: APIRouter, task: Task) -> None:
@@ -53,11 +54,12 @@ def _add_solve_route(router: APIRouter, task: Task) -> None:
         )
         body = solutions.get(key)
         if body is None:
-            body = await solve_work(task.quick(problem), _solved, task, problem, fmt)
+            body, complete = await solve_work(task, problem, partial(_solved, task, problem, fmt))
             view = await torch_for_people(task, problem) if options.torch else None
             if view is not None:  # one more member of the solution's object
                 body = body[:-1] + b',"torch":' + view.model_dump_json().encode() + b"}"
-            solutions.put(key, body)
+            if complete:  # one left without its slow part is worked again when asked again
+                solutions.put(key, body)
         return Response(body, media_type="application/json")
 
     router.add_api_route(

@@ -22,7 +22,7 @@ from pydantic_core import PydanticUndefined
 from starlette.concurrency import run_in_threadpool
 
 from app.classroom.db import instructor_token
-from app.i18n import gettext, translate, use_language
+from app.i18n import LANGUAGES, gettext, translate, use_language
 from app.settings import get_settings
 from solvers.core import N_, NumberFormat, Solution, Task, translated_steps
 
@@ -103,7 +103,9 @@ DIGITS = QueryParameter(
     Query(ge=0, le=MAX_DIGITS, description="Decimals in the steps' formulas (answers keep all)"),
 )
 LANG = QueryParameter(
-    "lang", str | None, Query(pattern="^(en|ru)$", description="Language of the steps: en or ru.")
+    "lang",
+    Literal[tuple(LANGUAGES)] | None,  # type: ignore[valid-type]
+    Query(description="Language of the steps: " + " or ".join(LANGUAGES) + "."),
 )
 WITH = QueryParameter(
     "with",
@@ -273,9 +275,12 @@ Instructor = Depends(require_instructor)
 """The dependency of every classroom instructor endpoint (a router's ``dependencies``)."""
 
 
-def solve_for_people(task: Task, problem: BaseModel | Any, fmt: NumberFormat) -> Solution:
+def solve_for_people(
+    task: Task, problem: BaseModel | Any, fmt: NumberFormat, busy: bool = False
+) -> Solution:
     """Solve ``problem`` and translate its steps into the current language (titles and
     explanations with their placeholders filled): the API, the pages, the try pages and
-    the instructor's sheets and keys all solve through here."""
-    solution = task.solve(problem, fmt)
+    the instructor's sheets and keys all solve through here. ``busy``: the task's slow part
+    could not be waited for (:func:`app.work.slow_part_first`)."""
+    solution = task.solve(problem, fmt, busy=True) if busy else task.solve(problem, fmt)
     return solution.model_copy(update={"steps": translated_steps(solution.steps, translate)})

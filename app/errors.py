@@ -126,18 +126,38 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {**ERROR_RESPONSES, **extra}
 
 
+_CHOICES = re.compile(r", | or ")
+
+
+def _with_part(loc: list[Any], part: Any) -> list[Any]:
+    """``loc`` down to the answer part a grading error names (its ``part``, dotted), which
+    its message leaves out: ``(body, answer, gradients)`` and ``gradients.w0`` give
+    ``(body, answer, gradients, w0)``; a location that already ends with the part is kept."""
+    if not isinstance(part, str) or not part:
+        return loc
+    path = [int(k) if k.isdigit() else k for k in part.split(".")]
+    tail = [str(p) for p in loc]
+    for k in range(min(len(path), len(loc)), 0, -1):
+        if tail[len(loc) - k :] == [str(p) for p in path[:k]]:
+            return loc + path[k:]
+    return loc + path
+
+
 def describe_error(error: dict[str, Any]) -> dict[str, Any]:
     """One pydantic error as ``{field, loc, msg, type}`` with a translated message."""
     kind = error.get("type", "")
     context = {k: v for k, v in (error.get("ctx") or {}).items() if k != "error"}
     if kind == "json_invalid":
         context["error"] = (error.get("ctx") or {}).get("error", "")
+    if kind in ("literal_error", "enum") and isinstance(context.get("expected"), str):
+        # pydantic lists the choices in English ("'en' or 'ru'"): a plain list reads in any
+        context["expected"] = ", ".join(_CHOICES.split(context["expected"]))
     if kind in BUILTIN_MESSAGES:
         message = translate(BUILTIN_MESSAGES[kind], context)
     else:
         raw = str(error.get("msg", "")).removeprefix("Value error, ")
         message = translate(_find_template(raw, context), context) if context else translate(raw)
-    loc = list(error.get("loc", ()))
+    loc = _with_part(list(error.get("loc", ())), context.get("part"))
     field = _field_name(loc) or str(context.get("field", ""))
     return {"field": field, "loc": loc, "msg": message, "type": kind}
 

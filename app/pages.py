@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -182,15 +183,17 @@ def _render_task_page(
     lang: str,
     fmt: NumberFormat,
     stated: tuple[dict[str, str], BaseModel | None, dict[str, list[str]]],
+    busy: bool,
 ) -> tuple[bytes, int]:
-    """The task's page for the problem ``stated`` by :func:`_page_problem`: body, status.
-    Its PyTorch section holds a link to the script's own page (:func:`_pytorch_page`),
-    fetched when the section is opened: the script runs only for those who ask."""
+    """The task's page for the problem ``stated`` by :func:`_page_problem`: body, status
+    (``busy``: without the task's slow part unless cached). Its PyTorch section holds a link
+    to the script's own page (:func:`_pytorch_page`), fetched when the section is opened:
+    the script runs only for those who ask."""
     form, problem, errors = stated
     solution = None
     if problem is not None:
         try:
-            solution = solve_for_people(task, problem, fmt)
+            solution = solve_for_people(task, problem, fmt, busy)
         except PydanticCustomError as exc:
             errors.setdefault("", []).append(custom_error_detail(exc)["msg"])
     context = {
@@ -214,9 +217,10 @@ def _task_page(task: Task):
         cached = pages.get(key)
         if cached is None:
             stated = _page_problem(task, request, lang)
-            quick = stated[1] is None or task.quick(stated[1])
-            cached = await solve_work(quick, _render_task_page, task, request, lang, fmt, stated)
-            pages.put(key, cached)
+            work = partial(_render_task_page, task, request, lang, fmt, stated)
+            cached, complete = await solve_work(task, stated[1], work)
+            if complete:
+                pages.put(key, cached)
         body, status = cached
         return html_response(request, body, lang, status)
 

@@ -18,6 +18,7 @@ first 64 then timed out.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -28,6 +29,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -248,28 +250,10 @@ def _form_text(value: object) -> str:
     return value_text(value)
 
 
-def main() -> None:
-    """Start the server, measure every endpoint, print a table."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--tasks", default="loss,graph,conv")
-    parser.add_argument("--seconds", type=int, default=5)
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument(
-        "--only",
-        default="",
-        help="measure only endpoints whose name contains this text "
-        "(and the bare one), e.g. 'fresh numbers'",
-    )
-    parser.add_argument(
-        "--load",
-        action="store_true",
-        help="the load check: fresh inputs only, 64 connections, 30 s each, errors counted",
-    )
-    args = parser.parse_args()
-    if args.load:
-        args.seconds, args.connections, args.only = 30, 64, args.only or "fresh"
-    if not shutil.which("wrk"):
-        sys.exit("wrk is needed: apt-get install wrk")
+@contextlib.contextmanager
+def serve() -> Iterator[str]:
+    """``uvicorn app.main:app`` (one worker, uvloop + httptools) on a free loopback port,
+    pinned to core 0, until the block ends; yields its base URL."""
     port = _free_port()
     server = subprocess.Popen(
         [
@@ -293,6 +277,35 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     try:
         _wait(base)
+        yield base
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def main() -> None:
+    """Start the server, measure every endpoint, print a table."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--tasks", default="loss,graph,conv")
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--only",
+        default="",
+        help="measure only endpoints whose name contains this text "
+        "(and the bare one), e.g. 'fresh numbers'",
+    )
+    parser.add_argument(
+        "--load",
+        action="store_true",
+        help="the load check: fresh inputs only, 64 connections, 30 s each, errors counted",
+    )
+    args = parser.parse_args()
+    if args.load:
+        args.seconds, args.connections, args.only = 30, 64, args.only or "fresh"
+    if not shutil.which("wrk"):
+        sys.exit("wrk is needed: apt-get install wrk")
+    with serve() as base:
         tasks = [t for t in args.tasks.split(",") if t]
         bare = None
         print(f"{'endpoint':42} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'× bare':>7}"
@@ -310,9 +323,6 @@ def main() -> None:
                 f" {result['socket_errors']:6d} {result['socket_kinds']:>13}",
                 flush=True,
             )
-    finally:
-        server.terminate()
-        server.wait()
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 socket, timed per request in CPU time and optionally profiled with pyinstrument (``--profile``, the
 ``test`` extra installs it).
 
-Run: ``.venv/bin/python bench/request_profile.py [--tasks loss] [--kinds solve,page]
+Run: ``.venv/bin/python bench/request_profile.py [--tasks loss] [--kinds solve,page,expr]
 [-n 2000] [--profile] [--html out.html]``.
 """
 
@@ -86,6 +86,9 @@ async def run(app: Callable, task: str, kind: str, count: int, seed: int) -> flo
             requests.append(("GET", "/healthz", "", b""))
         elif kind == "solve":
             requests.append(("POST", f"/api/v1/{task}/solve", "", json.dumps(problem).encode()))
+        elif kind == "expr":  # a new expression each time (the neuron plus a new constant)
+            fresh = {**problem, "expression": f"{EXPRESSION[:-3]}+{rng.randrange(10**6)})))"}
+            requests.append(("POST", f"/api/v1/{task}/solve", "", json.dumps(fresh).encode()))
         else:
             requests.append(("GET", f"/{task}", page_query(task, problem), b""))
     start = time.process_time()
@@ -96,11 +99,26 @@ async def run(app: Callable, task: str, kind: str, count: int, seed: int) -> flo
     return (time.process_time() - start) / count
 
 
+def _work_inline() -> None:
+    """Run ``app.work.off_loop``'s work on the calling thread (pyinstrument samples only the
+    thread it started on; the work would otherwise be in a worker thread, unseen)."""
+    import anyio.to_thread
+
+    async def inline(function: Callable, *args: object, **_: object) -> object:
+        return function(*args)
+
+    anyio.to_thread.run_sync = inline  # type: ignore[assignment]
+
+
 def main() -> None:
     """Time (and optionally profile) fresh requests per task and kind."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tasks", default="loss,graph,conv")
-    parser.add_argument("--kinds", default="solve,page", help="solve, page or both")
+    parser.add_argument(
+        "--kinds",
+        default="solve,page",
+        help="solve, page, expr (graph: a new expression per request), comma-separated",
+    )
     parser.add_argument("-n", type=int, default=1000, help="requests per task and kind")
     parser.add_argument("--profile", action="store_true", help="print pyinstrument's tree")
     parser.add_argument("--all", action="store_true", help="show library frames too")
@@ -113,6 +131,7 @@ def main() -> None:
         from pyinstrument import Profiler
 
         profiler = Profiler(interval=0.0005, async_mode="disabled")
+        _work_inline()
     health = asyncio.run(run(app, "", "healthz", args.n, seed=2))
     print(f"GET /healthz   {health * 1e3:7.3f} ms/request", flush=True)
     for task in args.tasks.split(","):

@@ -28,8 +28,8 @@ class SizedCached(Protocol[P, R]):
     def cache_clear(self) -> None:
         """Forget every entry."""
 
-    def known(self, *args: P.args, **kwargs: P.kwargs) -> bool:
-        """Whether the value for these arguments is kept (asking does not compute it)."""
+    def holds(self, *args: Any) -> bool:
+        """Whether the value for ``args`` is kept (a call would not compute it)."""
 
 
 def sized_cache(
@@ -59,12 +59,12 @@ def sized_cache(
             with lock:
                 entries.clear()
 
-        def known(*args: Any) -> bool:
+        def holds(*args: Any) -> bool:
             with lock:
                 return args in entries
 
         cached.cache_clear = cache_clear  # type: ignore[attr-defined]
-        cached.known = known  # type: ignore[attr-defined]
+        cached.holds = holds  # type: ignore[attr-defined]
         return cached  # type: ignore[return-value]
 
     return decorate

@@ -344,6 +344,12 @@ class Task:
       read earlier parts written with the student's own numbers; ``given`` holds the
       submitted parts that have their expected shape, as the grader's ``values`` gives them
       (NaN where a cell was not given).
+    - ``slow_part(problem)`` (optional): the part of ``solve`` whose cost comes with a new
+      kind of input and is then cached (the graph's symbolic derivatives of a new
+      expression), as a call to make first, or ``None`` when there is none; the app runs it
+      in a lane of its own so that a flood of such inputs waits behind itself only. When
+      it could not wait for it, it calls ``solve(problem, fmt, busy=True)``, which leaves
+      that part out unless cached, and says so.
     """
 
     id: str
@@ -366,6 +372,7 @@ class Task:
     torch_form: Callable[[Any], Any] | None = None
     quick: Callable[[Any], bool] = lambda problem: False
     own_steps: Callable[[Any, dict[str, Any], NumberFormat], OwnSteps] | None = None
+    slow_part: Callable[[Any], Callable[[], object] | None] | None = None
 
     def generate(self, rng: Any, spec: BaseModel) -> BaseModel:
         """One hand-computable problem from a one-variant random source (DESIGN §2)."""

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from pydantic import Field
 from pydantic_core import PydanticCustomError
 
-from solvers.core import N_
+from solvers.core import N_, NP_
 
 MAX_TEXT_LENGTH = 100_000
 MAX_NESTING = 4
@@ -184,7 +184,12 @@ def check_rectangular(matrix: list[list[float]]) -> None:
     for r, row in enumerate(matrix[1:], start=2):
         if len(row) != width:
             raise _error(
-                N_("row {row} has {got} numbers but row 1 has {expected}"),
+                NP_(
+                    "row {row} has {got} number but row 1 has {expected}",
+                    "row {row} has {got} numbers but row 1 has {expected}",
+                    "got",
+                    len(row),
+                ),
                 row=r,
                 got=len(row),
                 expected=width,

@@ -295,7 +295,7 @@ def parse_number(value: Any, part: str) -> float:
     if not math.isfinite(number):
         raise PydanticCustomError(
             "grading_number",
-            N_('{part}: "{value}" is not a number'),
+            N_('"{value}" is not a number'),
             {"part": part, "value": str(value)[:20]},
         )
     return number
@@ -366,10 +366,17 @@ def part_loc(part: str) -> tuple[int | str, ...]:
 
 
 def shape_error(part: str, expected: Sequence[int], given: Sequence[int]) -> PydanticCustomError:
-    """The error of a part whose shape differs from the expected one."""
+    """The error of a part whose shape differs from the expected one (the part is its
+    location, not in the message)."""
+    if not expected:
+        template = N_("should be one number, not numbers of shape {given}")
+    elif not given:
+        template = N_("should be numbers of shape {expected}, not one number")
+    else:
+        template = N_("should be numbers of shape {expected}, not {given}")
     return PydanticCustomError(
         "grading_shape",
-        N_("{part} should be {expected}, not {given}"),
+        template,
         {"part": part, "expected": shape_text(expected), "given": shape_text(given)},
     )
 

@@ -224,3 +224,22 @@ def test_the_vector_picture_draws_small_values_as_grids_and_names_nodes(
     page = client.get("/graph", params={"expression": "||W x||^2", "values": values}).text
     assert page.count('<g class="grid"') == 3
     assert 'data-tex="q"' in page  # the node table names q as the steps do
+
+
+def test_a_new_expression_waits_for_the_slow_lane_only_so_long(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past app.work.SLOW_WAIT_SECONDS (here none at all) the solve is answered without its
+    symbolic check, saying so, and not kept: asked again, it is complete."""
+    from app import work
+
+    body = {"expression": "x*y + 0.2718281", "values": {"x": 1, "y": 2}}
+    monkeypatch.setattr(work, "SLOW_WAIT_SECONDS", 0)
+    busy = client.post("/api/v1/graph/solve", json=body).json()
+    assert busy["symbolic"] == {} and busy["answer"]["output"] == pytest.approx(2.2718281)
+    assert busy["steps"][-1]["text"] == (
+        "The symbolic check is left out this time: the server is busy."
+    )
+    monkeypatch.setattr(work, "SLOW_WAIT_SECONDS", 5)
+    complete = client.post("/api/v1/graph/solve", json=body).json()
+    assert complete["symbolic"] == {"x": "y", "y": "x"}

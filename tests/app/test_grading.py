@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.exports import answer_cells
-from app.grading import GcPause
+from app.grading import FULL_COLLECTIONS_NEVER, FullCollectionsDeferred
 from solvers.registry import TASKS
 from solvers.variants.sets import VariantSet
 
@@ -142,24 +142,19 @@ def test_try_page_bad_answer_is_a_format_error(client: TestClient) -> None:
     assert 'data-field="loss"' in page.text
 
 
-def test_gc_pause_nests_and_restores_the_collector() -> None:
-    """Overlapping batch requests: the collector resumes when the last one ends, and stays
-    off when it was off before."""
-    pause = GcPause()
-    assert gc.isenabled()
-    with pause:
-        assert not gc.isenabled()
-        with pause:
-            assert not gc.isenabled()
-        assert not gc.isenabled()
-    assert gc.isenabled()
-    gc.disable()
-    try:
-        with pause:
-            pass
-        assert not gc.isenabled()
-    finally:
-        gc.enable()
+def test_batches_defer_full_collections_only_and_restore_them() -> None:
+    """Overlapping batch requests: the collector stays on throughout (young collections go
+    on for every request); full collections are deferred until the last batch ends."""
+    deferred = FullCollectionsDeferred()
+    before = gc.get_threshold()
+    with deferred:
+        assert gc.isenabled()
+        assert gc.get_threshold()[:2] == before[:2]
+        assert gc.get_threshold()[2] == FULL_COLLECTIONS_NEVER
+        with deferred:
+            assert gc.get_threshold()[2] == FULL_COLLECTIONS_NEVER
+        assert gc.get_threshold()[2] == FULL_COLLECTIONS_NEVER
+    assert gc.get_threshold() == before and gc.isenabled()
 
 
 # --- secret mode: a variant's key only with the instructor token ----------------------------

@@ -51,7 +51,7 @@ def test_exceptions_are_not_cached_and_the_cache_clears() -> None:
 
 def test_known_tells_whether_a_value_is_kept_without_computing_it() -> None:
     calls, upper = _counted()
-    assert not upper.known("abc")  # type: ignore[attr-defined]
+    assert not upper.holds("abc")  # type: ignore[attr-defined]
     upper("abc")
-    assert upper.known("abc") and not upper.known("abd")  # type: ignore[attr-defined]
+    assert upper.holds("abc") and not upper.holds("abd")  # type: ignore[attr-defined]
     assert calls == ["abc"]

@@ -60,7 +60,7 @@ def test_scientific_notation() -> None:
 @pytest.mark.parametrize(
     ("text", "fragment"),
     [
-        ("1 2\n3", "row 2 has 1 numbers but row 1 has 2"),
+        ("1 2\n3", "row 2 has 1 number but row 1 has 2"),
         ("1 2\n3 x", 'row 2, column 2: "x" is not a number'),
         ("", "the matrix is empty"),
         ("   \n ", "the matrix is empty"),
@@ -79,7 +79,7 @@ def test_errors_name_the_place(text: str, fragment: str) -> None:
 
 def test_lists_are_checked_too() -> None:
     assert coerce_matrix([[1, 2], [3, 4]], 10, 10) == M
-    with pytest.raises(PydanticCustomError, match="row 2 has 1 numbers"):
+    with pytest.raises(PydanticCustomError, match="row 2 has 1 number but"):
         coerce_matrix([[1, 2], [3]], 10, 10)
     with pytest.raises(PydanticCustomError, match="row 1, column 2"):
         coerce_matrix([[1, float("nan")]], 10, 10)

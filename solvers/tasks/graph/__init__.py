@@ -12,7 +12,7 @@ from solvers.tasks.graph.problem import (
     VectorAnswer,
 )
 from solvers.tasks.graph.pytorch import torch_form
-from solvers.tasks.graph.solve import own_steps, quick, solve, solve_batch
+from solvers.tasks.graph.solve import own_steps, quick, solve, solve_batch, symbolic_work
 from solvers.tasks.graph.variants import GraphGenerator, GraphSpec
 
 
@@ -44,6 +44,7 @@ TASK = Task(
     torch_form=torch_form,
     quick=quick,
     own_steps=own_steps,
+    slow_part=symbolic_work,
 )
 
 __all__ = [

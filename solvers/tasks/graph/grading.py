@@ -203,9 +203,7 @@ def _numbers(
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise PydanticCustomError(
-            "grading_part", N_("{part} must map names to numbers"), {"part": part}
-        )
+        raise PydanticCustomError("grading_part", N_("must map names to numbers"), {"part": part})
     return {key(k): number(v, f"{part}.{k}") for k, v in value.items()}
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 from solvers.core import N_, NP_, NumberFormat, OwnSteps, resolve_device, step
 from solvers.tasks.graph.compute import F64, check, evaluate_given, passes
 from solvers.tasks.graph.gates import Graph
-from solvers.tasks.graph.parser import name_latex
+from solvers.tasks.graph.parser import Parsed, name_latex
 from solvers.tasks.graph.problem import GraphAnswer, GraphProblem, GraphSolution
 from solvers.tasks.graph.steps import Writer
 from solvers.tasks.graph.symbolic import derivatives_latex
@@ -23,11 +24,17 @@ MAX_SYMBOLIC_WORK = 1000
 
 
 def solve(
-    problem: GraphProblem, fmt: NumberFormat = _DEFAULT_FORMAT, *, symbolic: bool = True
+    problem: GraphProblem,
+    fmt: NumberFormat = _DEFAULT_FORMAT,
+    *,
+    symbolic: bool = True,
+    busy: bool = False,
 ) -> GraphSolution:
     """Forward and backward pass with every step, and (unless ``symbolic`` is false or the
-    expression is large) the symbolic derivatives from sympy, cached per expression. A
-    problem with vectors or matrices gets a :class:`VectorSolution` (:mod:`.vector_solve`)."""
+    expression is large) the symbolic derivatives from sympy, cached per expression; when
+    ``busy`` (the server had no time for them), only if cached, the step saying so
+    otherwise. A problem with vectors or matrices gets a :class:`VectorSolution`
+    (:mod:`.vector_solve`)."""
     if problem.is_vector:
         from solvers.tasks.graph.vector_solve import solve_vector
 
@@ -62,9 +69,12 @@ def solve(
     derivatives: dict[str, str] = {}
     if symbolic and gradients:
         found = None
-        if len(parsed.canonical) * len(gradients) <= MAX_SYMBOLIC_WORK:
+        left_out = busy and not derivatives_latex.holds(parsed)
+        if _symbolic_fits(parsed) and not left_out:
             found = derivatives_latex(parsed)
-        if found is None:
+        if left_out:
+            text = N_("The symbolic check is left out this time: the server is busy.")
+        elif found is None:
             text = N_("The symbolic check is skipped for an expression this large.")
         else:
             derivatives = dict(found)
@@ -90,6 +100,22 @@ def solve(
         expression_latex=parsed.latex,
         symbolic=derivatives,
     )
+
+
+def _symbolic_fits(parsed: Parsed) -> bool:
+    return len(parsed.canonical) * len(parsed.variables) <= MAX_SYMBOLIC_WORK
+
+
+def symbolic_work(problem: GraphProblem) -> Callable[[], object] | None:
+    """The sympy work :func:`solve` will do for ``problem`` (the derivatives of an expression
+    not seen lately: 10–30 ms), as a call that leaves them cached; ``None`` when there is
+    none (a vector problem, no variables, too large, or cached)."""
+    if problem.is_vector:
+        return None
+    parsed = problem.parsed
+    if not parsed.variables or not _symbolic_fits(parsed) or derivatives_latex.holds(parsed):
+        return None
+    return partial(derivatives_latex, parsed)
 
 
 def solve_batch(problems: Sequence[GraphProblem], device: Any = None) -> list[GraphAnswer]:
@@ -135,7 +161,7 @@ def quick(problem: GraphProblem) -> bool:
     return (
         not problem.is_vector
         and len(problem.graph.gates) <= QUICK_GATES
-        and derivatives_latex.known(problem.parsed)
+        and derivatives_latex.holds(problem.parsed)
     )
 
 

@@ -321,7 +321,7 @@ def _error_of(**fields: Any) -> tuple[str, str]:
         ({"padding": -1}, "conv_padding", "the padding cannot be negative"),
         ({"padding": 6}, "conv_padding", "the padding is at most 5"),
         ({"image": "1 2 3\n4 5\n7 8 9"}, "matrix", "row 2 has 2 numbers but row 1 has 3"),
-        ({"image": [[1, 2], [3]]}, "matrix", "row 2 has 1 numbers but row 1 has 2"),
+        ({"image": [[1, 2], [3]]}, "matrix", "row 2 has 1 number but row 1 has 2"),
         ({"image": "1 2\n3 x"}, "matrix", '"x" is not a number'),
         ({"filters": [[1, "a"]]}, "matrix", '"a" is not a number'),
         ({"image": [[1] * (MAX_SIDE + 1)] * 2}, "matrix", "at most 64×64"),

@@ -474,3 +474,41 @@ def test_symbolic_check_is_skipped_past_the_derivative_size_budget(
     derivatives_latex.cache_clear()
     assert s.symbolic == {} and not s.steps[-1].formulas
     assert s.steps[-1].text == "The symbolic check is skipped for an expression this large."
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("exp(x)^2/3", r"\frac{2 e^{2 x}}{3}"),
+        ("exp(log(x))*3", "3"),
+        ("exp(0*x)+x", "1"),
+        ("1/(1+exp(-x))", r"\frac{e^{- x}}{\left(e^{- x} + 1\right)^{2}}"),
+    ],
+)
+def test_symbolic_exp_keeps_its_simplifications(expression: str, expected: str) -> None:
+    """The derivatives are built with an exp sympy does not question (faster, and printed as
+    written), which still simplifies as sympy's does where a student expects it."""
+    assert derivatives_latex(parse(expression))["x"] == expected
+
+
+def test_symbolic_work_is_offered_only_while_not_cached() -> None:
+    problem = GraphProblem(expression="x*y + 0.6180339", values={"x": 1, "y": 2})
+    derivatives_latex.cache_clear()
+    work = TASK.slow_part(problem)
+    assert work is not None
+    work()
+    assert TASK.slow_part(problem) is None
+    assert solve(problem).symbolic == {"x": "y", "y": "x"}
+    assert TASK.slow_part(GraphProblem(expression="x", values={"x": [1, 2]})) is None
+    big = "+".join(f"sigmoid(w{i}*x{i} + b{i})" for i in range(8))
+    values = {f"{n}{i}": 0.5 for i in range(8) for n in "wxb"}
+    assert TASK.slow_part(GraphProblem(expression=big, values=values)) is None
+
+
+def test_a_busy_solve_leaves_the_symbolic_check_out_unless_cached() -> None:
+    problem = GraphProblem(expression="x*y + 0.4142135", values={"x": 1, "y": 2})
+    derivatives_latex.cache_clear()
+    busy = solve(problem, busy=True)
+    assert busy.symbolic == {} and busy.answer == solve(problem, symbolic=False).answer
+    assert busy.steps[-1].text == "The symbolic check is left out this time: the server is busy."
+    assert solve(problem).symbolic and solve(problem, busy=True).symbolic

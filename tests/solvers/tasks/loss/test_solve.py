@@ -307,7 +307,7 @@ GOOD = {"scores": [[3.2, 1.3], [5.1, 4.9]], "labels": [0, 1]}
         ({"reg": -0.1}, "reg", "greater than or equal to 0"),
         ({"scores": [[1.0, float("nan")], [2.0, 3.0]]}, "scores", "row 1, column 2"),
         ({"scores": "1 2; 3 nan"}, "scores", "row 2, column 2"),
-        ({"scores": "1 2; 3"}, "scores", "row 2 has 1 numbers"),
+        ({"scores": "1 2; 3"}, "scores", "row 2 has 1 number but"),
         ({"scores": [[1.0, 1e13], [2.0, 3.0]]}, "scores", "row 1, column 2: 1e+13 is too large"),
         ({"scores": ""}, "scores", "the matrix is empty"),
         ({"scores": [[0.0] * 3] * 101, "labels": [0, 1, 2]}, "scores", "101×3"),
