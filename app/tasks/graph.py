@@ -602,6 +602,21 @@ def _rounded_up(x: float, step: float) -> float:
     return math.ceil(x / step - 1e-9) * step
 
 
+def _own(text: str) -> float:
+    """An edge label's own width, rounded up to a digit."""
+    return _rounded_up(text_width(text), CHAR_WIDTHS["0"] * LABEL_SIZE)
+
+
+def _kept(text: str, fmt: NumberFormat) -> float:
+    """The width kept for an edge's label: that of ``−0.0000`` in the format's decimals, or,
+    for a longer text, its width rounded up to four digits. The layout depends on these
+    widths only, so a class's new numbers for one expression (most of them no longer than
+    that) find it drawn (:func:`_labelled`)."""
+    usual = text_width("−0" + ("," if fmt.decimal_comma else ".") + "0" * fmt.digits)
+    width = text_width(text)
+    return usual if width <= usual else _rounded_up(width, 4 * CHAR_WIDTHS["0"] * LABEL_SIZE)
+
+
 def render_graph_svg(
     solution: GraphSolution | VectorSolution, fmt: NumberFormat, title: str | None = None
 ) -> str:
@@ -615,12 +630,9 @@ def render_graph_svg(
         for n, name in zip(nodes, names, strict=True)
     )
     texts = [_edge_texts(solution, j, dst, k, fmt) for j, dst, k in _edge_ends(shapes)]
-    digit = CHAR_WIDTHS["0"] * LABEL_SIZE
-    widths = tuple(
-        (_rounded_up(text_width(value), digit), _rounded_up(text_width(grad), digit))
-        for value, grad in texts
-    )
-    done = _labelled(shapes, widths)
+    done = _labelled(shapes, tuple((_kept(v, fmt), _kept(g, fmt)) for v, g in texts))
+    if done.clashes:  # no room for the widths kept: room for these texts' own
+        done = _labelled(shapes, tuple((_own(v), _own(g)) for v, g in texts))
     sketch = done.sketch
     caption = title if title is not None else f"Computational graph: {solution.expression_read}"
     parts = [

@@ -74,3 +74,20 @@ def test_the_texts_stay_readable_on_a_phone_and_a_desktop() -> None:
     min_width = float(re.search(r"min-width:(\d+)px", svg)[1])  # type: ignore[index]
     scale = min_width / width
     assert min(size for _, size in read(svg).sizes) * scale >= 11
+
+
+def test_new_numbers_for_one_expression_reuse_its_layout() -> None:
+    from app.tasks import graph as view
+    from solvers.core import NumberFormat
+    from solvers.registry import TASKS
+
+    task, fmt = TASKS["graph"], NumberFormat()
+    expression = "1/(1+exp(-(w0*x0+w1*x1+w2)))"
+    drawn = []
+    for k in range(6):
+        values = {"w0": 2 - k, "x0": -1, "w1": -3, "x1": -2 + k / 2, "w2": -3}
+        problem = task.problem_model(expression=expression, values=values)
+        before = view._labelled.cache_info().misses
+        view.render_graph_svg(task.solve(problem, fmt), fmt)
+        drawn.append(view._labelled.cache_info().misses - before)
+    assert sum(drawn[1:]) == 0  # drawn once, then only the numbers are written
