@@ -603,8 +603,8 @@ def _rounded_up(x: float, step: float) -> float:
 
 
 def _own(text: str) -> float:
-    """An edge label's own width, rounded up to a digit."""
-    return _rounded_up(text_width(text), CHAR_WIDTHS["0"] * LABEL_SIZE)
+    """An edge label's own width, rounded up to four digits."""
+    return _rounded_up(text_width(text), 4 * CHAR_WIDTHS["0"] * LABEL_SIZE)
 
 
 def _kept(text: str, fmt: NumberFormat) -> float:
@@ -631,7 +631,7 @@ def render_graph_svg(
     )
     texts = [_edge_texts(solution, j, dst, k, fmt) for j, dst, k in _edge_ends(shapes)]
     done = _labelled(shapes, tuple((_kept(v, fmt), _kept(g, fmt)) for v, g in texts))
-    if done.clashes:  # no room for the widths kept: room for these texts' own
+    if done.clashes:  # no room for the widths kept: room for these texts' own (to 4 digits)
         done = _labelled(shapes, tuple((_own(v), _own(g)) for v, g in texts))
     sketch = done.sketch
     caption = title if title is not None else f"Computational graph: {solution.expression_read}"
