@@ -195,6 +195,8 @@ class Writer:
                 continue
             rule = RULES[g.op]
             numbers = rule.forward_tex([self.tex(ev.values[j]) for j in g.inputs], lay.params[i])
+            if self.fmt.decimal_comma:  # numbers write theirs {,}: a bare ", " parts arguments
+                numbers = numbers.replace(", ", f"{self.fmt.comma} ")
             steps.append(
                 step(
                     kind="graph.forward",

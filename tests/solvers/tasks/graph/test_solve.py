@@ -512,3 +512,14 @@ def test_a_busy_solve_leaves_the_symbolic_check_out_unless_cached() -> None:
     assert busy.symbolic == {} and busy.answer == solve(problem, symbolic=False).answer
     assert busy.steps[-1].text == "The symbolic check is left out this time: the server is busy."
     assert solve(problem).symbolic and solve(problem, busy=True).symbolic
+
+
+def test_arguments_of_decimal_comma_numbers_are_parted_by_semicolons() -> None:
+    from solvers.core import NumberFormat
+    from solvers.tasks.graph import GraphProblem, solve
+
+    problem = GraphProblem(expression="max(x, y) * z", values={"x": 2.5, "y": 1.5, "z": -4})
+    comma = [f for s in solve(problem, NumberFormat(decimal_comma=True)).steps for f in s.formulas]
+    point = [f for s in solve(problem, NumberFormat()).steps for f in s.formulas]
+    assert any(r"\max(2{,}5; 1{,}5) = 2{,}5" in f for f in comma)
+    assert any(r"\max(2.5, 1.5) = 2.5" in f for f in point)
