@@ -5,20 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping, Sequence
 from functools import lru_cache
+from itertools import chain
 from numbers import Number
 from typing import Any
 
 from jinja2.tests import test_sequence
 from markupsafe import Markup, escape
 
-from app.i18n import gettext, translate
+from app.i18n import current_language, gettext, translate
 from solvers.core import NumberFormat, Solution, Step
-
-
-@lru_cache(maxsize=8192)
-def _num(digits: int, decimal_comma: bool, x: float) -> str:
-    """``NumberFormat.num`` remembered: a page shows the same small numbers many times."""
-    return NumberFormat(digits, decimal_comma).num(x)
 
 
 def _is_padding(r: int, c: int, rows: int, cols: int, pad: Sequence[int] | None) -> bool:
@@ -44,41 +39,90 @@ def _table(
     ``highlight`` marks cells (class ``hl``); ``pad`` = (rows, cols) of zero padding marks the
     border cells (class ``pad``); ``stage`` and ``index`` name the table for scripts and make
     its cells focusable.
+
+    The table's markup depends only on its shape and these options: it is built once per
+    kind of table (:func:`_layout`), and each table fills in its caption and numbers.
     """
-    highlighted = set(highlight)
-    rows = len(values)
-    attributes = f' data-stage="{escape(stage)}" data-map="{escape(index)}"' if stage else ""
+    shape = tuple(map(len, values))
+    if highlight or row_labels or col_labels or stage or pad:
+        layout = _layout(
+            shape,
+            frozenset(highlight),
+            None if row_labels is None else tuple(str(escape(label)) for label in row_labels),
+            None if col_labels is None else tuple(str(escape(label)) for label in col_labels),
+            bool(caption),
+            cls,
+            stage,
+            str(escape(index)) if stage else None,
+            None if pad is None else tuple(pad),
+        )
+    else:
+        layout = _plain_layout(shape, bool(caption), cls)
+    return _fill(layout, values, fmt, str(escape(caption)) if caption else None)
+
+
+def _fill(
+    layout: str, values: Sequence[Sequence[float]], fmt: NumberFormat, caption: str | None
+) -> str:
+    """A table's ``layout`` with its escaped ``caption`` (if it has one) and numbers."""
+    cells = fmt.nums(chain.from_iterable(values))
+    return layout.format(*cells) if caption is None else layout.format(caption, *cells)
+
+
+@lru_cache(maxsize=1024)
+def _plain_layout(shape: tuple[int, ...], captioned: bool, cls: str) -> str:
+    """:func:`_layout` of a table without marks, labels or stage (most of them)."""
+    return _layout(shape, frozenset(), None, None, captioned, cls, None, None, None)
+
+
+@lru_cache(maxsize=1024)
+def _layout(
+    shape: tuple[int, ...],
+    highlight: frozenset[tuple[int, int]],
+    row_labels: tuple[str, ...] | None,
+    col_labels: tuple[str, ...] | None,
+    captioned: bool,
+    cls: str,
+    stage: str | None,
+    index: str | None,
+    pad: tuple[int, ...] | None,
+) -> str:
+    """The markup of :func:`_table` for a table of ``shape`` (each row's length) as a
+    ``str.format`` template: ``{}`` for the caption (when ``captioned``), then one per cell.
+    Labels and ``index`` come escaped."""
+
+    def text(markup: object) -> str:  # fixed text, its braces doubled for str.format
+        return str(markup).replace("{", "{{").replace("}", "}}")
+
+    rows = len(shape)
+    attributes = f' data-stage="{escape(stage)}" data-map="{index}"' if stage else ""
     focus = ' tabindex="0"' if stage else ""
-    out = [f'<div class="matrix-wrap"><table class="matrix {escape(cls)}"{attributes}>']
-    if caption:
-        out.append(f"<caption>{escape(caption)}</caption>")
+    out = [text(f'<div class="matrix-wrap"><table class="matrix {escape(cls)}"{attributes}>')]
+    if captioned:
+        out.append("<caption>{}</caption>")
     if col_labels:
         corner = "<th></th>" if row_labels else ""
-        heads = "".join(f'<th scope="col">{escape(label)}</th>' for label in col_labels)
-        out.append(f"<thead><tr>{corner}{heads}</tr></thead>")
+        heads = "".join(f'<th scope="col">{label}</th>' for label in col_labels)
+        out.append(text(f"<thead><tr>{corner}{heads}</tr></thead>"))
     out.append("<tbody>")
-    marks = bool(highlighted) or bool(pad)
-    digits, comma = fmt.digits, fmt.decimal_comma
-    for r, row in enumerate(values):
+    marks = bool(highlight) or bool(pad)
+    for r, cols in enumerate(shape):
         out.append("<tr>")
         if row_labels:
-            out.append(f'<th scope="row">{escape(row_labels[r])}</th>')
-        cols = len(row)
-        for c, x in enumerate(row):
+            out.append(text(f'<th scope="row">{row_labels[r]}</th>'))
+        for c in range(cols):
             marked = ""
             if marks:
                 classes = " ".join(
                     name
                     for name, on in (
-                        ("hl", (r, c) in highlighted),
+                        ("hl", (r, c) in highlight),
                         ("pad", _is_padding(r, c, rows, cols, pad)),
                     )
                     if on
                 )
                 marked = f' class="{classes}"' if classes else ""
-            out.append(
-                f'<td data-row="{r}" data-col="{c}"{marked}{focus}>{_num(digits, comma, x)}</td>'
-            )
+            out.append(f'<td data-row="{r}" data-col="{c}"{marked}{focus}>{{}}</td>')
         out.append("</tr>")
     out.append("</tbody></table></div>")
     return "".join(out)
@@ -108,8 +152,10 @@ def moodle_tex(source: str, display: bool = False) -> Markup:
 _SUBSCRIPT = re.compile(r"(?<![\w\\])([A-Za-zΔλ])_(\{[\w,]+\}|[A-Za-z0-9]+)(?!\w)")
 
 
+@lru_cache(maxsize=4096, typed=True)
 def _prose(text: str) -> str:
-    """Escaped text with its math names typeset (``s_j``, ``L_i``, ``y_i``): var and sub."""
+    """Escaped text with its math names typeset (``s_j``, ``L_i``, ``y_i``): var and sub
+    (remembered: step titles and texts repeat from one problem to the next)."""
     return _SUBSCRIPT.sub(
         lambda m: f"<var>{m[1]}</var><sub>{m[2].strip('{}')}</sub>", str(escape(text))
     )
@@ -130,21 +176,37 @@ def read_as(value: Any, fmt: NumberFormat) -> str:
     return str(value)
 
 
+def _is_sequence(v: Any) -> bool:
+    """Whether a step's value is a list (a vector, a matrix, a stack), not text."""
+    return type(v) is list or (test_sequence(v) and not isinstance(v, str))
+
+
+@lru_cache(maxsize=1024)
+def _label(lang: str, name: str) -> str:
+    """A value's name as its step shows it, in ``lang`` (the current language), escaped."""
+    return str(escape(translate(name).replace("_", " ")))
+
+
+def _captioned(values: Sequence[Sequence[float]], fmt: NumberFormat, caption: str) -> str:
+    """A plain table (no marks) with its escaped ``caption``: :func:`_table`, in short."""
+    return _fill(_plain_layout(tuple(map(len, values)), bool(caption), ""), values, fmt, caption)
+
+
 def _value(name: str, v: Any, fmt: NumberFormat) -> str:
     """One named value of a step: a matrix (a caption per block of a stack), a vector as a
     one-row matrix, a number, or text (the whitespace is the former Jinja macro's)."""
-    label = translate(name).replace("_", " ")
-    if test_sequence(v) and not isinstance(v, str):
-        if v and test_sequence(v[0]):
-            if v[0] and test_sequence(v[0][0]):
+    label = _label(current_language.get(), name)
+    if _is_sequence(v):
+        if v and _is_sequence(v[0]):
+            if v[0] and _is_sequence(v[0][0]):
                 return "".join(
-                    _table(block, fmt, caption=f"{label} [{i}]") for i, block in enumerate(v, 1)
+                    _captioned(block, fmt, f"{label} [{i}]") for i, block in enumerate(v, 1)
                 )
-            return f"      {_table(v, fmt, caption=label)}\n"
-        return f"    {_table([v], fmt, caption=label)}\n"
-    shown = escape(fmt.num(v) if isinstance(v, Number) else v)
-    separator = " =" if isinstance(v, Number) else ":"
-    return f'  <p class="value"><span class="name">{escape(label)}</span>{separator} {shown}</p>\n'
+            return f"      {_captioned(v, fmt, label)}\n"
+        return f"    {_captioned([v], fmt, label)}\n"
+    if isinstance(v, Number):  # a number's text has nothing to escape
+        return f'  <p class="value"><span class="name">{label}</span> = {fmt.num(v)}</p>\n'  # type: ignore[arg-type]
+    return f'  <p class="value"><span class="name">{label}</span>: {escape(v)}</p>\n'
 
 
 def _node(s: Step) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache
@@ -157,6 +157,15 @@ class NumberFormat:
                 texts.clear()
             text = texts[x] = self._num(x)
         return text
+
+    def nums(self, xs: Iterable[float]) -> list[str]:
+        """:meth:`num` of each of ``xs`` (the remembered texts looked up all at once)."""
+        xs = list(xs)
+        texts = list(map(self._texts.get, xs))  # type: ignore[attr-defined]
+        if None in texts:
+            num = self.num
+            texts = [num(x) if text is None else text for x, text in zip(xs, texts, strict=True)]
+        return texts
 
     def fixed(self, x: float) -> str:
         """A number with all ``digits`` decimals, trailing zeros kept (an integer stays an

@@ -1,5 +1,8 @@
-"""The conv task's one tensor implementation: conv → activation → pooling, float64 torch over
-a leading batch dimension (a single problem is a batch of one).
+"""The conv task's one tensor implementation: conv → activation → pooling, float64 over a
+leading batch dimension (a single problem is a batch of one), in torch or, for one small
+problem, in numpy (:meth:`ConvBatch.of`): the same steps, each written once for both array
+libraries by the few primitives below (a torch call costs microseconds, more than a quick
+problem's whole arithmetic).
 
 The worked solver (:mod:`solvers.tasks.conv.solve`), :func:`solve_batch`, the variant
 generator and the grader all call :func:`forward`; each named mistake of the grader's
@@ -13,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import torch
@@ -22,24 +25,32 @@ import torch.nn.functional as F
 from solvers.core import Rounder
 from solvers.tasks.conv.problem import ConvAnswer, ConvProblem, Geometry, Pair, stage_shapes
 
+Array: TypeAlias = torch.Tensor | np.ndarray
+"""A batch's maps: torch tensors, or numpy arrays for one small problem."""
+
 
 @dataclass(frozen=True)
 class ConvBatch:
-    """Problems with one shape and one set of hyperparameters, float64 on one device:
-    ``image`` (B, C, H, W), ``filters`` (B, K, C, Fh, Fw) as given (not flipped), ``bias``
-    (B, K); ``convolution``: the kernels are flipped before they slide."""
+    """Problems with one shape and one set of hyperparameters, float64 on one device (torch)
+    or numpy arrays: ``image`` (B, C, H, W), ``filters`` (B, K, C, Fh, Fw) as given (not
+    flipped), ``bias`` (B, K); ``convolution``: the kernels are flipped before they slide."""
 
     geometry: Geometry
     convolution: bool
     relu: bool
     pool_kind: str | None
-    image: torch.Tensor
-    filters: torch.Tensor
-    bias: torch.Tensor
+    image: Array
+    filters: Array
+    bias: Array
 
     @classmethod
-    def of(cls, problems: Sequence[ConvProblem], device: Any = "cpu") -> ConvBatch:
-        """Validated problems of one group (equal :func:`group_key`) stacked."""
+    def of(
+        cls, problems: Sequence[ConvProblem], device: Any = "cpu", numpy: bool = False
+    ) -> ConvBatch:
+        """Validated problems of one group (equal :func:`group_key`) stacked: torch tensors
+        on ``device``, or numpy arrays (``numpy``; for few small problems, where numpy's
+        calls cost less than torch's and sum as torch's own small kernels do: the same
+        numbers to the last bit, see :func:`convolve`)."""
         first = problems[0]
         count = len(first.filters)
         bias = [p.bias if isinstance(p.bias, list) else [p.bias] * count for p in problems]
@@ -48,9 +59,9 @@ class ConvBatch:
             convolution=first.mode == "convolution",
             relu=first.activation == "relu",
             pool_kind=first.pool.kind if first.pool else None,
-            image=_tensor([p.image for p in problems], device),
-            filters=_tensor([p.filters for p in problems], device),
-            bias=_tensor(bias, device),
+            image=_tensor([p.image for p in problems], device, numpy),
+            filters=_tensor([p.filters for p in problems], device, numpy),
+            bias=_tensor(bias, device, numpy),
         )
 
     @classmethod
@@ -69,8 +80,51 @@ class ConvBatch:
         return cls(geometry, False, True, pool_kind, image, filters, bias)
 
 
-def _tensor(data: Any, device: Any) -> torch.Tensor:
-    return torch.as_tensor(np.asarray(data, dtype=np.float64), device=device)
+def _tensor(data: Any, device: Any, numpy: bool = False) -> Array:
+    array = np.asarray(data, dtype=np.float64)
+    return array if numpy else torch.as_tensor(array, device=device)
+
+
+def _pad(image: Array, padding: Pair) -> Array:
+    """Zero padding of (B, C, H, W) images: ``padding`` rows above and below, columns left
+    and right."""
+    pv, ph = padding
+    if isinstance(image, np.ndarray):  # np.pad costs ten times this
+        batch, channels, height, width = image.shape
+        padded = np.zeros((batch, channels, height + 2 * pv, width + 2 * ph))
+        padded[:, :, pv : pv + height, ph : ph + width] = image
+        return padded
+    return F.pad(image, (ph, ph, pv, pv))
+
+
+def _flip(kernels: Array) -> Array:
+    """Kernels (…, Fh, Fw) turned by 180°."""
+    return kernels[..., ::-1, ::-1] if isinstance(kernels, np.ndarray) else kernels.flip(-2, -1)
+
+
+def _slide(maps: Array, size: Pair, stride: Pair) -> Array:
+    """Every window of (B, C, H, W) maps, a view (B, C, H', W', Fh, Fw) (the window fits)."""
+    if isinstance(maps, np.ndarray):  # numpy's sliding_window_view, without its checks' cost
+        maps = np.ascontiguousarray(maps)
+        batch, channels, height, width = maps.shape
+        b, c, r, k = maps.strides
+        shape = (
+            batch,
+            channels,
+            (height - size[0]) // stride[0] + 1,
+            (width - size[1]) // stride[1] + 1,
+            *size,
+        )
+        strides = (b, c, r * stride[0], k * stride[1], r, k)
+        return np.ndarray(shape, maps.dtype, buffer=maps, strides=strides)
+    return maps.unfold(2, size[0], stride[0]).unfold(3, size[1], stride[1])
+
+
+def _in_order_sum(terms: Array, axis: int) -> Array:
+    """The sum of ``terms`` along ``axis``, added one after the other to 0 as torch's small
+    kernels add them (numpy's own sum adds in pairs): a cumulative sum's last, plus 0 (a sum
+    started from 0 is never −0)."""
+    return np.cumsum(terms, axis=axis).take(-1, axis=axis) + 0.0
 
 
 def group_key(problem: ConvProblem) -> Hashable:
@@ -93,16 +147,16 @@ class Maps:
     without ReLU) and the pooled maps (``None`` without pooling). Every map is ``None`` when
     the kernel (or the pooling window) does not fit, as a mistake's geometry may make it."""
 
-    padded: torch.Tensor
-    kernels: torch.Tensor
-    conv: torch.Tensor | None
-    activation: torch.Tensor | None
-    pool: torch.Tensor | None
-    columns: torch.Tensor | None = None
+    padded: Array
+    kernels: Array
+    conv: Array | None
+    activation: Array | None
+    pool: Array | None
+    columns: Array | None = None
     """The padded input's windows as :func:`windows` gives them (``None``: they do not fit)."""
 
     @property
-    def output(self) -> torch.Tensor | None:
+    def output(self) -> Array | None:
         """The last stage's maps."""
         for stage in (self.pool, self.activation):
             if stage is not None:
@@ -110,7 +164,7 @@ class Maps:
         return self.conv
 
 
-def windows(padded: torch.Tensor, size: Pair, stride: Pair) -> torch.Tensor | None:
+def windows(padded: Array, size: Pair, stride: Pair) -> Array | None:
     """Every window of the padded images as columns (B, C·Fh·Fw, H'·W') and its output's
     height and width; ``None`` when the kernel does not fit.
 
@@ -120,33 +174,41 @@ def windows(padded: torch.Tensor, size: Pair, stride: Pair) -> torch.Tensor | No
     fh, fw = size
     if fh > padded.shape[2] or fw > padded.shape[3]:
         return None
-    view = padded.unfold(2, fh, stride[0]).unfold(3, fw, stride[1])  # (B, C, H', W', Fh, Fw)
+    view = _slide(padded, size, stride)  # (B, C, H', W', Fh, Fw)
     height, width = view.shape[2], view.shape[3]
-    columns = view.permute(0, 1, 4, 5, 2, 3).reshape(padded.shape[0], -1, height * width)
-    return columns.view(*columns.shape[:2], height, width)
+    order = (0, 1, 4, 5, 2, 3)
+    view = view.transpose(order) if isinstance(view, np.ndarray) else view.permute(order)
+    return view.reshape(padded.shape[0], -1, height, width)
 
 
 def convolve(
-    columns: torch.Tensor | None,
-    kernels: torch.Tensor,
-    bias: torch.Tensor | None,
+    columns: Array | None,
+    kernels: Array,
+    bias: Array | None,
     rounder: Rounder | None = None,
-) -> torch.Tensor | None:
+) -> Array | None:
     """Each problem's kernels over its own windows (:func:`windows`: (B, C·Fh·Fw, H', W')),
     plus ``bias`` (B, K): (B, K, H', W'); ``None`` without windows (the kernel does not
     fit). ``rounder`` works it by hand: every product, the sum of the products and the sum
     with the bias are rounded.
 
-    The kernels multiply the columns in one batched product: the fewest torch calls for one
-    problem, and as fast as ``einsum`` for a million.
+    In torch the kernels multiply the columns in one batched product: the fewest torch calls
+    for one problem, and as fast as ``einsum`` for a million. In numpy (one small problem)
+    each window's products are added in order, as torch's own kernel does for a product of
+    under 400 multiplications (where BLAS would add them in another order): the same sums to
+    the last bit.
     """
     if columns is None:
         return None
     batch, count = kernels.shape[:2]
     height, width = columns.shape[2], columns.shape[3]
-    columns = columns.view(batch, -1, height * width)
+    columns = columns.reshape(batch, -1, height * width)
     weights = kernels.reshape(batch, count, -1)
-    if rounder is not None:
+    if isinstance(columns, np.ndarray) and rounder is None:
+        out = _in_order_sum(weights[:, :, :, None] * columns[:, None], axis=2)
+        if bias is not None:
+            out = bias[:, :, None] + out
+    elif rounder is not None:
         out = rounder(rounder(weights[:, :, :, None] * columns[:, None]).sum(2))
         if bias is not None:
             out = rounder(out + bias[:, :, None])
@@ -154,22 +216,27 @@ def convolve(
         out = torch.bmm(weights, columns)
     else:
         out = torch.baddbmm(bias[:, :, None], weights, columns)
-    return out.view(batch, count, height, width)
+    return out.reshape(batch, count, height, width)
 
 
-def activate(batch: ConvBatch, maps: torch.Tensor | None) -> torch.Tensor | None:
+def relu(maps: Array) -> Array:
+    """ReLU of maps: negative cells set to 0 (−0 and NaN kept, as ``torch.relu`` keeps them)."""
+    return np.where(maps < 0, 0.0, maps) if isinstance(maps, np.ndarray) else torch.relu(maps)
+
+
+def activate(batch: ConvBatch, maps: Array | None) -> Array | None:
     """The batch's activation of (B, K, H, W) maps: ReLU, or ``None`` without one."""
-    return torch.relu(maps) if batch.relu and maps is not None else None
+    return relu(maps) if batch.relu and maps is not None else None
 
 
 def pool(
     batch: ConvBatch,
-    maps: torch.Tensor | None,
+    maps: Array | None,
     kind: str | None = None,
     rounder: Rounder | None = None,
     size: Pair | None = None,
     stride: Pair | None = None,
-) -> torch.Tensor | None:
+) -> Array | None:
     """The batch's pooling of (B, K, H, W) maps (``kind``, ``size`` and ``stride`` instead
     of its own); ``None`` without pooling or when the window does not fit; an average
     through ``rounder``."""
@@ -182,9 +249,15 @@ def pool(
         return None
     if size[0] > maps.shape[2] or size[1] > maps.shape[3]:
         return None
-    if kind == "max":
+    if isinstance(maps, np.ndarray):  # each window's cells in order, as torch's kernels
+        view = _slide(maps, size, stride)
+        if kind == "max":
+            return view.max(axis=(4, 5))
+        pooled = _in_order_sum(view.reshape(*view.shape[:4], -1), axis=4) / (size[0] * size[1])
+    elif kind == "max":
         return F.max_pool2d(maps, size, stride)
-    pooled = F.avg_pool2d(maps, size, stride)
+    else:
+        pooled = F.avg_pool2d(maps, size, stride)
     return pooled if rounder is None else rounder(pooled)
 
 
@@ -231,12 +304,12 @@ def forward(
     else:
         kernels = batch.filters
         if batch.convolution != flip_kernels:
-            kernels = kernels.flip(-2, -1)
+            kernels = _flip(kernels)
         if reuse is not None and stride is None and padding is None:  # the same windows
             padded, columns = reuse.padded, reuse.columns
         else:
             pv, ph = padding or geometry.padding
-            padded = F.pad(batch.image, (ph, ph, pv, pv)) if pv or ph else batch.image
+            padded = _pad(batch.image, (pv, ph)) if pv or ph else batch.image
             columns = windows(padded, kernels.shape[-2:], stride or geometry.stride)
         conv = convolve(columns, kernels, batch.bias if bias else None, rounder)
         if negate and conv is not None:

@@ -18,7 +18,7 @@ from typing import Any
 import torch
 
 from solvers.core import N_, NP_, NumberFormat, OwnSteps, Step, StepValue, step
-from solvers.tasks.conv.compute import ConvBatch, forward
+from solvers.tasks.conv.compute import Array, ConvBatch, forward
 from solvers.tasks.conv.problem import (
     MAX_WORKED_CELLS,
     MAX_WORKED_TERMS,
@@ -47,12 +47,13 @@ class Grids:
 
     @classmethod
     def of(cls, problem: ConvProblem) -> Grids:
-        """Every stage of a validated problem (a batch of one)."""
-        batch = ConvBatch.of([problem])
+        """Every stage of a validated problem (a batch of one; in numpy when it is
+        :func:`quick`, its torch calls would cost more than its arithmetic)."""
+        batch = ConvBatch.of([problem], numpy=quick(problem))
         maps = forward(batch)
         assert maps.conv is not None  # a validated problem's kernel fits its padded image
 
-        def first(stage: torch.Tensor | None) -> Tensor3 | None:
+        def first(stage: Array | None) -> Tensor3 | None:
             return None if stage is None else stage.tolist()[0]
 
         return cls(

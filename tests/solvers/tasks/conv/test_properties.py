@@ -8,11 +8,13 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from solvers.tasks.conv import ConvProblem, ConvSolution, solve, solve_batch
+from solvers.tasks.conv.compute import ConvBatch, forward
 from solvers.tasks.conv.problem import out_size
+from solvers.tasks.conv.solve import quick
 
 CPU = torch.device("cpu")
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -104,6 +106,21 @@ def test_matches_torch(problem: ConvProblem) -> None:
         grid = getattr(answer, stage)
         if grid is not None:
             assert list(np.array(grid).shape) == getattr(answer.shapes, stage)
+
+
+@SETTINGS
+@given(problems())
+def test_numpy_equals_torch_to_the_last_bit(problem: ConvProblem) -> None:
+    """A quick problem is solved in numpy: every stage is torch's, bit for bit (the API's
+    JSON prints every digit, and the sign of a zero)."""
+    assume(quick(problem))
+    mine, torch_maps = (forward(ConvBatch.of([problem], numpy=n)) for n in (True, False))
+    for stage in ("padded", "kernels", "conv", "activation", "pool"):
+        got, expected = getattr(mine, stage), getattr(torch_maps, stage)
+        assert (got is None) == (expected is None)
+        if got is not None:
+            assert isinstance(got, np.ndarray)
+            assert repr(got.tolist()) == repr(expected.tolist())
 
 
 def _check_worked_cells(solution: ConvSolution) -> None:
