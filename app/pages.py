@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -20,7 +20,7 @@ from app.cache import ResponseCache
 from app.deps import Language, PageFormat, page_options, solve_for_people
 from app.errors import custom_error_detail, describe_errors, error_page
 from app.forms import has_problem
-from app.i18n import LANG_COOKIE, LANGUAGES, gettext, ngettext, translate
+from app.i18n import LANG_COOKIE, LANGUAGES, current_language, gettext, ngettext, translate
 from app.render import (
     answer_table,
     graded_cells,
@@ -54,10 +54,22 @@ def _template_gettext(eval_ctx: EvalContext, message: str, **variables: Any) -> 
     """The templates' ``_()`` and ``gettext()``: what Jinja's new-style gettext does (markup
     when autoescaping, always ``%``-formatted), calling the catalog directly (Jinja's own goes
     through three context calls per message, a fifth of a page's rendering)."""
+    if not variables and eval_ctx.autoescape:
+        markup = _message_markup(current_language.get(), message)
+        if markup is not None:
+            return markup
     text = gettext(message)
     if not variables and "%" not in text:  # what formatting would give, without its cost
         return Markup(text) if eval_ctx.autoescape else text
     return (Markup(text) if eval_ctx.autoescape else text) % variables
+
+
+@lru_cache(maxsize=4096)
+def _message_markup(lang: str, message: str) -> Markup | None:
+    """A template's message in ``lang`` (the current language) as markup, remembered; ``None``
+    when it has a ``%`` (formatting would change it)."""
+    text = gettext(message)
+    return None if "%" in text else Markup(text)
 
 
 @pass_eval_context

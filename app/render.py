@@ -215,8 +215,12 @@ def _node(s: Step) -> str:
     return f' data-node="{node}"' if isinstance(node, int) else ""
 
 
-def _step(s: Step, fmt: NumberFormat, number: int, show_values: bool) -> str:
-    """One worked step: its title, explanation, formulas and (``show_values``) its values."""
+def _step(
+    s: Step, fmt: NumberFormat, number: int, show_values: bool, drawn: dict[tuple[int, str], str]
+) -> str:
+    """One worked step: its title, explanation, formulas and (``show_values``) its values;
+    ``drawn``: the values drawn so far, by their list's identity and name (a kernel, a map
+    shown again in a later step is drawn once)."""
     out = [
         f'<section class="step" data-kind="{escape(s.kind)}" id="step-{number}"{_node(s)}>\n'
         f'  <h3><span class="step-number">{number}.</span> {_prose(s.title)}</h3>\n'
@@ -225,14 +229,25 @@ def _step(s: Step, fmt: NumberFormat, number: int, show_values: bool) -> str:
         out.append(f"<p>{_prose(s.text)}</p>")
     out.extend(f'<div class="formula">{_tex_span(f, True)}</div>' for f in s.formulas)
     if show_values:
-        out.extend(_value(name, v, fmt) for name, v in s.values.items())
+        for name, v in s.values.items():
+            if type(v) is list:
+                key = (id(v), name)
+                html = drawn.get(key)
+                if html is None:
+                    html = drawn[key] = _value(name, v, fmt)
+                out.append(html)
+            else:
+                out.append(_value(name, v, fmt))
     out.append("</section>")
     return "".join(out)
 
 
 def steps_html(solution: Solution, fmt: NumberFormat, show_values: bool = True) -> Markup:
     """The worked solution's steps, numbered from 1, under the "Step by step" heading."""
-    body = "".join(_step(s, fmt, number, show_values) for number, s in enumerate(solution.steps, 1))
+    drawn: dict[tuple[int, str], str] = {}  # the solution holds every list: ids stay theirs
+    body = "".join(
+        _step(s, fmt, number, show_values, drawn) for number, s in enumerate(solution.steps, 1)
+    )
     heading = gettext("Step by step")
     return Markup(f'<section class="steps" id="steps">\n  <h2>{heading}</h2>\n{body}</section>')
 

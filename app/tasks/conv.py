@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from markupsafe import Markup
+from jinja2.utils import htmlsafe_json_dumps
+from markupsafe import Markup, escape
 from pydantic import BaseModel
 
 from app.forms import FormAdapter, value_text
-from app.i18n import gettext
+from app.i18n import gettext, ngettext
 from app.render import matrix
 from app.tasks import KeyItem, TaskView
 from solvers.core import AnswerCell, NumberFormat
@@ -137,12 +138,67 @@ def conv_maps(solution: Any, problem: Any, fmt: NumberFormat) -> Markup:
     return Markup(f'<div class="maps" id="maps">\n{"".join(figures)}  </div>')
 
 
+def understood(solution: Any) -> Markup:
+    """The answer's first line: the shapes the problem was read as."""
+    shapes, kernels = solution.answer.shapes, solution.kernels
+    c, k = shapes.input[0], len(kernels)
+    text = gettext("Understood as an image {h}×{w} with {channels} and {filters} of {c}×{fh}×{fw}.")
+    # the message is markup, as the templates' messages are; its values escaped (what
+    # Markup.format does, at a tenth of its cost)
+    return Markup(
+        text.format(
+            channels=escape(ngettext("{n} channel", "{n} channels", c).format(n=c)),
+            filters=escape(ngettext("{n} filter", "{n} filters", k).format(n=k)),
+            c=c,
+            h=shapes.input[1],
+            w=shapes.input[2],
+            fh=len(kernels[0][0]),
+            fw=len(kernels[0][0][0]),
+        )
+    )
+
+
+def conv_data(solution: Any, problem: Any, fmt: NumberFormat) -> Markup:
+    """What conv.js reads (the grids, windows, number format and words) as the page's JSON,
+    as Jinja's ``tojson`` writes it (keys sorted, HTML's special characters escaped)."""
+    answer, pool_windows = solution.answer, solution.pool_windows
+    data = {
+        "padded": solution.padded,
+        "kernels": solution.kernels,
+        "bias": solution.bias,
+        "conv_windows": solution.conv_windows.model_dump(),
+        "pool_windows": pool_windows.model_dump() if pool_windows else None,
+        "conv": answer.conv,
+        "activation": answer.activation,
+        "pool_kind": problem.pool.kind if problem.pool else None,
+        "digits": fmt.digits,
+        "decimal_comma": fmt.decimal_comma,
+        "words": {
+            "cell": gettext("cell"),
+            "map": gettext("map"),
+            "relu": gettext("ReLU keeps it"),
+            "zeroed": gettext("ReLU makes it 0"),
+            "max": gettext("the largest of"),
+            "avg": gettext("the mean of"),
+        },
+    }
+    return htmlsafe_json_dumps(data, sort_keys=True)
+
+
 KEY_NAMES = {"conv": r"\text{conv}", "activation": r"\text{ReLU}", "pool": r"\text{pool}"}
 """The key's names of the maps."""
 
 
 class ConvView(TaskView):
     """Maps are typed in text areas; the key's table lists every map as a small grid."""
+
+    def page_context(self, solution: Any, problem: Any, fmt: NumberFormat) -> dict[str, Any]:
+        """The answer's first line and the page's JSON for conv.js (built here: in the
+        template they cost a tenth of the page)."""
+        return {
+            "understood": understood(solution),
+            "conv_data": conv_data(solution, problem, fmt),
+        }
 
     def key_items(self, answer: Any, cells: list[AnswerCell]) -> list[KeyItem]:
         """The conv map, the ReLU map and the pooled map (those the answer has), each a grid

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, model_validator
 from pydantic_core import PydanticCustomError
 
-from solvers.core import N_, NP_, Solution, Step
+from solvers.core import N_, NP_, Solution, Step, trusted
 from solvers.matrix import (
     MatrixText,
     bounded,
@@ -510,7 +510,8 @@ def stage_shapes(problem: ConvProblem) -> ConvShapes:
     if geometry.pool_size and geometry.pool_stride:
         (kh, kw), (tv, th) = geometry.pool_size, geometry.pool_stride
         pool = [count, out_size(conv[1], kh, 0, tv), out_size(conv[2], kw, 0, th)]
-    return ConvShapes(
+    return trusted(  # ConvShapes(...) without validating the lists of ints just made
+        ConvShapes,
         input=[channels, height, width],
         padded=[channels, height + 2 * pv, width + 2 * ph],
         conv=conv,

@@ -24,6 +24,7 @@ from solvers.tasks.conv.problem import (
     MAX_WORKED_TERMS,
     ConvAnswer,
     ConvProblem,
+    ConvShapes,
     ConvSolution,
     Geometry,
     Pair,
@@ -46,10 +47,10 @@ class Grids:
     pool: Tensor3 | None
 
     @classmethod
-    def of(cls, problem: ConvProblem) -> Grids:
-        """Every stage of a validated problem (a batch of one; in numpy when it is
-        :func:`quick`, its torch calls would cost more than its arithmetic)."""
-        batch = ConvBatch.of([problem], numpy=quick(problem))
+    def of(cls, problem: ConvProblem, numpy: bool) -> Grids:
+        """Every stage of a validated problem (a batch of one; in ``numpy`` for a
+        :func:`quick` one, whose torch calls would cost more than its arithmetic)."""
+        batch = ConvBatch.of([problem], numpy=numpy)
         maps = forward(batch)
         assert maps.conv is not None  # a validated problem's kernel fits its padded image
 
@@ -396,7 +397,7 @@ def solve(problem: ConvProblem, fmt: NumberFormat = NumberFormat()) -> ConvSolut
     """Solve one problem: every map, and the steps that explain each of them."""
     geometry = Geometry.of(problem)
     shapes = stage_shapes(problem)
-    grids = Grids.of(problem)
+    grids = Grids.of(problem, numpy=_quick(problem, shapes))
     count, channels, height, width = len(grids.kernels), *shapes.input
     fh, fw = len(grids.kernels[0][0]), len(grids.kernels[0][0][0])
     (sv, sh), (pv, ph) = geometry.stride, geometry.padding
@@ -550,7 +551,10 @@ a millisecond with its steps; 3 channels and 2 filters on 7×7 make 486 and take
 def quick(problem: ConvProblem) -> bool:
     """Whether the problem is small enough to solve without a worker thread
     (:attr:`solvers.core.Task.quick`)."""
-    shapes = stage_shapes(problem)
+    return _quick(problem, stage_shapes(problem))
+
+
+def _quick(problem: ConvProblem, shapes: ConvShapes) -> bool:
     kernel = len(problem.filters[0]) * len(problem.filters[0][0]) * len(problem.filters[0][0][0])
     return math.prod(shapes.conv) * kernel <= QUICK_PRODUCTS
 
