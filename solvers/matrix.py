@@ -73,7 +73,10 @@ def vector_input(max_length: int, bound: float | None = None) -> Any:
     return listed(bounded(bound), max_length) | MatrixText
 
 
-_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
+_NUMBER_PATTERN = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+_NUMBER = re.compile(f"^{_NUMBER_PATTERN}$")
+_NUMBERS = re.compile(f"{_NUMBER_PATTERN}(?: {_NUMBER_PATTERN})*")
+"""Cells apart by one space, each a number :data:`_NUMBER` accepts."""
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
 _MINUS_SIGNS = str.maketrans({"\u2212": "-", "\u2013": "-", "\u00a0": " ", "\t": " "})
 
@@ -173,9 +176,21 @@ def parse_matrix(text: str) -> list[list[float]]:
         cells = _split_cells(row, decimal_comma)
         if not cells:
             raise _error(N_("row {row} is empty"), row=r)
-        matrix.append([_number(c.replace(",", "."), r, j) for j, c in enumerate(cells, start=1)])
+        matrix.append(_numbers(cells, r, decimal_comma))
     check_rectangular(matrix)
     return matrix
+
+
+def _numbers(cells: list[str], row: int, decimal_comma: bool) -> list[float]:
+    """A row's cells as numbers (``row`` is 1-based, for messages); a row of plain finite
+    numbers is read at once, any other cell by :func:`_number` (its message)."""
+    if decimal_comma:
+        cells = [c.replace(",", ".") for c in cells]
+    if _NUMBERS.fullmatch(" ".join(cells)):
+        values = list(map(float, cells))
+        if all(map(math.isfinite, values)):
+            return values
+    return [_number(c, row, j) for j, c in enumerate(cells, start=1)]
 
 
 def check_rectangular(matrix: list[list[float]]) -> None:
