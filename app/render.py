@@ -259,10 +259,32 @@ def _field_errors(errors: Mapping[str, list[str]], name: str) -> str:
     )
 
 
-def _field_end(name: str, hint: Any, errors: Mapping[str, list[str]]) -> str:
-    """A field's hint, its errors and the label's end."""
+def _field_end(name: str, small: str, errors: Mapping[str, list[str]]) -> str:
+    """A field's hint (``small``, made), its errors and the label's end."""
+    return f"{small}  {_field_errors(errors, name) if errors else ''}\n</label>"
+
+
+@lru_cache(maxsize=256, typed=True)
+def _field_parts(
+    kind: str, name: str, label: Any, hint: Any, attribute: Any, wide: bool
+) -> tuple[str, str, str]:
+    """A form field's fixed markup (per kind, name, label, hint, ``attribute`` and width),
+    built once: before its value, after its value (up to ``aria-invalid``), its hint."""
     small = f"<small>{escape(hint)}</small>" if hint else ""
-    return f"{small}  {_field_errors(errors, name)}\n</label>"
+    if kind == "input":
+        return (
+            f'<label class="field{" field-wide" if wide else ""}">\n  <span>{escape(label)}'
+            f'</span>\n  <input name="{escape(name)}" value="',
+            f'" inputmode="{escape(attribute)}" autocomplete="off"',
+            small,
+        )
+    return (
+        f'<label class="field{" field-wide" if wide else " field-half"}">\n'
+        f"  <span>{escape(label)}</span>\n"
+        f'  <textarea name="{escape(name)}" rows="{escape(attribute)}" spellcheck="false"',
+        "",
+        small,
+    )
 
 
 def input_field(
@@ -275,13 +297,10 @@ def input_field(
     wide: bool = False,
 ) -> Markup:
     """A labelled one-line field of the problem form, its hint and its errors."""
+    head, tail, small = _field_parts("input", name, label, hint, inputmode, wide)
     invalid = ' aria-invalid="true"' if errors.get(name) else ""
-    return Markup(
-        f'<label class="field{" field-wide" if wide else ""}">\n  <span>{escape(label)}</span>\n'
-        f'  <input name="{escape(name)}" value="{escape(form.get(name, ""))}" '
-        f'inputmode="{escape(inputmode)}" autocomplete="off"{invalid}>\n'
-        + _field_end(name, hint, errors)
-    )
+    value = escape(form.get(name, ""))
+    return Markup(f"{head}{value}{tail}{invalid}>\n{_field_end(name, small, errors)}")
 
 
 def textarea_field(
@@ -294,13 +313,10 @@ def textarea_field(
     wide: bool = True,
 ) -> Markup:
     """A labelled text area of the problem form (full or half width), its hint and errors."""
+    head, _, small = _field_parts("textarea", name, label, hint, rows, wide)
     invalid = ' aria-invalid="true"' if errors.get(name) else ""
-    return Markup(
-        f'<label class="field{" field-wide" if wide else " field-half"}">\n'
-        f"  <span>{escape(label)}</span>\n"
-        f'  <textarea name="{escape(name)}" rows="{escape(rows)}" spellcheck="false"{invalid}>'
-        f"{escape(form.get(name, ''))}</textarea>\n" + _field_end(name, hint, errors)
-    )
+    value = escape(form.get(name, ""))
+    return Markup(f"{head}{invalid}>{value}</textarea>\n{_field_end(name, small, errors)}")
 
 
 def select_field(
@@ -311,15 +327,22 @@ def select_field(
     errors: Mapping[str, list[str]],
 ) -> Markup:
     """A labelled choice of the problem form, the form's value selected, and its errors."""
-    chosen = form.get(name, "")
+    typed = tuple((value, text, type(text)) for value, text in options)
+    choice = _select(name, label, typed, form.get(name, ""))
+    return Markup(f"{choice}  {_field_errors(errors, name) if errors else ''}\n</label>")
+
+
+@lru_cache(maxsize=256, typed=True)
+def _select(name: str, label: Any, options: tuple[tuple[str, Any, type], ...], chosen: str) -> str:
+    """:func:`select_field`'s markup before its errors, built once per choice."""
     items = "".join(
         f'    <option value="{escape(value)}"{" selected" if chosen == value else ""}>'
         f"{escape(text)}</option>\n"
-        for value, text in options
+        for value, text, _ in options
     )
-    return Markup(
+    return (
         f'<label class="field">\n  <span>{escape(label)}</span>\n  <select name="{escape(name)}">\n'
-        f"{items}  </select>\n  {_field_errors(errors, name)}\n</label>"
+        f"{items}  </select>\n"
     )
 
 
