@@ -118,11 +118,10 @@ add_task_globals()
 
 
 def _language_links(request: Request) -> dict[str, str]:
-    links = {}
-    for code in LANGUAGES:
-        query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
-        links[code] = f"{request.url.path}?{urlencode([*query, ('lang', code)])}"
-    return links
+    """The page in each language: its query (encoded once) with ``lang`` last."""
+    query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "lang"])
+    start = f"{request.url.path}?{query}&" if query else f"{request.url.path}?"
+    return {code: f"{start}lang={code}" for code in LANGUAGES}
 
 
 def render_page(
