@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 
-from solvers.core import N_, NP_, NumberFormat, OwnSteps, Step, StepValue, step
+from solvers.core import N_, NP_, NumberFormat, OwnSteps, Step, StepValue, step, trusted
 from solvers.tasks.conv.compute import Array, ConvBatch, forward
 from solvers.tasks.conv.problem import (
     MAX_WORKED_CELLS,
@@ -482,14 +482,16 @@ def solve(problem: ConvProblem, fmt: NumberFormat = NumberFormat()) -> ConvSolut
         pool_size = _size(grids.pool)
         if len(pool_cells) < pool_size:
             steps.append(_summary_step(len(pool_cells), pool_size, pool_limit, "pool", grids.pool))
-        pool_windows = Windows(
+        pool_windows = trusted(
+            Windows,
             size=(kh, kw),
             stride=(tv, th),
             rows=list(range(0, pool_height * tv, tv)),
             cols=list(range(0, pool_width * th, th)),
         )
-    # The maps are floats from torch's tolist: trusted, so not re-validated cell by cell.
-    answer = ConvAnswer.model_construct(
+    # The maps are floats from tolist: trusted, so not re-validated cell by cell.
+    answer = trusted(
+        ConvAnswer,
         conv=grids.conv,
         activation=grids.activation,
         pool=grids.pool,
@@ -523,14 +525,16 @@ def solve(problem: ConvProblem, fmt: NumberFormat = NumberFormat()) -> ConvSolut
             values=result_values,
         )
     )
-    return ConvSolution.model_construct(
+    return trusted(
+        ConvSolution,
         answer=answer,
         steps=steps,
         padding=(pv, ph),
         padded=grids.padded,
         kernels=grids.kernels,
         bias=grids.bias,
-        conv_windows=Windows(
+        conv_windows=trusted(
+            Windows,
             size=(fh, fw),
             stride=(sv, sh),
             rows=list(range(0, shapes.conv[1] * sv, sv)),
