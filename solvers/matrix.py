@@ -231,6 +231,23 @@ def _cell(value: Any, row: int, col: int) -> float:
     return float(value)
 
 
+_PLAIN = {int, float}
+
+
+def _cells(row: list[Any], r: int) -> list[float]:
+    """A row given as a list (``r`` is 1-based, for messages): a row of finite ints and
+    floats is read at once, any other by :func:`_cell` (its message)."""
+    if set(map(type, row)) <= _PLAIN:
+        try:
+            values = list(map(float, row))
+        except OverflowError:  # an int too large for a float: _cell's message
+            pass
+        else:
+            if all(map(math.isfinite, values)):
+                return values
+    return [_cell(v, r, j) for j, v in enumerate(row, start=1)]
+
+
 def coerce_matrix(value: Any, max_rows: int, max_cols: int) -> list[list[float]]:
     """A matrix from text or nested lists, finite, rectangular and within the size limits."""
     if isinstance(value, str):
@@ -244,7 +261,7 @@ def coerce_matrix(value: Any, max_rows: int, max_cols: int) -> list[list[float]]
         for r, row in enumerate(value, start=1):
             if not isinstance(row, list) or not row:
                 raise _error(N_("row {row} is not a list of numbers"), row=r)
-            matrix.append([_cell(v, r, j) for j, v in enumerate(row, start=1)])
+            matrix.append(_cells(row, r))
         check_rectangular(matrix)
     else:
         raise _error(N_("expected a matrix: a list of rows or text such as 1 2; 3 4"))

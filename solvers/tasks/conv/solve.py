@@ -95,14 +95,19 @@ def _step(
 
 
 @lru_cache(maxsize=4096)
-def _tex_of(digits: int, decimal_comma: bool, x: float, paren: bool = False) -> str:
+def _tex_of(digits: int, decimal_comma: bool, paren: bool, x: float) -> str:
     return NumberFormat(digits, decimal_comma).tex(x, paren)
 
 
-def _texer(fmt: NumberFormat) -> Callable[..., str]:
-    """``fmt.tex`` (``x``, ``paren``) remembered: quiz numbers repeat (kernel weights, small
-    integers). Keyed by the format's fields, whose hash is cheaper than the dataclass's."""
-    return partial(_tex_of, fmt.digits, fmt.decimal_comma)
+def _texer(fmt: NumberFormat, paren: bool = False) -> Callable[[float], str]:
+    """``fmt.tex(x, paren)`` remembered: quiz numbers repeat (kernel weights, small
+    integers). Keyed by the format's fields, whose hash is cheaper than the dataclass's; no
+    Python frame per call (for ``map``)."""
+    return partial(_tex_of, fmt.digits, fmt.decimal_comma, paren)
+
+
+_TIMES = "{} \\cdot {}".format
+"""``x \\cdot w`` from the texts of x and w."""
 
 
 def _eq(value: float, fmt: NumberFormat) -> str:
@@ -200,20 +205,14 @@ def _conv_cell_step(
     bias = grids.bias[k]
     value = grids.conv[k][i][j]
     name = _cell(symbol="y", k=k, i=i, j=j, maps=len(grids.kernels))
-    tex = _texer(fmt)
-    tail = f" + {tex(bias, True)}" if bias else ""
+    paren = _texer(fmt, paren=True)
+    tail = f" + {paren(bias)}" if bias else ""
     formulas: list[str] = []
     sums: list[float] = []
     for c, (xc, wc, pc) in enumerate(zip(window, kernel, products, strict=True)):
         ps = _flat(pc)
-        left = " + ".join(
-            [
-                f"{tex(x, True)} \\cdot {tex(w, True)}"
-                for xs, ws in zip(xc, wc, strict=True)
-                for x, w in zip(xs, ws, strict=True)
-            ]
-        )
-        middle = " + ".join([tex(p, True) for p in ps])
+        left = " + ".join(map(_TIMES, map(paren, _flat(xc)), map(paren, _flat(wc))))
+        middle = " + ".join(map(paren, ps))
         total = sum(ps)
         sums.append(total)
         if channels == 1:
@@ -222,7 +221,7 @@ def _conv_cell_step(
             formulas.append(f"s_{{{c + 1}}} = {left} = {middle}{_eq(total, fmt)}")
     if channels > 1:
         symbols = " + ".join(f"s_{{{c + 1}}}" for c in range(channels))
-        numbers = " + ".join([tex(s, True) for s in sums])
+        numbers = " + ".join(map(paren, sums))
         bias_symbol = " + b" if bias else ""
         formulas.append(f"{name} = {symbols}{bias_symbol} = {numbers}{tail}{_eq(value, fmt)}")
         text = N_(
@@ -281,7 +280,7 @@ def _pool_cell_step(
     value = pooled[k][i][j]
     name = _cell("p", k, i, j, len(pooled))
     tex = _texer(fmt)
-    listed = fmt.separator.join([tex(x) for x in cells])
+    listed = fmt.separator.join(map(tex, cells))
     params: dict[str, str | int | float] = {
         "map": k + 1,
         "row": i + 1,
@@ -308,7 +307,7 @@ def _pool_cell_step(
             )
     else:
         total = sum(cells)
-        terms = " + ".join([tex(x, True) for x in cells])
+        terms = " + ".join(map(_texer(fmt, paren=True), cells))
         formula = (
             f"{name} = \\frac{{{terms}}}{{{kh * kw}}} = \\frac{{{tex(total)}}}{{{kh * kw}}}"
             f"{_eq(value, fmt)}"
