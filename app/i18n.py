@@ -41,7 +41,14 @@ def translations(lang: str) -> NullTranslations:
 
 def gettext(message: str) -> str:
     """Translate ``message`` into the current request's language."""
-    return translations(current_language.get()).gettext(message)
+    return _gettext(current_language.get(), message)
+
+
+@lru_cache(maxsize=8192, typed=True)
+def _gettext(lang: str, message: str) -> str:
+    """``message`` in ``lang``, remembered (the catalogs are read once, at start; typed: a
+    markup message is not a text's)."""
+    return translations(lang).gettext(message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
