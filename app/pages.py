@@ -23,6 +23,7 @@ from app.forms import has_problem
 from app.i18n import LANG_COOKIE, LANGUAGES, current_language, gettext, ngettext, translate
 from app.render import (
     answer_table,
+    error_summary,
     graded_cells,
     input_field,
     matrix,
@@ -101,6 +102,7 @@ def _environment() -> Environment:
         matrix=matrix, tex=tex, graded_cells=graded_cells,
         answer_table=answer_table, value_html=value_html, task_templates=task_templates,
         steps_html=steps_html, input_field=input_field, select_field=select_field,
+        error_summary=error_summary,
         textarea_field=textarea_field,
         static_url="/static",
     )  # fmt: skip

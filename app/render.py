@@ -252,6 +252,17 @@ def steps_html(solution: Solution, fmt: NumberFormat, show_values: bool = True) 
     return Markup(f'<section class="steps" id="steps">\n  <h2>{heading}</h2>\n{body}</section>')
 
 
+def error_summary(errors: Mapping[str, list[str]]) -> Markup:
+    """The form's summary of errors (nothing without any), its general messages listed."""
+    if not errors:
+        return Markup("")
+    messages = "".join(f'<p class="error">{escape(m)}</p>' for m in errors.get("", []))
+    return Markup(
+        f'<div class="error-summary" role="alert">\n'
+        f"  <strong>{gettext('Please fix the marked fields.')}</strong>\n{messages}</div>\n"
+    )
+
+
 def _field_errors(errors: Mapping[str, list[str]], name: str) -> str:
     return "".join(
         f'<p class="error" role="alert" data-field="{escape(name)}">{escape(message)}</p>'
