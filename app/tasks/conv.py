@@ -166,8 +166,8 @@ def conv_data(solution: Any, problem: Any, fmt: NumberFormat) -> Markup:
         "padded": solution.padded,
         "kernels": solution.kernels,
         "bias": solution.bias,
-        "conv_windows": solution.conv_windows.model_dump(),
-        "pool_windows": pool_windows.model_dump() if pool_windows else None,
+        "conv_windows": dict(solution.conv_windows),  # a flat model: its fields
+        "pool_windows": dict(pool_windows) if pool_windows else None,
         "conv": answer.conv,
         "activation": answer.activation,
         "pool_kind": problem.pool.kind if problem.pool else None,
