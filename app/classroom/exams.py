@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import PydanticCustomError
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
@@ -363,26 +363,32 @@ _STATE_COLUMNS = (Exam.id, Exam.tasks, Exam.attempts, Exam.feedback, Exam.points
 """The exam's columns a submission reads (the rest of the row stays in the database)."""
 
 
-def _seat(
-    connection: Connection, where: Any, lock: bool = False
-) -> tuple[Exam, int, dict[str, Any], int, bool] | None:
-    """In one query: the exam (a detached :class:`Exam` of :data:`_STATE_COLUMNS`), the
-    student's key and problems, their last attempt and whether one was final; the student's
-    row locked for an update when asked; None when the exam has no such student."""
+@lru_cache(maxsize=1)
+def _seat_queries() -> dict[str, Any]:
+    """:func:`_seat`'s two statements, built once per process (building one costs more than
+    running it): by exam and student id, and by the student's key with the row locked."""
     used = select(func.max(Submission.attempt)).where(Submission.student_pk == Student.id)
     final = select(func.count()).where(Submission.student_pk == Student.id, Submission.final)
-    query = (
-        select(
-            Student.id,
-            Student.problems,
-            used.scalar_subquery(),
-            final.scalar_subquery(),
-            *_STATE_COLUMNS,
-        )
-        .join(Exam, Exam.id == Student.exam_id)
-        .where(where)
-    )
-    row = connection.execute(query.with_for_update(of=Student) if lock else query).first()
+    query = select(
+        Student.id, Student.problems, used.scalar_subquery(), final.scalar_subquery(),
+        *_STATE_COLUMNS,
+    ).join(Exam, Exam.id == Student.exam_id)  # fmt: skip
+    return {
+        "student": query.where(
+            Student.exam_id == bindparam("exam"), Student.student_id == bindparam("student")
+        ),
+        "locked": query.where(Student.id == bindparam("pk")).with_for_update(of=Student),
+    }
+
+
+def _seat(
+    connection: Connection, query: str, **where: Any
+) -> tuple[Exam, int, dict[str, Any], int, bool] | None:
+    """In one query (``"student"`` by ``exam`` and ``student``, or ``"locked"`` by ``pk``
+    with the student's row locked for an update): the exam (a detached :class:`Exam` of
+    :data:`_STATE_COLUMNS`), the student's key and problems, their last attempt and whether
+    one was final; None when the exam has no such student."""
+    row = connection.execute(_seat_queries()[query], where).first()
     if row is None:
         return None
     pk, problems, last, finals, *state = row
@@ -405,9 +411,7 @@ def submit(
     with db.ready().engine.connect() as connection:
         connection.execution_options(**{READ_ONLY: True})
         with connection.begin():
-            found = _seat(
-                connection, (Student.exam_id == exam_id) & (Student.student_id == student_id)
-            )
+            found = _seat(connection, "student", exam=exam_id, student=student_id)
         if found is None:
             with db.session(write=False) as session:
                 get_exam(session, exam_id)
@@ -421,7 +425,7 @@ def submit(
             tolerance = exam.tolerance
             try:
                 with connection.begin():
-                    exam, pk, _, used, final = _seat(connection, Student.id == pk, lock=True)  # type: ignore[misc]
+                    exam, pk, _, used, final = _seat(connection, "locked", pk=pk)  # type: ignore[misc]
                     check_open(exam)
                     _check_attempts(exam, used, final)
                     if exam.tolerance != tolerance:
