@@ -187,6 +187,7 @@ def main() -> None:
         help="measure the big exam's gradebook and analytics",
     )
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--feedback", default="immediate,after_close", help="modes to measure")
     args = parser.parse_args()
     with ExitStack() as stack:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
@@ -204,7 +205,7 @@ def main() -> None:
                 env = {"STEPGRAD_DATABASE_URL": url, "STEPGRAD_INSTRUCTOR_TOKEN": TOKEN}
                 process, base = start_server(env, "--workers", str(workers))
                 try:
-                    for feedback in ("immediate", "after_close"):
+                    for feedback in args.feedback.split(","):
                         run = submissions_per_second(
                             base, args.seconds, args.connections, process.pid, feedback
                         )
