@@ -12,7 +12,8 @@ Every text is placed clear of every edge, arrowhead, node and other text: an edg
 at the first position along it (from near its start) where both fit, else each on its own;
 a gate's name above it, else below or at a corner. Where the edges of inputs used several
 times fan out and leave no room, the first gates move further from the inputs
-(:data:`SPREADS`). Text widths are estimated generously (:data:`CHAR_WIDTHS`), and the
+(:data:`SPREADS`); where labels are wider than the room between two gates (e^x of a large x),
+the layers move apart. Text widths are estimated generously (:data:`CHAR_WIDTHS`), and the
 layout is cached per graph and label widths.
 
 The picture scales with its container (``viewBox``, ``width="100%"``) but keeps a minimum
@@ -377,23 +378,26 @@ class _Sketch:
 
 
 @lru_cache(maxsize=512)
-def _sketch(shapes: tuple[_Shape, ...], spread: float = 1.0) -> _Sketch:
+def _sketch(shapes: tuple[_Shape, ...], spread: float = 1.0, column: float = COLUMN) -> _Sketch:
     """The picture of a graph without its numbers, its first gates ``spread`` times the usual
-    distance after the inputs (cached per graph and its labels)."""
+    distance after the inputs, its layers ``column`` apart at least and its output stub as
+    much longer than usual (cached per graph and its labels)."""
     nodes = list(shapes)
     rows = max(n.grid[0] for n in nodes)
     grid_width = max(n.grid[1] for n in nodes) * GRID_CELL
+    column = max(column, grid_width + 60)
     boxes = _place(
         nodes,
         _layers(nodes),
         row=ROW + rows * GRID_LINE,
-        column=max(COLUMN, grid_width + 60),
+        column=column,
         left=MARGIN + max(20.0, grid_width / 2),
-        first=max(COLUMN, grid_width + 60) * spread,
+        first=column * spread,
     )
     output = nodes[-1]
     out_box = boxes[output.id]
-    width = out_box.x + max(out_box.width, grid_width) / 2 + OUTPUT_STUB + MARGIN
+    stub = OUTPUT_STUB + column - max(COLUMN, grid_width + 60)
+    width = out_box.x + max(out_box.width, grid_width) / 2 + stub + MARGIN
     height = max(b.y for b in boxes.values()) + NODE_HEIGHT / 2 + rows * GRID_LINE + MARGIN + 10
     opening = (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="graph" viewBox="0 0 {width:.0f} '
@@ -414,9 +418,9 @@ def _sketch(shapes: tuple[_Shape, ...], spread: float = 1.0) -> _Sketch:
                 bend=28.0 * repeat * (1 if repeat % 2 else -1),
             )
             edges.append((j, node.id, k, curve, _edge_opening(curve)))
-    stub = _curve((out_box.x + out_box.width / 2, out_box.y),
-                  (out_box.x + out_box.width / 2 + OUTPUT_STUB, out_box.y), 0.0)  # fmt: skip
-    edges.append((output.id, output.id, -1, stub, _edge_opening(stub)))
+    end = _curve((out_box.x + out_box.width / 2, out_box.y),
+                 (out_box.x + out_box.width / 2 + stub, out_box.y), 0.0)  # fmt: skip
+    edges.append((output.id, output.id, -1, end, _edge_opening(end)))
     parts = []
     obstacles: list[Rect] = []
     for node in nodes:
@@ -522,15 +526,25 @@ def _label(
     return _Labelled(sketch, "".join(nodes), edges, clashes)
 
 
+def _wide_column(shapes: tuple[_Shape, ...], widths: tuple[tuple[float, float], ...]) -> float:
+    """Layers far enough apart for the widest label between the two widest nodes, with air
+    on each side."""
+    widest_nodes = sorted(_node_width(n.label) for n in shapes)[-2:]
+    return max(map(max, widths)) + sum(widest_nodes) / len(widest_nodes) + 6 * LABEL_CLEARANCE
+
+
 @lru_cache(maxsize=512)
 def _labelled(shapes: tuple[_Shape, ...], widths: tuple[tuple[float, float], ...]) -> _Labelled:
     """The picture of a graph with its texts placed (:func:`_label`), for labels of these
     ``widths`` (cached per graph and widths, rounded up to a digit): its first gates as
-    close to the inputs as they can be with every text clear, else as far as they go."""
-    for spread in SPREADS[:-1]:
-        done = _label(_sketch(shapes, spread), widths, give_up=True)
-        if done is not None:
-            return done
+    close to the inputs as they can be with every text clear; else its layers further apart,
+    as wide labels need (:func:`_wide_column`); else as far as they go."""
+    column = _wide_column(shapes, widths)
+    for stretch in (COLUMN, column) if column > COLUMN else (COLUMN,):
+        for spread in SPREADS[:-1]:
+            done = _label(_sketch(shapes, spread, stretch), widths, give_up=True)
+            if done is not None:
+                return done
     done = _label(_sketch(shapes, SPREADS[-1]), widths)
     assert done is not None
     return done
