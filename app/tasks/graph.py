@@ -972,6 +972,35 @@ def nodes_table(
     return _fill(template, numbers)
 
 
+_PARTIAL_F = "\\partial f / \\partial "
+
+
+@lru_cache(maxsize=512)
+def _results(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The answer's list of f and ∂f/∂ each of ``names`` as a template (:func:`_template`):
+    two slots for f (its value exact, then shown), then two for each gradient."""
+    from app.pages import tex_name  # the pages import every view
+
+    rows = [f'<dt>{tex("f")}</dt><dd class="output" data-value="{_SLOT}"><strong>{_SLOT}</strong>'
+            "</dd>"]  # fmt: skip
+    rows += [
+        f'<dt>{tex(_PARTIAL_F + tex_name(name))}</dt><dd class="gradient" '
+        f'data-name="{html_escape(name)}" data-value="{_SLOT}">{_SLOT}</dd>'
+        for name in names
+    ]
+    return _template("\n    ".join(rows))
+
+
+def results_html(solution: GraphSolution, fmt: NumberFormat) -> str:
+    """f and ∂f/∂ each variable, as the page lists them (:func:`_results`): each number
+    shown (``data-value`` holds it exact)."""
+    answer, num = solution.answer, fmt.num
+    numbers = [str(answer.output), num(answer.output)]
+    for g in answer.gradients.values():
+        numbers += (str(g), num(g))
+    return _fill(_results(tuple(answer.gradients)), numbers)
+
+
 class GraphView(TaskView):
     """The graph page shows its picture; the try page reads gradients as ``w0 = 1, …``."""
 
@@ -986,6 +1015,7 @@ class GraphView(TaskView):
             context["symbols"] = node_symbols(solution.nodes, fmt)
         else:
             context["nodes_table"] = Markup(nodes_table(solution, fmt, structure))
+            context["results"] = Markup(results_html(solution, fmt))
         return context
 
     def text_fields(self, problem: Any, shapes: Mapping[str, tuple[int, ...]]) -> set[str]:
