@@ -704,16 +704,13 @@ def _picture(done: _Labelled) -> tuple[str, ...]:
     return _template("".join(parts))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _Drawing:
-    """A graph's picture before its numbers: its nodes' shapes, every edge's ends
-    (:func:`_edge_ends`) and the pictures drawn (:func:`_picture`) by the widths kept for
-    their labels (``()`` where no layout for them is clear) or by their own widths."""
+    """A graph's picture before its numbers: its nodes' shapes and every edge's ends
+    (:func:`_edge_ends`). Compared and hashed as itself: a key of its pictures (:func:`_drawn`)."""
 
     shapes: tuple[_Shape, ...]
     ends: tuple[tuple[int, int, int], ...]
-    kept: dict[tuple[tuple[float, float], ...], tuple[tuple[str, ...], _Sketch]]
-    own: dict[tuple[tuple[float, float], ...], tuple[tuple[str, ...], _Sketch]]
 
     def picture(
         self, texts: list[tuple[str, str]], fmt: NumberFormat
@@ -721,33 +718,24 @@ class _Drawing:
         """The template and sketch of the picture with these labels: its layout for the
         widths kept for them (:func:`_kept`), else for their own (:func:`_own`)."""
         digits, comma = fmt.digits, fmt.decimal_comma
-        widths = tuple((_kept(v, digits, comma), _kept(g, digits, comma)) for v, g in texts)
-        found = self.kept.get(widths)
-        if found is None:
-            found = _remember(self.kept, widths, _labelled(self.shapes, widths))
+        found = _drawn(
+            self, tuple((_kept(v, digits, comma), _kept(g, digits, comma)) for v, g in texts)
+        )
         if found[0]:
             return found
         # no room for the widths kept: room for these texts' own (to four digits)
-        widths = tuple((_own(v), _own(g)) for v, g in texts)
-        found = self.own.get(widths)
-        if found is None:
-            found = _remember(self.own, widths, _labelled(self.shapes, widths), clashes=True)
-        return found
+        return _drawn(self, tuple((_own(v), _own(g)) for v, g in texts), clashes=True)
 
 
-def _remember(
-    pictures: dict[Any, tuple[tuple[str, ...], _Sketch]],
-    widths: tuple[tuple[float, float], ...],
-    done: _Labelled,
-    clashes: bool = False,
+@lru_cache(maxsize=512)
+def _drawn(
+    drawing: _Drawing, widths: tuple[tuple[float, float], ...], clashes: bool = False
 ) -> tuple[tuple[str, ...], _Sketch]:
-    """A drawing's picture for ``widths`` kept (a few hundred at most per graph); ``()`` for
-    one whose texts clash unless ``clashes`` (the last resort) allows them."""
-    if len(pictures) >= 256:
-        pictures.clear()
-    found = pictures[widths] = (() if done.clashes and not clashes else _picture(done),
-                                done.sketch)  # fmt: skip
-    return found
+    """A drawing's picture for labels of ``widths`` (:func:`_labelled`) as a template
+    (:func:`_picture`), with its sketch; ``()`` where its texts clash, unless ``clashes``
+    (the last resort) allows them."""
+    done = _labelled(drawing.shapes, widths)
+    return (() if done.clashes and not clashes else _picture(done)), done.sketch
 
 
 @lru_cache(maxsize=512)
@@ -758,7 +746,7 @@ def _drawing(nodes: tuple[_Node, ...], fmt: NumberFormat) -> _Drawing:
         _Shape(n.id, n.op, n.label, n.inputs, name, _grid_of(n))
         for n, name in zip(nodes, names, strict=True)
     )
-    return _Drawing(shapes, tuple(_edge_ends(shapes)), {}, {})
+    return _Drawing(shapes, tuple(_edge_ends(shapes)))
 
 
 def render_graph_svg(
