@@ -727,7 +727,7 @@ class _Drawing:
         return _drawn(self, tuple((_own(v), _own(g)) for v, g in texts), clashes=True)
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=256)
 def _drawn(
     drawing: _Drawing, widths: tuple[tuple[float, float], ...], clashes: bool = False
 ) -> tuple[tuple[str, ...], _Sketch]:
@@ -738,7 +738,7 @@ def _drawn(
     return (() if done.clashes and not clashes else _picture(done)), done.sketch
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=128)
 def _drawing(nodes: tuple[_Node, ...], fmt: NumberFormat) -> _Drawing:
     """The :class:`_Drawing` of a graph (cached per graph and number format)."""
     names = [_plain_symbol(sym) for sym in node_symbols(nodes, fmt)]
@@ -884,7 +884,7 @@ def _local_gradients(nodes: Sequence[_Node], symbols: Sequence[str]) -> list[lis
     return out
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=128)
 def _table(
     nodes: tuple[_Node, ...], fmt: NumberFormat, lang: str
 ) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
@@ -963,7 +963,7 @@ def nodes_table(
 _PARTIAL_F = "\\partial f / \\partial "
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=128)
 def _results(names: tuple[str, ...]) -> tuple[str, ...]:
     """The answer's list of f and ∂f/∂ each of ``names`` as a template (:func:`_template`):
     two slots for f (its value exact, then shown), then two for each gradient."""
