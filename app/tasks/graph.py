@@ -770,7 +770,8 @@ def _svg(
     template, sketch = drawing.picture(texts, fmt)
     caption = title if title is not None else f"Computational graph: {solution.expression_read}"
     labels = [text for pair in texts for text in pair]
-    if any(c in "".join(labels) for c in "&<>"):  # numbers and shapes never have them
+    joined = "".join(labels)
+    if "&" in joined or "<" in joined or ">" in joined:  # numbers and shapes never have them
         labels = [escape(text) for text in labels]
     svg = _fill(template, [escape(caption), *labels])
     if not sketch.grids:
