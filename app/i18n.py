@@ -39,9 +39,25 @@ def translations(lang: str) -> NullTranslations:
     return Translations(buffer)
 
 
+_TRANSLATED: dict[str, dict[str, str]] = {}
+"""Per language, the messages translated so far (a page translates a hundred, the same ones
+every time)."""
+MEMO_SIZE = 4096
+"""Messages remembered per language (then it starts over)."""
+
+
 def gettext(message: str) -> str:
     """Translate ``message`` into the current request's language."""
-    return translations(current_language.get()).gettext(message)
+    lang = current_language.get()
+    texts = _TRANSLATED.get(lang)
+    if texts is None:
+        texts = _TRANSLATED.setdefault(lang, {})
+    text = texts.get(message)
+    if text is None:
+        if len(texts) >= MEMO_SIZE:
+            texts.clear()
+        text = texts[message] = translations(lang).gettext(message)
+    return text
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
