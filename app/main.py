@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -133,9 +134,17 @@ class _BodyTooLarge(Exception):
 @asynccontextmanager
 async def lifespan(application: FastAPI) -> AsyncIterator[None]:
     """At start, the classroom's migrations and instructor token, when it is configured
-    (otherwise on its first use: nothing else needs a database)."""
+    (otherwise on its first use: nothing else needs a database); then the objects alive
+    since the start are frozen out of the garbage collector's reach.
+
+    They live as long as the process (modules, torch, sympy, the registry: over 300 000
+    objects), and every full collection rescanned them all: about 0.45 s each, a pause of
+    every request in flight, a few times a minute under load. Frozen, a full collection scans
+    only what requests made (~60 ms)."""
     settings = get_settings()
     await run_in_threadpool(classroom_db.start, f"http://{settings.host}:{settings.port}")
+    gc.collect()
+    gc.freeze()
     yield
 
 

@@ -3,20 +3,17 @@
 page and the analytics (misconception summary) of 1 000 students × 3 tasks.
 
 Each submission answers the three tasks of the lecture's quiz (a third right, a third with
-a named mistake, a third partly blank) and is graded when stored. The client is a thread
-pool of ``urllib`` requests on the same machine (it takes CPU from the server: a 2-core
-machine measures both). PostgreSQL is a throwaway server from Debian's binaries
-(``tests/postgres.py``).
+a named mistake, a third partly blank), sent by ``wrk`` (Debian package ``wrk``, pinned to
+core 1) from a Lua list of prepared submissions; each feedback mode is measured: at once
+(graded in the request) and after closing (stored, graded by the worker's backlog). The
+server's CPU per submission is its process group's; the machine's is ``/proc/stat``'s (the
+database server and wrk included). PostgreSQL is a throwaway server from Debian's binaries
+(``tests/postgres.py``). The big exam's students are submitted by a Python thread pool.
 
     PYTHONPATH=. .venv/bin/python bench/classroom.py
-    PYTHONPATH=. .venv/bin/python bench/classroom.py --submissions 300 --backends sqlite
+    PYTHONPATH=. .venv/bin/python bench/classroom.py --backends sqlite --no-big --seconds 4
 
-Measured on the project's 2-core machine shared with other jobs (load 4–7), 600
-submissions: SQLite 50–75 /s (1 worker), 74 /s (2); PostgreSQL 45–72 /s (1), 41–66 /s (2);
-server CPU 11–14 ms a submission, the grading engine ~4 ms of it. A 1 000-student exam:
-gradebook page 79 ms (SQLite) / 181 ms (PostgreSQL), gradebook JSON 107 / 280 ms,
-analytics 87 / 90 ms (before the one-query gradebook of plain dataclasses and its pages of
-100 students: page 0.24–1.3 s, analytics 0.24–0.49 s). The 500 /s target is not reached.
+The README's "Under load" has the figures.
 """
 
 from __future__ import annotations
@@ -36,6 +33,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
+from bench.http_throughput import run_wrk
 from tests.app.classroom.helpers import exam_body, log10_loss, right, students
 from tests.conftest import start_server, stop_server
 from tests.postgres import running_postgres
@@ -67,11 +65,12 @@ def answers(problems: dict[str, Any], kind: int) -> dict[str, Any]:
     return {"conv": right("conv", problems["conv"])}
 
 
-def exam_with_answers(base: str, count: int, attempts: int) -> tuple[int, list[tuple[str, Any]]]:
+def exam_with_answers(
+    base: str, count: int, attempts: int, feedback: str = "immediate"
+) -> tuple[int, list[tuple[str, Any]]]:
     """A new exam of ``count`` students; each student's token and three bodies."""
-    status, exam = call(
-        base, "POST", "/api/v1/exams", exam_body(students(count), attempts=attempts)
-    )
+    body = exam_body(students(count), attempts=attempts, feedback=feedback)
+    status, exam = call(base, "POST", "/api/v1/exams", body)
     assert status == 201, exam
     jobs = []
     with ThreadPoolExecutor(8) as pool:
@@ -97,22 +96,54 @@ def server_cpu(group: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def submissions_per_second(base: str, count: int, group: int) -> tuple[float, float]:
-    """``count`` submissions (students × 3 attempts) from 32 client threads: submissions
-    per second, and the server's CPU milliseconds per submission."""
-    _, jobs = exam_with_answers(base, max(1, count // 3), attempts=3)
-    cpu = server_cpu(group)
-    started = time.perf_counter()
-    with ThreadPoolExecutor(32) as pool:
-        codes = list(
-            pool.map(
-                lambda job: call(base, "POST", f"/api/v1/take/{job[0]}/submissions", job[1])[0],
-                jobs,
-            )
-        )
-    elapsed = time.perf_counter() - started
-    assert set(codes) == {201}, set(codes)
-    return len(jobs) / elapsed, 1000 * (server_cpu(group) - cpu) / len(jobs)
+def machine_cpu() -> float:
+    """CPU seconds the whole machine has been busy (``/proc/stat``: every process, the
+    database server and wrk included; 0 elsewhere)."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return 0.0
+    idle = int(fields[3]) + int(fields[4])
+    return (sum(map(int, fields[:8])) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+SUBMIT_SCRIPT = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local jobs = {{{jobs}}}
+local next_job = 0
+request = function()
+  next_job = next_job % #jobs + 1
+  return wrk.format(nil, jobs[next_job][1], nil, jobs[next_job][2])
+end
+"""
+"""Lua for wrk: each request the next submission of a prepared list."""
+
+
+def submissions_per_second(
+    base: str, seconds: int, connections: int, group: int, feedback: str
+) -> dict[str, float]:
+    """Submissions from wrk (``connections`` at once, for ``seconds``), each the next of
+    an exam big enough that none is refused (students × 3 attempts): submissions per second
+    (answered 201), the server's and the whole machine's CPU milliseconds per submission,
+    and the median and 99th percentile latency."""
+    count = max(300, seconds * 1200)  # more than this machine can take in ``seconds``
+    _, jobs = exam_with_answers(base, count // 3, attempts=3, feedback=feedback)
+    table = ",".join(  # every student's first attempt, then the second, the third
+        f"{{[==[/api/v1/take/{token}/submissions]==], [==[{json.dumps(body)}]==]}}"
+        for token, body in jobs[0::3] + jobs[1::3] + jobs[2::3]
+    )
+    cpu, machine = server_cpu(group), machine_cpu()
+    result = run_wrk(base, seconds, connections, SUBMIT_SCRIPT.format(jobs=table), timeout=30)
+    accepted = result["requests"] - result["non2xx"]
+    assert result["non2xx"] == 0 and result["socket_errors"] == 0, result
+    return {
+        "rate": accepted / seconds,
+        "server": 1000 * (server_cpu(group) - cpu) / accepted,
+        "machine": 1000 * (machine_cpu() - machine) / accepted,
+        "p50": result["p50"],
+        "p99": result["p99"],
+    }
 
 
 def big_exam(base: str, size: int, repeats: int) -> dict[str, float]:
@@ -145,10 +176,18 @@ def big_exam(base: str, size: int, repeats: int) -> dict[str, float]:
 def main() -> None:
     """Run the measures and print a table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--submissions", type=int, default=600)
+    parser.add_argument("--seconds", type=int, default=5, help="of submissions per run")
+    parser.add_argument("--connections", type=int, default=64, help="wrk's, at once")
     parser.add_argument("--students", type=int, default=1000, help="the big exam's size")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument(
+        "--big",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="measure the big exam's gradebook and analytics",
+    )
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--feedback", default="immediate,after_close", help="modes to measure")
     args = parser.parse_args()
     with ExitStack() as stack:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
@@ -166,13 +205,18 @@ def main() -> None:
                 env = {"STEPGRAD_DATABASE_URL": url, "STEPGRAD_INSTRUCTOR_TOKEN": TOKEN}
                 process, base = start_server(env, "--workers", str(workers))
                 try:
-                    rate, cpu = submissions_per_second(base, args.submissions, process.pid)
-                    print(
-                        f"{backend:10} {workers} worker(s): {rate:7.1f} submissions/s, "
-                        f"server CPU {cpu:5.2f} ms a submission",
-                        flush=True,
-                    )
-                    if workers == 1:
+                    for feedback in args.feedback.split(","):
+                        run = submissions_per_second(
+                            base, args.seconds, args.connections, process.pid, feedback
+                        )
+                        print(
+                            f"{backend:10} {workers} worker(s), feedback {feedback:11}: "
+                            f"{run['rate']:6.0f} submissions/s, CPU a submission: server "
+                            f"{run['server']:5.2f} ms, machine {run['machine']:5.2f} ms; "
+                            f"latency p50 {run['p50']:.0f} ms, p99 {run['p99']:.0f} ms",
+                            flush=True,
+                        )
+                    if workers == 1 and args.big:
                         for name, ms in big_exam(base, args.students, args.repeats).items():
                             print(
                                 f"{backend:10} {args.students} students: {name:15} {ms:7.1f} ms",

@@ -89,14 +89,18 @@ def translated_steps(steps: Sequence[Step], translate: Callable[[str, Any], str]
         params = fields["params"]
         fields["title"] = translate(fields["title"], params)
         fields["text"] = translate(fields["text"], params)
-        out.append(_instance(Step, fields, s.__pydantic_fields_set__ | _TEXTS))
+        out.append(_instance(Step, fields, s.__pydantic_fields_set__.union(_TEXTS)))
     return out
 
 
-def _instance(cls: type[M], fields: dict[str, Any], fields_set: set[str] | frozenset[str]) -> M:
+def _instance(cls: type[M], fields: dict[str, Any], fields_set: Iterable[str]) -> M:
     instance = object.__new__(cls)
     object.__setattr__(instance, "__dict__", fields)
-    object.__setattr__(instance, "__pydantic_fields_set__", set(fields_set))
+    object.__setattr__(
+        instance,
+        "__pydantic_fields_set__",
+        fields_set if type(fields_set) is set else set(fields_set),
+    )
     object.__setattr__(instance, "__pydantic_extra__", None)
     object.__setattr__(instance, "__pydantic_private__", None)
     return instance
@@ -115,8 +119,11 @@ def trusted(cls: type[M], **fields: Any) -> M:
     types, without validating them: what ``cls(**fields)`` would give (defaults filled in,
     the given fields marked as set), for a solver's hot path (a model with no private
     attributes or extra fields; ``model_construct`` is slower than validating)."""
+    defaults = _defaults(cls)
+    if len(fields) == len(defaults):  # every field given (in the model's order, as cls(...))
+        return _instance(cls, {name: fields[name] for name, _, _ in defaults}, fields.keys())
     values = {}
-    for name, default, factory in _defaults(cls):
+    for name, default, factory in defaults:
         if name in fields:
             values[name] = fields[name]
         else:
@@ -146,6 +153,11 @@ class NumberFormat:
     def __post_init__(self) -> None:
         object.__setattr__(self, "_texts", {})
         object.__setattr__(self, "_exact", {})
+        object.__setattr__(self, "_hash", hash((self.digits, self.decimal_comma)))
+
+    def __hash__(self) -> int:
+        """The fields' hash, computed once: formats key the memos of number texts."""
+        return self._hash  # type: ignore[attr-defined,no-any-return]
 
     def num(self, x: float) -> str:
         """Plain-text number: integers as integers, otherwise rounded, trailing zeros dropped

@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from app.classroom import exams
+from app.classroom.backlog import settle
 from app.classroom.db import get_database
 from app.classroom.exams import ExamOut, StudentOut, SubmissionIn
 from app.classroom.gradebook import (
@@ -183,7 +184,7 @@ def submission_out(exam: exams.Exam, submission: exams.Submission) -> Submission
         final=submission.final,
         submitted_at=exams.aware(submission.submitted_at),
     )
-    if not _show_feedback(exam):
+    if not _show_feedback(exam) or submission.grades is None:
         return out
     score, max_score, parts = graded_parts(exam, submission.grades)
     taken = {
@@ -197,11 +198,15 @@ def submission_out(exam: exams.Exam, submission: exams.Submission) -> Submission
 def take_view(token: str) -> tuple[exams.Exam, exams.Student, TakeOut]:
     """The exam, the student and what they see, for a link's token."""
     exam_id, student_id = read_token(token)
-    with get_database().session(write=False) as session:
-        exam = exams.get_exam(session, exam_id)
-        student = exams.get_student(session, exam_id, student_id)
-        submissions = list(student.submissions)
-    last = submissions[-1] if submissions else None
+    for settled in (False, True):
+        with get_database().session(write=False) as session:
+            exam = exams.get_exam(session, exam_id)
+            student = exams.get_student(session, exam_id, student_id)
+            submissions = list(student.submissions)
+        last = submissions[-1] if submissions else None
+        if settled or last is None or last.grades is not None or not _show_feedback(exam):
+            break
+        settle(get_database(), exam_id)  # closed with grades still waiting: grade them now
     view = TakeOut(
         exam=TakeExam(
             title=exam.title,
@@ -381,6 +386,7 @@ def build_router() -> APIRouter:
     ) -> Response:
         """Students × parts from each student's latest submission; ``?format=csv`` one row
         per student, ``?format=moodle`` the layout Moodle's grade import reads."""
+        settle(get_database(), exam_id)
         with get_database().session(write=False) as session:
             exam = exams.get_exam(session, exam_id)
             book = gradebook(session, exam)
@@ -397,6 +403,7 @@ def build_router() -> APIRouter:
     def get_analytics(exam_id: ExamId, language: Language) -> Response:
         """Score histogram, each part's right/consistent/wrong/blank, misconceptions
         ranked by how many students made them."""
+        settle(get_database(), exam_id)
         with get_database().session(write=False) as session:
             book = gradebook(session, exams.get_exam(session, exam_id))
         return as_json(analytics(book))
@@ -416,6 +423,7 @@ def build_router() -> APIRouter:
         data = await _upload(request)
 
         def store() -> Gradebook:
+            settle(get_database(), exam_id)
             with get_database().session() as session:
                 exam = exams.get_exam(session, exam_id, lock=True)
                 exams.store_paper(session, exam, paper_rows(exam, data))

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from pydantic_core import PydanticCustomError
 
 from app.classroom import exams
+from app.classroom.backlog import settle
 from app.classroom.db import get_database
 from app.classroom.gradebook import gradebook, gradebook_csv, moodle_csv
 from app.classroom.roster import parse_csv
@@ -138,6 +139,7 @@ def _run(args: argparse.Namespace) -> str:
             rows = [[str(e.id), exams.state(e), str(count), e.title] for e, count in found]
         return _table([["id", "state", "students", "title"], *rows])
     if args.action == "gradebook":
+        settle(database, args.id)
         with database.session(write=False) as session:
             exam = exams.get_exam(session, args.id)
             book = gradebook(session, exam)

@@ -16,15 +16,17 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ValidationError,
     WithJsonSchema,
     create_model,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
+from app.classroom.backlog import BACKLOG
 from app.classroom.db import READ_ONLY, Database
 from app.classroom.grading import QUEUE, AnswerError, stored_problem
 from app.classroom.models import Exam, Student, Submission, now
@@ -34,7 +36,7 @@ from app.exports import write_csv
 from app.i18n import translate
 from app.settings import get_settings
 from solvers.core import N_
-from solvers.grading.batch import grade_batch
+from solvers.grading.batch import check, grade_batch
 from solvers.grading.core import Grade, Tolerance
 from solvers.registry import TASKS
 from solvers.variants.sets import QuizSpecBase, normalize_tasks, quiz_spec, regenerate_many
@@ -315,23 +317,47 @@ def problem(task: str, student: Student) -> BaseModel:
     return stored_problem(task, student.problems[task])
 
 
-def grade_answers(exam: Exam, problems: dict[str, Any], answers: dict[str, Any]) -> dict[str, Any]:
-    """Each task's grade, exactly as ``POST /api/v1/{task}/grade`` computes it (a task
-    not answered is graded blank); a malformed answer is a 422 naming it."""
+def _known_tasks(exam: Exam, answers: dict[str, Any]) -> None:
+    """A 422 naming an answered task the exam does not have."""
     unknown = sorted(set(answers) - set(exam.tasks))
     if unknown:
         raise RequestValidationError([{"type": "exam_task", "loc": ("body", "answers", unknown[0]),
                                        "msg": translate(N_("task must be one of {expected}"),
                                                         {"expected": ", ".join(exam.tasks)}),
                                        "ctx": {}}])  # fmt: skip
+
+
+def _answer_error(task: str, error: ValidationError) -> RequestValidationError:
+    """A task's malformed answer as a 422 located in the request's body."""
+    return RequestValidationError(
+        [{**e, "loc": ("body", "answers", task, *e["loc"])} for e in error.errors()]
+    )
+
+
+def grade_answers(exam: Exam, problems: dict[str, Any], answers: dict[str, Any]) -> dict[str, Any]:
+    """Each task's grade, exactly as ``POST /api/v1/{task}/grade`` computes it (a task
+    not answered is graded blank); a malformed answer is a 422 naming it."""
+    _known_tasks(exam, answers)
     models = {task: stored_problem(task, problems[task]) for task in exam.tasks}
     try:
         grades = QUEUE.grade(exam.tasks, models, answers, _tolerance(exam))
     except AnswerError as exc:
-        raise RequestValidationError(
-            [{**e, "loc": ("body", "answers", exc.task, *e["loc"])} for e in exc.error.errors()]
-        ) from None
+        raise _answer_error(exc.task, exc.error) from None
     return {task: result.model_dump(mode="json") for task, result in grades.items()}
+
+
+def gradable_later(exam: Exam, problems: dict[str, Any], answers: dict[str, Any]) -> bool:
+    """Whether the answers may be stored now and graded later (:mod:`app.classroom.backlog`):
+    every part in its expected shape (a part in another shape is graded at once: its shape
+    may be a named mistake's, or an error). A malformed answer is a 422 now, as when graded."""
+    _known_tasks(exam, answers)
+    ready = True
+    for task in exam.tasks:
+        try:
+            ready &= check(task, stored_problem(task, problems[task]), answers.get(task, {}))
+        except ValidationError as exc:
+            raise _answer_error(task, exc) from None
+    return ready
 
 
 def check_open(exam: Exam) -> None:
@@ -363,26 +389,32 @@ _STATE_COLUMNS = (Exam.id, Exam.tasks, Exam.attempts, Exam.feedback, Exam.points
 """The exam's columns a submission reads (the rest of the row stays in the database)."""
 
 
-def _seat(
-    connection: Connection, where: Any, lock: bool = False
-) -> tuple[Exam, int, dict[str, Any], int, bool] | None:
-    """In one query: the exam (a detached :class:`Exam` of :data:`_STATE_COLUMNS`), the
-    student's key and problems, their last attempt and whether one was final; the student's
-    row locked for an update when asked; None when the exam has no such student."""
+@lru_cache(maxsize=1)
+def _seat_queries() -> dict[str, Any]:
+    """:func:`_seat`'s two statements, built once per process (building one costs more than
+    running it): by exam and student id, and by the student's key with the row locked."""
     used = select(func.max(Submission.attempt)).where(Submission.student_pk == Student.id)
     final = select(func.count()).where(Submission.student_pk == Student.id, Submission.final)
-    query = (
-        select(
-            Student.id,
-            Student.problems,
-            used.scalar_subquery(),
-            final.scalar_subquery(),
-            *_STATE_COLUMNS,
-        )
-        .join(Exam, Exam.id == Student.exam_id)
-        .where(where)
-    )
-    row = connection.execute(query.with_for_update(of=Student) if lock else query).first()
+    query = select(
+        Student.id, Student.problems, used.scalar_subquery(), final.scalar_subquery(),
+        *_STATE_COLUMNS,
+    ).join(Exam, Exam.id == Student.exam_id)  # fmt: skip
+    return {
+        "student": query.where(
+            Student.exam_id == bindparam("exam"), Student.student_id == bindparam("student")
+        ),
+        "locked": query.where(Student.id == bindparam("pk")).with_for_update(of=Student),
+    }
+
+
+def _seat(
+    connection: Connection, query: str, **where: Any
+) -> tuple[Exam, int, dict[str, Any], int, bool] | None:
+    """In one query (``"student"`` by ``exam`` and ``student``, or ``"locked"`` by ``pk``
+    with the student's row locked for an update): the exam (a detached :class:`Exam` of
+    :data:`_STATE_COLUMNS`), the student's key and problems, their last attempt and whether
+    one was final; None when the exam has no such student."""
+    row = connection.execute(_seat_queries()[query], where).first()
     if row is None:
         return None
     pk, problems, last, finals, *state = row
@@ -393,7 +425,9 @@ def _seat(
 def submit(
     db: Database, exam_id: int, student_id: str, body: SubmissionIn
 ) -> tuple[Exam, Submission]:
-    """Store a graded attempt: refused (403) outside the window, (409) with no attempt left;
+    """Store an attempt, graded (an exam whose feedback waits for its closing: checked,
+    and graded soon after by :mod:`app.classroom.backlog`): refused (403) outside the
+    window, (409) with no attempt left;
     the student's row is locked while the attempt number is taken, and ``(student,
     attempt)`` is unique, so two submissions at once never share or exceed an attempt.
     Returned (with the exam, detached) only once committed.
@@ -405,9 +439,7 @@ def submit(
     with db.ready().engine.connect() as connection:
         connection.execution_options(**{READ_ONLY: True})
         with connection.begin():
-            found = _seat(
-                connection, (Student.exam_id == exam_id) & (Student.student_id == student_id)
-            )
+            found = _seat(connection, "student", exam=exam_id, student=student_id)
         if found is None:
             with db.session(write=False) as session:
                 get_exam(session, exam_id)
@@ -415,24 +447,27 @@ def submit(
         exam, pk, problems, used, final = found
         check_open(exam)
         _check_attempts(exam, used, final)
+        later = exam.feedback == "after_close" and gradable_later(exam, problems, body.answers)
         connection.execution_options(**{READ_ONLY: False})
         for _ in range(5):
-            graded = grade_answers(exam, problems, body.answers)
+            graded = None if later else grade_answers(exam, problems, body.answers)
             tolerance = exam.tolerance
             try:
                 with connection.begin():
-                    exam, pk, _, used, final = _seat(connection, Student.id == pk, lock=True)  # type: ignore[misc]
+                    exam, pk, _, used, final = _seat(connection, "locked", pk=pk)  # type: ignore[misc]
                     check_open(exam)
                     _check_attempts(exam, used, final)
-                    if exam.tolerance != tolerance:
+                    if not later and exam.tolerance != tolerance:
                         continue  # regraded meanwhile: grade with the exam's tolerance now
                     submission = Submission(student_pk=pk, attempt=used + 1, final=body.final,
                                             answers=body.answers, grades=graded,
                                             submitted_at=now(), source="online")  # fmt: skip
-                    connection.execute(
+                    stored = connection.execute(
                         insert(Submission),
                         {c.key: getattr(submission, c.key) for c in _INSERTED},
                     )
+                if later:
+                    BACKLOG.add(db, stored.inserted_primary_key)
                 return exam, submission
             except IntegrityError:
                 continue  # another request took this attempt number first: count again
@@ -491,7 +526,7 @@ def regrade(session: Session, exam: Exam, tolerance: Tolerance | None) -> None:
         select(Submission).join(Student).where(Student.exam_id == exam.id)
     ))  # fmt: skip
     students = {s.id: s for s in exam.students}
-    updated: dict[int, dict[str, Any]] = {s.id: dict(s.grades) for s in submissions}
+    updated: dict[int, dict[str, Any]] = {s.id: dict(s.grades or {}) for s in submissions}
     for task in exam.tasks:
         results: list[Grade] = grade_batch(
             task,

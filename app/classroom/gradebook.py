@@ -155,7 +155,7 @@ def gradebook(session: Session, exam: Exam) -> Gradebook:
     for sid, name, email, variant, attempt, at, summary in session.connection().execute(query):
         score = max_score = None
         parts: dict[str, PartMark] = {}
-        if attempt is not None:
+        if summary is not None:  # None: not submitted, or waiting for its grade
             score, max_score, parts = scale.marks(summary)
         row = GradebookRow(
             sid, name, email, variant, aware(at), attempt or 0, score, max_score, parts

@@ -126,8 +126,9 @@ class Submission(Base):
     source: Mapped[str] = mapped_column(String(16), default="online")
     final: Mapped[bool] = mapped_column(Boolean, default=False)
     answers: Mapped[dict[str, Any]] = mapped_column(JSON)
-    grades: Mapped[dict[str, Any]] = mapped_column(JSON)
-    summary: Mapped[dict[str, list[Any]] | None] = mapped_column(JSON)
+    grades: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    """Each task's grade; None while the submission waits for it (``app.classroom.backlog``)."""
+    summary: Mapped[dict[str, list[Any]] | None] = mapped_column(JSON(none_as_null=True))
     """:func:`summarize` of ``grades``, kept with them (a gradebook of 1 000 students reads
     this, not 4 MB of grades)."""
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
@@ -135,6 +136,6 @@ class Submission(Base):
     student: Mapped[Student] = relationship(back_populates="submissions")
 
     @validates("grades")
-    def _summarized(self, _key: str, grades: dict[str, Any]) -> dict[str, Any]:
-        self.summary = summarize(grades)
+    def _summarized(self, _key: str, grades: dict[str, Any] | None) -> dict[str, Any] | None:
+        self.summary = None if grades is None else summarize(grades)
         return grades

@@ -20,6 +20,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from app.classroom import exams, plots
 from app.classroom.api import ExamId, graded_parts, located, paper_rows, take_view
+from app.classroom.backlog import settle
 from app.classroom.db import get_database, instructor_token
 from app.classroom.gradebook import GradebookRow, analytics, gradebook
 from app.classroom.roster import parse_csv
@@ -285,6 +286,7 @@ def _exam_context(request: Request, exam_id: int) -> dict[str, Any]:
     """The exam page: the analytics of the whole class; the gradebook filtered (``q``) and
     sorted (``sort``, ``order``) over the whole class, shown :data:`PAGE_SIZE` students a
     page (``page``), with those students' links."""
+    settle(get_database(), exam_id)
     with get_database().session(write=False) as session:
         exam = exams.get_exam(session, exam_id)
         book = gradebook(session, exam)
@@ -387,13 +389,18 @@ async def exam_action(
 
 
 def _student_context(request: Request, exam_id: int, student_id: str) -> dict[str, Any]:
+    settle(get_database(), exam_id)
     with get_database().session(write=False) as session:
         exam = exams.get_exam(session, exam_id)
         student = exams.get_student(session, exam_id, student_id)
         submissions = list(student.submissions)
     attempts = []
     for submission in reversed(submissions):
-        score, max_score, parts = graded_parts(exam, submission.grades)
+        if submission.grades is None:  # stored since the settling, graded in a moment
+            score = max_score = None
+            parts = []
+        else:
+            score, max_score, parts = graded_parts(exam, submission.grades)
         attempts.append(
             {"submission": submission, "at": exams.aware(submission.submitted_at),
              "score": score, "max_score": max_score, "parts": parts}

@@ -12,7 +12,8 @@ Every text is placed clear of every edge, arrowhead, node and other text: an edg
 at the first position along it (from near its start) where both fit, else each on its own;
 a gate's name above it, else below or at a corner. Where the edges of inputs used several
 times fan out and leave no room, the first gates move further from the inputs
-(:data:`SPREADS`). Text widths are estimated generously (:data:`CHAR_WIDTHS`), and the
+(:data:`SPREADS`); where labels are wider than the room between two gates (e^x of a large x),
+the layers move apart. Text widths are estimated generously (:data:`CHAR_WIDTHS`), and the
 layout is cached per graph and label widths.
 
 The picture scales with its container (``viewBox``, ``width="100%"``) but keeps a minimum
@@ -23,11 +24,11 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
-from typing import Any
+from typing import Any, NamedTuple
 from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
@@ -39,7 +40,7 @@ from pydantic import BaseModel
 from app.deps import DIGITS, LANG, ApiFormat, query_docs
 from app.errors import ERROR_RESPONSES, CheckedJsonRoute
 from app.forms import FormAdapter
-from app.i18n import gettext
+from app.i18n import current_language, gettext
 from app.render import tex
 from app.tasks import KeyItem, TaskView
 from solvers.core import N_, AnswerCell, NumberFormat
@@ -377,23 +378,26 @@ class _Sketch:
 
 
 @lru_cache(maxsize=512)
-def _sketch(shapes: tuple[_Shape, ...], spread: float = 1.0) -> _Sketch:
+def _sketch(shapes: tuple[_Shape, ...], spread: float = 1.0, column: float = COLUMN) -> _Sketch:
     """The picture of a graph without its numbers, its first gates ``spread`` times the usual
-    distance after the inputs (cached per graph and its labels)."""
+    distance after the inputs, its layers ``column`` apart at least and its output stub as
+    much longer than usual (cached per graph and its labels)."""
     nodes = list(shapes)
     rows = max(n.grid[0] for n in nodes)
     grid_width = max(n.grid[1] for n in nodes) * GRID_CELL
+    column = max(column, grid_width + 60)
     boxes = _place(
         nodes,
         _layers(nodes),
         row=ROW + rows * GRID_LINE,
-        column=max(COLUMN, grid_width + 60),
+        column=column,
         left=MARGIN + max(20.0, grid_width / 2),
-        first=max(COLUMN, grid_width + 60) * spread,
+        first=column * spread,
     )
     output = nodes[-1]
     out_box = boxes[output.id]
-    width = out_box.x + max(out_box.width, grid_width) / 2 + OUTPUT_STUB + MARGIN
+    stub = OUTPUT_STUB + column - max(COLUMN, grid_width + 60)
+    width = out_box.x + max(out_box.width, grid_width) / 2 + stub + MARGIN
     height = max(b.y for b in boxes.values()) + NODE_HEIGHT / 2 + rows * GRID_LINE + MARGIN + 10
     opening = (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="graph" viewBox="0 0 {width:.0f} '
@@ -414,9 +418,9 @@ def _sketch(shapes: tuple[_Shape, ...], spread: float = 1.0) -> _Sketch:
                 bend=28.0 * repeat * (1 if repeat % 2 else -1),
             )
             edges.append((j, node.id, k, curve, _edge_opening(curve)))
-    stub = _curve((out_box.x + out_box.width / 2, out_box.y),
-                  (out_box.x + out_box.width / 2 + OUTPUT_STUB, out_box.y), 0.0)  # fmt: skip
-    edges.append((output.id, output.id, -1, stub, _edge_opening(stub)))
+    end = _curve((out_box.x + out_box.width / 2, out_box.y),
+                 (out_box.x + out_box.width / 2 + stub, out_box.y), 0.0)  # fmt: skip
+    edges.append((output.id, output.id, -1, end, _edge_opening(end)))
     parts = []
     obstacles: list[Rect] = []
     for node in nodes:
@@ -522,15 +526,25 @@ def _label(
     return _Labelled(sketch, "".join(nodes), edges, clashes)
 
 
+def _wide_column(shapes: tuple[_Shape, ...], widths: tuple[tuple[float, float], ...]) -> float:
+    """Layers far enough apart for the widest label between the two widest nodes, with air
+    on each side."""
+    widest_nodes = sorted(_node_width(n.label) for n in shapes)[-2:]
+    return max(map(max, widths)) + sum(widest_nodes) / len(widest_nodes) + 6 * LABEL_CLEARANCE
+
+
 @lru_cache(maxsize=512)
 def _labelled(shapes: tuple[_Shape, ...], widths: tuple[tuple[float, float], ...]) -> _Labelled:
     """The picture of a graph with its texts placed (:func:`_label`), for labels of these
     ``widths`` (cached per graph and widths, rounded up to a digit): its first gates as
-    close to the inputs as they can be with every text clear, else as far as they go."""
-    for spread in SPREADS[:-1]:
-        done = _label(_sketch(shapes, spread), widths, give_up=True)
-        if done is not None:
-            return done
+    close to the inputs as they can be with every text clear; else its layers further apart,
+    as wide labels need (:func:`_wide_column`); else as far as they go."""
+    column = _wide_column(shapes, widths)
+    for stretch in (COLUMN, column) if column > COLUMN else (COLUMN,):
+        for spread in SPREADS[:-1]:
+            done = _label(_sketch(shapes, spread, stretch), widths, give_up=True)
+            if done is not None:
+                return done
     done = _label(_sketch(shapes, SPREADS[-1]), widths)
     assert done is not None
     return done
@@ -607,14 +621,132 @@ def _own(text: str) -> float:
     return _rounded_up(text_width(text), 4 * CHAR_WIDTHS["0"] * LABEL_SIZE)
 
 
-def _kept(text: str, fmt: NumberFormat) -> float:
+@lru_cache(maxsize=4096)
+def _kept(text: str, digits: int, decimal_comma: bool) -> float:
     """The width kept for an edge's label: that of ``−0.0000`` in the format's decimals, or,
     for a longer text, its width rounded up to four digits. The layout depends on these
     widths only, so a class's new numbers for one expression (most of them no longer than
     that) find it drawn (:func:`_labelled`)."""
-    usual = text_width("−0" + ("," if fmt.decimal_comma else ".") + "0" * fmt.digits)
+    usual = text_width("−0" + ("," if decimal_comma else ".") + "0" * digits)
     width = text_width(text)
     return usual if width <= usual else _rounded_up(width, 4 * CHAR_WIDTHS["0"] * LABEL_SIZE)
+
+
+class _Node(NamedTuple):
+    """What the picture and the node table take of a solution's node before its numbers;
+    a tuple of them (with the number format) is the key of what is drawn once per graph."""
+
+    id: int
+    op: str
+    label: str
+    name: str | None
+    inputs: tuple[int, ...]
+    param: float | None
+    """A gate's constant (c of +c); a constant's value, which is its symbol."""
+    shape: tuple[int, ...]
+    """A vector graph's node's shape (``()`` in a scalar graph)."""
+    local: tuple[str, ...]
+    """A scalar graph's node's local gradients in x and y (:func:`nodes_table`)."""
+
+    @property
+    def value(self) -> float | None:
+        """A constant's value, as :func:`node_symbols` reads it."""
+        return self.param
+
+
+def _structure(solution: GraphSolution | VectorSolution) -> tuple[_Node, ...]:
+    """The solution's nodes without their numbers."""
+    if isinstance(solution, VectorSolution):
+        return tuple(
+            _Node(n.id, n.op, n.label, n.name, tuple(n.inputs), n.param, tuple(n.shape), ())
+            for n in solution.nodes
+        )
+    return tuple(
+        _Node(n.id, n.op, n.label, n.name, tuple(n.inputs),
+              n.value if n.op == "const" else n.param, (), tuple(n.local_formulas))
+        for n in solution.nodes
+    )  # fmt: skip
+
+
+_SLOT = "\x00"
+"""Where a number goes in markup made into a template (:func:`_template`): no text has it
+and escaping keeps it."""
+
+
+def _template(markup: str) -> tuple[str, ...]:
+    """Markup with :data:`_SLOT` s as its pieces around them, for :func:`_fill` (which
+    costs a tenth of ``str.format`` on LaTeX full of braces)."""
+    return tuple(markup.split(_SLOT))
+
+
+def _fill(template: tuple[str, ...], texts: Sequence[str]) -> str:
+    """A template's markup with its slots filled with ``texts``, in order (as many)."""
+    out = [""] * (2 * len(template) - 1)
+    out[::2] = template
+    out[1::2] = texts
+    return "".join(out)
+
+
+_DEFS = (
+    '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
+    f'markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="{EDGE_COLOR}"/>'
+    "</marker></defs>"
+)
+
+
+def _picture(done: _Labelled) -> tuple[str, ...]:
+    """A labelled sketch's SVG up to its nodes as a template (:func:`_template`): a slot for
+    its title, then one for each edge's value and gradient, in order."""
+    parts = [done.sketch.opening, f"<title>{_SLOT}</title>", _DEFS]
+    for (*_, opening), (value_at, grad_at) in zip(done.sketch.edges, done.edges, strict=True):
+        parts += [opening, value_at, _SLOT, "</text>", grad_at, _SLOT, "</text></g>"]
+    parts.append(done.nodes)
+    return _template("".join(parts))
+
+
+@dataclass(frozen=True, eq=False)
+class _Drawing:
+    """A graph's picture before its numbers: its nodes' shapes and every edge's ends
+    (:func:`_edge_ends`). Compared and hashed as itself: a key of its pictures (:func:`_drawn`)."""
+
+    shapes: tuple[_Shape, ...]
+    ends: tuple[tuple[int, int, int], ...]
+
+    def picture(
+        self, texts: list[tuple[str, str]], fmt: NumberFormat
+    ) -> tuple[tuple[str, ...], _Sketch]:
+        """The template and sketch of the picture with these labels: its layout for the
+        widths kept for them (:func:`_kept`), else for their own (:func:`_own`)."""
+        digits, comma = fmt.digits, fmt.decimal_comma
+        found = _drawn(
+            self, tuple((_kept(v, digits, comma), _kept(g, digits, comma)) for v, g in texts)
+        )
+        if found[0]:
+            return found
+        # no room for the widths kept: room for these texts' own (to four digits)
+        return _drawn(self, tuple((_own(v), _own(g)) for v, g in texts), clashes=True)
+
+
+@lru_cache(maxsize=256)
+def _drawn(
+    drawing: _Drawing, widths: tuple[tuple[float, float], ...], clashes: bool = False
+) -> tuple[tuple[str, ...], _Sketch]:
+    """A drawing's picture for labels of ``widths`` (:func:`_labelled`) as a template
+    (:func:`_picture`), with its sketch; ``()`` where its texts clash, unless ``clashes``
+    (the last resort) allows them."""
+    done = _labelled(drawing.shapes, widths)
+    return (() if done.clashes and not clashes else _picture(done)), done.sketch
+
+
+@lru_cache(maxsize=128)
+def _drawing(nodes: tuple[_Node, ...], fmt: NumberFormat) -> _Drawing:
+    """The :class:`_Drawing` of a graph (cached per graph and number format)."""
+    names = [_plain_symbol(sym) for sym in node_symbols(nodes, fmt)]
+    shapes = tuple(
+        _Shape(n.id, n.op, n.label, n.inputs, name, _grid_of(n))
+        for n, name in zip(nodes, names, strict=True)
+    )
+    return _Drawing(shapes, tuple(_edge_ends(shapes)))
 
 
 def render_graph_svg(
@@ -623,34 +755,29 @@ def render_graph_svg(
     """The SVG of the solution's graph; ``title`` defaults to the expression as read. The
     layout is drawn once per graph and width of its labels (:func:`_labelled`); a solve
     then only writes its numbers."""
-    nodes = solution.nodes
-    names = [_plain_symbol(sym) for sym in node_symbols(nodes, fmt)]
-    shapes = tuple(
-        _Shape(n.id, n.op, n.label, tuple(n.inputs), name, _grid_of(n))
-        for n, name in zip(nodes, names, strict=True)
-    )
-    texts = [_edge_texts(solution, j, dst, k, fmt) for j, dst, k in _edge_ends(shapes)]
-    done = _labelled(shapes, tuple((_kept(v, fmt), _kept(g, fmt)) for v, g in texts))
-    if done.clashes:  # no room for the widths kept: room for these texts' own (to 4 digits)
-        done = _labelled(shapes, tuple((_own(v), _own(g)) for v, g in texts))
-    sketch = done.sketch
+    return _svg(solution, _structure(solution), fmt, title)
+
+
+def _svg(
+    solution: GraphSolution | VectorSolution,
+    structure: tuple[_Node, ...],
+    fmt: NumberFormat,
+    title: str | None,
+) -> str:
+    """:func:`render_graph_svg` of a solution whose :func:`_structure` is given."""
+    drawing = _drawing(structure, fmt)
+    texts = [_edge_texts(solution, j, dst, k, fmt) for j, dst, k in drawing.ends]
+    template, sketch = drawing.picture(texts, fmt)
     caption = title if title is not None else f"Computational graph: {solution.expression_read}"
-    parts = [
-        sketch.opening,
-        f"<title>{escape(caption)}</title>",
-        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
-        f'markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="{EDGE_COLOR}"/>'
-        "</marker></defs>",
-    ]
-    for (*_, opening), (value_text, grad_text), (value_at, grad_at) in zip(
-        sketch.edges, texts, done.edges, strict=True
-    ):
-        parts += [
-            opening,
-            value_at, escape(value_text), "</text>",
-            grad_at, escape(grad_text), "</text></g>",
-        ]  # fmt: skip
-    parts.append(done.nodes)
+    labels = [text for pair in texts for text in pair]
+    joined = "".join(labels)
+    if "&" in joined or "<" in joined or ">" in joined:  # numbers and shapes never have them
+        labels = [escape(text) for text in labels]
+    svg = _fill(template, [escape(caption), *labels])
+    if not sketch.grids:
+        return svg + "</svg>"
+    parts = [svg]
+    nodes = solution.nodes
     for i, frame, cells in sketch.grids:
         parts += [f'<g class="grid" data-node="{i}">', frame]
         for opening, value in zip(cells, np.ravel(nodes[i].value).tolist(), strict=True):
@@ -662,8 +789,11 @@ def render_graph_svg(
 
 def graph_picture(solution: GraphSolution | VectorSolution, fmt: NumberFormat) -> str:
     """The SVG of a graph solution, titled in the current language."""
-    title = gettext("Computational graph") + ": " + solution.expression_read
-    return render_graph_svg(solution, fmt, title=title)
+    return render_graph_svg(solution, fmt, title=_picture_title(solution))
+
+
+def _picture_title(solution: GraphSolution | VectorSolution) -> str:
+    return gettext("Computational graph") + ": " + solution.expression_read
 
 
 def vector_node_fields(problem: GraphProblem, fmt: NumberFormat) -> list[tuple[str, str]]:
@@ -739,34 +869,33 @@ def _with_inputs(formula: str, names: dict[str, str]) -> str:
     return _GENERIC.sub(lambda m: f"{{{names.get(m[1], m[1])}}}", formula)
 
 
-def local_gradients_tex(solution: GraphSolution, fmt: NumberFormat) -> list[list[str]]:
-    """Per node, ``∂q/∂x = formula = value`` for each input: the rules' formulas
-    (written in a generic x and y) with the gate's real inputs put in."""
-    symbols = node_symbols(solution.nodes, fmt)
+def _local_gradients(nodes: Sequence[_Node], symbols: Sequence[str]) -> list[list[tuple[str, str]]]:
+    """Per node and input, ``∂q/∂x`` and its formula: the rule's (written in a generic x
+    and y) with the gate's real inputs put in."""
     out = []
-    for node in solution.nodes:
+    for node in nodes:
         names = {"x": symbols[node.inputs[0]] if node.inputs else "x"}
         if len(node.inputs) > 1:
             names["y"] = symbols[node.inputs[1]]
-        rows = []
-        for k, (formula, value) in enumerate(
-            zip(node.local_formulas, node.local_gradients, strict=True)
-        ):
-            own = _with_inputs(formula, names)
-            d = f"\\partial {symbols[node.id]} / \\partial {symbols[node.inputs[k]]}"
-            shown = fmt.tex(value)
-            rows.append(f"{d} = {own}" + ("" if own == shown else f" = {shown}"))
-        out.append(rows)
+        out.append([
+            (f"\\partial {symbols[node.id]} / \\partial {symbols[node.inputs[k]]}",
+             _with_inputs(formula, names))
+            for k, formula in enumerate(node.local)
+        ])  # fmt: skip
     return out
 
 
-def nodes_table(solution: GraphSolution, fmt: NumberFormat) -> str:
-    """A scalar graph's nodes with both passes, a row each: its symbol, gate, inputs, forward
-    value, local gradients (:func:`local_gradients_tex`), upstream and downstream gradients
-    (built here: a template loop cost more than the rest of the page)."""
-    symbols = node_symbols(solution.nodes, fmt)
-    local = local_gradients_tex(solution, fmt)
-    num = fmt.num
+@lru_cache(maxsize=128)
+def _table(
+    nodes: tuple[_Node, ...], fmt: NumberFormat, lang: str
+) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
+    """:func:`nodes_table` of a graph as a template (:func:`_template`; cached per graph,
+    number format and language ``lang``, the current one): per node a slot for its value,
+    two for each local gradient's value where it is not its formula (``∂q/∂x = 1``), then
+    one for its upstream and one for its downstream gradients; and per node the formulas
+    of its local gradients with its inputs put in."""
+    symbols = node_symbols(nodes, fmt)
+    local = _local_gradients(nodes, symbols)
     names = [
         html_escape(gettext(h))
         for h in (
@@ -778,16 +907,16 @@ def nodes_table(solution: GraphSolution, fmt: NumberFormat) -> str:
     # each cell names its column too: on a phone the rows are shown as cards (app.css)
     local_class = ' class="local"'
     rows = []
-    for n in solution.nodes:
+    for n in nodes:
         shown = n.name if n.op == "input" else n.label
         cells = (
             tex(symbols[n.id]),
             html_escape(shown),
             ", ".join(tex(symbols[j]) for j in n.inputs),
-            num(n.value),
-            "<br>".join(tex(f) for f in local[n.id]),
-            num(n.upstream),
-            "; ".join(num(d) for d in n.downstream),
+            _SLOT,
+            "<br>".join(tex(f"{d} = {own}{_SLOT}") for d, own in local[n.id]),
+            _SLOT,
+            _SLOT,
         )
         rows.append(
             f'      <tr data-node="{n.id}" tabindex="0">\n'
@@ -799,13 +928,66 @@ def nodes_table(solution: GraphSolution, fmt: NumberFormat) -> str:
             )
             + "      </tr>\n"
         )
-    return (
+    html = (
         '<div class="matrix-wrap">\n  <table class="matrix nodes">\n'
         f"    <caption>{gettext('Every node: both passes')}</caption>\n"
         f"    <thead><tr><th>#</th>{heads}</tr></thead>\n    <tbody>\n"
         + "".join(rows)
         + "    </tbody>\n  </table>\n  </div>"
     )
+    return _template(html), tuple(tuple(own for _, own in row) for row in local)
+
+
+def nodes_table(
+    solution: GraphSolution, fmt: NumberFormat, structure: tuple[_Node, ...] | None = None
+) -> str:
+    """A scalar graph's nodes with both passes, a row each: its symbol, gate, inputs, forward
+    value, local gradients (``∂q/∂x = formula = value``, with the gate's own inputs;
+    ``∂q/∂x = 1`` where the formula is the value), upstream and downstream gradients. Built
+    here (a template loop cost more than the rest of the page), once per graph
+    (:func:`_table`, given its ``structure`` or not): a solve only writes its numbers."""
+    template, formulas = _table(
+        _structure(solution) if structure is None else structure, fmt, current_language.get()
+    )
+    num, tex_number = fmt.num, fmt.tex
+    numbers: list[str] = []
+    for n, own in zip(solution.nodes, formulas, strict=True):
+        numbers.append(num(n.value))
+        for formula, value in zip(own, n.local_gradients, strict=True):
+            shown = tex_number(value)
+            more = "" if formula == shown else f" = {shown}"
+            numbers += (more, more)
+        numbers += (num(n.upstream), "; ".join(num(d) for d in n.downstream))
+    return _fill(template, numbers)
+
+
+_PARTIAL_F = "\\partial f / \\partial "
+
+
+@lru_cache(maxsize=128)
+def _results(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The answer's list of f and ∂f/∂ each of ``names`` as a template (:func:`_template`):
+    two slots for f (its value exact, then shown), then two for each gradient."""
+    from app.pages import tex_name  # the pages import every view
+
+    rows = [f'<dt>{tex("f")}</dt><dd class="output" data-value="{_SLOT}"><strong>{_SLOT}</strong>'
+            "</dd>"]  # fmt: skip
+    rows += [
+        f'<dt>{tex(_PARTIAL_F + tex_name(name))}</dt><dd class="gradient" '
+        f'data-name="{html_escape(name)}" data-value="{_SLOT}">{_SLOT}</dd>'
+        for name in names
+    ]
+    return _template("\n    ".join(rows))
+
+
+def results_html(solution: GraphSolution, fmt: NumberFormat) -> str:
+    """f and ∂f/∂ each variable, as the page lists them (:func:`_results`): each number
+    shown (``data-value`` holds it exact)."""
+    answer, num = solution.answer, fmt.num
+    numbers = [str(answer.output), num(answer.output)]
+    for g in answer.gradients.values():
+        numbers += (str(g), num(g))
+    return _fill(_results(tuple(answer.gradients)), numbers)
 
 
 class GraphView(TaskView):
@@ -815,11 +997,14 @@ class GraphView(TaskView):
         """The graph's SVG; for a scalar graph, its node table (each node's symbol, its local
         gradients written with the gate's own inputs, ∂q/∂x = 1); for a vector graph, each
         node's symbol (q, f, n₉ as the steps name them) for the template's table."""
-        context: dict[str, Any] = {"svg": Markup(graph_picture(solution, fmt))}
+        structure = _structure(solution)
+        title = _picture_title(solution)
+        context: dict[str, Any] = {"svg": Markup(_svg(solution, structure, fmt, title))}
         if isinstance(solution, VectorSolution):
             context["symbols"] = node_symbols(solution.nodes, fmt)
         else:
-            context["nodes_table"] = Markup(nodes_table(solution, fmt))
+            context["nodes_table"] = Markup(nodes_table(solution, fmt, structure))
+            context["results"] = Markup(results_html(solution, fmt))
         return context
 
     def text_fields(self, problem: Any, shapes: Mapping[str, tuple[int, ...]]) -> set[str]:

@@ -23,6 +23,7 @@ from solvers.grading.core import (
     RowScore,
     TaskGrader,
     Tolerance,
+    check_one,
     grade_many,
     grade_one,
     in_order,
@@ -47,6 +48,12 @@ def _grader(task_id: str) -> TaskGrader:
 def grade(task_id: str, problem: Any, submission: Any, tolerance: Tolerance | None = None) -> Grade:
     """Grade one submission (a submission model or JSON-like data) to a validated problem."""
     return grade_one(_grader(task_id), problem, submission, tolerance)
+
+
+def check(task_id: str, problem: Any, submission: Any) -> bool:
+    """Whether a submission can be graded later as it is (see :func:`check_one`): its
+    malformed parts raise :func:`grade`'s ``ValidationError`` now."""
+    return check_one(_grader(task_id), problem, submission)
 
 
 def _device(device: Any) -> torch.device:

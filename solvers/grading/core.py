@@ -1194,6 +1194,20 @@ def in_order(
     return out
 
 
+def check_one(grader: TaskGrader, problem: Any, submission: Any) -> bool:
+    """Validate one submission as :func:`grade_one` does, without grading it: raises the same
+    ``ValidationError`` for a malformed part; returns whether every part has its expected
+    shape (a part in another shape is decided by grading: a named mistake's shape, or an
+    error)."""
+    model = grader.submission_model.model_validate(submission)
+    _, on_shape, found = grader.checked_values(problem, model)
+    if found:
+        raise format_error(
+            f"{grader.task} answers", [(_loc(0, p, False), e, given) for p, e, given in found]
+        )
+    return on_shape
+
+
 def grade_one(
     grader: TaskGrader, problem: Any, submission: Any, tolerance: Tolerance | None = None
 ) -> Grade:

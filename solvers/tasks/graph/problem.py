@@ -186,19 +186,26 @@ class GraphProblem(BaseModel):
     _graph: Graph | None = PrivateAttr(default=None)
     _evaluation: tuple[Any, Evaluation] | None = PrivateAttr(default=None)
     _vector: tuple[Any, VGraph, VEvaluation] | None = PrivateAttr(default=None)
+    _vector_ops: bool | None = PrivateAttr(default=None)
+    # These are read from ``__pydantic_private__`` itself: ``self._parsed`` goes through
+    # pydantic's ``__getattr__`` (an AttributeError caught first), ~4 µs, many times a request.
 
     @property
     def is_vector(self) -> bool:
         """Whether a value is a vector or matrix or the expression uses vector operations
         (then :mod:`.vector` solves it; a scalar problem is solved as before)."""
-        return any(not isinstance(v, float) for v in self.values.values()) or uses_vectors(
-            self.parsed
-        )
+        if any(not isinstance(v, float) for v in self.values.values()):
+            return True
+        private = self.__pydantic_private__
+        if private["_vector_ops"] is None:  # known with the parse (asked several times)
+            private["_vector_ops"] = uses_vectors(self.parsed)
+        return private["_vector_ops"]
 
     def vector_passes(self) -> tuple[VGraph, VEvaluation]:
         """The vector graph (shapes checked) and both passes at the problem's values."""
         key = (repr(self.values), repr(self.upstream))
-        if self._vector is None or self._vector[0] != key:
+        private = self.__pydantic_private__
+        if private["_vector"] is None or private["_vector"][0] != key:
             shapes = {name: shape_of(v) for name, v in self.values.items()}
             graph = _build_vector(str(self.expression), tuple(sorted(shapes.items())))
             out_shape = graph.nodes[graph.output].shape
@@ -212,36 +219,40 @@ class GraphProblem(BaseModel):
                 )  # fmt: skip
             inputs = {n: np.asarray(v, dtype=np.float64) for n, v in self.values.items()}
             evaluation = evaluate_vector(graph, inputs, np.broadcast_to(upstream, out_shape))
-            self._vector = key, graph, evaluation
-        return self._vector[1], self._vector[2]
+            private["_vector"] = key, graph, evaluation
+        return private["_vector"][1], private["_vector"][2]
 
     @property
     def parsed(self) -> Parsed:
         """The expression, parsed once: when the problem was validated (or on first use by
         one built with ``model_construct``)."""
-        if self._parsed is None:
-            self._parsed = _parse(self.expression)
-        return self._parsed
+        private = self.__pydantic_private__
+        if private["_parsed"] is None:
+            private["_parsed"] = _parse(self.expression)
+        return private["_parsed"]
 
     @property
     def graph(self) -> Graph:
         """The graph of the expression in the problem's gate mode, compiled once."""
-        if self._graph is None:
+        private = self.__pydantic_private__
+        if private["_graph"] is None:
             if self.is_vector:
                 raise PydanticCustomError(
                     "vector",
                     N_("a vector or matrix problem has no scalar graph"),
                 )  # fmt: skip
-            self._graph = _compile(self.parsed, self.gates)
-        return self._graph
+            private["_graph"] = _compile(self.parsed, self.gates)
+        return private["_graph"]
 
     def evaluation(self) -> Evaluation:
         """Both passes at the problem's values (the validator's, unless the values or the
         upstream gradient changed since)."""
         key = (tuple(self.values.items()), self.upstream)
-        if self._evaluation is None or self._evaluation[0] != key:
-            self._evaluation = key, evaluate(self.graph, self.values, self.upstream)
-        return self._evaluation[1]
+        private = self.__pydantic_private__
+        found = private["_evaluation"]
+        if found is None or found[0] != key:
+            found = private["_evaluation"] = key, evaluate(self.graph, self.values, self.upstream)
+        return found[1]
 
     @field_validator("expression")
     @classmethod
@@ -293,7 +304,7 @@ class GraphProblem(BaseModel):
     def _check_numbers(self) -> GraphProblem:
         text = self.expression
         if isinstance(text, _ParsedText):  # freshly validated (not a copy)
-            self._parsed = text.parsed
+            self.__pydantic_private__["_parsed"] = text.parsed
             self.__dict__["expression"] = str(text)
         if self.is_vector:
             self.vector_passes()  # raises a shape or domain error naming the operation

@@ -51,9 +51,14 @@ def server(tmp_path: Path) -> Iterator[tuple[object, str, str]]:
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds workers in /proc")
-def test_a_killed_worker_loses_no_accepted_submission(server: tuple[object, str, str]) -> None:
+@pytest.mark.parametrize("feedback", ["immediate", "after_close"])
+def test_a_killed_worker_loses_no_accepted_submission(
+    server: tuple[object, str, str], feedback: str
+) -> None:
+    """With feedback after closing, a submission the killed worker stored but had not
+    graded yet is graded when the gradebook is read."""
     process, base, url = server
-    body = exam_body(students(STUDENTS), tasks=["loss"], attempts=ATTEMPTS)
+    body = exam_body(students(STUDENTS), tasks=["loss"], attempts=ATTEMPTS, feedback=feedback)
     status, exam = call(base, "POST", "/api/v1/exams", body, TOKEN)
     assert status == 201, exam
     tokens = {s["id"]: s["token"] for s in exam["students"]}
@@ -91,3 +96,8 @@ def test_a_killed_worker_loses_no_accepted_submission(server: tuple[object, str,
     engine.dispose()
     assert accepted <= stored
     assert len(stored) <= len(jobs) and all(a <= ATTEMPTS for _, a in stored)
+    status, book = call(base, "GET", f"/api/v1/exams/{exam['id']}/gradebook", token=TOKEN)
+    assert status == 200
+    latest = {student: max(a for s, a in stored if s == student) for student, _ in stored}
+    assert {row["id"]: row["attempts"] for row in book["students"] if row["attempts"]} == latest
+    assert all(row["score"] == 0 for row in book["students"] if row["attempts"])

@@ -55,9 +55,13 @@ def two_workers(postgres_url: str) -> Iterator[tuple[str, str]]:
     admin.dispose()
 
 
-def test_two_workers_many_submissions(two_workers: tuple[str, str]) -> None:
+@pytest.mark.parametrize("feedback", ["immediate", "after_close"])
+def test_two_workers_many_submissions(two_workers: tuple[str, str], feedback: str) -> None:
+    """With feedback after closing, the submissions are graded after they are stored (by
+    each worker's backlog, or by the gradebook's read): the same grades."""
     base, url = two_workers
-    status, exam = call(base, "POST", "/api/v1/exams", exam_body(students(100), attempts=2), TOKEN)
+    body = exam_body(students(100), attempts=2, feedback=feedback)
+    status, exam = call(base, "POST", "/api/v1/exams", body, TOKEN)
     assert status == 201, exam
     tokens = {s["id"]: s["token"] for s in exam["students"]}
     with ThreadPoolExecutor(16) as pool:

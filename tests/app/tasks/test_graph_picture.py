@@ -47,6 +47,11 @@ MIXED = {
     "values": "w0 = 2, x0 = -1, w1 = -3, x1 = -2, w2 = -3",
 }
 
+WIDE = {  # e^16 = 8886110.5205: labels wider than the room between two gates
+    "expression": "1/(1+exp(-(w0*x0+w1*x1+w2)))",
+    "values": "w0 = 3, x0 = -3, w1 = -2, x1 = 3, w2 = -1",
+}
+
 
 def _picture(client: TestClient, params: dict[str, str]) -> str:
     page = client.get("/graph", params=params).text
@@ -55,7 +60,9 @@ def _picture(client: TestClient, params: dict[str, str]) -> str:
 
 @pytest.mark.parametrize("digits", ["2", "4"])
 @pytest.mark.parametrize("lang", ["en", "ru"])
-@pytest.mark.parametrize("problem", [{}, LARGE, MIXED], ids=["lecture", "large", "mixed"])
+@pytest.mark.parametrize(
+    "problem", [{}, LARGE, MIXED, WIDE], ids=["lecture", "large", "mixed", "wide"]
+)
 def test_no_label_lies_on_an_edge_an_arrowhead_a_node_or_another_label(
     problem: dict[str, str], lang: str, digits: str
 ) -> None:
@@ -91,3 +98,24 @@ def test_new_numbers_for_one_expression_reuse_its_layout() -> None:
         view.render_graph_svg(task.solve(problem, fmt), fmt)
         drawn.append(view._labelled.cache_info().misses - before)
     assert sum(drawn[1:]) == 0  # drawn once, then only the numbers are written
+
+
+def test_wide_numbers_move_the_layers_apart_once_per_width() -> None:
+    """Labels too wide for the room between two gates (e^x of a large x) move the layers
+    apart; numbers as wide (rounded up to four digits) reuse that layout."""
+    from app.tasks import graph as view
+    from solvers.core import NumberFormat
+    from solvers.registry import TASKS
+
+    task, fmt = TASKS["graph"], NumberFormat()
+    expression = "1/(1+exp(-(w0*x0+w1*x1+w2)))"
+    drawn, widths = [], set()
+    for w2 in (-2, -4, -5):  # e^7 = 1096.6332, e^9 = 8103.0839, e^10 = 22026.4658
+        values = {"w0": 2, "x0": -2, "w1": -1, "x1": 1, "w2": w2}
+        problem = task.problem_model(expression=expression, values=values)
+        before = view._labelled.cache_info().misses
+        svg = view.render_graph_svg(task.solve(problem, fmt), fmt)
+        drawn.append(view._labelled.cache_info().misses - before)
+        assert not overlaps(read(svg))
+        widths.add(read(svg).width)
+    assert sum(drawn[1:]) == 0 and len(widths) == 1
