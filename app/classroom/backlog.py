@@ -79,16 +79,16 @@ def _settle_batch(db: Database, where: Any) -> int:
         if not rows:
             return 0
         exams: dict[tuple[int, str], list[Any]] = {}
-        for row in rows:
+        for row in rows:  # (key, answers, problems, exam, its tasks, its tolerance)
             exams.setdefault((row[3], repr(row[5])), []).append(row)
         written: list[tuple[int, Any, list[dict[str, Any]]]] = []
-        for (exam_id, _), group in exams.items():  # grading outside any transaction
-            tasks, stored = group[0][4], group[0][5]
+        for group in exams.values():  # grading outside any transaction
+            _, _, _, exam_id, tasks, stored = group[0]
             rule = Tolerance.model_validate(stored) if stored else None
             graded: list[dict[str, Any]] = [{} for _ in group]
             for task in tasks:
-                problems = [stored_problem(task, row[2][task]) for row in group]
-                answers = [row[1].get(task, {}) for row in group]
+                problems = [stored_problem(task, stated[task]) for _, _, stated, *_ in group]
+                answers = [given.get(task, {}) for _, given, *_ in group]
                 for out, result in zip(graded, _grades(task, problems, answers, rule), strict=True):
                     out[task] = result
             written.append((exam_id, stored, [
@@ -120,18 +120,6 @@ def settle(db: Database, exam_id: int) -> None:
     grades)."""
     while _settle_batch(db, Student.exam_id == exam_id) == MAX_BATCH:
         pass
-
-
-def waiting(db: Database, exam_id: int) -> bool:
-    """Whether a submission of the exam waits for its grade."""
-    with db.session(write=False) as session:
-        query = (
-            select(Submission.id)
-            .join(Student, Student.id == Submission.student_pk)
-            .where(Student.exam_id == exam_id, Submission.grades.is_(None))
-            .limit(1)
-        )
-        return session.scalar(query) is not None
 
 
 LINGER = 0.5
