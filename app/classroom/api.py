@@ -33,6 +33,7 @@ from app.classroom.gradebook import (
     marks,
     moodle_csv,
 )
+from app.classroom.intake import INTAKE
 from app.classroom.models import summarize
 from app.classroom.roster import parse_csv
 from app.classroom.tokens import read_token
@@ -137,10 +138,11 @@ class TakeOut(BaseModel):
     last: SubmissionOut | None = None
 
 
-def as_json(model: BaseModel) -> Response:
+def as_json(model: BaseModel, status_code: int = 200, exclude_none: bool = False) -> Response:
     """A model built by the server as the JSON answer, without validating it again (a
     1 000-student gradebook has 15 000 part marks)."""
-    return Response(model.model_dump_json(by_alias=True), media_type="application/json")
+    text = model.model_dump_json(by_alias=True, exclude_none=exclude_none)
+    return Response(text, status_code, media_type="application/json")
 
 
 def _base(request: Request) -> str:
@@ -449,11 +451,12 @@ def build_router() -> APIRouter:
         response_model=SubmissionOut,
         response_model_exclude_none=True,
     )
-    def submit(token: str, body: SubmissionIn, language: Language) -> SubmissionOut:
+    async def submit(token: str, body: SubmissionIn, language: Language) -> Response:
         """Grade and store an attempt: 201 once committed; 409 with no attempt left; 403
         before opening or after closing."""
         exam_id, student_id = read_token(token)
-        return submission_out(*exams.submit(get_database(), exam_id, student_id, body))
+        stored = await INTAKE.submit(get_database(), exam_id, student_id, body)
+        return as_json(submission_out(*stored), status_code=201, exclude_none=True)
 
     router.include_router(teacher)
     return router

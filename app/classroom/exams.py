@@ -4,10 +4,12 @@ paper answers, regrade. Generic: every task comes from the registry."""
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 from fastapi import HTTPException
 from fastapi.exceptions import RequestValidationError
@@ -28,7 +30,7 @@ from sqlalchemy.orm import Session, object_session
 
 from app.classroom.backlog import BACKLOG
 from app.classroom.db import READ_ONLY, Database
-from app.classroom.grading import QUEUE, AnswerError, stored_problem
+from app.classroom.grading import AnswerError, Submitted, grade_many, stored_problem
 from app.classroom.models import Exam, Student, Submission, now
 from app.classroom.roster import MAX_ROSTER, RosterEntry, check_unique
 from app.classroom.tokens import make_token
@@ -338,12 +340,22 @@ def grade_answers(exam: Exam, problems: dict[str, Any], answers: dict[str, Any])
     """Each task's grade, exactly as ``POST /api/v1/{task}/grade`` computes it (a task
     not answered is graded blank); a malformed answer is a 422 naming it."""
     _known_tasks(exam, answers)
+    return _graded(grade_many([_submitted(exam, problems, answers)])[0])
+
+
+def _submitted(exam: Exam, problems: dict[str, Any], answers: dict[str, Any]) -> Submitted:
     models = {task: stored_problem(task, problems[task]) for task in exam.tasks}
-    try:
-        grades = QUEUE.grade(exam.tasks, models, answers, _tolerance(exam))
-    except AnswerError as exc:
-        raise _answer_error(exc.task, exc.error) from None
-    return {task: result.model_dump(mode="json") for task, result in grades.items()}
+    return Submitted(exam.tasks, models, answers, _tolerance(exam))
+
+
+def _graded(outcome: dict[str, Grade] | Exception) -> dict[str, Any]:
+    """A submission's grades as stored (JSON data), or its error raised (a malformed answer:
+    a 422 naming it)."""
+    if isinstance(outcome, AnswerError):
+        raise _answer_error(outcome.task, outcome.error) from None
+    if isinstance(outcome, Exception):
+        raise outcome
+    return {task: result.model_dump(mode="json") for task, result in outcome.items()}
 
 
 def gradable_later(exam: Exam, problems: dict[str, Any], answers: dict[str, Any]) -> bool:
@@ -391,87 +403,209 @@ _STATE_COLUMNS = (Exam.id, Exam.tasks, Exam.attempts, Exam.feedback, Exam.points
 
 @lru_cache(maxsize=1)
 def _seat_queries() -> dict[str, Any]:
-    """:func:`_seat`'s two statements, built once per process (building one costs more than
-    running it): by exam and student id, and by the student's key with the row locked."""
+    """:func:`_seats`'s two statements, built once per process (building one costs more than
+    running it): by exam and student ids, and by the students' keys with the rows locked."""
     used = select(func.max(Submission.attempt)).where(Submission.student_pk == Student.id)
     final = select(func.count()).where(Submission.student_pk == Student.id, Submission.final)
     query = select(
-        Student.id, Student.problems, used.scalar_subquery(), final.scalar_subquery(),
-        *_STATE_COLUMNS,
+        Student.id, Student.student_id, Student.problems, used.scalar_subquery(),
+        final.scalar_subquery(), *_STATE_COLUMNS,
     ).join(Exam, Exam.id == Student.exam_id)  # fmt: skip
     return {
         "student": query.where(
-            Student.exam_id == bindparam("exam"), Student.student_id == bindparam("student")
+            Student.exam_id.in_(bindparam("exams", expanding=True)),
+            Student.student_id.in_(bindparam("students", expanding=True)),
         ),
-        "locked": query.where(Student.id == bindparam("pk")).with_for_update(of=Student),
+        "locked": query.where(Student.id.in_(bindparam("pks", expanding=True)))
+        .order_by(Student.id)
+        .with_for_update(of=Student),
     }
 
 
-def _seat(
-    connection: Connection, query: str, **where: Any
-) -> tuple[Exam, int, dict[str, Any], int, bool] | None:
-    """In one query (``"student"`` by ``exam`` and ``student``, or ``"locked"`` by ``pk``
-    with the student's row locked for an update): the exam (a detached :class:`Exam` of
-    :data:`_STATE_COLUMNS`), the student's key and problems, their last attempt and whether
-    one was final; None when the exam has no such student."""
-    row = connection.execute(_seat_queries()[query], where).first()
-    if row is None:
-        return None
-    pk, problems, last, finals, *state = row
-    exam = Exam(**{column.key: value for column, value in zip(_STATE_COLUMNS, state, strict=True)})
-    return exam, pk, problems, last or 0, bool(finals)
+def _seats(connection: Connection, query: str, **where: Any) -> dict[Any, Seat]:
+    """In one query (``"student"`` by ``exams`` and ``students`` ids, keyed by both; or
+    ``"locked"`` by ``pks``, keyed by the student's key, the rows locked for an update in
+    the keys' order): each student's :class:`Seat`."""
+    found = {}
+    for row in connection.execute(_seat_queries()[query], where):
+        pk, student_id, problems, last, finals, *state = row
+        exam = Exam(**{c.key: value for c, value in zip(_STATE_COLUMNS, state, strict=True)})
+        seat = Seat(exam, pk, problems, last or 0, bool(finals))
+        found[pk if query == "locked" else (exam.id, student_id)] = seat
+    return found
+
+
+class Seat(NamedTuple):
+    """A student's place in an exam as a submission reads it: the exam (a detached
+    :class:`Exam` of :data:`_STATE_COLUMNS`), the student's key and problems, their last
+    attempt and whether one was final."""
+
+    exam: Exam
+    pk: int
+    problems: dict[str, Any]
+    used: int
+    final: bool
+
+
+@dataclass(eq=False)
+class Attempt:
+    """One submission on its way in (:func:`submit_many`): what the student sent, in the
+    context of their request (its language), and what came of it."""
+
+    exam_id: int
+    student_id: str
+    body: SubmissionIn
+    context: contextvars.Context = field(default_factory=contextvars.copy_context)
+    seat: Seat | None = None
+    later: bool = False
+    """Stored ungraded, graded by :mod:`app.classroom.backlog`."""
+    grades: dict[str, Any] | None = None
+    graded_with: dict[str, Any] | None = None
+    """The exam's tolerance when ``grades`` were graded."""
+    stored: tuple[Exam, Submission] | None = None
+    error: Exception | None = None
+
+    def result(self) -> tuple[Exam, Submission]:
+        """The exam (detached) and the stored submission; or the error that refused it."""
+        if self.error is not None:
+            raise self.error
+        assert self.stored is not None
+        return self.stored
+
+    def run(self, step: Callable[[], Any]) -> None:
+        """Run a step of this submission in its request's context (its language), unless it
+        was refused already; what the step raises refuses it."""
+        if self.error is None:
+            try:
+                self.context.run(step)
+            except Exception as exc:
+                self.error = exc
 
 
 def submit(
     db: Database, exam_id: int, student_id: str, body: SubmissionIn
 ) -> tuple[Exam, Submission]:
-    """Store an attempt, graded (an exam whose feedback waits for its closing: checked,
-    and graded soon after by :mod:`app.classroom.backlog`): refused (403) outside the
-    window, (409) with no attempt left;
-    the student's row is locked while the attempt number is taken, and ``(student,
-    attempt)`` is unique, so two submissions at once never share or exceed an attempt.
-    Returned (with the exam, detached) only once committed.
+    """Store one attempt (:func:`submit_many`); the exam (detached) and the submission, or
+    the error that refused it raised."""
+    attempt = Attempt(exam_id, student_id, body)
+    submit_many(db, [attempt])
+    return attempt.result()
 
-    One connection, two short transactions of one query each besides the insert: the
-    checks and the student's problems; grading outside any transaction; then the same
-    checks again under the student's lock, and the insert (graded again if a regrade changed
-    the exam's tolerance meanwhile)."""
+
+def submit_many(db: Database, attempts: Sequence[Attempt]) -> None:
+    """Store attempts, each graded (an exam whose feedback waits for its closing: checked,
+    and graded soon after by :mod:`app.classroom.backlog`), each with its own outcome
+    (:meth:`Attempt.result`) as if sent alone in the order given: refused (403) outside the
+    window, (409) with no attempt left, (422) with an answer that does not grade. Stored
+    only once committed.
+
+    One connection for them all: one reading query for every seat; grading (one batch per
+    task and tolerance) outside any transaction; then one transaction: the students' rows
+    locked, the checks again, and one insert. ``(student, attempt)`` is unique and the rows
+    are locked while attempts are counted, so two submissions at once (here or in another
+    worker) never share or exceed an attempt. A regrade that changed an exam's tolerance
+    meanwhile has its submissions graded again before storing."""
     with db.ready().engine.connect() as connection:
         connection.execution_options(**{READ_ONLY: True})
         with connection.begin():
-            found = _seat(connection, "student", exam=exam_id, student=student_id)
-        if found is None:
-            with db.session(write=False) as session:
-                get_exam(session, exam_id)
-            raise HTTPException(404, translate(NO_STUDENT))
-        exam, pk, problems, used, final = found
-        check_open(exam)
-        _check_attempts(exam, used, final)
-        later = exam.feedback == "after_close" and gradable_later(exam, problems, body.answers)
+            seats = _seats(
+                connection,
+                "student",
+                exams=sorted({a.exam_id for a in attempts}),
+                students=sorted({a.student_id for a in attempts}),
+            )
+            existing = set(connection.scalars(select(Exam.id).where(
+                Exam.id.in_({a.exam_id for a in attempts if (a.exam_id, a.student_id) not in seats})
+            )))  # fmt: skip
+        for attempt in attempts:
+            attempt.seat = seats.get((attempt.exam_id, attempt.student_id))
+            attempt.run(lambda a=attempt: _admit(a, a.exam_id in existing))
+        _grade_now([a for a in attempts if a.error is None and not a.later])
         connection.execution_options(**{READ_ONLY: False})
         for _ in range(5):
-            graded = None if later else grade_answers(exam, problems, body.answers)
-            tolerance = exam.tolerance
             try:
                 with connection.begin():
-                    exam, pk, _, used, final = _seat(connection, "locked", pk=pk)  # type: ignore[misc]
-                    check_open(exam)
-                    _check_attempts(exam, used, final)
-                    if not later and exam.tolerance != tolerance:
-                        continue  # regraded meanwhile: grade with the exam's tolerance now
-                    submission = Submission(student_pk=pk, attempt=used + 1, final=body.final,
-                                            answers=body.answers, grades=graded,
-                                            submitted_at=now(), source="online")  # fmt: skip
-                    stored = connection.execute(
-                        insert(Submission),
-                        {c.key: getattr(submission, c.key) for c in _INSERTED},
-                    )
-                if later:
-                    BACKLOG.add(db, stored.inserted_primary_key)
-                return exam, submission
+                    outcomes = _store(connection, [a for a in attempts if a.error is None])
+                break
             except IntegrityError:
-                continue  # another request took this attempt number first: count again
-    raise HTTPException(409, translate(NO_ATTEMPT, {"attempts": exam.attempts}))
+                continue  # a paper upload took an attempt number meanwhile: count again
+        else:  # never seen: a paper upload in between, five times
+            for attempt in attempts:
+                exam = attempt.seat.exam if attempt.seat else None
+                attempt.run(lambda e=exam: _check_attempts(e, e.attempts, False))
+            return
+    for attempt, (stored, error) in outcomes.items():
+        attempt.stored, attempt.error = stored, error
+    BACKLOG.add(db, [a.stored[1].id for a in attempts if a.later and a.stored])
+
+
+def _admit(attempt: Attempt, exam_exists: bool) -> None:
+    """The checks before grading: the student on the exam's roster, the window, the attempts
+    left, the answers' tasks (and their parts, when stored ungraded)."""
+    if attempt.seat is None:
+        raise HTTPException(404, translate(NO_STUDENT if exam_exists else NO_EXAM,
+                                           {"exam": attempt.exam_id}))  # fmt: skip
+    exam, _, problems, used, final = attempt.seat
+    check_open(exam)
+    _check_attempts(exam, used, final)
+    answers = attempt.body.answers
+    attempt.later = exam.feedback == "after_close" and gradable_later(exam, problems, answers)
+    if not attempt.later:
+        _known_tasks(exam, answers)
+
+
+def _grade_now(attempts: list[Attempt]) -> None:
+    """Grade the attempts shown their grade at once, together."""
+    submitted = [_submitted(a.seat.exam, a.seat.problems, a.body.answers) for a in attempts]  # type: ignore[union-attr]
+    for attempt, outcome in zip(attempts, grade_many(submitted), strict=True):
+        attempt.graded_with = attempt.seat.exam.tolerance  # type: ignore[union-attr]
+        attempt.run(lambda a=attempt, o=outcome: setattr(a, "grades", _graded(o)))
+
+
+def _store(connection: Connection, attempts: list[Attempt]) -> dict[Attempt, Outcome]:
+    """In a transaction: lock the students' rows, check each attempt again (in order: one
+    of a student counts their earlier one here) and insert those accepted; each attempt's
+    outcome."""
+    locked = _seats(connection, "locked", pks=sorted({a.seat.pk for a in attempts}))  # type: ignore[union-attr]
+    taken: dict[int, tuple[int, bool]] = {}
+    accepted: list[tuple[Attempt, Exam, Submission]] = []
+    outcomes: dict[Attempt, Outcome] = {}
+    for attempt in attempts:
+        seat = locked[attempt.seat.pk]  # type: ignore[union-attr]
+        used, final = taken.get(seat.pk, (seat.used, seat.final))
+        try:
+            grades = attempt.context.run(_recheck, attempt, seat._replace(used=used, final=final))
+        except Exception as exc:
+            outcomes[attempt] = (None, exc)
+            continue
+        taken[seat.pk] = (used + 1, final or attempt.body.final)
+        submission = Submission(student_pk=seat.pk, attempt=used + 1, final=attempt.body.final,
+                                answers=attempt.body.answers, grades=grades,
+                                submitted_at=now(), source="online")  # fmt: skip
+        accepted.append((attempt, seat.exam, submission))
+    if accepted:
+        rows = [{c.key: getattr(s, c.key) for c in _INSERTED} for _, _, s in accepted]
+        keys = connection.scalars(
+            insert(Submission).returning(Submission.id, sort_by_parameter_order=True), rows
+        ).all()
+        for (attempt, exam, submission), key in zip(accepted, keys, strict=True):
+            submission.id = key
+            outcomes[attempt] = ((exam, submission), None)
+    return outcomes
+
+
+Outcome = tuple[tuple[Exam, Submission] | None, Exception | None]
+"""A submission stored (the exam and it), or the error that refused it."""
+
+
+def _recheck(attempt: Attempt, seat: Seat) -> dict[str, Any] | None:
+    """The checks again, on the locked row; the grades to store (graded again when a regrade
+    changed the exam's tolerance since)."""
+    check_open(seat.exam)
+    _check_attempts(seat.exam, seat.used, seat.final)
+    if attempt.later or seat.exam.tolerance == attempt.graded_with:
+        return attempt.grades
+    return grade_answers(seat.exam, seat.problems, attempt.body.answers)
 
 
 _INSERTED = [c for c in Submission.__table__.columns if c.key != "id"]

@@ -1,23 +1,19 @@
-"""Grading many students' submissions at once: the submissions that arrive while others are
-being graded wait for the running batch to end and are then graded together, one
-vectorized :func:`solvers.grading.batch.grade_batch` per task and tolerance, instead of a
-grade of one at a time each (the tensor engine's cost is per batch, not per row).
-
-No timer and no thread of its own: the first request to find nobody grading grades
-everything queued, again and again until the queue is empty, and hands each request its
-own grade; a request alone is graded at once. A batch that does not grade (a malformed
-answer among them) is graded one by one, so every request gets its own grade or error.
+"""Grading many students' submissions at once: the tasks of every submission given are graded
+together, one vectorized :func:`solvers.grading.batch.grade_batch` per task and tolerance
+for up to :data:`MAX_BATCH` of them, instead of a grade of one at a time each (the tensor
+engine's cost is per batch, not per row). A batch that does not grade (a malformed answer
+among them) is graded one by one, so every submission gets its own grade or error.
 The grades equal those of :func:`solvers.grading.batch.grade` (``POST /api/v1/{task}/grade``).
 """
 
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from itertools import chain
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ValidationError
 
@@ -57,7 +53,6 @@ class _Job:
     problem: BaseModel
     answer: Any
     tolerance: Tolerance | None
-    done: threading.Event = field(default_factory=threading.Event)
     grade: Grade | None = None
     error: Exception | None = None
 
@@ -68,71 +63,49 @@ class _Job:
         return self.task, rule
 
 
-class GradingQueue:
-    """Submissions of concurrent requests graded together (see the module's docstring)."""
+class Submitted(NamedTuple):
+    """One submission to grade: its tasks, each task's problem, the answers (a task not
+    answered is graded blank), the tolerance."""
 
-    def __init__(self, limit: int = MAX_BATCH) -> None:
-        self._lock = threading.Lock()
-        self._queue: list[_Job] = []
-        self._grading = False
-        self._limit = limit
+    tasks: Sequence[str]
+    problems: dict[str, BaseModel]
+    answers: dict[str, Any]
+    tolerance: Tolerance | None
 
-    def grade(
-        self, tasks: Sequence[str], problems: dict[str, BaseModel], answers: dict[str, Any],
-        tolerance: Tolerance | None,
-    ) -> dict[str, Grade]:  # fmt: skip
-        """Each task's grade of one submission (a task not answered is graded blank); the
-        first malformed answer is raised as :class:`AnswerError`."""
-        jobs = [_Job(t, problems[t], answers.get(t, {}), tolerance) for t in tasks]
-        with self._lock:
-            self._queue.extend(jobs)
-            lead = not self._grading
-            self._grading = True
-        if lead:
-            try:
-                self._drain()
-            except BaseException:
-                with self._lock:
-                    self._grading = False  # the next request leads (and grades the rest)
-                raise
-        for job in jobs:
-            job.done.wait()
-        for job in jobs:
-            if isinstance(job.error, ValidationError):
-                raise AnswerError(job.task, job.error) from None
-            if job.error is not None:
-                raise job.error
-        return {job.task: job.grade for job in jobs}  # type: ignore[misc]
 
-    def _drain(self) -> None:
-        """Grade what is queued until nothing is (the leader's loop)."""
-        while True:
-            with self._lock:
-                taken, self._queue = self._queue[: self._limit], self._queue[self._limit :]
-                if not taken:
-                    self._grading = False
-                    return
-            groups: dict[tuple[str, str], list[_Job]] = {}
-            for job in taken:
-                groups.setdefault(job.key, []).append(job)
-            for group in groups.values():
-                _grade_group(group)
+def grade_many(submissions: Sequence[Submitted]) -> list[dict[str, Grade] | Exception]:
+    """Each submission's grade of each task, or its error: :class:`AnswerError` for its
+    first malformed answer, or the exception its grading raised."""
+    jobs = [[_Job(t, s.problems[t], s.answers.get(t, {}), s.tolerance) for t in s.tasks]
+            for s in submissions]  # fmt: skip
+    groups: dict[tuple[str, str], list[_Job]] = {}
+    for job in chain.from_iterable(jobs):
+        groups.setdefault(job.key, []).append(job)
+    for group in groups.values():
+        for start in range(0, len(group), MAX_BATCH):
+            _grade_group(group[start : start + MAX_BATCH])
+    return [_outcome(own) for own in jobs]
+
+
+def _outcome(jobs: list[_Job]) -> dict[str, Grade] | Exception:
+    for job in jobs:
+        if isinstance(job.error, ValidationError):
+            return AnswerError(job.task, job.error)
+        if job.error is not None:
+            return job.error
+    return {job.task: job.grade for job in jobs}  # type: ignore[misc]
 
 
 def _grade_group(jobs: list[_Job]) -> None:
     """Grade jobs of one task and tolerance in one batch; one by one when there is one job,
     or when the batch does not grade (a malformed answer: each job gets its own outcome)."""
-    try:
-        if len(jobs) > 1 and _grade_together(jobs):
-            return
-        for job in jobs:
-            try:
-                job.grade = grade(job.task, job.problem, job.answer, job.tolerance)
-            except Exception as exc:  # handed to the job's own request
-                job.error = exc
-    finally:
-        for job in jobs:
-            job.done.set()
+    if len(jobs) > 1 and _grade_together(jobs):
+        return
+    for job in jobs:
+        try:
+            job.grade = grade(job.task, job.problem, job.answer, job.tolerance)
+        except Exception as exc:  # handed to the job's own submission
+            job.error = exc
 
 
 def _grade_together(jobs: list[_Job]) -> bool:
@@ -146,7 +119,3 @@ def _grade_together(jobs: list[_Job]) -> bool:
     for job, result in zip(jobs, results, strict=True):
         job.grade = result
     return True
-
-
-QUEUE = GradingQueue()
-"""The worker's queue (one per process)."""

@@ -73,17 +73,17 @@ def test_a_regrade_while_a_submission_is_graded(database_url: str, monkeypatch) 
     with db.session() as session:
         body = exams.exam_create_model().model_validate(exam_body(students(1)))
         exam_id = exams.create_exam(session, body).id
-    real = exams.grade_answers
+    real = exams.grade_many
     seen: list[object] = []
 
-    def grade_during_regrade(exam, problems, answers):  # type: ignore[no-untyped-def]
-        seen.append(exam.tolerance)
+    def grade_during_regrade(submitted):  # type: ignore[no-untyped-def]
+        seen.extend(s.tolerance and s.tolerance.model_dump(exclude_unset=True) for s in submitted)
         if len(seen) == 1:
             with db.session() as session:
                 exams.regrade(session, exams.get_exam(session, exam_id), Tolerance(absolute=0.5))
-        return real(exam, problems, answers)
+        return real(submitted)
 
-    monkeypatch.setattr(exams, "grade_answers", grade_during_regrade)
+    monkeypatch.setattr(exams, "grade_many", grade_during_regrade)
     _, submission = exams.submit(db, exam_id, "s1", exams.SubmissionIn(answers={}))
     assert seen == [None, {"absolute": 0.5}] and submission.attempt == 1
     with db.session() as session:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import pytest
 
 from app.classroom import grading
-from app.classroom.grading import AnswerError, GradingQueue, _Job, stored_problem
+from app.classroom.grading import AnswerError, Submitted, grade_many, stored_problem
 from solvers.grading.batch import grade
 from solvers.grading.core import Tolerance
 from solvers.registry import TASKS
@@ -34,15 +33,11 @@ def _answers(problems: dict[str, Any], kind: int) -> dict[str, Any]:
     return {"conv": right("conv", data["conv"])}
 
 
-def test_queued_jobs_grade_in_one_batch_per_task_equal_to_one_by_one(monkeypatch) -> None:
+def test_submissions_grade_in_one_batch_per_task_equal_to_one_by_one(monkeypatch) -> None:
     problems = _problems(9)
     tolerance = Tolerance(absolute=0.05)
-    queue = GradingQueue()
-    jobs = [
-        _Job(t, p[t], _answers(p, i % 3).get(t, {}), tolerance)
-        for i, p in enumerate(problems)
-        for t in TASK_IDS
-    ]
+    submitted = [Submitted(TASK_IDS, p, _answers(p, i % 3), tolerance)
+                 for i, p in enumerate(problems)]  # fmt: skip
     batches: list[int] = []
     real = grading.grade_batch
 
@@ -51,47 +46,33 @@ def test_queued_jobs_grade_in_one_batch_per_task_equal_to_one_by_one(monkeypatch
         return real(task, problems, *rest)
 
     monkeypatch.setattr(grading, "grade_batch", counted)
-    queue._queue.extend(jobs)
-    queue._grading = True
-    queue._drain()
+    results = grade_many(submitted)
     assert batches == [9, 9, 9]
-    for job in jobs:
-        assert job.done.is_set() and job.error is None
-        alone = grade(job.task, job.problem, job.answer, tolerance)
-        assert job.grade.model_dump() == alone.model_dump()
+    for one, got in zip(submitted, results, strict=True):
+        for task in TASK_IDS:
+            alone = grade(task, one.problems[task], one.answers.get(task, {}), tolerance)
+            assert got[task].model_dump() == alone.model_dump()
 
 
-def test_concurrent_submissions_get_their_own_grade_or_error() -> None:
+def test_each_submission_gets_its_own_grade_or_error() -> None:
     problems = _problems(12)
-    queue = GradingQueue()
-    start = threading.Barrier(12)
-    results: dict[int, Any] = {}
-
-    def submit(i: int) -> None:
-        answers = _answers(problems[i], i % 3)
-        if i == 5:
-            answers["loss"] = {"loss": "not a number"}
-        start.wait()
-        try:
-            results[i] = queue.grade(TASK_IDS, problems[i], answers, None)
-        except AnswerError as exc:
-            results[i] = exc
-
-    threads = [threading.Thread(target=submit, args=(i,)) for i in range(12)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    answers = [_answers(p, i % 3) for i, p in enumerate(problems)]
+    answers[5]["loss"] = {"loss": "not a number"}
+    tolerances = [None, Tolerance(absolute=0.5)]
+    results = grade_many(
+        [
+            Submitted(TASK_IDS, p, a, tolerances[i % 2])
+            for i, (p, a) in enumerate(zip(problems, answers, strict=True))
+        ]
+    )
     assert isinstance(results[5], AnswerError) and results[5].task == "loss"
     assert results[5].error.errors()[0]["loc"][0] == "loss"
-    for i, got in results.items():
+    for i, got in enumerate(results):
         if i == 5:
             continue
-        answers = _answers(problems[i], i % 3)
         for task in TASK_IDS:
-            alone = grade(task, problems[i][task], answers.get(task, {}))
+            alone = grade(task, problems[i][task], answers[i].get(task, {}), tolerances[i % 2])
             assert got[task].model_dump() == alone.model_dump(), (i, task)
-    assert not queue._queue and not queue._grading
 
 
 def test_stored_problems_are_validated_once() -> None:
