@@ -407,16 +407,20 @@ def _seat_queries() -> dict[str, Any]:
     running it): by exam and student ids, and by the students' keys with the rows locked."""
     used = select(func.max(Submission.attempt)).where(Submission.student_pk == Student.id)
     final = select(func.count()).where(Submission.student_pk == Student.id, Submission.final)
-    query = select(
-        Student.id, Student.student_id, Student.problems, used.scalar_subquery(),
-        final.scalar_subquery(), *_STATE_COLUMNS,
-    ).join(Exam, Exam.id == Student.exam_id)  # fmt: skip
+
+    def query(*problems: Any) -> Any:
+        return select(
+            Student.id, Student.student_id, used.scalar_subquery(), final.scalar_subquery(),
+            *_STATE_COLUMNS, *problems,
+        ).join(Exam, Exam.id == Student.exam_id)  # fmt: skip
+
     return {
-        "student": query.where(
+        "student": query(Student.problems).where(
             Student.exam_id.in_(bindparam("exams", expanding=True)),
             Student.student_id.in_(bindparam("students", expanding=True)),
         ),
-        "locked": query.where(Student.id.in_(bindparam("pks", expanding=True)))
+        "locked": query()
+        .where(Student.id.in_(bindparam("pks", expanding=True)))
         .order_by(Student.id)
         .with_for_update(of=Student),
     }
@@ -425,12 +429,14 @@ def _seat_queries() -> dict[str, Any]:
 def _seats(connection: Connection, query: str, **where: Any) -> dict[Any, Seat]:
     """In one query (``"student"`` by ``exams`` and ``students`` ids, keyed by both; or
     ``"locked"`` by ``pks``, keyed by the student's key, the rows locked for an update in
-    the keys' order): each student's :class:`Seat`."""
+    the keys' order, without the problems): each student's :class:`Seat`."""
     found = {}
+    count = len(_STATE_COLUMNS)
     for row in connection.execute(_seat_queries()[query], where):
-        pk, student_id, problems, last, finals, *state = row
-        exam = Exam(**{c.key: value for c, value in zip(_STATE_COLUMNS, state, strict=True)})
-        seat = Seat(exam, pk, problems, last or 0, bool(finals))
+        pk, student_id, last, finals, *state = row
+        columns = zip(_STATE_COLUMNS, state[:count], strict=True)
+        exam = Exam(**{c.key: value for c, value in columns})
+        seat = Seat(exam, pk, (state[count:] or [{}])[0], last or 0, bool(finals))
         found[pk if query == "locked" else (exam.id, student_id)] = seat
     return found
 
@@ -573,8 +579,9 @@ def _store(connection: Connection, attempts: list[Attempt]) -> dict[Attempt, Out
     for attempt in attempts:
         seat = locked[attempt.seat.pk]  # type: ignore[union-attr]
         used, final = taken.get(seat.pk, (seat.used, seat.final))
+        seat = seat._replace(problems=attempt.seat.problems, used=used, final=final)  # type: ignore[union-attr]
         try:
-            grades = attempt.context.run(_recheck, attempt, seat._replace(used=used, final=final))
+            grades = attempt.context.run(_recheck, attempt, seat)
         except Exception as exc:
             outcomes[attempt] = (None, exc)
             continue
