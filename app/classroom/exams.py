@@ -627,6 +627,18 @@ def save_draft(db: Database, exam_id: int, student_id: str, answers: dict[str, A
         student.draft = answers
 
 
+def _grade_rows(
+    exam: Exam, students: dict[str, Student], rows: list[dict[str, Any]]
+) -> list[dict[str, Grade] | Exception]:
+    """The paper rows graded together (one batch per task)."""
+    known = set(exam.tasks)
+    return grade_many([
+        _submitted(exam, students[row["student"]].problems,
+                   {t: a for t, a in row["answers"].items() if t in known})
+        for row in rows
+    ])  # fmt: skip
+
+
 def close(session: Session, exam: Exam) -> Exam:
     """Close the exam now (it takes no more submissions)."""
     if exam.closed_at is None:
@@ -639,14 +651,18 @@ def store_paper(session: Session, exam: Exam, rows: list[dict[str, Any]]) -> int
     task): outside the window and the attempts, as the instructor typed them. A row that
     does not grade rejects the whole upload."""
     students = {s.student_id: s for s in exam.students}
-    count = 0
     for index, row in enumerate(rows):
-        student = students.get(row["student"])
-        if student is None:
+        if row["student"] not in students:
             message = translate(NO_ROW_STUDENT, {"row": index + 2, "id": row["student"]})
             raise HTTPException(422, message)
+    count = 0
+    for index, (row, outcome) in enumerate(
+        zip(rows, _grade_rows(exam, students, rows), strict=True)
+    ):
+        student = students[row["student"]]
         try:
-            grades = grade_answers(exam, student.problems, row["answers"])
+            _known_tasks(exam, row["answers"])
+            grades = _graded(outcome)
         except RequestValidationError as exc:
             raise RequestValidationError(
                 [{**e, "loc": ("body", "file", index + 2, *e["loc"][1:])} for e in exc.errors()]
