@@ -19,7 +19,7 @@ from pydantic_core import PydanticCustomError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUpload
 
-from app.classroom import exams
+from app.classroom import exams, intake
 from app.classroom.backlog import settle
 from app.classroom.db import get_database
 from app.classroom.exams import ExamOut, StudentOut, SubmissionIn
@@ -33,7 +33,6 @@ from app.classroom.gradebook import (
     marks,
     moodle_csv,
 )
-from app.classroom.intake import INTAKE
 from app.classroom.models import summarize
 from app.classroom.roster import parse_csv
 from app.classroom.tokens import read_token
@@ -455,7 +454,7 @@ def build_router() -> APIRouter:
         """Grade and store an attempt: 201 once committed; 409 with no attempt left; 403
         before opening or after closing."""
         exam_id, student_id = read_token(token)
-        stored = await INTAKE.submit(get_database(), exam_id, student_id, body)
+        stored = await intake.submit(get_database(), exam_id, student_id, body)
         return as_json(submission_out(*stored), status_code=201, exclude_none=True)
 
     router.include_router(teacher)

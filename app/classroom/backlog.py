@@ -15,9 +15,6 @@ submission waiting for the next pass.
 from __future__ import annotations
 
 import logging
-import threading
-import time
-from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
@@ -25,6 +22,7 @@ from sqlalchemy import bindparam, select, update
 from app.classroom.db import READ_ONLY, Database
 from app.classroom.grading import MAX_BATCH, stored_problem
 from app.classroom.models import Exam, Student, Submission, summarize
+from app.classroom.queues import DatabaseQueue
 from solvers.grading.batch import grade, grade_batch
 from solvers.grading.core import Grade, Tolerance
 
@@ -128,51 +126,15 @@ those arriving meanwhile share its batch (a batch's cost is mostly fixed: one su
 alone costs as much as a hundred)."""
 
 
-class Backlog:
-    """The submissions this worker took and has not graded yet, graded by a thread of its
-    own in batches: what arrives within :data:`LINGER` seconds, or while a batch is graded,
-    makes the next batch."""
-
-    def __init__(self, linger: float = LINGER) -> None:
-        self._linger = linger
-        self._lock = threading.Lock()
-        self._ids: dict[Database, list[int]] = {}
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def add(self, db: Database, ids: Iterable[int]) -> None:
-        """Grade these stored submissions of ``db`` soon."""
-        with self._lock:
-            self._ids.setdefault(db, []).extend(ids)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="backlog", daemon=True)
-                self._thread.start()
-        self._wake.set()
-
-    def _take(self) -> tuple[Database, list[int]] | None:
-        """Up to :data:`MAX_BATCH` submissions of one database, or None."""
-        with self._lock:
-            for db, ids in self._ids.items():
-                taken, rest = ids[:MAX_BATCH], ids[MAX_BATCH:]
-                if rest:
-                    self._ids[db] = rest
-                else:
-                    del self._ids[db]
-                return db, taken
-        return None
-
-    def _run(self) -> None:
-        while True:
-            self._wake.wait()
-            time.sleep(self._linger)
-            self._wake.clear()
-            while (work := self._take()) is not None:
-                db, taken = work
-                try:
-                    _settle_batch(db, Submission.id.in_(taken))
-                except Exception:  # never lost: the next reader settles them
-                    log.exception("grading %d stored submissions failed", len(taken))
+def _grade_taken(db: Database, ids: list[int]) -> None:
+    """Grade these stored submissions (those still waiting)."""
+    try:
+        _settle_batch(db, Submission.id.in_(ids))
+    except Exception:  # never lost: the next reader settles them
+        log.exception("grading %d stored submissions failed", len(ids))
 
 
-BACKLOG = Backlog()
-"""The worker's backlog (one per process)."""
+BACKLOG: DatabaseQueue[int] = DatabaseQueue("backlog", _grade_taken, MAX_BATCH, LINGER)
+"""The submissions this worker took and has not graded yet (one queue per process), graded
+by a thread of its own in batches: what arrives within :data:`LINGER` seconds, or while a
+batch is graded, makes the next batch."""

@@ -18,12 +18,11 @@ from pydantic_core import PydanticCustomError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from app.classroom import exams, plots
+from app.classroom import exams, intake, plots
 from app.classroom.api import ExamId, graded_parts, located, paper_rows, take_view
 from app.classroom.backlog import settle
 from app.classroom.db import get_database, instructor_token
 from app.classroom.gradebook import GradebookRow, analytics, gradebook
-from app.classroom.intake import INTAKE
 from app.classroom.roster import parse_csv
 from app.classroom.tokens import read_token
 from app.deps import (
@@ -506,7 +505,7 @@ async def take_action(request: Request, token: str, lang: Language, fmt: PageFor
             await run_in_threadpool(exams.save_draft, get_database(), exam_id, student_id, drafts)
             return await _take_page(request, token, lang, fmt, fields, saved=True)
         body = exams.SubmissionIn(answers=answers, final=form.get("final") == "true")
-        await INTAKE.submit(get_database(), exam_id, student_id, body)
+        await intake.submit(get_database(), exam_id, student_id, body)
     except (RequestValidationError, HTTPException) as exc:
         return await _take_page(request, token, lang, fmt, fields, _errors(exc))
     return RedirectResponse(f"/take/{token}#result", status_code=303)

@@ -84,7 +84,7 @@ def test_requests_at_once_are_stored_together(database_url: str, monkeypatch) ->
 
     async def many() -> list[object]:
         body = exams.SubmissionIn(answers={})
-        sent = [intake.INTAKE.submit(get_database(), exam_id, s, body) for s in ["s1"] * 4]
+        sent = [intake.submit(get_database(), exam_id, s, body) for s in ["s1"] * 4]
         return await asyncio.gather(*sent, return_exceptions=True)
 
     results = asyncio.run(many())
