@@ -144,10 +144,12 @@ def _tex_span(source: str, display: bool) -> str:
     return f'<span class="{kind}" data-tex="{text}">{text}</span>'
 
 
-def escape_text(text: str) -> str:
-    """``str(escape(text))`` for a ``str``: the same entities, without the ``Markup`` that
-    :func:`markupsafe.escape` builds (a third of its cost; formulas and step kinds, many a
-    page)."""
+def escape_text(text: Any) -> str:
+    """``str(escape(text))``: for a plain ``str`` the same entities, without the ``Markup``
+    that :func:`markupsafe.escape` builds (a third of its cost; formulas and step kinds, many
+    a page); markup (kept as it is) and anything else through ``escape`` itself."""
+    if type(text) is not str:
+        return str(escape(text))
     return (
         text.replace("&", "&amp;")
         .replace("<", "&lt;")
