@@ -57,17 +57,20 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 
 
 def translate(message: str, params: dict | None = None) -> str:
-    """Translate a message id and fill its ``{placeholders}`` (unknown ones left as they are)."""
+    """Translate a message id and fill its ``{placeholders}`` (unknown ones left as they are;
+    a text without braces is returned as it is, as formatting would)."""
+    if not message:  # a step without an explanation
+        return ""
     singular = SINGULARS.get(message, message)
     plural = PLURALS.get(singular)
     if plural and params and isinstance(params.get(plural[1]), int):
         text = ngettext(singular, plural[0], params[plural[1]])
     else:
-        text = gettext(message) if message else ""
-    if not params:
+        text = _gettext(current_language.get(), message)
+    if not params or ("{" not in text and "}" not in text):
         return text
     try:
-        return text.format(**params)
+        return text.format_map(params)
     except (KeyError, IndexError, ValueError):
         return text
 

@@ -141,7 +141,15 @@ def render_page(
         "fmt": fmt,
         "share_link": request.url.path + (f"?{query}" if query else ""),
     }
-    return templates.get_or_select_template(name).render({**defaults, **context})
+    template = templates.get_or_select_template(name)
+    # What Template.render does, with the environment's globals merged into the page's
+    # variables here (a dict's copy) instead of by Jinja from its template's ChainMap of
+    # them, key by key in Python (~15 µs a page).
+    shared = template.new_context({**templates.globals, **defaults, **context}, shared=True)
+    try:
+        return templates.concat(template.root_render_func(shared))  # type: ignore[attr-defined]
+    except Exception:
+        return templates.handle_exception()
 
 
 def html_response(

@@ -93,16 +93,20 @@ def translated_steps(steps: Sequence[Step], translate: Callable[[str, Any], str]
     return out
 
 
+_new = object.__new__
+_set = object.__setattr__
+
+
 def _instance(cls: type[M], fields: dict[str, Any], fields_set: Iterable[str]) -> M:
-    instance = object.__new__(cls)
-    object.__setattr__(instance, "__dict__", fields)
-    object.__setattr__(
+    instance = _new(cls)
+    _set(instance, "__dict__", fields)
+    _set(
         instance,
         "__pydantic_fields_set__",
         fields_set if type(fields_set) is set else set(fields_set),
     )
-    object.__setattr__(instance, "__pydantic_extra__", None)
-    object.__setattr__(instance, "__pydantic_private__", None)
+    _set(instance, "__pydantic_extra__", None)
+    _set(instance, "__pydantic_private__", None)
     return instance
 
 
@@ -114,15 +118,23 @@ def _defaults(cls: type[BaseModel]) -> tuple[tuple[str, Any, Callable[[], Any] |
     )
 
 
+@cache
+def _names(cls: type[BaseModel]) -> tuple[str, ...]:
+    return tuple(cls.model_fields)
+
+
 def trusted(cls: type[M], **fields: Any) -> M:
     """An instance of the pydantic model ``cls`` from fields that already have the right
     types, without validating them: what ``cls(**fields)`` would give (defaults filled in,
     the given fields marked as set), for a solver's hot path (a model with no private
     attributes or extra fields; ``model_construct`` is slower than validating)."""
-    defaults = _defaults(cls)
-    if len(fields) == len(defaults):  # every field given (in the model's order, as cls(...))
-        return _instance(cls, {name: fields[name] for name, _, _ in defaults}, fields.keys())
+    names = _names(cls)
+    if len(fields) == len(names):  # every field given: in the model's order, as cls(...) keeps
+        if tuple(fields) == names:  # them, or put in it (the keyword arguments are a new dict)
+            return _instance(cls, fields, fields.keys())
+        return _instance(cls, {name: fields[name] for name in names}, fields.keys())
     values = {}
+    defaults = _defaults(cls)
     for name, default, factory in defaults:
         if name in fields:
             values[name] = fields[name]
