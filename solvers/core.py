@@ -13,11 +13,30 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler
+from pydantic_core import CoreSchema, core_schema
 
-StepValue = float | int | str | list[float] | list[list[float]] | list[list[list[float]]]
+
+class _ByType:
+    """A union written by its value's own type (the JSON it gives is the same): pydantic
+    otherwise tries the union's members one after the other for each value, converting the
+    value at each try, which made up most of a solution's serialization. Validation and the
+    JSON schema stay the union's."""
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        """The union's schema, written as its value's type is."""
+        schema = handler(source)
+        schema["serialization"] = core_schema.simple_ser_schema("any")
+        return schema
+
+
+StepValue = Annotated[
+    float | int | str | list[float] | list[list[float]] | list[list[list[float]]], _ByType()
+]
 
 
 def N_(message: str) -> str:
@@ -48,7 +67,7 @@ class Step(BaseModel):
     kind: str = Field(description="Machine-readable step kind, e.g. 'svm.margins'.")
     title: str = Field(description="Message id; placeholders are filled from params.")
     text: str = Field(default="", description="Explanation; message id with placeholders.")
-    params: dict[str, str | int | float] = Field(default_factory=dict)
+    params: dict[str, Annotated[str | int | float, _ByType()]] = Field(default_factory=dict)
     formulas: list[str] = Field(default_factory=list, description="LaTeX, numbers substituted.")
     values: dict[str, StepValue] = Field(default_factory=dict)
 
