@@ -172,6 +172,7 @@ class NumberFormat:
     def __post_init__(self) -> None:
         object.__setattr__(self, "_texts", {})
         object.__setattr__(self, "_exact", {})
+        object.__setattr__(self, "_tex_texts", ({}, {}))  # tex(x, paren) by paren
         object.__setattr__(self, "_hash", hash((self.digits, self.decimal_comma)))
 
     def __hash__(self) -> int:
@@ -238,6 +239,21 @@ class NumberFormat:
         if self.decimal_comma:
             text = text.replace(",", "{,}")
         return f"({text})" if paren and text.startswith("-") else text
+
+    def texs(self, xs: Iterable[float], paren: bool = False) -> list[str]:
+        """:meth:`tex` of each of ``xs`` (remembered per format, as :meth:`nums`: a worked
+        step writes the same kernel weights and small numbers over and over)."""
+        xs = list(xs)
+        memo: dict[float, str] = self._tex_texts[paren]  # type: ignore[attr-defined]
+        texts = list(map(memo.get, xs))
+        if None in texts:
+            if len(memo) >= MEMO_SIZE:
+                memo.clear()
+            texts = [
+                (memo.setdefault(x, self.tex(x, paren)) if text is None else text)
+                for x, text in zip(xs, texts, strict=True)
+            ]
+        return texts
 
     def is_rounded(self, x: float) -> bool:
         """True when :meth:`num` had to round ``x`` (so an ≈ sign is honest)."""
