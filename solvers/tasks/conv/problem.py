@@ -62,6 +62,7 @@ kernels), Fh×Fw nested lists, or text."""
 _FILTER_SEPARATOR = re.compile(r"^[ \t]*-{3,}[ \t]*\r?$", re.MULTILINE)
 _FOUR_BRACKETS = re.compile(r"^\s*\[\s*\[\s*\[\s*\[")
 _WHOLE = re.compile(r"^[+-]?\d+$")
+_PAIR_APART = re.compile(r"[\s,;x×*]+")
 
 
 def _error(kind: str, template: str, **context: Any) -> PydanticCustomError:
@@ -89,7 +90,7 @@ def _parse_pair(value: Any) -> int | Pair:
     """A whole number or a (vertical, horizontal) pair from a number, a list or text."""
     original = value
     if isinstance(value, str):
-        parts = [p for p in re.split(r"[\s,;x×*]+", value.strip().strip("[]()")) if p]
+        parts = [p for p in _PAIR_APART.split(value.strip().strip("[]()")) if p]
         value = parts[0] if len(parts) == 1 else parts
     try:
         if isinstance(value, list | tuple):
