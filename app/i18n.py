@@ -67,7 +67,7 @@ def translate(message: str, params: dict | None = None) -> str:
     if not params:
         return text
     try:
-        return text.format(**params)
+        return text.format_map(params)
     except (KeyError, IndexError, ValueError):
         return text
 

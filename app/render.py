@@ -219,6 +219,8 @@ def _value(name: str, v: Any, fmt: NumberFormat) -> str:
     """One named value of a step: a matrix (a caption per block of a stack), a vector as a
     one-row matrix, a number, or text (the whitespace is the former Jinja macro's)."""
     label = _label(current_language.get(), name)
+    if type(v) is float or type(v) is int:  # most values (a number's text has nothing to escape)
+        return f'  <p class="value"><span class="name">{label}</span> = {fmt.num(v)}</p>\n'
     if _is_sequence(v):
         if v and _is_sequence(v[0]):
             if v[0] and _is_sequence(v[0][0]):
