@@ -61,18 +61,36 @@ def _table(
     return _fill(layout, values, fmt, str(escape(caption)) if caption else None)
 
 
+def fill(pieces: tuple[str, ...], texts: Sequence[str]) -> str:
+    """Markup made of ``pieces`` with ``texts`` between them, in order (one fewer): a tenth
+    of ``str.format``'s cost on long markup (which it reads character by character)."""
+    out = [""] * (2 * len(pieces) - 1)
+    out[::2] = pieces
+    out[1::2] = texts
+    return "".join(out)
+
+
 def _fill(
-    layout: str, values: Sequence[Sequence[float]], fmt: NumberFormat, caption: str | None
+    layout: tuple[str, ...],
+    values: Sequence[Sequence[float]],
+    fmt: NumberFormat,
+    caption: str | None,
 ) -> str:
     """A table's ``layout`` with its escaped ``caption`` (if it has one) and numbers."""
     cells = fmt.nums(chain.from_iterable(values))
-    return layout.format(*cells) if caption is None else layout.format(caption, *cells)
+    if caption is not None:
+        cells.insert(0, caption)
+    return fill(layout, cells)
 
 
 @lru_cache(maxsize=1024)
-def _plain_layout(shape: tuple[int, ...], captioned: bool, cls: str) -> str:
+def _plain_layout(shape: tuple[int, ...], captioned: bool, cls: str) -> tuple[str, ...]:
     """:func:`_layout` of a table without marks, labels or stage (most of them)."""
     return _layout(shape, frozenset(), None, None, captioned, cls, None, None, None)
+
+
+_TEXT = object()
+"""Where a text goes in :func:`_layout`'s markup."""
 
 
 @lru_cache(maxsize=1024)
@@ -86,30 +104,28 @@ def _layout(
     stage: str | None,
     index: str | None,
     pad: tuple[int, ...] | None,
-) -> str:
-    """The markup of :func:`_table` for a table of ``shape`` (each row's length) as a
-    ``str.format`` template: ``{}`` for the caption (when ``captioned``), then one per cell.
-    Labels and ``index`` come escaped."""
-
-    def text(markup: object) -> str:  # fixed text, its braces doubled for str.format
-        return str(markup).replace("{", "{{").replace("}", "}}")
-
+) -> tuple[str, ...]:
+    """The markup of :func:`_table` for a table of ``shape`` (each row's length) as the
+    pieces around its texts (for :func:`fill`): the caption's (when ``captioned``), then each
+    cell's. Labels and ``index`` come escaped."""
     rows = len(shape)
     attributes = f' data-stage="{escape(stage)}" data-map="{index}"' if stage else ""
     focus = ' tabindex="0"' if stage else ""
-    out = [text(f'<div class="matrix-wrap"><table class="matrix {escape(cls)}"{attributes}>')]
+    out: list[str | object] = [
+        f'<div class="matrix-wrap"><table class="matrix {escape(cls)}"{attributes}>'
+    ]
     if captioned:
-        out.append("<caption>{}</caption>")
+        out += ["<caption>", _TEXT, "</caption>"]
     if col_labels:
         corner = "<th></th>" if row_labels else ""
         heads = "".join(f'<th scope="col">{label}</th>' for label in col_labels)
-        out.append(text(f"<thead><tr>{corner}{heads}</tr></thead>"))
+        out.append(f"<thead><tr>{corner}{heads}</tr></thead>")
     out.append("<tbody>")
     marks = bool(highlight) or bool(pad)
     for r, cols in enumerate(shape):
         out.append("<tr>")
         if row_labels:
-            out.append(text(f'<th scope="row">{row_labels[r]}</th>'))
+            out.append(f'<th scope="row">{row_labels[r]}</th>')
         for c in range(cols):
             marked = ""
             if marks:
@@ -122,10 +138,17 @@ def _layout(
                     if on
                 )
                 marked = f' class="{classes}"' if classes else ""
-            out.append(f'<td data-row="{r}" data-col="{c}"{marked}{focus}>{{}}</td>')
+            out += [f'<td data-row="{r}" data-col="{c}"{marked}{focus}>', _TEXT, "</td>"]
         out.append("</tr>")
     out.append("</tbody></table></div>")
-    return "".join(out)
+    pieces: list[str] = []
+    start = 0
+    for end, part in enumerate(out):
+        if part is _TEXT:
+            pieces.append("".join(out[start:end]))  # type: ignore[arg-type]
+            start = end + 1
+    pieces.append("".join(out[start:]))  # type: ignore[arg-type]
+    return tuple(pieces)
 
 
 def matrix(values: Sequence[Sequence[float]], fmt: NumberFormat, *args: Any, **kw: Any) -> Markup:
@@ -215,6 +238,8 @@ def _value(name: str, v: Any, fmt: NumberFormat) -> str:
     """One named value of a step: a matrix (a caption per block of a stack), a vector as a
     one-row matrix, a number, or text (the whitespace is the former Jinja macro's)."""
     label = _label(current_language.get(), name)
+    if type(v) is float or type(v) is int:  # most values (a number's text has nothing to escape)
+        return f'  <p class="value"><span class="name">{label}</span> = {fmt.num(v)}</p>\n'
     if _is_sequence(v):
         if v and _is_sequence(v[0]):
             if v[0] and _is_sequence(v[0][0]):

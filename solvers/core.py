@@ -13,11 +13,30 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler
+from pydantic_core import CoreSchema, core_schema
 
-StepValue = float | int | str | list[float] | list[list[float]] | list[list[list[float]]]
+
+class _ByType:
+    """A union written by its value's own type (the JSON it gives is the same): pydantic
+    otherwise tries the union's members one after the other for each value, converting the
+    value at each try, which made up most of a solution's serialization. Validation and the
+    JSON schema stay the union's."""
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        """The union's schema, written as its value's type is."""
+        schema = handler(source)
+        schema["serialization"] = core_schema.simple_ser_schema("any")
+        return schema
+
+
+StepValue = Annotated[
+    float | int | str | list[float] | list[list[float]] | list[list[list[float]]], _ByType()
+]
 
 
 def N_(message: str) -> str:
@@ -48,7 +67,7 @@ class Step(BaseModel):
     kind: str = Field(description="Machine-readable step kind, e.g. 'svm.margins'.")
     title: str = Field(description="Message id; placeholders are filled from params.")
     text: str = Field(default="", description="Explanation; message id with placeholders.")
-    params: dict[str, str | int | float] = Field(default_factory=dict)
+    params: dict[str, Annotated[str | int | float, _ByType()]] = Field(default_factory=dict)
     formulas: list[str] = Field(default_factory=list, description="LaTeX, numbers substituted.")
     values: dict[str, StepValue] = Field(default_factory=dict)
 
@@ -165,6 +184,7 @@ class NumberFormat:
     def __post_init__(self) -> None:
         object.__setattr__(self, "_texts", {})
         object.__setattr__(self, "_exact", {})
+        object.__setattr__(self, "_tex_texts", ({}, {}))  # tex(x, paren) by paren
         object.__setattr__(self, "_hash", hash((self.digits, self.decimal_comma)))
 
     def __hash__(self) -> int:
@@ -231,6 +251,21 @@ class NumberFormat:
         if self.decimal_comma:
             text = text.replace(",", "{,}")
         return f"({text})" if paren and text.startswith("-") else text
+
+    def texs(self, xs: Iterable[float], paren: bool = False) -> list[str]:
+        """:meth:`tex` of each of ``xs`` (remembered per format, as :meth:`nums`: a worked
+        step writes the same kernel weights and small numbers over and over)."""
+        xs = list(xs)
+        memo: dict[float, str] = self._tex_texts[paren]  # type: ignore[attr-defined]
+        texts = list(map(memo.get, xs))
+        if None in texts:
+            if len(memo) >= MEMO_SIZE:
+                memo.clear()
+            texts = [
+                (memo.setdefault(x, self.tex(x, paren)) if text is None else text)
+                for x, text in zip(xs, texts, strict=True)
+            ]
+        return texts
 
     def is_rounded(self, x: float) -> bool:
         """True when :meth:`num` had to round ``x`` (so an ≈ sign is honest)."""

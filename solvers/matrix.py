@@ -78,6 +78,11 @@ _NUMBER = re.compile(f"^{_NUMBER_PATTERN}$")
 _NUMBERS = re.compile(f"{_NUMBER_PATTERN}(?: {_NUMBER_PATTERN})*")
 """Cells apart by one space, each a number :data:`_NUMBER` accepts."""
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
+_CELLS_APART = {False: re.compile(r"[\s,]+"), True: re.compile(r"[\s;]+")}
+"""Between a row's cells, by whether commas are decimal marks."""
+_JSON_MATRIX = re.compile(r"^\s*\[\s*\[")
+_JSON_TENSOR = re.compile(r"^\s*\[\s*\[\s*\[")
+_BLANK_LINES = re.compile(r"\n\s*\n")
 _MINUS_SIGNS = str.maketrans({"\u2212": "-", "\u2013": "-", "\u00a0": " ", "\t": " "})
 
 
@@ -131,10 +136,9 @@ def _split_rows(text: str) -> list[str]:
 
 
 def _split_cells(row: str, decimal_comma: bool) -> list[str]:
-    row = row.strip().strip(",")
-    if decimal_comma:
-        return [c for c in re.split(r"[\s;]+", row) if c]
-    return [c for c in re.split(r"[\s,]+", row) if c]
+    if not decimal_comma and "," not in row:  # cells apart by whitespace only
+        return row.split()
+    return [c for c in _CELLS_APART[decimal_comma].split(row.strip().strip(",")) if c]
 
 
 def _uses_decimal_comma(rows: list[str]) -> bool:
@@ -162,7 +166,7 @@ def parse_matrix(text: str) -> list[list[float]]:
     text = text.translate(_MINUS_SIGNS).replace("\r", "")
     if not text.strip():
         raise _error(N_("the matrix is empty"))
-    if re.match(r"^\s*\[\s*\[", text):
+    if _JSON_MATRIX.match(text):
         # JSON style: [[1, 2], [3, 4]] (a comma after the closing bracket separates rows)
         text = re.sub(r"^\s*\[|\]\s*$", "", text.strip())
         if re.search(r"\[\s*\[", text):
@@ -300,7 +304,7 @@ def coerce_vector(value: Any, max_length: int) -> list[float]:
 
 
 def _blocks(text: str) -> list[str]:
-    return [b for b in re.split(r"\n\s*\n", text.replace("\r", "").strip()) if b.strip()]
+    return [b for b in _BLANK_LINES.split(text.replace("\r", "").strip()) if b.strip()]
 
 
 def _parse_nested(text: str) -> Any:
@@ -347,10 +351,13 @@ def coerce_tensor(value: Any, max_side: int, max_depth: int) -> list[list[list[f
             raise _error(
                 N_("the text is too long: at most {limit} characters"), limit=MAX_TEXT_LENGTH
             )
-        if re.match(r"^\s*\[\s*\[\s*\[", text):
+        if _JSON_TENSOR.match(text):
             value = _parse_nested(text)
-        else:
-            value = [coerce_matrix(b, max_side, max_side) for b in _blocks(text)] or [[]]
+        else:  # blocks apart by blank lines, each read (and checked) as a matrix once
+            value = [coerce_matrix(b, max_side, max_side) for b in _blocks(text)]
+            if value and len(value) <= max_depth:
+                return _same_shapes(value)
+            value = value or [[]]
     if not isinstance(value, list) or not value:
         raise _error(N_("expected a matrix or a list of matrices"))
     if not any(isinstance(v, list) and v and isinstance(v[0], list) for v in value):
@@ -361,7 +368,12 @@ def coerce_tensor(value: Any, max_side: int, max_depth: int) -> list[list[list[f
             count=len(value),
             limit=max_depth,
         )
-    stack = [coerce_matrix(m, max_side, max_side) for m in value]
+    return _same_shapes([coerce_matrix(m, max_side, max_side) for m in value])
+
+
+def _same_shapes(stack: list[list[list[float]]]) -> list[list[list[float]]]:
+    """``stack`` when its matrices have one shape; else the error naming the first that
+    differs."""
     shape = (len(stack[0]), len(stack[0][0]))
     for k, m in enumerate(stack[1:], start=2):
         if (len(m), len(m[0])) != shape:

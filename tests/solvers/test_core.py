@@ -49,6 +49,8 @@ def test_remembered_texts_match_fresh_ones(digits: int, comma: bool) -> None:
             assert shared.num(x) == fresh._num(x)
             assert shared.tex(x, paren=True) == fresh.tex(x, paren=True)
             assert shared.tex_exact(x) == _reference_tex_exact(fresh, x)
+        for paren in (False, True):
+            assert shared.texs(_numbers(), paren) == [fresh.tex(x, paren) for x in _numbers()]
 
 
 def test_memo_is_bounded_and_formats_stay_values() -> None:
@@ -79,6 +81,20 @@ def test_step_matches_validation() -> None:
     assert built == validated
     assert built.model_dump_json() == validated.model_dump_json()
     assert step("k", "t").model_dump() == Step(kind="k", title="t").model_dump()
+
+
+def test_step_json_is_the_values_own_and_the_schema_the_union() -> None:
+    values = {"n": 2, "x": 2.0, "big": 1e18, "s": "ok", "v": [1.0, -0.0], "m": [[1.5]],
+              "t": [[[0.1, 2.0]]]}  # fmt: skip
+    built = Step(kind="k", title="t", params={"i": 1, "f": 0.5, "s": "a"}, values=values)
+    assert built.model_dump_json() == (
+        '{"kind":"k","title":"t","text":"","params":{"i":1,"f":0.5,"s":"a"},"formulas":[],'
+        '"values":{"n":2,"x":2.0,"big":1e+18,"s":"ok","v":[1.0,-0.0],"m":[[1.5]],'
+        '"t":[[[0.1,2.0]]]}}'
+    )
+    for mode in ("validation", "serialization"):
+        union = Step.model_json_schema(mode=mode)["properties"]["values"]["additionalProperties"]
+        assert len(union["anyOf"]) == 6
 
 
 def test_fixed_keeps_every_decimal_and_integers_whole() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, model_validator
@@ -62,6 +63,7 @@ kernels), Fh×Fw nested lists, or text."""
 _FILTER_SEPARATOR = re.compile(r"^[ \t]*-{3,}[ \t]*\r?$", re.MULTILINE)
 _FOUR_BRACKETS = re.compile(r"^\s*\[\s*\[\s*\[\s*\[")
 _WHOLE = re.compile(r"^[+-]?\d+$")
+_PAIR_APART = re.compile(r"[\s,;x×*]+")
 
 
 def _error(kind: str, template: str, **context: Any) -> PydanticCustomError:
@@ -89,7 +91,7 @@ def _parse_pair(value: Any) -> int | Pair:
     """A whole number or a (vertical, horizontal) pair from a number, a list or text."""
     original = value
     if isinstance(value, str):
-        parts = [p for p in re.split(r"[\s,;x×*]+", value.strip().strip("[]()")) if p]
+        parts = [p for p in _PAIR_APART.split(value.strip().strip("[]()")) if p]
         value = parts[0] if len(parts) == 1 else parts
     try:
         if isinstance(value, list | tuple):
@@ -430,11 +432,25 @@ class Geometry:
 
     @classmethod
     def of(cls, problem: ConvProblem) -> Geometry:
-        """The geometry of a validated problem."""
+        """The geometry of a validated problem (one instance per set of hyperparameters:
+        a solve asks for it several times)."""
         pool = problem.pool
-        size = pair(pool.size) if pool else None
-        stride = pair(pool.stride) if pool and pool.stride is not None else size
-        return cls(pair(problem.stride), pair(problem.padding), size, stride)
+        if pool is None:
+            return _geometry(problem.stride, problem.padding, None, None)
+        return _geometry(problem.stride, problem.padding, pool.size, pool.stride)
+
+
+@lru_cache(maxsize=256)
+def _geometry(
+    stride: int | Pair,
+    padding: int | Pair,
+    pool_size: int | Pair | None,
+    pool_stride: int | Pair | None,
+) -> Geometry:
+    """:meth:`Geometry.of` from the problem's own values (pooling's ``None`` without one)."""
+    size = None if pool_size is None else pair(pool_size)
+    pooled = size if pool_stride is None else pair(pool_stride)
+    return Geometry(pair(stride), pair(padding), size, pooled)
 
 
 def out_size(n: int, f: int, p: int, s: int) -> int:

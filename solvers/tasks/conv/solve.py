@@ -10,9 +10,9 @@ many more cells were computed the same way. The maps themselves are always compl
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache, partial
+from operator import mul
 from typing import Any
 
 import torch
@@ -94,20 +94,27 @@ def _step(
     return step(kind, title, text, params, formulas, dict(values) if values else None)
 
 
-@lru_cache(maxsize=4096)
-def _tex_of(digits: int, decimal_comma: bool, paren: bool, x: float) -> str:
-    return NumberFormat(digits, decimal_comma).tex(x, paren)
+@dataclass(frozen=True)
+class _Kernel:
+    """One kernel as its cells' steps write it, made once per solution: each channel's
+    weights (flat) and a ``str.format`` template of that channel's products with the weights
+    already written (``{} \\cdot w_1 + {} \\cdot w_2 + …``), a cell's window values to fill in."""
 
+    weights: list[list[float]]
+    products: list[str]
 
-def _texer(fmt: NumberFormat, paren: bool = False) -> Callable[[float], str]:
-    """``fmt.tex(x, paren)`` remembered: quiz numbers repeat (kernel weights, small
-    integers). Keyed by the format's fields, whose hash is cheaper than the dataclass's; no
-    Python frame per call (for ``map``)."""
-    return partial(_tex_of, fmt.digits, fmt.decimal_comma, paren)
-
-
-_TIMES = "{} \\cdot {}".format
-"""``x \\cdot w`` from the texts of x and w."""
+    @classmethod
+    def of(cls, kernel: Tensor3, fmt: NumberFormat) -> _Kernel:
+        """The kernel's channels, flat, and their products' templates in ``fmt``."""
+        weights = [_flat(channel) for channel in kernel]
+        products = [
+            " + ".join(
+                "{} \\cdot " + w.replace("{", "{{").replace("}", "}}")
+                for w in fmt.texs(channel, paren=True)
+            )
+            for channel in weights
+        ]
+        return cls(weights, products)
 
 
 def _eq(value: float, fmt: NumberFormat) -> str:
@@ -190,29 +197,27 @@ def _size_steps(
 
 
 def _conv_cell_step(
-    grids: Grids, k: int, i: int, j: int, geometry: Geometry, fmt: NumberFormat
+    grids: Grids, kernel: _Kernel, k: int, i: int, j: int, geometry: Geometry, fmt: NumberFormat
 ) -> Step:
-    """One conv cell: its window, the products per channel, their sum and the bias."""
+    """One conv cell: its window, the products per channel, their sum and the bias
+    (``kernel``: the ``k``-th kernel as :class:`_Kernel` writes it)."""
     (sv, sh) = geometry.stride
-    kernel = grids.kernels[k]
-    channels, fh, fw = len(kernel), len(kernel[0]), len(kernel[0][0])
+    weights = grids.kernels[k]
+    channels, fh, fw = len(weights), len(weights[0]), len(weights[0][0])
     r0, c0 = i * sv, j * sh
     window = _window(grids.padded, r0, c0, fh, fw)
-    products = [
-        [[x * w for x, w in zip(xs, ws, strict=True)] for xs, ws in zip(xc, wc, strict=True)]
-        for xc, wc in zip(window, kernel, strict=True)
-    ]
+    xs = [_flat(xc) for xc in window]
+    flat_products = [list(map(mul, x, w)) for x, w in zip(xs, kernel.weights, strict=True)]
+    products = [[ps[r : r + fw] for r in range(0, fh * fw, fw)] for ps in flat_products]
     bias = grids.bias[k]
     value = grids.conv[k][i][j]
-    name = _cell(symbol="y", k=k, i=i, j=j, maps=len(grids.kernels))
-    paren = _texer(fmt, paren=True)
-    tail = f" + {paren(bias)}" if bias else ""
+    name = _cell("y", k, i, j, len(grids.kernels))
+    tail = f" + {fmt.texs((bias,), paren=True)[0]}" if bias else ""
     formulas: list[str] = []
     sums: list[float] = []
-    for c, (xc, wc, pc) in enumerate(zip(window, kernel, products, strict=True)):
-        ps = _flat(pc)
-        left = " + ".join(map(_TIMES, map(paren, _flat(xc)), map(paren, _flat(wc))))
-        middle = " + ".join(map(paren, ps))
+    for c, (x, ps, template) in enumerate(zip(xs, flat_products, kernel.products, strict=True)):
+        left = template.format(*fmt.texs(x, paren=True))
+        middle = " + ".join(fmt.texs(ps, paren=True))
         total = sum(ps)
         sums.append(total)
         if channels == 1:
@@ -221,7 +226,7 @@ def _conv_cell_step(
             formulas.append(f"s_{{{c + 1}}} = {left} = {middle}{_eq(total, fmt)}")
     if channels > 1:
         symbols = " + ".join(f"s_{{{c + 1}}}" for c in range(channels))
-        numbers = " + ".join(map(paren, sums))
+        numbers = " + ".join(fmt.texs(sums, paren=True))
         bias_symbol = " + b" if bias else ""
         formulas.append(f"{name} = {symbols}{bias_symbol} = {numbers}{tail}{_eq(value, fmt)}")
         text = N_(
@@ -252,7 +257,7 @@ def _conv_cell_step(
         formulas=formulas,
         values={
             N_("window"): window,
-            N_("kernel"): kernel,
+            N_("kernel"): weights,
             N_("products"): products,
             N_("channel_sums"): sums,
             N_("bias"): bias,
@@ -279,8 +284,7 @@ def _pool_cell_step(
     cells = _flat(window)
     value = pooled[k][i][j]
     name = _cell("p", k, i, j, len(pooled))
-    tex = _texer(fmt)
-    listed = fmt.separator.join(map(tex, cells))
+    listed = fmt.separator.join(fmt.texs(cells))
     params: dict[str, str | int | float] = {
         "map": k + 1,
         "row": i + 1,
@@ -307,9 +311,9 @@ def _pool_cell_step(
             )
     else:
         total = sum(cells)
-        terms = " + ".join(map(_texer(fmt, paren=True), cells))
+        terms = " + ".join(fmt.texs(cells, paren=True))
         formula = (
-            f"{name} = \\frac{{{terms}}}{{{kh * kw}}} = \\frac{{{tex(total)}}}{{{kh * kw}}}"
+            f"{name} = \\frac{{{terms}}}{{{kh * kw}}} = \\frac{{{fmt.tex(total)}}}{{{kh * kw}}}"
             f"{_eq(value, fmt)}"
         )
         params["count"] = kh * kw
@@ -351,11 +355,11 @@ def _relu_step(conv: Tensor3, activation: Tensor3 | None, limit: int, fmt: Numbe
         for j, x in enumerate(row)
         if x < 0
     ]
-    tex = _texer(fmt)
     formulas = ["\\operatorname{ReLU}(x) = \\max(0, x)"]
-    for k, i, j in cells[:limit]:
+    shown = cells[:limit]
+    for (k, i, j), text in zip(shown, fmt.texs(conv[k][i][j] for k, i, j in shown), strict=True):
         name = _cell("a", k, i, j, len(conv))
-        formulas.append(f"{name} = \\max(0{fmt.comma} {tex(conv[k][i][j])}) = 0")
+        formulas.append(f"{name} = \\max(0{fmt.comma} {text}) = 0")
     return _step(
         kind="conv.relu",
         title=N_("ReLU"),
@@ -452,7 +456,9 @@ def solve(problem: ConvProblem, fmt: NumberFormat = NumberFormat()) -> ConvSolut
         )
     conv_limit = _worked_limit(channels * fh * fw)
     conv_cells = _order(shapes.conv, conv_limit)
-    steps += [_conv_cell_step(grids, k, i, j, geometry, fmt) for k, i, j in conv_cells]
+    worked_maps = conv_cells[-1][0] + 1  # the cells go map by map
+    kernels = [_Kernel.of(kernel, fmt) for kernel in grids.kernels[:worked_maps]]
+    steps += [_conv_cell_step(grids, kernels[k], k, i, j, geometry, fmt) for k, i, j in conv_cells]
     conv_size = _size(grids.conv)
     if len(conv_cells) < conv_size:
         steps.append(_summary_step(len(conv_cells), conv_size, conv_limit, "conv", grids.conv))
