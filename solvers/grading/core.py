@@ -525,29 +525,48 @@ def score_part(spec: PartSpec, tolerance: Tolerance) -> PartResult:
     """
     rule = tolerance.rule(spec.name)
     given = spec.given
+    dense = not spec.sparse  # every cell graded: a mask needs no "& graded"
     present = ~torch.isnan(given)
-    graded = present if spec.sparse else torch.ones_like(present)
+    graded = torch.ones_like(present) if dense else present
     missing = ~_any(present)
     on_shape = given.shape == spec.expected.shape
     bound = rule.bound(spec.expected) if on_shape else None  # each bound computed once
     right = _matches(given, spec.expected, rule, bound)
-    by_hand = torch.zeros_like(right)
-    if _has_band(spec.expected, spec.rounded) and on_shape:
+    by_hand = None
+    if on_shape and _has_band(spec.expected, spec.rounded):
         by_hand = in_band(given, spec.expected, spec.rounded, rule, bound) & ~right  # type: ignore[arg-type]
         right = right | by_hand
-    carried_on_shape = spec.carried is not None and given.shape == spec.carried.shape
-    bound = rule.bound(spec.carried) if carried_on_shape else None  # type: ignore[arg-type]
-    carry = _matches(given, spec.carried, rule, bound)
-    carry_by_hand = torch.zeros_like(carry)
-    by_hand_carried = spec.carried_rounded
-    if carried_on_shape and _has_band(spec.carried, by_hand_carried):  # type: ignore[arg-type]
-        carry_by_hand = in_band(given, spec.carried, by_hand_carried, rule, bound) & ~carry  # type: ignore[arg-type]
-        carry = carry | carry_by_hand
-    carry = carry & ~right
-    settled = right | ~graded
+    right_cells = right if dense else right & graded
+    settled = right if dense else right | ~graded
     correct = _all(settled) & ~missing
     wrong = ~correct & ~missing
-    consistent = wrong & _all(settled | carry) & _any(carry & graded)
+    rounding = (
+        correct & _any(by_hand if dense else by_hand & graded) if by_hand is not None else None
+    )
+    cells = float(max(math.prod(given.shape[1:]), 1)) if dense else _count(graded).clamp_(min=1.0)
+    score = _count(right_cells) / cells
+    carried_on_shape = spec.carried is not None and given.shape == spec.carried.shape
+    if carried_on_shape:  # no carried answer of this shape: nothing is carried forward
+        bound = rule.bound(spec.carried)  # type: ignore[arg-type]
+        carry = close(given, spec.carried, rule, bound)  # type: ignore[arg-type]
+        by_hand_carried = spec.carried_rounded
+        carry_by_hand = None
+        if _has_band(spec.carried, by_hand_carried):  # type: ignore[arg-type]
+            carry_by_hand = in_band(given, spec.carried, by_hand_carried, rule, bound) & ~carry  # type: ignore[arg-type]
+            carry = carry | carry_by_hand
+        carry = carry & ~right
+        carry_cells = carry if dense else carry & graded
+        consistent = wrong & _all(settled | carry) & _any(carry_cells)
+        carried = CARRIED_CREDIT * _count(carry_cells) / cells
+        score = score + carried
+        if carry_by_hand is not None:
+            by_hand_consistent = consistent & _any(
+                carry_by_hand if dense else carry_by_hand & graded
+            )
+            rounding = by_hand_consistent if rounding is None else rounding | by_hand_consistent
+    else:
+        consistent = torch.zeros_like(missing)
+        carried = torch.zeros(missing.shape, dtype=F64, device=given.device)
     shape_error = torch.zeros_like(missing)
     if not on_shape:  # a format error unless a mistake or the carried answer has its shape
         explained = torch.zeros_like(missing)
@@ -555,22 +574,19 @@ def score_part(spec: PartSpec, tolerance: Tolerance) -> PartResult:
             explained = explained | _all(settled | _matches(given, candidate, rule))
         shape_error = wrong & ~consistent & ~explained
     optional = spec.optional or spec.sparse
-    max_score = (~(missing & optional)).to(F64)
-    cells = torch.clamp(_count(graded), min=1.0)
-    carried = CARRIED_CREDIT * _count(carry & graded) / cells
     return PartResult(
         spec=spec,
-        score=_count(right & graded) / cells + carried,
+        score=score,
         carried=carried,
-        max_score=max_score,
+        max_score=(~(missing & optional)).to(F64),
         correct=correct,
         consistent=consistent,
         missing=missing,
         misconception=torch.full(missing.shape, -1, dtype=torch.long, device=given.device),
-        cells=right & graded,
+        cells=right_cells,
         graded=graded,
         shape_error=shape_error,
-        rounding=(correct & _any(by_hand & graded)) | (consistent & _any(carry_by_hand & graded)),
+        rounding=torch.zeros_like(missing) if rounding is None else rounding,
         decimals=tolerance.hand_decimals if spec.rounded is not None else None,
     )
 
@@ -663,8 +679,10 @@ def diagnose(results: Sequence[PartResult], tolerance: Tolerance) -> list[Mistak
         base_bound = rule.bound(base) if by_shape else base
         groups = [(g, _judge(r, rule, g, base, base_bound)) for g in by_shape.values()]
         found = [(g, verdict) for g, verdict in groups if verdict is not None]
-        if found:
-            # in the candidates' order (the first of the best wins below)
+        if len(found) == 1:  # one shape (the usual case): already in the candidates' order
+            group, (explained, agree) = found[0]
+            judged[i] = ([j for j, _, _, _ in group], [k for _, k, _, _ in group], explained, agree)
+        elif found:  # put back in the candidates' order (the first of the best wins below)
             js = [j for g, _ in found for j, _, _, _ in g]
             order = sorted(range(len(js)), key=js.__getitem__)
             ks = [k for g, _ in found for _, k, _, _ in g]
