@@ -546,7 +546,7 @@ def score_part(spec: PartSpec, tolerance: Tolerance) -> PartResult:
     cells = float(max(math.prod(given.shape[1:]), 1)) if dense else _count(graded).clamp_(min=1.0)
     score = _count(right_cells) / cells
     carried_on_shape = spec.carried is not None and given.shape == spec.carried.shape
-    if carried_on_shape:  # no carried answer of this shape: nothing is carried forward
+    if carried_on_shape:
         bound = rule.bound(spec.carried)  # type: ignore[arg-type]
         carry = close(given, spec.carried, rule, bound)  # type: ignore[arg-type]
         by_hand_carried = spec.carried_rounded
@@ -564,7 +564,7 @@ def score_part(spec: PartSpec, tolerance: Tolerance) -> PartResult:
                 carry_by_hand if dense else carry_by_hand & graded
             )
             rounding = by_hand_consistent if rounding is None else rounding | by_hand_consistent
-    else:
+    else:  # no carried answer of this shape: nothing is carried forward
         consistent = torch.zeros_like(missing)
         carried = torch.zeros(missing.shape, dtype=F64, device=given.device)
     shape_error = torch.zeros_like(missing)
