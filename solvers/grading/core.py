@@ -612,6 +612,17 @@ Candidate = tuple[int, int, int, torch.Tensor]
 """A candidate of a part in :func:`diagnose`: its position, key, catalogue index, answer."""
 
 
+STACKED_CELLS = 1 << 16
+"""Most cells of candidates judged at once (a small batch stacks all of a part's, a big
+one judges them one by one: a stack of many big answers is only more memory to fill)."""
+
+
+def _stacks(group: list[Candidate]) -> list[list[Candidate]]:
+    """A part's candidates of one shape in stacks of at most :data:`STACKED_CELLS` cells."""
+    size = max(1, STACKED_CELLS // max(1, group[0][3].numel()))
+    return [group[n : n + size] for n in range(0, len(group), size)]
+
+
 def _judge(
     r: PartResult,
     rule: ToleranceRule,
@@ -619,11 +630,11 @@ def _judge(
     base: torch.Tensor,
     base_bound: torch.Tensor,
 ) -> tuple[torch.Tensor, torch.Tensor] | None:
-    """For a part's candidates of one shape, stacked so that one torch op covers them all:
+    """For a stack of a part's candidates of one shape (:func:`_stacks`), one torch op for all:
     (C, B) where each explains the part, and where it agrees with it (see :func:`diagnose`);
     None when none changes the part anywhere (none explains or vetoes)."""
     spec = r.spec
-    answers = torch.stack([answer for _, _, _, answer in group])
+    answers = torch.stack([a for _, _, _, a in group]) if len(group) > 1 else group[0][3][None]
     changed = _changed(answers, base, rule, base_bound)
     changes = _per_row(changed, torch.any)
     if not changes.any():
@@ -677,9 +688,13 @@ def diagnose(results: Sequence[PartResult], tolerance: Tolerance) -> list[Mistak
             k = keys.setdefault((index, frozen, ordinal), len(keys))
             by_shape.setdefault(answer.shape, []).append((j, k, index, answer))
         base_bound = rule.bound(base) if by_shape else base
-        groups = [(g, _judge(r, rule, g, base, base_bound)) for g in by_shape.values()]
+        groups = [
+            (g, _judge(r, rule, g, base, base_bound))
+            for same in by_shape.values()
+            for g in _stacks(same)
+        ]
         found = [(g, verdict) for g, verdict in groups if verdict is not None]
-        if len(found) == 1:  # one shape (the usual case): already in the candidates' order
+        if len(found) == 1:  # one stack (the usual case): already in the candidates' order
             group, (explained, agree) = found[0]
             judged[i] = ([j for j, _, _, _ in group], [k for _, k, _, _ in group], explained, agree)
         elif found:  # put back in the candidates' order (the first of the best wins below)
