@@ -27,7 +27,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic_core import PydanticCustomError
 
-from solvers.core import HAND_DECIMALS, N_, NP_, Rounder, hand_rounder
+from solvers.core import HAND_DECIMALS, N_, NP_, Rounder, hand_rounder, trusted
 from solvers.matrix import coerce_matrix, coerce_tensor, coerce_vector
 
 CARRIED_CREDIT = 0.5
@@ -137,8 +137,12 @@ class Tolerance(ToleranceRule):
             if rule is not None and not rule.is_empty:
                 return rule
         if self.is_empty:
-            return ToleranceRule(absolute=QUIZ_ABSOLUTE, relative=QUIZ_RELATIVE)
+            return QUIZ_RULE
         return self
+
+
+QUIZ_RULE = ToleranceRule(absolute=QUIZ_ABSOLUTE, relative=QUIZ_RELATIVE)
+"""The rule of a part when the request gives none (one object, not one per part)."""
 
 
 def close(
@@ -521,29 +525,48 @@ def score_part(spec: PartSpec, tolerance: Tolerance) -> PartResult:
     """
     rule = tolerance.rule(spec.name)
     given = spec.given
+    dense = not spec.sparse  # every cell graded: a mask needs no "& graded"
     present = ~torch.isnan(given)
-    graded = present if spec.sparse else torch.ones_like(present)
+    graded = torch.ones_like(present) if dense else present
     missing = ~_any(present)
     on_shape = given.shape == spec.expected.shape
     bound = rule.bound(spec.expected) if on_shape else None  # each bound computed once
     right = _matches(given, spec.expected, rule, bound)
-    by_hand = torch.zeros_like(right)
-    if _has_band(spec.expected, spec.rounded) and on_shape:
+    by_hand = None
+    if on_shape and _has_band(spec.expected, spec.rounded):
         by_hand = in_band(given, spec.expected, spec.rounded, rule, bound) & ~right  # type: ignore[arg-type]
         right = right | by_hand
-    carried_on_shape = spec.carried is not None and given.shape == spec.carried.shape
-    bound = rule.bound(spec.carried) if carried_on_shape else None  # type: ignore[arg-type]
-    carry = _matches(given, spec.carried, rule, bound)
-    carry_by_hand = torch.zeros_like(carry)
-    by_hand_carried = spec.carried_rounded
-    if carried_on_shape and _has_band(spec.carried, by_hand_carried):  # type: ignore[arg-type]
-        carry_by_hand = in_band(given, spec.carried, by_hand_carried, rule, bound) & ~carry  # type: ignore[arg-type]
-        carry = carry | carry_by_hand
-    carry = carry & ~right
-    settled = right | ~graded
+    right_cells = right if dense else right & graded
+    settled = right if dense else right | ~graded
     correct = _all(settled) & ~missing
     wrong = ~correct & ~missing
-    consistent = wrong & _all(settled | carry) & _any(carry & graded)
+    rounding = (
+        correct & _any(by_hand if dense else by_hand & graded) if by_hand is not None else None
+    )
+    cells = float(max(math.prod(given.shape[1:]), 1)) if dense else _count(graded).clamp_(min=1.0)
+    score = _count(right_cells) / cells
+    carried_on_shape = spec.carried is not None and given.shape == spec.carried.shape
+    if carried_on_shape:
+        bound = rule.bound(spec.carried)  # type: ignore[arg-type]
+        carry = close(given, spec.carried, rule, bound)  # type: ignore[arg-type]
+        by_hand_carried = spec.carried_rounded
+        carry_by_hand = None
+        if _has_band(spec.carried, by_hand_carried):  # type: ignore[arg-type]
+            carry_by_hand = in_band(given, spec.carried, by_hand_carried, rule, bound) & ~carry  # type: ignore[arg-type]
+            carry = carry | carry_by_hand
+        carry = carry & ~right
+        carry_cells = carry if dense else carry & graded
+        consistent = wrong & _all(settled | carry) & _any(carry_cells)
+        carried = CARRIED_CREDIT * _count(carry_cells) / cells
+        score = score + carried
+        if carry_by_hand is not None:
+            by_hand_consistent = consistent & _any(
+                carry_by_hand if dense else carry_by_hand & graded
+            )
+            rounding = by_hand_consistent if rounding is None else rounding | by_hand_consistent
+    else:  # no carried answer of this shape: nothing is carried forward
+        consistent = torch.zeros_like(missing)
+        carried = torch.zeros(missing.shape, dtype=F64, device=given.device)
     shape_error = torch.zeros_like(missing)
     if not on_shape:  # a format error unless a mistake or the carried answer has its shape
         explained = torch.zeros_like(missing)
@@ -551,36 +574,86 @@ def score_part(spec: PartSpec, tolerance: Tolerance) -> PartResult:
             explained = explained | _all(settled | _matches(given, candidate, rule))
         shape_error = wrong & ~consistent & ~explained
     optional = spec.optional or spec.sparse
-    max_score = (~(missing & optional)).to(F64)
-    cells = torch.clamp(_count(graded), min=1.0)
-    carried = CARRIED_CREDIT * _count(carry & graded) / cells
     return PartResult(
         spec=spec,
-        score=_count(right & graded) / cells + carried,
+        score=score,
         carried=carried,
-        max_score=max_score,
+        max_score=(~(missing & optional)).to(F64),
         correct=correct,
         consistent=consistent,
         missing=missing,
         misconception=torch.full(missing.shape, -1, dtype=torch.long, device=given.device),
-        cells=right & graded,
+        cells=right_cells,
         graded=graded,
         shape_error=shape_error,
-        rounding=(correct & _any(by_hand & graded)) | (consistent & _any(carry_by_hand & graded)),
+        rounding=torch.zeros_like(missing) if rounding is None else rounding,
         decimals=tolerance.hand_decimals if spec.rounded is not None else None,
     )
 
 
 def _changed(
-    answer: torch.Tensor, base: torch.Tensor, rule: ToleranceRule, bound: torch.Tensor
+    answers: torch.Tensor, base: torch.Tensor, rule: ToleranceRule, bound: torch.Tensor
 ) -> torch.Tensor:
-    """The cells where a mistake's answer differs from the answer without it (``base``,
-    whose ``rule.bound`` is ``bound``): beyond the tolerance, or every cell of another shape
-    (NaN cells: the mistake does not apply there)."""
-    finite = torch.isfinite(answer)
-    if answer.shape != base.shape:
+    """The cells where mistakes' answers (C, B, *shape) differ from the answer without them
+    (``base``, whose ``rule.bound`` is ``bound``): beyond the tolerance, or every cell of
+    another shape (NaN cells: the mistake does not apply there)."""
+    finite = torch.isfinite(answers)
+    if answers.shape[1:] != base.shape:
         return finite
-    return finite & ~close(answer, base, rule, bound)
+    return finite & ~close(answers, base, rule, bound)
+
+
+def _per_row(mask: torch.Tensor, reduce: Callable[..., torch.Tensor]) -> torch.Tensor:
+    """(C, B, *cells) → (C, B): ``reduce`` over each candidate's row's cells."""
+    return reduce(mask.reshape(mask.shape[0], mask.shape[1], -1), 2)
+
+
+Candidate = tuple[int, int, int, torch.Tensor]
+"""A candidate of a part in :func:`diagnose`: its position, key, catalogue index, answer."""
+
+
+STACKED_CELLS = 1 << 16
+"""Most cells of candidates judged at once (a small batch stacks all of a part's, a big
+one judges them one by one: a stack of many big answers is only more memory to fill)."""
+
+
+def _stacks(group: list[Candidate]) -> list[list[Candidate]]:
+    """A part's candidates of one shape in stacks of at most :data:`STACKED_CELLS` cells."""
+    size = max(1, STACKED_CELLS // max(1, group[0][3].numel()))
+    return [group[n : n + size] for n in range(0, len(group), size)]
+
+
+def _judge(
+    r: PartResult,
+    rule: ToleranceRule,
+    group: list[Candidate],
+    base: torch.Tensor,
+    base_bound: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """For a stack of a part's candidates of one shape (:func:`_stacks`), one torch op for all:
+    (C, B) where each explains the part, and where it agrees with it (see :func:`diagnose`);
+    None when none changes the part anywhere (none explains or vetoes)."""
+    spec = r.spec
+    answers = torch.stack([a for _, _, _, a in group]) if len(group) > 1 else group[0][3][None]
+    changed = _changed(answers, base, rule, base_bound)
+    changes = _per_row(changed, torch.any)
+    if not changes.any():
+        return None
+    ungraded = ~r.graded
+    settled = r.cells | ungraded
+    cellwise = [index in spec.cellwise for _, _, index, _ in group]
+    # every cell it changes is as the mistake gives it, every other one is right
+    if answers.shape[1:] == spec.given.shape:
+        matches = close(spec.given, answers, rule)
+        cell = torch.where(changed, matches, settled)
+        if any(cellwise):
+            alone = torch.tensor(cellwise, device=cell.device)
+            cell = torch.where(alone.reshape(-1, *[1] * (cell.dim() - 1)), settled | matches, cell)
+    else:  # no cell of the given part matches another shape
+        cell = torch.stack([settled if alone else torch.zeros_like(settled) for alone in cellwise])
+    match = _per_row(cell | ungraded, torch.all) & ~r.missing
+    wrong = ~r.correct & ~r.missing & ~r.consistent
+    return match & wrong & changes, r.missing | ~changes | match
 
 
 def diagnose(results: Sequence[PartResult], tolerance: Tolerance) -> list[MistakeKey]:
@@ -598,59 +671,61 @@ def diagnose(results: Sequence[PartResult], tolerance: Tolerance) -> list[Mistak
     ``misconception``; gives the mistakes ``mistake`` indexes.
     """
     keys: dict[MistakeKey, int] = {}
-    entries: list[tuple[int, int, int, torch.Tensor, torch.Tensor]] = []
+    judged: dict[int, tuple[list[int], list[int], torch.Tensor, torch.Tensor]] = {}
     for i, r in enumerate(results):
         spec = r.spec
         rule = tolerance.rule(spec.name)
         base = spec.expected
         if spec.carried is not None and spec.carried.shape == base.shape:
             base = torch.where(torch.isnan(spec.carried), base, spec.carried)
-        ungraded, present = ~r.graded, ~r.missing
-        settled = r.cells | ungraded
-        wrong = ~r.correct & present & ~r.consistent
-        base_bound = rule.bound(base)
         seen: dict[tuple[int, tuple[tuple[str, Any], ...]], int] = {}
+        by_shape: dict[torch.Size, list[Candidate]] = {}
         for j, (index, answer) in enumerate(spec.candidates):
             params = spec.params[j] if j < len(spec.params) else None
             frozen = tuple(sorted(params.items())) if params else ()
             ordinal = seen.get((index, frozen), 0)
             seen[(index, frozen)] = ordinal + 1
             k = keys.setdefault((index, frozen, ordinal), len(keys))
-            changed = _changed(answer, base, rule, base_bound)
-            changes = _any(changed)
-            if not changes.any():  # it changes this part nowhere: it neither explains nor vetoes
-                continue
-            # every cell it changes is as the mistake gives it, every other one is right
-            if index in spec.cellwise:
-                cell = settled | _matches(spec.given, answer, rule)
-            elif changed.shape == spec.given.shape:
-                cell = torch.where(changed, _matches(spec.given, answer, rule), settled)
-            else:
-                cell = _matches(spec.given, answer, rule)
-            match = _all(cell | ungraded) & present
-            entries.append((i, j, k, match & wrong & changes, r.missing | ~changes | match))
+            by_shape.setdefault(answer.shape, []).append((j, k, index, answer))
+        base_bound = rule.bound(base) if by_shape else base
+        groups = [
+            (g, _judge(r, rule, g, base, base_bound))
+            for same in by_shape.values()
+            for g in _stacks(same)
+        ]
+        found = [(g, verdict) for g, verdict in groups if verdict is not None]
+        if len(found) == 1:  # one stack (the usual case): already in the candidates' order
+            group, (explained, agree) = found[0]
+            judged[i] = ([j for j, _, _, _ in group], [k for _, k, _, _ in group], explained, agree)
+        elif found:  # put back in the candidates' order (the first of the best wins below)
+            js = [j for g, _ in found for j, _, _, _ in g]
+            order = sorted(range(len(js)), key=js.__getitem__)
+            ks = [k for g, _ in found for _, k, _, _ in g]
+            explained, agree = (torch.cat([v[n] for _, v in found])[order] for n in (0, 1))
+            judged[i] = ([js[n] for n in order], [ks[n] for n in order], explained, agree)
     rows = results[0].missing.shape[0] if results else 0
     device = results[0].missing.device if results else "cpu"
-    viable = torch.ones((len(keys), rows), dtype=torch.bool, device=device)
-    count = torch.zeros((len(keys), rows), dtype=torch.long, device=device)
-    for _, _, k, explained, agree in entries:
-        viable[k] &= agree
-        count[k] += explained.long()
     ordered = list(keys)
+    count = torch.zeros((len(keys), rows), dtype=torch.long, device=device)
+    vetoes = torch.zeros_like(count)
+    if judged:
+        at = torch.tensor([k for _, ks, _, _ in judged.values() for k in ks], device=device)
+        count.index_add_(0, at, torch.cat([e for _, _, e, _ in judged.values()]).long())
+        vetoes.index_add_(0, at, (~torch.cat([a for _, _, _, a in judged.values()])).long())
+    viable = vetoes == 0
     upstream: dict[str, torch.Tensor] = {}
-    none = torch.full((rows,), -1, dtype=torch.long, device=device)
-    by_part: dict[int, list[tuple[int, int, int, torch.Tensor, torch.Tensor]]] = {}
-    for entry in entries:
-        by_part.setdefault(entry[0], []).append(entry)
+    catalogue_index = torch.tensor([key[0] for key in ordered] or [0], device=device)
     for i, r in enumerate(results):
-        chosen, best = none.clone(), torch.full((rows,), -1, dtype=torch.long, device=device)
-        # the most parts explained first, then the catalogue order, then the candidate order
-        for _, j, k, explained, _ in by_part.get(i, ()):
-            index = ordered[k][0]
-            rank = count[k] * 1_000_000 - index * 1000 - min(j, 999)
-            better = explained & viable[k] & ((best < 0) | (rank > best))
-            chosen = torch.where(better, k, chosen)
-            best = torch.where(better, rank, best)
+        chosen = torch.full((rows,), -1, dtype=torch.long, device=device)
+        if i in judged:
+            # the most parts explained first, then the catalogue order, then the candidate
+            # order (the first of the best)
+            js, ks, explained, _ = judged[i]
+            at = torch.tensor(ks, device=device)
+            order = [ordered[k][0] * 1000 + min(j, 999) for j, k in zip(js, ks, strict=True)]
+            rank = count[at] * 1_000_000 - torch.tensor(order, device=device)[:, None]
+            best, which = torch.where(explained & viable[at], rank, -1).max(0)
+            chosen = torch.where(best >= 0, at[which], chosen)
         source = upstream.get(r.spec.carried_from)
         if source is not None:
             chosen = torch.where(r.consistent & (chosen < 0), source, chosen)
@@ -658,7 +733,6 @@ def diagnose(results: Sequence[PartResult], tolerance: Tolerance) -> list[Mistak
         # what a later part follows from: this part's mistake, or where it is missing, the
         # mistake of the part it would follow from
         upstream[r.spec.name] = chosen if source is None else torch.where(r.missing, source, chosen)
-        catalogue_index = torch.tensor([key[0] for key in ordered] or [0], device=device)
         r.misconception = torch.where(chosen >= 0, catalogue_index[chosen.clamp(min=0)], -1)
     return ordered
 
@@ -810,7 +884,8 @@ def part_grades(
         else:
             feedback = N_("This is not right.")
         out.append(
-            PartGrade.model_construct(
+            trusted(
+                PartGrade,
                 name=spec.name,
                 correct=correct,
                 expected=expected_value,
@@ -859,8 +934,8 @@ def row_mistakes(
                 continue
             index, params, _ = bulk.mistakes[key]
             if key not in found:
-                found[key] = MistakeGrade.model_construct(
-                    misconception=catalogue[index].id, params=dict(params), parts=[]
+                found[key] = trusted(
+                    MistakeGrade, misconception=catalogue[index].id, params=dict(params), parts=[]
                 )
             found[key].parts.extend(_explained(part, row))
         out.append(list(found.values()))
@@ -878,7 +953,8 @@ def grades(bulk: BulkGrade, catalogue: Sequence[Misconception]) -> list[Grade]:
         bulk.score.tolist(), bulk.max_score.tolist(), bulk.carried_forward.tolist(), strict=True
     )
     return [
-        Grade.model_construct(
+        trusted(
+            Grade,
             task=bulk.task,
             score=score,
             max_score=max_score,
