@@ -41,7 +41,7 @@ from app.deps import DIGITS, LANG, ApiFormat, query_docs
 from app.errors import ERROR_RESPONSES, CheckedJsonRoute
 from app.forms import FormAdapter
 from app.i18n import current_language, gettext
-from app.render import tex
+from app.render import fill, tex
 from app.tasks import KeyItem, TaskView
 from solvers.core import N_, AnswerCell, NumberFormat
 from solvers.registry import get_task
@@ -679,14 +679,6 @@ def _template(markup: str) -> tuple[str, ...]:
     return tuple(markup.split(_SLOT))
 
 
-def _fill(template: tuple[str, ...], texts: Sequence[str]) -> str:
-    """A template's markup with its slots filled with ``texts``, in order (as many)."""
-    out = [""] * (2 * len(template) - 1)
-    out[::2] = template
-    out[1::2] = texts
-    return "".join(out)
-
-
 _DEFS = (
     '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
     f'markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="{EDGE_COLOR}"/>'
@@ -773,7 +765,7 @@ def _svg(
     joined = "".join(labels)
     if "&" in joined or "<" in joined or ">" in joined:  # numbers and shapes never have them
         labels = [escape(text) for text in labels]
-    svg = _fill(template, [escape(caption), *labels])
+    svg = fill(template, [escape(caption), *labels])
     if not sketch.grids:
         return svg + "</svg>"
     parts = [svg]
@@ -958,7 +950,7 @@ def nodes_table(
             more = "" if formula == shown else f" = {shown}"
             numbers += (more, more)
         numbers += (num(n.upstream), "; ".join(num(d) for d in n.downstream))
-    return _fill(template, numbers)
+    return fill(template, numbers)
 
 
 _PARTIAL_F = "\\partial f / \\partial "
@@ -987,7 +979,7 @@ def results_html(solution: GraphSolution, fmt: NumberFormat) -> str:
     numbers = [str(answer.output), num(answer.output)]
     for g in answer.gradients.values():
         numbers += (str(g), num(g))
-    return _fill(_results(tuple(answer.gradients)), numbers)
+    return fill(_results(tuple(answer.gradients)), numbers)
 
 
 class GraphView(TaskView):
