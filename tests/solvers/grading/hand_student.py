@@ -83,9 +83,15 @@ def exp(x: Any) -> Any:
     return Interval(math.exp(x.low), math.exp(x.high)) if isinstance(x, Interval) else math.exp(x)
 
 
+class Unbounded(ArithmeticError):
+    """The logarithm of an interval that reaches 0 (a probability rounded to 0 by hand): no
+    bound on how far the rounding moves the result."""
+
+
 def log(x: Any) -> Any:
     if isinstance(x, Interval):
-        assert x.low > 0
+        if x.low <= 0:
+            raise Unbounded(x)
         return Interval(math.log(x.low), math.log(x.high))
     return math.log(x)
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from solvers.core import hand_rounder
@@ -28,6 +28,7 @@ from solvers.variants.sets import generate_set, quiz_spec
 from tests.solvers.grading.hand_student import (
     ANSWERS,
     Interval,
+    Unbounded,
     graph_answer,
     loss_answer,
     rounding,
@@ -261,7 +262,10 @@ def test_softmax_band_is_bounded_by_its_rounding_sensitivity(
     scores: list[float], label: int
 ) -> None:
     problem = LossProblem(scores=[[s] for s in scores], labels=[label], loss="softmax")
-    spread = loss_answer(problem, _widen)
+    try:
+        spread = loss_answer(problem, _widen)
+    except Unbounded:  # p_y rounded to 0 by hand: the band is the exact value's alone
+        assume(False)
     exact = {"per_example": loss.solve(problem).answer.per_example,
              "loss": loss.solve(problem).answer.loss}  # fmt: skip
     _sensitivity_check("loss", problem, exact, loss_answer(problem, rounding(2)), spread)
