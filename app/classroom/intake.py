@@ -3,8 +3,8 @@ thread of its own, all those that arrived while it was busy together (:func:`exa
 one read, one grading batch per task, one transaction and one insert for the group), while
 the event loop goes on reading requests.
 
-A submission alone is stored at once; under load the groups grow by themselves, and each
-costs about what one submission used to: a thread per request, each with its own
+A submission alone is stored within milliseconds; under load the groups grow by themselves,
+and each costs about what one submission used to: a thread per request, each with its own
 transactions and its own grading, spent most of the server's time switching threads and
 waiting on the database. A request that goes away before its group starts is dropped
 (nothing stored); once stored, a submission stays stored (as a request whose answer was
@@ -26,6 +26,12 @@ log = logging.getLogger("stepgrad.classroom")
 MAX_GROUP = 256
 """Most submissions stored together."""
 
+SETTLE = 0.002
+"""Seconds the intake waits, again and again while submissions keep arriving, before it
+takes a group: answered together, a group's clients send their next submissions together,
+and without it the first would make a group of its own (each group costs about as much as
+one submission alone)."""
+
 
 def _store(db: Database, taken: list[tuple[exams.Attempt, Future[None]]]) -> None:
     """Store a group (those whose request still waits), then answer each request."""
@@ -42,7 +48,7 @@ def _store(db: Database, taken: list[tuple[exams.Attempt, Future[None]]]) -> Non
 
 
 _QUEUE: DatabaseQueue[tuple[exams.Attempt, Future[None]]] = DatabaseQueue(
-    "intake", _store, MAX_GROUP
+    "intake", _store, MAX_GROUP, settle=SETTLE
 )
 
 

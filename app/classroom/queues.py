@@ -13,11 +13,17 @@ from app.classroom.db import Database
 
 Item = TypeVar("Item")
 
+SETTLE_STEPS = 10
+"""Most steps a queue waits for its group to stop growing."""
+
 
 class DatabaseQueue(Generic[Item]):
     """Items waiting for ``handle(db, group)`` in groups of at most ``limit``; the thread
-    (named ``name``) starts with the first item and waits ``linger`` seconds after being
-    woken, so that what arrives meanwhile joins the group."""
+    (named ``name``) starts with the first item. Once woken it waits ``linger`` seconds, so
+    that what arrives meanwhile joins the group; then, with ``settle``, it waits in steps of
+    ``settle`` seconds as long as more items keep arriving (at most :data:`SETTLE_STEPS`),
+    so that requests answered together, which come back together, are not split into a
+    group of the first one alone and a group of all the others."""
 
     def __init__(
         self,
@@ -25,11 +31,13 @@ class DatabaseQueue(Generic[Item]):
         handle: Callable[[Database, list[Item]], None],
         limit: int,
         linger: float = 0.0,
+        settle: float = 0.0,
     ) -> None:
         self._name = name
         self._handle = handle
         self._limit = limit
         self._linger = linger
+        self._settle = settle
         self._lock = threading.Lock()
         self._items: dict[Database, list[Item]] = {}
         self._wake = threading.Event()
@@ -56,11 +64,28 @@ class DatabaseQueue(Generic[Item]):
                 return db, taken
         return None
 
+    def _waiting(self) -> int:
+        with self._lock:
+            return sum(map(len, self._items.values()))
+
+    def _settled(self) -> None:
+        """Wait while items keep arriving (steps of ``settle`` seconds)."""
+        waiting = self._waiting()
+        for _ in range(SETTLE_STEPS):
+            if waiting >= self._limit:
+                return
+            time.sleep(self._settle)
+            waiting, before = self._waiting(), waiting
+            if waiting == before:
+                return
+
     def _run(self) -> None:
         while True:
             self._wake.wait()
             if self._linger:
                 time.sleep(self._linger)
+            if self._settle:
+                self._settled()
             self._wake.clear()
             while (work := self._take()) is not None:
                 self._handle(*work)
