@@ -24,13 +24,19 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import PydanticCustomError
-from sqlalchemy import Connection, bindparam, func, insert, select
+from sqlalchemy import Connection, Text, bindparam, cast, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
 from app.classroom.backlog import BACKLOG
 from app.classroom.db import READ_ONLY, Database
-from app.classroom.grading import AnswerError, Submitted, grade_many, stored_problem
+from app.classroom.grading import (
+    AnswerError,
+    Submitted,
+    grade_many,
+    stored_problem,
+    stored_problems,
+)
 from app.classroom.models import Exam, Student, Submission, now
 from app.classroom.roster import MAX_ROSTER, RosterEntry, check_unique
 from app.classroom.tokens import make_token
@@ -336,16 +342,17 @@ def _answer_error(task: str, error: ValidationError) -> RequestValidationError:
     )
 
 
-def grade_answers(exam: Exam, problems: dict[str, Any], answers: dict[str, Any]) -> dict[str, Any]:
+def grade_answers(
+    exam: Exam, problems: dict[str, BaseModel], answers: dict[str, Any]
+) -> dict[str, Any]:
     """Each task's grade, exactly as ``POST /api/v1/{task}/grade`` computes it (a task
     not answered is graded blank); a malformed answer is a 422 naming it."""
     _known_tasks(exam, answers)
     return _graded(grade_many([_submitted(exam, problems, answers)])[0])
 
 
-def _submitted(exam: Exam, problems: dict[str, Any], answers: dict[str, Any]) -> Submitted:
-    models = {task: stored_problem(task, problems[task]) for task in exam.tasks}
-    return Submitted(exam.tasks, models, answers, _tolerance(exam))
+def _submitted(exam: Exam, problems: dict[str, BaseModel], answers: dict[str, Any]) -> Submitted:
+    return Submitted(exam.tasks, problems, answers, _tolerance(exam))
 
 
 def _graded(outcome: dict[str, Grade] | Exception) -> dict[str, Any]:
@@ -358,7 +365,7 @@ def _graded(outcome: dict[str, Grade] | Exception) -> dict[str, Any]:
     return {task: result.model_dump(mode="json") for task, result in outcome.items()}
 
 
-def gradable_later(exam: Exam, problems: dict[str, Any], answers: dict[str, Any]) -> bool:
+def gradable_later(exam: Exam, problems: dict[str, BaseModel], answers: dict[str, Any]) -> bool:
     """Whether the answers may be stored now and graded later (:mod:`app.classroom.backlog`):
     every part in its expected shape (a part in another shape is graded at once: its shape
     may be a named mistake's, or an error). A malformed answer is a 422 now, as when graded."""
@@ -366,7 +373,7 @@ def gradable_later(exam: Exam, problems: dict[str, Any], answers: dict[str, Any]
     ready = True
     for task in exam.tasks:
         try:
-            ready &= check(task, stored_problem(task, problems[task]), answers.get(task, {}))
+            ready &= check(task, problems[task], answers.get(task, {}))
         except ValidationError as exc:
             raise _answer_error(task, exc) from None
     return ready
@@ -415,7 +422,7 @@ def _seat_queries() -> dict[str, Any]:
         ).join(Exam, Exam.id == Student.exam_id)  # fmt: skip
 
     return {
-        "student": query(Student.problems).where(
+        "student": query(cast(Student.problems, Text)).where(
             Student.exam_id.in_(bindparam("exams", expanding=True)),
             Student.student_id.in_(bindparam("students", expanding=True)),
         ),
@@ -436,19 +443,20 @@ def _seats(connection: Connection, query: str, **where: Any) -> dict[Any, Seat]:
         pk, student_id, last, finals, *state = row
         columns = zip(_STATE_COLUMNS, state[:count], strict=True)
         exam = Exam(**{c.key: value for c, value in columns})
-        seat = Seat(exam, pk, (state[count:] or [{}])[0], last or 0, bool(finals))
+        problems = stored_problems(state[count]) if len(state) > count else {}
+        seat = Seat(exam, pk, problems, last or 0, bool(finals))
         found[pk if query == "locked" else (exam.id, student_id)] = seat
     return found
 
 
 class Seat(NamedTuple):
     """A student's place in an exam as a submission reads it: the exam (a detached
-    :class:`Exam` of :data:`_STATE_COLUMNS`), the student's key and problems, their last
-    attempt and whether one was final."""
+    :class:`Exam` of :data:`_STATE_COLUMNS`), the student's key and problems (the tasks'
+    models), their last attempt and whether one was final."""
 
     exam: Exam
     pk: int
-    problems: dict[str, Any]
+    problems: dict[str, BaseModel]
     used: int
     final: bool
 
@@ -633,7 +641,7 @@ def _grade_rows(
     """The paper rows graded together (one batch per task)."""
     known = set(exam.tasks)
     return grade_many([
-        _submitted(exam, students[row["student"]].problems,
+        _submitted(exam, {t: problem(t, students[row["student"]]) for t in exam.tasks},
                    {t: a for t, a in row["answers"].items() if t in known})
         for row in rows
     ])  # fmt: skip

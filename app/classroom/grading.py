@@ -36,6 +36,13 @@ def stored_problem(task: str, data: dict[str, Any]) -> BaseModel:
     return _problem(task, json.dumps(data, sort_keys=True, separators=(",", ":")))
 
 
+@lru_cache(maxsize=8192)
+def stored_problems(stored: str) -> dict[str, BaseModel]:
+    """A student's problems as the database holds them (the JSON text of ``{task: problem}``)
+    as the tasks' models, read once per worker for each student (bounded)."""
+    return {task: stored_problem(task, data) for task, data in json.loads(stored).items()}
+
+
 class AnswerError(Exception):
     """A task's answer that does not grade; ``error`` names its malformed parts."""
 
