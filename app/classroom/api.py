@@ -163,13 +163,17 @@ class GradedPart(NamedTuple):
     misconception_title: str | None
 
 
-def graded_parts(exam: exams.Exam, grades: dict[str, Any]) -> tuple[float, float, list[GradedPart]]:
-    """A stored submission's score, maximum and parts with their feedback."""
+def graded_parts(
+    exam: exams.Exam, grades: dict[str, Any], models: dict[str, Grade] | None = None
+) -> tuple[float, float, list[GradedPart]]:
+    """A stored submission's score, maximum and parts with their feedback (``models``: the
+    same grades as models, when the caller has them: not read again)."""
     score, max_score, parts = marks(exam, summarize(grades))
     texts = Translations()
     graded = []
     for task in exam.tasks:
-        for part in Grade.model_validate(grades[task]).parts:
+        grade = models[task] if models else Grade.model_validate(grades[task])
+        for part in grade.parts:
             title = (
                 texts.misconception(task, part.misconception).title if part.misconception else None
             )
@@ -178,8 +182,11 @@ def graded_parts(exam: exams.Exam, grades: dict[str, Any]) -> tuple[float, float
     return score, max_score, graded
 
 
-def submission_out(exam: exams.Exam, submission: exams.Submission) -> SubmissionOut:
-    """An attempt for its student, graded parts with feedback when the exam shows them."""
+def submission_out(
+    exam: exams.Exam, submission: exams.Submission, graded: dict[str, Grade] | None = None
+) -> SubmissionOut:
+    """An attempt for its student, graded parts with feedback when the exam shows them
+    (``graded``: its grades as models, when the caller has them)."""
     out = SubmissionOut(
         attempt=submission.attempt,
         final=submission.final,
@@ -187,7 +194,7 @@ def submission_out(exam: exams.Exam, submission: exams.Submission) -> Submission
     )
     if not _show_feedback(exam) or submission.grades is None:
         return out
-    score, max_score, parts = graded_parts(exam, submission.grades)
+    score, max_score, parts = graded_parts(exam, submission.grades, graded)
     taken = {
         p.name: TakePart(**asdict(p.mark), feedback=p.feedback,
                          misconception_title=p.misconception_title)

@@ -344,7 +344,7 @@ def _answer_error(task: str, error: ValidationError) -> RequestValidationError:
 
 def grade_answers(
     exam: Exam, problems: dict[str, BaseModel], answers: dict[str, Any]
-) -> dict[str, Any]:
+) -> dict[str, Grade]:
     """Each task's grade, exactly as ``POST /api/v1/{task}/grade`` computes it (a task
     not answered is graded blank); a malformed answer is a 422 naming it."""
     _known_tasks(exam, answers)
@@ -355,14 +355,20 @@ def _submitted(exam: Exam, problems: dict[str, BaseModel], answers: dict[str, An
     return Submitted(exam.tasks, problems, answers, _tolerance(exam))
 
 
-def _graded(outcome: dict[str, Grade] | Exception) -> dict[str, Any]:
-    """A submission's grades as stored (JSON data), or its error raised (a malformed answer:
-    a 422 naming it)."""
+def _graded(outcome: dict[str, Grade] | Exception) -> dict[str, Grade]:
+    """A submission's grades, or its error raised (a malformed answer: a 422 naming it)."""
     if isinstance(outcome, AnswerError):
         raise _answer_error(outcome.task, outcome.error) from None
     if isinstance(outcome, Exception):
         raise outcome
-    return {task: result.model_dump(mode="json") for task, result in outcome.items()}
+    return outcome
+
+
+def _as_stored(grades: dict[str, Grade] | None) -> dict[str, Any] | None:
+    """Grades as a submission stores them (JSON data; None: not graded yet)."""
+    if grades is None:
+        return None
+    return {task: grade.model_dump(mode="json") for task, grade in grades.items()}
 
 
 def gradable_later(exam: Exam, problems: dict[str, BaseModel], answers: dict[str, Any]) -> bool:
@@ -473,7 +479,7 @@ class Attempt:
     seat: Seat | None = None
     later: bool = False
     """Stored ungraded, graded by :mod:`app.classroom.backlog`."""
-    grades: dict[str, Any] | None = None
+    grades: dict[str, Grade] | None = None
     graded_with: dict[str, Any] | None = None
     """The exam's tolerance when ``grades`` were graded."""
     stored: tuple[Exam, Submission] | None = None
@@ -589,13 +595,14 @@ def _store(connection: Connection, attempts: list[Attempt]) -> dict[Attempt, Out
         used, final = taken.get(seat.pk, (seat.used, seat.final))
         seat = seat._replace(problems=attempt.seat.problems, used=used, final=final)  # type: ignore[union-attr]
         try:
-            grades = attempt.context.run(_recheck, attempt, seat)
+            attempt.context.run(_recheck, attempt, seat)
         except Exception as exc:
             outcomes[attempt] = (None, exc)
             continue
         taken[seat.pk] = (used + 1, final or attempt.body.final)
         submission = Submission(student_pk=seat.pk, attempt=used + 1, final=attempt.body.final,
-                                answers=attempt.body.answers, grades=grades,
+                                answers=attempt.body.answers,
+                                grades=_as_stored(attempt.grades),
                                 submitted_at=now(), source="online")  # fmt: skip
         accepted.append((attempt, seat.exam, submission))
     if accepted:
@@ -613,14 +620,14 @@ Outcome = tuple[tuple[Exam, Submission] | None, Exception | None]
 """A submission stored (the exam and it), or the error that refused it."""
 
 
-def _recheck(attempt: Attempt, seat: Seat) -> dict[str, Any] | None:
-    """The checks again, on the locked row; the grades to store (graded again when a regrade
-    changed the exam's tolerance since)."""
+def _recheck(attempt: Attempt, seat: Seat) -> None:
+    """The checks again, on the locked row; graded again when a regrade changed the exam's
+    tolerance since."""
     check_open(seat.exam)
     _check_attempts(seat.exam, seat.used, seat.final)
-    if attempt.later or seat.exam.tolerance == attempt.graded_with:
-        return attempt.grades
-    return grade_answers(seat.exam, seat.problems, attempt.body.answers)
+    if not attempt.later and seat.exam.tolerance != attempt.graded_with:
+        attempt.grades = grade_answers(seat.exam, seat.problems, attempt.body.answers)
+        attempt.graded_with = seat.exam.tolerance
 
 
 _INSERTED = [c for c in Submission.__table__.columns if c.key != "id"]
@@ -677,7 +684,7 @@ def store_paper(session: Session, exam: Exam, rows: list[dict[str, Any]]) -> int
             ) from None
         used, _ = _attempts_used(session, student)
         session.add(Submission(student_pk=student.id, attempt=used + 1, source="paper",
-                               answers=row["answers"], grades=grades))  # fmt: skip
+                               answers=row["answers"], grades=_as_stored(grades)))  # fmt: skip
         session.flush()
         count += 1
     return count

@@ -20,6 +20,7 @@ from concurrent.futures import Future
 from app.classroom import exams
 from app.classroom.db import Database
 from app.classroom.queues import DatabaseQueue
+from solvers.grading.core import Grade
 
 log = logging.getLogger("stepgrad.classroom")
 
@@ -54,12 +55,12 @@ _QUEUE: DatabaseQueue[tuple[exams.Attempt, Future[None]]] = DatabaseQueue(
 
 async def submit(
     db: Database, exam_id: int, student_id: str, body: exams.SubmissionIn
-) -> tuple[exams.Exam, exams.Submission]:
+) -> tuple[exams.Exam, exams.Submission, dict[str, Grade] | None]:
     """Store an attempt (:func:`exams.submit`) with the worker's intake thread, without
-    holding up the event loop; the exam (detached) and the stored submission, or the error
-    that refused it raised."""
+    holding up the event loop; the exam (detached), the stored submission and its grades
+    (as models; None when graded later), or the error that refused it raised."""
     attempt = exams.Attempt(exam_id, student_id, body)
     done: Future[None] = Future()
     _QUEUE.add(db, [(attempt, done)])
     await asyncio.wrap_future(done)
-    return attempt.result()
+    return (*attempt.result(), attempt.grades)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -79,6 +80,13 @@ def test_take_shows_own_variant_only(classroom: TestClient, teacher: dict[str, s
         assert secret not in text
 
 
+def _given(data: Any) -> Any:
+    """JSON data without its None fields."""
+    if isinstance(data, dict):
+        return {k: _given(v) for k, v in data.items() if v is not None}
+    return data
+
+
 def test_grade_is_the_grade_api(classroom: TestClient, teacher: dict[str, str]) -> None:
     exam = create(classroom, teacher, attempts=3)
     token = exam["students"][0]["token"]
@@ -104,6 +112,9 @@ def test_grade_is_the_grade_api(classroom: TestClient, teacher: dict[str, str]) 
                 f"{task}.{part['misconception']}" if part["misconception"] else None
             )
     assert stored.json()["score"] == total
+    # the answer, made from the grades just graded, is what the stored grades show later
+    shown = classroom.get(f"/api/v1/take/{token}").json()["last"]
+    assert _given(shown) == stored.json()  # the view lists empty fields too
     assert parts["loss.per_example"]["verdict"] == "wrong"
     assert parts["loss.per_example"]["misconception"] == "loss.log10"
     assert parts["loss.loss"]["verdict"] == "consistent"  # carried from the wrong L_i
