@@ -7,6 +7,7 @@ APIs never open a database.
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 import threading
@@ -16,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import orjson
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, select, text
@@ -54,11 +56,25 @@ def is_configured() -> bool:
     return bool(url) or Path(DEFAULT_URL.removeprefix("sqlite:///")).exists()
 
 
+def to_json(value: Any) -> str:
+    """JSON text for the database's JSON columns: compact, by ``orjson`` (a submission's
+    grades, ~4 KB, in a tenth of the ``json`` module's time), or by ``json`` for what
+    ``orjson`` refuses (an integer past 64 bits, sent as an answer)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        return json.dumps(value, separators=(",", ":"))
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``. SQLite: WAL, a 30 s busy timeout, and ``BEGIN IMMEDIATE`` so
     that two writers queue instead of failing; PostgreSQL: :data:`POOL_SIZE` kept connections."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(
+            url,
+            connect_args={"timeout": 30, "check_same_thread": False},
+            json_serializer=to_json,
+        )
 
         @event.listens_for(engine, "connect")
         def _connect(dbapi_connection: Any, _record: Any) -> None:
@@ -75,7 +91,9 @@ def make_engine(url: str) -> Engine:
             connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_size=POOL_SIZE, max_overflow=0, pool_pre_ping=True)
+    return create_engine(
+        url, pool_size=POOL_SIZE, max_overflow=0, pool_pre_ping=True, json_serializer=to_json
+    )
 
 
 def migrate(engine: Engine) -> None:

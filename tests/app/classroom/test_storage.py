@@ -105,3 +105,16 @@ def test_no_database_needed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         assert client.post("/api/v1/variants", json={"count": 2}).status_code == 200
     assert list(tmp_path.iterdir()) == []
     get_settings.cache_clear()
+
+
+def test_answers_stored_as_sent(database_url: str) -> None:
+    """JSON columns take any answer JSON takes (an integer past 64 bits, a non-ASCII
+    text) and give it back as sent."""
+    with get_database().session() as session:
+        body = exams.exam_create_model().model_validate(exam_body(students(1)))
+        exam_id = exams.create_exam(session, body).id
+    answers = {"loss": {"loss": 10**30, "per_example": [1, 2.5, 0.1]}, "graph": {"output": 0}}
+    _, submission = exams.submit(get_database(), exam_id, "s1", exams.SubmissionIn(answers=answers))
+    with get_database().session(write=False) as session:
+        stored = session.get(Submission, submission.id)
+        assert stored.answers == answers and stored.grades["loss"]["parts"]
