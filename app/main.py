@@ -175,15 +175,18 @@ def create_app() -> FastAPI:
     application.add_exception_handler(ValidationError, request_validation_handler)
     application.add_exception_handler(PydanticCustomError, solver_error_handler)
     application.add_exception_handler(StarletteHTTPException, http_error_handler)
+    # the busiest first: routes match in order, each route checked costs ~4 µs
+    student_api, teacher_api = classroom_api.build_routers()
     application.include_router(api.build_router())
-    application.include_router(pages.build_router())  # the busiest first: routes match in order
+    application.include_router(pages.build_router())
+    application.include_router(student_api)
     for task in TASKS.values():
         extra = view_for(task.id).router
         if extra is not None:
             application.include_router(extra)
     application.include_router(grading.build_router())
     application.include_router(instructor.build_router())
-    application.include_router(classroom_api.build_router())
+    application.include_router(teacher_api)
     application.include_router(classroom_pages.build_router())
     application.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
 

@@ -301,8 +301,9 @@ ExamId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The exam's number.
 """An exam's number in a path (stored as a 32-bit integer)."""
 
 
-def build_router() -> APIRouter:
-    """The classroom's API routes (models built for the tasks registered now)."""
+def build_routers() -> tuple[APIRouter, APIRouter]:
+    """The classroom's API routes (models built for the tasks registered now): the students'
+    (a class's during an exam) and the instructor's."""
     router = APIRouter(
         route_class=CheckedJsonRoute, tags=["classroom"], responses=error_responses(403, 404, 409)
     )
@@ -464,5 +465,4 @@ def build_router() -> APIRouter:
         stored = await intake.submit(get_database(), exam_id, student_id, body)
         return as_json(submission_out(*stored), status_code=201, exclude_none=True)
 
-    router.include_router(teacher)
-    return router
+    return router, teacher
