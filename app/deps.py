@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from app.classroom.db import instructor_token
 from app.i18n import LANGUAGES, gettext, translate, use_language
 from app.settings import get_settings
-from solvers.core import N_, NumberFormat, Solution, Task, translated_steps
+from solvers.core import N_, NumberFormat, Solution, Task, translate_steps
 
 TOKEN_COOKIE = "stepgrad_instructor"
 """The cookie the instructor page sets with the token (the fallback to the bearer header)."""
@@ -283,4 +283,5 @@ def solve_for_people(
     the instructor's sheets and keys all solve through here. ``busy``: the task's slow part
     could not be waited for (:func:`app.work.slow_part_first`)."""
     solution = task.solve(problem, fmt, busy=True) if busy else task.solve(problem, fmt)
-    return solution.model_copy(update={"steps": translated_steps(solution.steps, translate)})
+    translate_steps(solution.steps, translate)  # the solution's own: translated, not copied
+    return solution
