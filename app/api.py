@@ -42,7 +42,9 @@ def _solved(task: Task, problem: Any, fmt: NumberFormat, busy: bool) -> bytes:
     """The JSON of the solution: worked in a thread, off the event loop, so that other
     requests are read and answered meanwhile, unless the problem is quick (its PyTorch view
     runs apart, cached); ``busy``: without the task's slow part unless cached."""
-    return solve_for_people(task, problem, fmt, busy).model_dump_json().encode()
+    solution = solve_for_people(task, problem, fmt, busy)
+    # model_dump_json()'s bytes, not decoded to a str (which .encode() copied back)
+    return solution.__pydantic_serializer__.to_json(solution)
 
 
 class SolveRoute(CheckedJsonRoute):
