@@ -1,13 +1,22 @@
 """The JSON API: one ``POST /api/v1/{task}/solve`` per registered task, and the task list."""
 
+from collections.abc import Callable, Coroutine
 from functools import partial
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 
 from app.cache import ResponseCache
-from app.deps import SOLVE_QUERY_DOCS, Language, SolveOptions, solve_for_people, solve_options
+from app.deps import (
+    SOLVE_QUERY,
+    SOLVE_QUERY_DOCS,
+    Language,
+    query_errors_first,
+    solve_for_people,
+    solve_options,
+)
 from app.errors import ERROR_RESPONSES, CheckedJsonRoute
 from app.i18n import translate
 from app.torch_run import torch_for_people
@@ -33,7 +42,29 @@ def _solved(task: Task, problem: Any, fmt: NumberFormat, busy: bool) -> bytes:
     """The JSON of the solution: worked in a thread, off the event loop, so that other
     requests are read and answered meanwhile, unless the problem is quick (its PyTorch view
     runs apart, cached); ``busy``: without the task's slow part unless cached."""
-    return solve_for_people(task, problem, fmt, busy).model_dump_json().encode()
+    solution = solve_for_people(task, problem, fmt, busy)
+    # model_dump_json()'s bytes, not decoded to a str (which .encode() copied back)
+    return solution.__pydantic_serializer__.to_json(solution)
+
+
+class SolveRoute(CheckedJsonRoute):
+    """A solve route: its endpoint reads the query itself (:func:`app.deps.solve_options`);
+    when FastAPI rejects the body, the query's errors are listed first, as they were when a
+    dependency read it."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def solve_route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as exc:
+                errors = query_errors_first(exc, request, *SOLVE_QUERY)
+                if errors is exc:
+                    raise
+                raise errors from None
+
+        return solve_route
 
 
 def _add_solve_route(router: APIRouter, task: Task) -> None:
@@ -42,8 +73,8 @@ def _add_solve_route(router: APIRouter, task: Task) -> None:
     async def solve(
         problem: problem_model,  # type: ignore[valid-type]
         request: Request,
-        options: Annotated[SolveOptions, Depends(solve_options)],
     ) -> Response:
+        options = await solve_options(request)
         fmt = options.fmt
         key = ResponseCache.key(
             task.id,
@@ -71,6 +102,7 @@ def _add_solve_route(router: APIRouter, task: Task) -> None:
         description=task.problem_model.__doc__ or "",
         name=f"solve_{task.id}",
         openapi_extra=SOLVE_QUERY_DOCS,
+        route_class_override=SolveRoute,
     )
 
 

@@ -8,6 +8,7 @@ language it sets, a context variable, would not reach the route).
 from __future__ import annotations
 
 import hmac
+import json
 import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -24,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from app.classroom.db import instructor_token
 from app.i18n import LANGUAGES, gettext, translate, use_language
 from app.settings import get_settings
-from solvers.core import N_, NumberFormat, Solution, Task, translated_steps
+from solvers.core import N_, NumberFormat, Solution, Task, translate_steps
 
 TOKEN_COOKIE = "stepgrad_instructor"
 """The cookie the instructor page sets with the token (the fallback to the bearer header)."""
@@ -124,10 +125,11 @@ def query_docs(*parameters: QueryParameter) -> dict[str, Any]:
     return {"parameters": [p.openapi() for p in parameters]}
 
 
-async def read_query(request: Request, *parameters: QueryParameter) -> dict[str, Any]:
-    """The route's optional query parameters, read once and validated (absent ones are
-    ``None``). Bad ones are a 422 that lists the body's errors after them, as FastAPI's own
-    parameters would (the body is checked here only then)."""
+def _checked_query(
+    request: Request, parameters: tuple[QueryParameter, ...]
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The values of ``parameters`` in the request's query (``None`` when absent) and the
+    errors of those that do not validate, located as FastAPI locates a query parameter's."""
     query = request.query_params
     values: dict[str, Any] = {}
     errors: list[dict[str, Any]] = []
@@ -143,9 +145,34 @@ async def read_query(request: Request, *parameters: QueryParameter) -> dict[str,
                 {**e, "loc": ("query", parameter.name, *e["loc"])}
                 for e in exc.errors(include_url=False)
             ]
+    return values, errors
+
+
+async def read_query(request: Request, *parameters: QueryParameter) -> dict[str, Any]:
+    """The route's optional query parameters, read once and validated (absent ones are
+    ``None``). Bad ones are a 422 that lists the body's errors after them, as FastAPI's own
+    parameters would (the body is checked here only then)."""
+    values, errors = _checked_query(request, parameters)
     if errors:
         raise RequestValidationError(errors + await _body_errors(request))
     return values
+
+
+def query_errors_first(
+    exc: RequestValidationError, request: Request, *parameters: QueryParameter
+) -> RequestValidationError:
+    """For a route whose endpoint reads ``parameters`` with :func:`read_query`, after FastAPI
+    checked the body: the body's errors (``exc``) with the query's listed first, as
+    :func:`read_query` in a dependency (run before the body is validated) would list them;
+    ``exc`` itself when it holds none of the body's errors (the body was no JSON: the query
+    is not looked at) or already the query's, or when the query is right."""
+    if isinstance(exc.__cause__, json.JSONDecodeError):
+        return exc
+    found = exc.errors()
+    if any(e.get("loc", ())[:1] == ("query",) for e in found):
+        return exc
+    errors = _checked_query(request, parameters)[1]
+    return RequestValidationError(errors + list(found), body=exc.body) if errors else exc
 
 
 async def _body_errors(request: Request) -> list[dict[str, Any]]:
@@ -184,10 +211,17 @@ class SolveOptions:
     """``?with=torch``: add the PyTorch script."""
 
 
+SOLVE_QUERY = (DIGITS, LANG, WITH)
+"""The query parameters of the solve API, in the order their errors are listed."""
+
+
 async def solve_options(request: Request) -> SolveOptions:
     """The solve API's query: ``?digits=``, ``?lang=`` and ``?with=`` (checked); the
-    request's language made current. Routes document it with :data:`SOLVE_QUERY_DOCS`."""
-    query = await read_query(request, DIGITS, LANG, WITH)
+    request's language made current. Read by the endpoint itself, not as a dependency
+    (solving one cost ~5 % of a solve): its route (:class:`app.api.SolveRoute`) lists the
+    query's errors before the body's, as a dependency's would be. Routes document it with
+    :data:`SOLVE_QUERY_DOCS`."""
+    query = await read_query(request, *SOLVE_QUERY)
     language = use_language(request, get_settings().default_language)
     return SolveOptions(
         language, number_format(language, query["digits"]), query["with"] == "torch"
@@ -283,4 +317,5 @@ def solve_for_people(
     the instructor's sheets and keys all solve through here. ``busy``: the task's slow part
     could not be waited for (:func:`app.work.slow_part_first`)."""
     solution = task.solve(problem, fmt, busy=True) if busy else task.solve(problem, fmt)
-    return solution.model_copy(update={"steps": translated_steps(solution.steps, translate)})
+    translate_steps(solution.steps, translate)  # the solution's own: translated, not copied
+    return solution

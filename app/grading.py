@@ -55,7 +55,7 @@ from app.settings import get_settings
 from app.tasks import view_for
 from app.uploads import AnswerTable, UploadError, read_answer_table
 from app.work import off_loop
-from solvers.core import N_, Task, translated_steps
+from solvers.core import N_, Task, translate_steps
 from solvers.grading.batch import grade, grade_batch, score_batch
 from solvers.grading.core import (
     Grade,
@@ -954,7 +954,8 @@ def hint_steps(
         own = task.own_steps(problem, given, fmt)
         reads = [p for p in own.reads.get(kind, ()) if p != part]
         labels = [gettext(task.grader.label_of(p)) for p in reads if p in given]
-        mine = translated_steps([s for s in own.steps if s.kind == kind], translate)
+        mine = [s for s in own.steps if s.kind == kind]
+        translate_steps(mine, translate)
         theirs = {_worked(s) for s in steps}
         changed = {i for i, s in enumerate(mine) if _worked(s) not in theirs}
         if changed:  # the student's numbers change some step: those steps, theirs first

@@ -53,7 +53,14 @@ def _gettext(lang: str, message: str) -> str:
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     """Plural-aware translation into the current request's language."""
-    return translations(current_language.get()).ngettext(singular, plural, n)
+    return _ngettext(current_language.get(), singular, plural, n)
+
+
+@lru_cache(maxsize=8192)
+def _ngettext(lang: str, singular: str, plural: str, n: int) -> str:
+    """The form of ``singular``/``plural`` for ``n`` in ``lang``, remembered (a catalog's
+    plural rule is Python code run for every call)."""
+    return translations(lang).ngettext(singular, plural, n)
 
 
 def translate(message: str, params: dict | None = None) -> str:
@@ -63,8 +70,8 @@ def translate(message: str, params: dict | None = None) -> str:
         return ""
     singular = SINGULARS.get(message, message)
     plural = PLURALS.get(singular)
-    if plural and params and isinstance(params.get(plural[1]), int):
-        text = ngettext(singular, plural[0], params[plural[1]])
+    if plural and params and isinstance(count := params.get(plural[1]), int):
+        text = _ngettext(current_language.get(), singular, plural[0], count)
     else:
         text = _gettext(current_language.get(), message)
     if not params or ("{" not in text and "}" not in text):

@@ -99,17 +99,16 @@ def step(
     return _instance(Step, fields, _STEP_FIELDS)
 
 
-def translated_steps(steps: Sequence[Step], translate: Callable[[str, Any], str]) -> list[Step]:
-    """Copies of ``steps`` with their title and text through ``translate(message, params)``
-    (the other fields are shared)."""
-    out = []
+def translate_steps(steps: Iterable[Step], translate: Callable[[str, Any], str]) -> None:
+    """Put the title and text of each of ``steps`` through ``translate(message, params)``, in
+    place: for the steps a solver has just made (a task's ``solve`` and ``own_steps`` make new
+    ones each call), translated once, not copied."""
     for s in steps:
-        fields = s.__dict__.copy()
+        fields = s.__dict__
         params = fields["params"]
         fields["title"] = translate(fields["title"], params)
         fields["text"] = translate(fields["text"], params)
-        out.append(_instance(Step, fields, s.__pydantic_fields_set__.union(_TEXTS)))
-    return out
+        s.__pydantic_fields_set__.update(_TEXTS)
 
 
 _new = object.__new__
@@ -392,8 +391,10 @@ class Task:
     A task is one folder under :mod:`solvers.tasks` that builds such a record; the registry
     (:mod:`solvers.registry`) is the only list of tasks.
 
-    - ``solve(problem, fmt)`` the worked solution; ``solve_batch(problems, device)`` the
-      answers of many problems; ``example()`` the page's default problem.
+    - ``solve(problem, fmt)`` the worked solution, a new one with steps of its own each
+      call (the app translates them in place, :func:`translate_steps`);
+      ``solve_batch(problems, device)`` the answers of many problems; ``example()`` the
+      page's default problem.
     - ``spec_model`` and ``generator``: the instructor's variant spec and the generator
       (:class:`solvers.variants.base.Generator`) that draws variants from it.
     - ``grader`` (:class:`solvers.grading.core.TaskGrader`): the submission schema, the
@@ -409,9 +410,9 @@ class Task:
       stands instead of handing it to a worker thread, whose hop costs more than such work.
       Default: never.
     - ``own_steps(problem, given, fmt)`` (optional): an :class:`OwnSteps`, the steps that
-      read earlier parts written with the student's own numbers; ``given`` holds the
-      submitted parts that have their expected shape, as the grader's ``values`` gives them
-      (NaN where a cell was not given).
+      read earlier parts written with the student's own numbers (new ones each call, as
+      ``solve``'s); ``given`` holds the submitted parts that have their expected shape, as
+      the grader's ``values`` gives them (NaN where a cell was not given).
     - ``slow_part(problem)`` (optional): the part of ``solve`` whose cost comes with a new
       kind of input and is then cached (the graph's symbolic derivatives of a new
       expression), as a call to make first, or ``None`` when there is none; the app runs it

@@ -146,6 +146,18 @@ def test_bad_query_and_bad_body_are_reported_together(client: TestClient) -> Non
     assert response.json()["detail"][0]["loc"] == ["query", "digits"]
 
 
+def test_bad_query_alone_and_a_body_that_is_no_json(client: TestClient) -> None:
+    """A bad query with a good body is its errors alone; a body that is no JSON is that one
+    error, the query unread (FastAPI stops there, before any parameter)."""
+    body = {"scores": [[1, 2], [3, 4]], "labels": [0, 1]}
+    response = client.post("/api/v1/loss/solve?lang=fr", json=body)
+    assert [d["loc"] for d in response.json()["detail"]] == [["query", "lang"]]
+    response = client.post(
+        "/api/v1/loss/solve?digits=x", content=b"{", headers={"content-type": "application/json"}
+    )
+    assert [d["type"] for d in response.json()["detail"]] == ["json_invalid"]
+
+
 def test_page_shows_the_lecture_example(client: TestClient) -> None:
     page = client.get("/loss")
     assert page.status_code == 200

@@ -1,5 +1,5 @@
 """solvers.core: the remembered number texts give what a fresh format computes, and
-``trusted`` / ``step`` / ``translated_steps`` build what validation and ``model_copy`` would."""
+``trusted`` / ``step`` / ``translate_steps`` build what validation and ``model_copy`` would."""
 
 from __future__ import annotations
 
@@ -15,9 +15,10 @@ from solvers.core import (
     Step,
     exact_fraction,
     step,
-    translated_steps,
+    translate_steps,
     trusted,
 )
+from solvers.registry import TASKS
 
 
 def _reference_tex_exact(fmt: NumberFormat, x: float) -> str:
@@ -69,9 +70,19 @@ def test_trusted_and_with_text_match_validation_and_copy() -> None:
     assert built.model_fields_set == validated.model_fields_set
     assert built.model_dump_json() == validated.model_dump_json()
     copied = validated.model_copy(update={"title": "T", "text": "x"})
-    (renamed,) = translated_steps([built], lambda message, params: {"t": "T", "": "x"}[message])
-    assert renamed == copied and renamed.model_fields_set == copied.model_fields_set
-    assert built.title == "t"  # the original is untouched
+    translate_steps([built], lambda message, params: {"t": "T", "": "x"}[message])
+    assert built == copied and built.model_fields_set == copied.model_fields_set
+
+
+@pytest.mark.parametrize("task_id", sorted(TASKS))
+def test_solve_makes_steps_of_its_own(task_id: str) -> None:
+    """``translate_steps`` translates a solution's steps in place: each solve makes new ones,
+    none twice in one solution (translated twice) or shared with another solve."""
+    task = TASKS[task_id]
+    first, second = (task.solve(task.example()) for _ in range(2))
+    ids = [id(s) for s in first.steps]
+    assert len(set(ids)) == len(ids)
+    assert not set(ids) & {id(s) for s in second.steps}
 
 
 def test_step_matches_validation() -> None:
