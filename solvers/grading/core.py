@@ -732,7 +732,7 @@ def diagnose(results: Sequence[PartResult], tolerance: Tolerance) -> list[Mistak
     keys: dict[MistakeKey, int] = {}
     rules = [tolerance.rule(r.spec.name) for r in results]
     judged: dict[int, _Judged] = {}
-    alike: dict[Hashable, list[Candidate]] = {}
+    by_kind: dict[Hashable, list[Candidate]] = {}
     for i, r in enumerate(results):
         spec = r.spec
         if not spec.candidates:
@@ -741,16 +741,16 @@ def diagnose(results: Sequence[PartResult], tolerance: Tolerance) -> list[Mistak
         seen: dict[tuple[int, tuple[tuple[str, Any], ...]], int] = {}
         # a rule with sigfigs alone: its logarithm may round a cell differently elsewhere
         part = i if rules[i].sigfigs is not None else id(rules[i])
+        shapes = (spec.given.shape, spec.expected.shape)
         for j, (index, answer) in enumerate(spec.candidates):
             params = spec.params[j] if j < len(spec.params) else None
             frozen = tuple(sorted(params.items())) if params else ()
             ordinal = seen.get((index, frozen), 0)
             seen[(index, frozen)] = ordinal + 1
             k = keys.setdefault((index, frozen, ordinal), len(keys))
-            shapes = (answer.shape, spec.given.shape, spec.expected.shape)
-            alike.setdefault((part, shapes), []).append((i, j, k, index, answer))
+            by_kind.setdefault((part, answer.shape, *shapes), []).append((i, j, k, index, answer))
     verdicts: list[tuple[list[Candidate], torch.Tensor, torch.Tensor]] = []
-    for (_, (_, *shapes)), group in alike.items():
+    for (_, _, *shapes), group in by_kind.items():
         for stack in _stacks(group):
             part = _Judged.per_candidate([judged[c[0]] for c in stack])
             cellwise = [c[3] in results[c[0]].spec.cellwise for c in stack]
@@ -793,7 +793,11 @@ def diagnose(results: Sequence[PartResult], tolerance: Tolerance) -> list[Mistak
         # what a later part follows from: this part's mistake, or where it is missing, the
         # mistake of the part it would follow from
         upstream[r.spec.name] = chosen if source is None else torch.where(r.missing, source, chosen)
-        r.misconception = torch.where(chosen >= 0, catalogue_index[chosen.clamp(min=0)], -1)
+    if results:  # every part's misconception at once
+        chosen = torch.stack([r.mistake for r in results])  # type: ignore[misc]
+        index = torch.where(chosen >= 0, catalogue_index[chosen.clamp(min=0)], -1)
+        for r, misconception in zip(results, index.unbind(), strict=True):
+            r.misconception = misconception
     return ordered
 
 
@@ -929,6 +933,8 @@ def _row_counts(mask: torch.Tensor) -> list[int]:
 
 def _listed(result: PartResult) -> list[bool]:
     """Per row: is the part listed (not an optional part left out)?"""
+    if not (result.spec.optional or result.spec.sparse):  # a required part always is
+        return [True] * result.missing.shape[0]
     return (~(result.missing & (result.max_score == 0.0))).tolist()
 
 
@@ -961,20 +967,31 @@ def part_grades(
     mistakes: Sequence[MistakeKey] = (),
 ) -> list[PartGrade]:
     """The :class:`PartGrade` of every row of a scored part (each tensor read once, with
-    one ``tolist``, not once per row)."""
+    one ``tolist``, not once per row; the cells only where a vector's are listed)."""
     spec = result.spec
     sparse, vector = spec.sparse, spec.given.dim() > 1
     on_shape = spec.given.shape == spec.expected.shape
+    missing = result.missing.tolist()
     expected, given = spec.expected.tolist(), spec.given.tolist()
     difference = spec.given - spec.expected if on_shape else None
-    given_nan = _any(torch.isnan(spec.given)).tolist()  # rows that need None for NaN
-    difference_nan = _any(torch.isnan(difference)).tolist() if difference is not None else []
+
+    def nan_rows(values: torch.Tensor | None) -> list[bool]:
+        """Per row: whether a dense vector has a NaN cell to show as None (a scalar is
+        checked as it is read)."""
+        if values is None or not vector or sparse:
+            return [True] * len(missing)
+        return _any(torch.isnan(values)).tolist()
+
+    given_nan, difference_nan = nan_rows(spec.given), nan_rows(difference)
     difference = difference.tolist() if difference is not None else None
-    cells, graded = result.cells.tolist(), result.graded.tolist()
-    totals, rights = _row_counts(result.graded), _row_counts(result.cells)
-    chosen = result.mistake.tolist() if result.mistake is not None else [-1] * len(totals)
+    cells = result.cells.tolist() if vector or sparse else []
+    graded = result.graded.tolist() if sparse else []
+    totals, rights = (
+        (_row_counts(result.graded), _row_counts(result.cells)) if vector or sparse else ([], [])
+    )
+    chosen = result.mistake.tolist() if result.mistake is not None else [-1] * len(missing)
     rows = zip(
-        result.missing.tolist(), result.correct.tolist(), result.consistent.tolist(),
+        missing, result.correct.tolist(), result.consistent.tolist(),
         result.misconception.tolist(), result.score.tolist(), result.max_score.tolist(),
         result.rounding.tolist(), chosen, strict=True,
     )  # fmt: skip
