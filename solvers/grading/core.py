@@ -812,10 +812,14 @@ def _rows(positions: list[int], *tensors: torch.Tensor) -> list[torch.Tensor]:
 
 def _stack_key(spec: PartSpec, tolerance: Tolerance) -> Hashable | None:
     """Parts with equal keys may be scored as one stack (:func:`score_alike`): the same
-    shapes, flags and rule. None: scored alone (another shape than expected, or a rule with
-    ``sigfigs``, whose logarithm may round a cell differently in a longer tensor)."""
+    shapes, flags and rule. None: scored alone (another shape than expected; a rule with
+    ``sigfigs``, whose logarithm may round a cell differently in a longer tensor; a part of
+    :data:`STACKED_CELLS` cells or more, whose torch ops are long already: a stack would
+    only copy it)."""
     rule = tolerance.rule(spec.name)
     if spec.given.shape != spec.expected.shape or rule.sigfigs is not None:
+        return None
+    if spec.given.numel() >= STACKED_CELLS:
         return None
 
     def shape(t: torch.Tensor | None) -> torch.Size | None:
