@@ -708,7 +708,7 @@ def _judge(
             cell = torch.where(alone.reshape(-1, *[1] * (cell.dim() - 1)), settled | matches, cell)
     else:  # no cell of the given part matches another shape
         alone = torch.tensor(cellwise, device=settled.device)
-        cell = settled & alone.reshape(-1, *[1] * (answers.dim() - 1))
+        cell = settled & alone.reshape(-1, *[1] * len(given_shape))
     match = _per_row(cell | ungraded, torch.all) & ~part.missing
     wrong = ~part.correct & ~part.missing & ~part.consistent
     return match & wrong & changes, part.missing | ~changes | match
