@@ -774,7 +774,7 @@ def diagnose(results: Sequence[PartResult], tolerance: Tolerance) -> list[Mistak
         # distinct and positive
         order = [ordered[c[2]][0] * 1000 + min(c[1], 999) for c in candidates]
         rank = count[at] * 1_000_000 - torch.tensor(order, device=device)[:, None]
-        rank = torch.where(explained & (vetoes[at] == 0), rank, -1)
+        rank = torch.where(explained & (vetoes == 0)[at], rank, -1)
         for n, c in enumerate(candidates):
             positions.setdefault(c[0], []).append(n)
     none = torch.full((rows,), -1, dtype=torch.long, device=device)
