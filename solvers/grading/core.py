@@ -458,6 +458,10 @@ class PartResult:
     """(B,): correct (or consistent), some cell only as worked by hand."""
     decimals: int | None = None
     """The k of the rounding band the part was scored with."""
+    bound: torch.Tensor | None = None
+    """``rule.bound(spec.expected)`` when the part was given in the expected shape."""
+    carried_bound: torch.Tensor | None = None
+    """``rule.bound(spec.carried)`` when the part was given in the carried answer's shape."""
     mistake: torch.Tensor | None = None
     """(B,): the named mistake (an index into :attr:`BulkGrade.mistakes`) that explains the
     part, −1 for none (see :func:`diagnose`)."""
@@ -547,12 +551,14 @@ def score_part(spec: PartSpec, tolerance: Tolerance) -> PartResult:
     score = _count(right_cells) / cells
     carried_on_shape = spec.carried is not None and given.shape == spec.carried.shape
     if carried_on_shape:
-        bound = rule.bound(spec.carried)  # type: ignore[arg-type]
-        carry = close(given, spec.carried, rule, bound)  # type: ignore[arg-type]
+        carried_bound = rule.bound(spec.carried)  # type: ignore[arg-type]
+        carry = close(given, spec.carried, rule, carried_bound)  # type: ignore[arg-type]
         by_hand_carried = spec.carried_rounded
         carry_by_hand = None
         if _has_band(spec.carried, by_hand_carried):  # type: ignore[arg-type]
-            carry_by_hand = in_band(given, spec.carried, by_hand_carried, rule, bound) & ~carry  # type: ignore[arg-type]
+            carry_by_hand = (
+                in_band(given, spec.carried, by_hand_carried, rule, carried_bound) & ~carry  # type: ignore[arg-type]
+            )
             carry = carry | carry_by_hand
         carry = carry & ~right
         carry_cells = carry if dense else carry & graded
@@ -565,6 +571,7 @@ def score_part(spec: PartSpec, tolerance: Tolerance) -> PartResult:
             )
             rounding = by_hand_consistent if rounding is None else rounding | by_hand_consistent
     else:  # no carried answer of this shape: nothing is carried forward
+        carried_bound = None
         consistent = torch.zeros_like(missing)
         carried = torch.zeros(missing.shape, dtype=F64, device=given.device)
     shape_error = torch.zeros_like(missing)
@@ -588,17 +595,24 @@ def score_part(spec: PartSpec, tolerance: Tolerance) -> PartResult:
         shape_error=shape_error,
         rounding=torch.zeros_like(missing) if rounding is None else rounding,
         decimals=tolerance.hand_decimals if spec.rounded is not None else None,
+        bound=bound,
+        carried_bound=carried_bound,
     )
 
 
 def _changed(
-    answers: torch.Tensor, base: torch.Tensor, rule: ToleranceRule, bound: torch.Tensor
+    answers: torch.Tensor,
+    base: torch.Tensor,
+    rule: ToleranceRule,
+    bound: torch.Tensor,
+    shape: torch.Size,
 ) -> torch.Tensor:
     """The cells where mistakes' answers (C, B, *shape) differ from the answer without them
-    (``base``, whose ``rule.bound`` is ``bound``): beyond the tolerance, or every cell of
-    another shape (NaN cells: the mistake does not apply there)."""
+    (``base``, whose ``rule.bound`` is ``bound``; a part's ``shape``, or per candidate): beyond
+    the tolerance, or every cell of another shape (NaN cells: the mistake does not apply
+    there)."""
     finite = torch.isfinite(answers)
-    if answers.shape[1:] != base.shape:
+    if answers.shape[1:] != shape:
         return finite
     return finite & ~close(answers, base, rule, bound)
 
@@ -608,8 +622,9 @@ def _per_row(mask: torch.Tensor, reduce: Callable[..., torch.Tensor]) -> torch.T
     return reduce(mask.reshape(mask.shape[0], mask.shape[1], -1), 2)
 
 
-Candidate = tuple[int, int, int, torch.Tensor]
-"""A candidate of a part in :func:`diagnose`: its position, key, catalogue index, answer."""
+Candidate = tuple[int, int, int, int, torch.Tensor]
+"""A candidate in :func:`diagnose`: its part (an index into the results), its position
+among the part's candidates, its key, its catalogue index, its answer."""
 
 
 STACKED_CELLS = 1 << 16
@@ -618,42 +633,85 @@ one judges them one by one: a stack of many big answers is only more memory to f
 
 
 def _stacks(group: list[Candidate]) -> list[list[Candidate]]:
-    """A part's candidates of one shape in stacks of at most :data:`STACKED_CELLS` cells."""
-    size = max(1, STACKED_CELLS // max(1, group[0][3].numel()))
+    """Candidates of one shape in stacks of at most :data:`STACKED_CELLS` cells."""
+    size = max(1, STACKED_CELLS // max(1, group[0][4].numel()))
     return [group[n : n + size] for n in range(0, len(group), size)]
 
 
+@dataclass
+class _Judged:
+    """What :func:`_judge` compares a part's candidates with: the given answer, the answer
+    without the mistakes (``base``) and its ``rule.bound``, and the part's marks."""
+
+    given: torch.Tensor
+    base: torch.Tensor
+    base_bound: torch.Tensor
+    cells: torch.Tensor
+    graded: torch.Tensor
+    missing: torch.Tensor
+    correct: torch.Tensor
+    consistent: torch.Tensor
+
+    @staticmethod
+    def of(r: PartResult, rule: ToleranceRule) -> _Judged:
+        """A scored part's: the base is the carried-forward answer where the part has one,
+        the expected one elsewhere (the bounds that :func:`score_part` computed reused)."""
+        spec = r.spec
+        base, bound = spec.expected, r.bound
+        if spec.carried is not None and spec.carried.shape == base.shape:
+            missing = torch.isnan(spec.carried)
+            base = torch.where(missing, base, spec.carried)
+            if bound is not None and r.carried_bound is not None:
+                bound = torch.where(missing, bound, r.carried_bound)
+            else:
+                bound = None
+        bound = rule.bound(base) if bound is None else bound
+        return _Judged(spec.given, base, bound, r.cells, r.graded, r.missing, r.correct,
+                       r.consistent)  # fmt: skip
+
+    @staticmethod
+    def per_candidate(parts: list[_Judged]) -> _Judged:
+        """One part's as it is (it broadcasts over its candidates), several parts' stacked:
+        each candidate's part's (C, B, …)."""
+        if all(p is parts[0] for p in parts):
+            return parts[0]
+        return _Judged(*(torch.stack([getattr(p, f.name) for p in parts]) for f in fields(_Judged)))
+
+
 def _judge(
-    r: PartResult,
+    part: _Judged,
+    shapes: tuple[torch.Size, torch.Size],
     rule: ToleranceRule,
     group: list[Candidate],
-    base: torch.Tensor,
-    base_bound: torch.Tensor,
+    cellwise: list[bool],
 ) -> tuple[torch.Tensor, torch.Tensor] | None:
-    """For a stack of a part's candidates of one shape (:func:`_stacks`), one torch op for all:
-    (C, B) where each explains the part, and where it agrees with it (see :func:`diagnose`);
-    None when none changes the part anywhere (none explains or vetoes)."""
-    spec = r.spec
-    answers = torch.stack([a for _, _, _, a in group]) if len(group) > 1 else group[0][3][None]
-    changed = _changed(answers, base, rule, base_bound)
+    """For a stack of candidates of one shape (:func:`_stacks`) of one part, or of several
+    parts alike (``part`` then per candidate, :meth:`_Judged.per_candidate`; ``shapes``:
+    each part's given and expected shapes), one torch op for all: (C, B) where each explains
+    its part, and where it agrees with it (see :func:`diagnose`); None when none changes its
+    part anywhere (none explains or vetoes). ``cellwise``: per candidate, whether its
+    mistake may happen in any cell alone (:attr:`PartSpec.cellwise`)."""
+    answers = torch.stack([c[4] for c in group]) if len(group) > 1 else group[0][4][None]
+    given_shape, base_shape = shapes
+    changed = _changed(answers, part.base, rule, part.base_bound, base_shape)
     changes = _per_row(changed, torch.any)
     if not changes.any():
         return None
-    ungraded = ~r.graded
-    settled = r.cells | ungraded
-    cellwise = [index in spec.cellwise for _, _, index, _ in group]
+    ungraded = ~part.graded
+    settled = part.cells | ungraded
     # every cell it changes is as the mistake gives it, every other one is right
-    if answers.shape[1:] == spec.given.shape:
-        matches = close(spec.given, answers, rule)
+    if answers.shape[1:] == given_shape:
+        matches = close(part.given, answers, rule)
         cell = torch.where(changed, matches, settled)
         if any(cellwise):
             alone = torch.tensor(cellwise, device=cell.device)
             cell = torch.where(alone.reshape(-1, *[1] * (cell.dim() - 1)), settled | matches, cell)
     else:  # no cell of the given part matches another shape
-        cell = torch.stack([settled if alone else torch.zeros_like(settled) for alone in cellwise])
-    match = _per_row(cell | ungraded, torch.all) & ~r.missing
-    wrong = ~r.correct & ~r.missing & ~r.consistent
-    return match & wrong & changes, r.missing | ~changes | match
+        alone = torch.tensor(cellwise, device=settled.device)
+        cell = settled & alone.reshape(-1, *[1] * len(given_shape))
+    match = _per_row(cell | ungraded, torch.all) & ~part.missing
+    wrong = ~part.correct & ~part.missing & ~part.consistent
+    return match & wrong & changes, part.missing | ~changes | match
 
 
 def diagnose(results: Sequence[PartResult], tolerance: Tolerance) -> list[MistakeKey]:
@@ -668,64 +726,66 @@ def diagnose(results: Sequence[PartResult], tolerance: Tolerance) -> list[Mistak
     changes that the student gave is explained by it (each wrong cell matches, the others
     are right); a wrong part takes the named mistake that explains the most parts of its
     row (the catalogue order breaks ties). Sets each result's ``mistake`` and
-    ``misconception``; gives the mistakes ``mistake`` indexes.
+    ``misconception``; gives the mistakes ``mistake`` indexes. The candidates of parts of one
+    shape and rule are judged together (:func:`_judge`).
     """
     keys: dict[MistakeKey, int] = {}
-    judged: dict[int, tuple[list[int], list[int], torch.Tensor, torch.Tensor]] = {}
+    rules = [tolerance.rule(r.spec.name) for r in results]
+    judged: dict[int, _Judged] = {}
+    by_kind: dict[Hashable, list[Candidate]] = {}
     for i, r in enumerate(results):
         spec = r.spec
-        rule = tolerance.rule(spec.name)
-        base = spec.expected
-        if spec.carried is not None and spec.carried.shape == base.shape:
-            base = torch.where(torch.isnan(spec.carried), base, spec.carried)
+        if not spec.candidates:
+            continue
+        judged[i] = _Judged.of(r, rules[i])
         seen: dict[tuple[int, tuple[tuple[str, Any], ...]], int] = {}
-        by_shape: dict[torch.Size, list[Candidate]] = {}
+        # a rule with sigfigs alone: its logarithm may round a cell differently elsewhere
+        part = i if rules[i].sigfigs is not None else id(rules[i])
+        shapes = (spec.given.shape, spec.expected.shape)
         for j, (index, answer) in enumerate(spec.candidates):
             params = spec.params[j] if j < len(spec.params) else None
             frozen = tuple(sorted(params.items())) if params else ()
             ordinal = seen.get((index, frozen), 0)
             seen[(index, frozen)] = ordinal + 1
             k = keys.setdefault((index, frozen, ordinal), len(keys))
-            by_shape.setdefault(answer.shape, []).append((j, k, index, answer))
-        base_bound = rule.bound(base) if by_shape else base
-        groups = [
-            (g, _judge(r, rule, g, base, base_bound))
-            for same in by_shape.values()
-            for g in _stacks(same)
-        ]
-        found = [(g, verdict) for g, verdict in groups if verdict is not None]
-        if len(found) == 1:  # one stack (the usual case): already in the candidates' order
-            group, (explained, agree) = found[0]
-            judged[i] = ([j for j, _, _, _ in group], [k for _, k, _, _ in group], explained, agree)
-        elif found:  # put back in the candidates' order (the first of the best wins below)
-            js = [j for g, _ in found for j, _, _, _ in g]
-            order = sorted(range(len(js)), key=js.__getitem__)
-            ks = [k for g, _ in found for _, k, _, _ in g]
-            explained, agree = (torch.cat([v[n] for _, v in found])[order] for n in (0, 1))
-            judged[i] = ([js[n] for n in order], [ks[n] for n in order], explained, agree)
+            by_kind.setdefault((part, answer.shape, *shapes), []).append((i, j, k, index, answer))
+    verdicts: list[tuple[list[Candidate], torch.Tensor, torch.Tensor]] = []
+    for (_, _, *shapes), group in by_kind.items():
+        for stack in _stacks(group):
+            part = _Judged.per_candidate([judged[c[0]] for c in stack])
+            cellwise = [c[3] in results[c[0]].spec.cellwise for c in stack]
+            verdict = _judge(part, tuple(shapes), rules[stack[0][0]], stack, cellwise)
+            if verdict is not None:
+                verdicts.append((stack, *verdict))
     rows = results[0].missing.shape[0] if results else 0
     device = results[0].missing.device if results else "cpu"
     ordered = list(keys)
     count = torch.zeros((len(keys), rows), dtype=torch.long, device=device)
-    vetoes = torch.zeros_like(count)
-    if judged:
-        at = torch.tensor([k for _, ks, _, _ in judged.values() for k in ks], device=device)
-        count.index_add_(0, at, torch.cat([e for _, _, e, _ in judged.values()]).long())
-        vetoes.index_add_(0, at, (~torch.cat([a for _, _, _, a in judged.values()])).long())
-    viable = vetoes == 0
+    positions: dict[int, list[int]] = {}
+    if verdicts:
+        candidates = [c for stack, _, _ in verdicts for c in stack]
+        explained = torch.cat([e for _, e, _ in verdicts]) if len(verdicts) > 1 else verdicts[0][1]
+        agree = torch.cat([a for _, _, a in verdicts]) if len(verdicts) > 1 else verdicts[0][2]
+        at = torch.tensor([c[2] for c in candidates], device=device)
+        count.index_add_(0, at, explained.long())
+        vetoes = torch.zeros_like(count).index_add_(0, at, (~agree).long())
+        # the most parts explained first, then the catalogue order, then the candidate order
+        # (the first of the best); every rank of a candidate that explains its row is
+        # distinct and positive
+        order = [ordered[c[2]][0] * 1000 + min(c[1], 999) for c in candidates]
+        rank = count[at] * 1_000_000 - torch.tensor(order, device=device)[:, None]
+        rank = torch.where(explained & (vetoes == 0)[at], rank, -1)
+        for n, c in enumerate(candidates):
+            positions.setdefault(c[0], []).append(n)
+    none = torch.full((rows,), -1, dtype=torch.long, device=device)
     upstream: dict[str, torch.Tensor] = {}
     catalogue_index = torch.tensor([key[0] for key in ordered] or [0], device=device)
     for i, r in enumerate(results):
-        chosen = torch.full((rows,), -1, dtype=torch.long, device=device)
-        if i in judged:
-            # the most parts explained first, then the catalogue order, then the candidate
-            # order (the first of the best)
-            js, ks, explained, _ = judged[i]
-            at = torch.tensor(ks, device=device)
-            order = [ordered[k][0] * 1000 + min(j, 999) for j, k in zip(js, ks, strict=True)]
-            rank = count[at] * 1_000_000 - torch.tensor(order, device=device)[:, None]
-            best, which = torch.where(explained & viable[at], rank, -1).max(0)
-            chosen = torch.where(best >= 0, at[which], chosen)
+        chosen = none
+        if i in positions:
+            at_part, rank_part = _rows(positions[i], at, rank)
+            best, which = rank_part.max(0)
+            chosen = torch.where(best >= 0, at_part[which], none)
         source = upstream.get(r.spec.carried_from)
         if source is not None:
             chosen = torch.where(r.consistent & (chosen < 0), source, chosen)
@@ -733,14 +793,118 @@ def diagnose(results: Sequence[PartResult], tolerance: Tolerance) -> list[Mistak
         # what a later part follows from: this part's mistake, or where it is missing, the
         # mistake of the part it would follow from
         upstream[r.spec.name] = chosen if source is None else torch.where(r.missing, source, chosen)
-        r.misconception = torch.where(chosen >= 0, catalogue_index[chosen.clamp(min=0)], -1)
+    if results:  # every part's misconception at once
+        chosen = torch.stack([r.mistake for r in results])  # type: ignore[misc]
+        index = torch.where(chosen >= 0, catalogue_index[chosen.clamp(min=0)], -1)
+        for r, misconception in zip(results, index.unbind(), strict=True):
+            r.misconception = misconception
     return ordered
 
 
+def _rows(positions: list[int], *tensors: torch.Tensor) -> list[torch.Tensor]:
+    """The rows ``positions`` of each tensor (a view when they are consecutive)."""
+    first, last = positions[0], positions[-1]
+    if last - first + 1 == len(positions):
+        return [t[first : last + 1] for t in tensors]
+    index = torch.tensor(positions, device=tensors[0].device)
+    return [t[index] for t in tensors]
+
+
+def _stack_key(spec: PartSpec, tolerance: Tolerance) -> Hashable | None:
+    """Parts with equal keys may be scored as one stack (:func:`score_alike`): the same
+    shapes, flags and rule. None: scored alone (another shape than expected; a rule with
+    ``sigfigs``, whose logarithm may round a cell differently in a longer tensor; a part of
+    :data:`STACKED_CELLS` cells or more, whose torch ops are long already: a stack would
+    only copy it)."""
+    rule = tolerance.rule(spec.name)
+    if spec.given.shape != spec.expected.shape or rule.sigfigs is not None:
+        return None
+    if spec.given.numel() >= STACKED_CELLS:
+        return None
+
+    def shape(t: torch.Tensor | None) -> torch.Size | None:
+        return None if t is None else t.shape
+
+    return (
+        spec.given.shape,
+        shape(spec.carried),
+        shape(spec.rounded),
+        shape(spec.carried_rounded),
+        spec.sparse,
+        spec.optional,
+        id(rule),
+    )
+
+
+def _bands(spec: PartSpec) -> tuple[bool, bool]:
+    """:func:`score_part`'s choices for a part: whether working by hand widens the tolerance
+    of the expected answer, and of the carried-forward one."""
+    carried = spec.carried is not None and _has_band(spec.carried, spec.carried_rounded)
+    return _has_band(spec.expected, spec.rounded), carried
+
+
+def alike(specs: Sequence[PartSpec], tolerance: Tolerance) -> list[list[int]]:
+    """The parts (indices into ``specs``) in groups that :func:`score_alike` scores at once:
+    equal :func:`_stack_key` and equal :func:`_bands`."""
+    keyed: dict[Hashable, list[int]] = {}
+    for i, spec in enumerate(specs):
+        key = _stack_key(spec, tolerance)
+        keyed.setdefault(("alone", i) if key is None else key, []).append(i)
+    groups: list[list[int]] = []
+    for indices in keyed.values():
+        if len(indices) == 1:
+            groups.append(indices)
+            continue
+        banded: dict[tuple[bool, bool], list[int]] = {}
+        for i in indices:
+            banded.setdefault(_bands(specs[i]), []).append(i)
+        groups += banded.values()
+    return groups
+
+
+def score_alike(specs: Sequence[PartSpec], tolerance: Tolerance) -> list[PartResult]:
+    """:func:`score_part` of parts alike (:func:`alike`) at once: their tensors stacked
+    along the batch (row by row the same marks, one set of torch ops for all)."""
+    if len(specs) == 1:
+        return [score_part(specs[0], tolerance)]
+
+    def cat(name: str) -> torch.Tensor | None:
+        values = [getattr(s, name) for s in specs]
+        return None if values[0] is None else torch.cat(values)
+
+    first = specs[0]
+    stacked = PartSpec(
+        first.name,
+        first.step_kind,
+        cat("expected"),  # type: ignore[arg-type]
+        cat("given"),  # type: ignore[arg-type]
+        carried=cat("carried"),
+        optional=first.optional,
+        sparse=first.sparse,
+        rounded=cat("rounded"),
+        carried_rounded=cat("carried_rounded"),
+    )
+    result = score_part(stacked, tolerance)
+    rows = first.given.shape[0]
+    split = {
+        f.name: value.split(rows)
+        for f in fields(result)
+        if isinstance(value := getattr(result, f.name), torch.Tensor)
+    }
+    return [
+        replace(result, spec=spec, **{name: parts[i] for name, parts in split.items()})
+        for i, spec in enumerate(specs)
+    ]
+
+
 def score_parts(task: str, specs: list[PartSpec], tolerance: Tolerance) -> BulkGrade:
-    """Score every part of a batch, name the mistakes (:func:`diagnose`) and add up the
-    totals."""
-    parts = [score_part(spec, tolerance) for spec in specs]
+    """Score every part of a batch (parts alike at once, :func:`score_alike`), name the
+    mistakes (:func:`diagnose`) and add up the totals."""
+    scored: dict[int, PartResult] = {}
+    for indices in alike(specs, tolerance):
+        results = score_alike([specs[i] for i in indices], tolerance)
+        scored.update(zip(indices, results, strict=True))
+    parts = [scored[i] for i in range(len(specs))]
     mistakes = diagnose(parts, tolerance)
     return BulkGrade(
         task=task,
@@ -773,6 +937,8 @@ def _row_counts(mask: torch.Tensor) -> list[int]:
 
 def _listed(result: PartResult) -> list[bool]:
     """Per row: is the part listed (not an optional part left out)?"""
+    if not (result.spec.optional or result.spec.sparse):  # a required part always is
+        return [True] * result.missing.shape[0]
     return (~(result.missing & (result.max_score == 0.0))).tolist()
 
 
@@ -805,20 +971,31 @@ def part_grades(
     mistakes: Sequence[MistakeKey] = (),
 ) -> list[PartGrade]:
     """The :class:`PartGrade` of every row of a scored part (each tensor read once, with
-    one ``tolist``, not once per row)."""
+    one ``tolist``, not once per row; the cells only where a vector's are listed)."""
     spec = result.spec
     sparse, vector = spec.sparse, spec.given.dim() > 1
     on_shape = spec.given.shape == spec.expected.shape
+    missing = result.missing.tolist()
     expected, given = spec.expected.tolist(), spec.given.tolist()
     difference = spec.given - spec.expected if on_shape else None
-    given_nan = _any(torch.isnan(spec.given)).tolist()  # rows that need None for NaN
-    difference_nan = _any(torch.isnan(difference)).tolist() if difference is not None else []
+
+    def nan_rows(values: torch.Tensor | None) -> list[bool]:
+        """Per row: whether a dense vector has a NaN cell to show as None (a scalar is
+        checked as it is read)."""
+        if values is None or not vector or sparse:
+            return [True] * len(missing)
+        return _any(torch.isnan(values)).tolist()
+
+    given_nan, difference_nan = nan_rows(spec.given), nan_rows(difference)
     difference = difference.tolist() if difference is not None else None
-    cells, graded = result.cells.tolist(), result.graded.tolist()
-    totals, rights = _row_counts(result.graded), _row_counts(result.cells)
-    chosen = result.mistake.tolist() if result.mistake is not None else [-1] * len(totals)
+    cells = result.cells.tolist() if vector or sparse else []
+    graded = result.graded.tolist() if sparse else []
+    totals, rights = (
+        (_row_counts(result.graded), _row_counts(result.cells)) if vector or sparse else ([], [])
+    )
+    chosen = result.mistake.tolist() if result.mistake is not None else [-1] * len(missing)
     rows = zip(
-        result.missing.tolist(), result.correct.tolist(), result.consistent.tolist(),
+        missing, result.correct.tolist(), result.consistent.tolist(),
         result.misconception.tolist(), result.score.tolist(), result.max_score.tolist(),
         result.rounding.tolist(), chosen, strict=True,
     )  # fmt: skip

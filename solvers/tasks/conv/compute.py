@@ -274,7 +274,7 @@ def forward(
     pool_size: Pair | None = None,
     pool_stride: Pair | None = None,
     pool_before_relu: bool = False,
-    given: Mapping[str, torch.Tensor] | None = None,
+    given: Mapping[str, torch.Tensor] | Own | None = None,
     reuse: Maps | None = None,
     rounder: Rounder | None = None,
 ) -> Maps:
@@ -291,7 +291,8 @@ def forward(
 
     ``given``: the student's own maps (``conv``, ``activation``; NaN rows where not given):
     each stage is then computed from the student's own previous stage where they gave it
-    (error carried forward, and a mistake looked for where it happens). ``reuse``: an
+    (error carried forward, and a mistake looked for where it happens); or them prepared
+    once (:class:`Own`) for several passes. ``reuse``: an
     earlier result of the same batch, whose stages before the first change are taken as
     they are (then unchanged stages are the very same tensors). ``rounder``: worked by
     hand, every product, sum and average rounded (see :func:`convolve`).
@@ -314,12 +315,13 @@ def forward(
         conv = convolve(columns, kernels, batch.bias if bias else None, rounder)
         if negate and conv is not None:
             conv = -conv
-    own_conv = _own(given, "conv", conv)
+    own = given if isinstance(given, Own) else Own.of(given)
+    own_conv = _own(own, "conv", conv)
     if reuse is not None and relu and own_conv is reuse.conv:
         activation = reuse.activation
     else:
         activation = activate(batch, own_conv) if relu else own_conv if batch.relu else None
-    before = own_conv if activation is None else _own(given, "activation", activation)
+    before = own_conv if activation is None else _own(own, "activation", activation)
     if pool_before_relu:
         pooled = activate(batch, pool(batch, own_conv, pool_kind, rounder))
     else:
@@ -327,18 +329,46 @@ def forward(
     return Maps(padded, kernels, conv, activation, pooled, columns)
 
 
-def _own(
-    given: Mapping[str, torch.Tensor] | None, stage: str, computed: torch.Tensor | None
-) -> torch.Tensor | None:
+@dataclass(frozen=True)
+class OwnStage:
+    """A stage the student gave in some row: the maps (NaN rows where not given), the
+    rows (B, 1, 1, 1) that gave it, and whether every row did."""
+
+    maps: torch.Tensor
+    rows: torch.Tensor
+    every: bool
+
+
+@dataclass(frozen=True)
+class Own:
+    """The student's own maps as :func:`forward` takes them, prepared once for every pass
+    over them (:meth:`of`)."""
+
+    stages: dict[str, OwnStage]
+
+    @staticmethod
+    def of(given: Mapping[str, torch.Tensor] | None) -> Own:
+        """From the maps by name (``conv``, ``activation``; NaN rows where not given): a
+        stage that no row gave is left out."""
+        stages = {}
+        for stage, mine in (given or {}).items():
+            missing = torch.isnan(mine)
+            if stage not in ("conv", "activation") or bool(missing.all()):
+                continue
+            rows = ~missing.flatten(1).all(1)
+            stages[stage] = OwnStage(mine, rows[:, None, None, None], bool(rows.all()))
+        return Own(stages)
+
+
+def _own(own: Own, stage: str, computed: torch.Tensor | None) -> torch.Tensor | None:
     """A stage as the student gave it, row by row where they did (all of it given), else
     as ``computed``; a given stage of another shape is taken when every row gave it."""
-    mine = None if given is None else given.get(stage)
-    if mine is None or bool(torch.isnan(mine).all()):
+    mine = own.stages.get(stage)
+    if mine is None:
         return computed
-    given_rows = ~torch.isnan(mine).flatten(1).all(1)
-    if computed is None or mine.shape != computed.shape:
-        return mine if bool(given_rows.all()) else computed
-    return torch.where(given_rows[:, None, None, None], mine, computed)
+    if computed is None or mine.maps.shape != computed.shape:
+        return mine.maps if mine.every else computed
+    return torch.where(mine.rows, mine.maps, computed)
 
 
 def solve_batch(problems: Sequence[ConvProblem], device: Any) -> list[ConvAnswer]:

@@ -32,7 +32,7 @@ from solvers.grading.core import (
     split_cell,
 )
 from solvers.matrix import tensor_input
-from solvers.tasks.conv.compute import ConvBatch, forward, group_key
+from solvers.tasks.conv.compute import ConvBatch, Own, forward, group_key
 from solvers.tasks.conv.problem import ConvProblem, stage_shapes
 
 MISCONCEPTIONS = catalogue(
@@ -261,9 +261,11 @@ def specs(b: ConvBatch, given: dict[str, torch.Tensor]) -> list[PartSpec]:
     candidates)."""
     index = GRADER.index
     expected = forward(b)
-    own = forward(b, given=given, reuse=expected)
-    variants = {m: forward(b, given=given, reuse=expected, **o) for m, o in overrides(b).items()}
-    params = {m: window_params(b, o) for m, o in overrides(b).items()}
+    mine = Own.of(given)
+    own = forward(b, given=mine, reuse=expected)
+    mistakes = overrides(b)
+    variants = {m: forward(b, given=mine, reuse=expected, **o) for m, o in mistakes.items()}
+    params = {m: window_params(b, o) for m, o in mistakes.items()}
     steps = {"conv": "conv.cell", "activation": "conv.relu", "pool": "conv.pool"}
     sources = {"activation": "conv", "pool": "activation"}
     result = []

@@ -40,7 +40,7 @@ from solvers.grading.core import (
 )
 from solvers.matrix import coerce_matrix
 from solvers.tasks.graph import vector_grading
-from solvers.tasks.graph.compute import Forward, Override, backward, forward, passes
+from solvers.tasks.graph.compute import Backward, Forward, Override, backward, forward, passes
 from solvers.tasks.graph.gates import Gate, Graph
 from solvers.tasks.graph.parser import name_latex, normalize_name
 from solvers.tasks.graph.problem import SEVERAL_NUMBERS, GraphProblem
@@ -398,7 +398,7 @@ def specs(
     for m, override, params in gate_overrides(graph):
         grads_m = backward(graph, own, b.upstream, override).grads
         candidates.append((GRADER.index(m), grads_m, params))
-    forward_from = carried(b, given)
+    forward_from = _carried_parts(graph, own, own_right)  # :func:`carried`, reused
     return [
         PartSpec(
             "output",
@@ -451,12 +451,15 @@ def carried(
     hand with ``rounder``). Vector problems carry nothing forward."""
     if isinstance(b, vector_grading.VectorBatch):
         return {}
-    graph = b.graph
     fwd = _own_forward(b, given, rounder)
-    grads = backward(graph, fwd, b.upstream, rounder=rounder).grads
+    return _carried_parts(b.graph, fwd, backward(b.graph, fwd, b.upstream, rounder=rounder))
+
+
+def _carried_parts(graph: Graph, fwd: Forward, bwd: Backward) -> dict[str, torch.Tensor]:
+    """The parts of both passes carried forward (:func:`carried`)."""
     return {
         "output": fwd.computed[-1],
-        **{f"gradients.{name}": grads[k] for k, name in enumerate(graph.variables)},
+        **{f"gradients.{name}": bwd.grads[k] for k, name in enumerate(graph.variables)},
         "nodes": torch.stack(fwd.computed, 1),
     }
 

@@ -220,15 +220,20 @@ def specs(b: LossBatch, given: dict[str, torch.Tensor]) -> list[PartSpec]:
         }
         per_example_of, grad_of = ("log10", "wrong_class_prob"), ("log10", "grad_no_minus_one")
     summed = _unless(right.reduced(b, scale=1.0), b.scale == 1.0)
-    loss_cands = [(index(m), own_loss(b, given, wrong[m].per_example)) for m in per_example_of]
+    gave = gave_all(given)
+    loss_cands = [
+        (index(m), own_loss(b, given, wrong[m].per_example, gave=gave)) for m in per_example_of
+    ]
     loss_cands.append(
         (
             index("sum_instead_of_mean"),
-            own_loss(b, given, right.per_example, scale=1.0).where(b.scale != 1.0, math.nan),
+            own_loss(b, given, right.per_example, scale=1.0, gave=gave).where(
+                b.scale != 1.0, math.nan
+            ),
         )
     )
     loss_cands += [
-        (index(m), own_loss(b, given, right.per_example, reg_factor=f))
+        (index(m), own_loss(b, given, right.per_example, reg_factor=f, gave=gave))
         for m, f in (("reg_forgotten", 0.0), ("reg_halved", 0.5), ("reg_doubled", 2.0))
     ]
     grad_cands = [(index(m), wrong[m].grad) for m in grad_of]
@@ -268,14 +273,20 @@ def own_loss(
     per_example: torch.Tensor,
     scale: float | None = None,
     reg_factor: float = 1.0,
+    gave: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """The loss from the student's own L_i in the rows that give them all, else from
-    ``per_example`` (a mistake's), reduced with ``scale`` and ``reg_factor``."""
+    """The loss from the student's own L_i in the rows that give them all (``gave``, when
+    known: :func:`gave_all`), else from ``per_example`` (a mistake's), reduced with
+    ``scale`` and ``reg_factor``."""
     mine = given["per_example"]
     if mine.shape == per_example.shape:
-        gave = ~torch.isnan(mine).any(1, keepdim=True)
-        per_example = torch.where(gave, mine, per_example)
+        per_example = torch.where(gave_all(given) if gave is None else gave, mine, per_example)
     return loss_from(b, per_example, scale=scale, reg_factor=reg_factor)
+
+
+def gave_all(given: dict[str, torch.Tensor]) -> torch.Tensor:
+    """(B, 1): the rows that give every L_i."""
+    return ~torch.isnan(given["per_example"]).any(1, keepdim=True)
 
 
 def carried(
