@@ -17,10 +17,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Text, bindparam, cast, select, update
 
 from app.classroom.db import READ_ONLY, Database
-from app.classroom.grading import MAX_BATCH, stored_problem
+from app.classroom.grading import MAX_BATCH, stored_problems
 from app.classroom.models import Exam, Student, Submission, summarize
 from app.classroom.queues import DatabaseQueue
 from solvers.grading.batch import grade, grade_batch
@@ -34,7 +34,7 @@ def _pending(where: Any) -> Any:
         select(
             Submission.id,
             Submission.answers,
-            Student.problems,
+            cast(Student.problems, Text),  # read once per student (stored_problems)
             Exam.id,
             Exam.tasks,
             Exam.tolerance,
@@ -85,7 +85,7 @@ def _settle_batch(db: Database, where: Any) -> int:
             rule = Tolerance.model_validate(stored) if stored else None
             graded: list[dict[str, Any]] = [{} for _ in group]
             for task in tasks:
-                problems = [stored_problem(task, stated[task]) for _, _, stated, *_ in group]
+                problems = [stored_problems(stated)[task] for _, _, stated, *_ in group]
                 answers = [given.get(task, {}) for _, given, *_ in group]
                 for out, result in zip(graded, _grades(task, problems, answers, rule), strict=True):
                     out[task] = result
