@@ -27,6 +27,9 @@ MAX_MOVES = 8
 """Times a variant is redrawn because it repeats an earlier one before it is kept anyway."""
 CHUNK = 1 << 16
 """Variants drawn and checked together (bounds the memory of the intermediate arrays)."""
+MIN_DRAW = 1 << 12
+"""Candidates drawn and checked together at least, while attempts remain (a check's fixed
+cost is a few milliseconds)."""
 DUPLICATE = N_("no variant different from the earlier variants of the set was found")
 """The note of a variant that repeats an earlier one."""
 HAND_RULE = N_(
@@ -67,6 +70,12 @@ class Generator(ABC):
         matter). A variant numbered above it cannot differ from all earlier ones, so it is
         not redrawn for repeating one."""
         return None
+
+    def checks_batches(self, spec: Any) -> bool:
+        """Whether :meth:`violations` checks a batch of candidates at about the cost of one
+        (so the keys left drawing draw a few attempts at once); ``False`` where it checks
+        candidate by candidate."""
+        return True
 
     def bulk_meta(self, spec: Any) -> dict[str, Any]:
         """What the integer arrays of :meth:`draw` mean, for bulk users (scales, names)."""
@@ -116,22 +125,30 @@ def first_valid(
 
     Returns the arrays, the attempt taken, the mask of rules its candidate breaks (bits in
     the order of ``generator.rules``) and whether a valid one was found; where none was
-    found before :data:`MAX_ATTEMPTS`, the last candidate drawn.
+    found before :data:`MAX_ATTEMPTS`, the last candidate drawn. When few keys are left
+    without a valid candidate and the generator :meth:`~Generator.checks_batches`, each
+    draws its next few attempts at once (about :data:`MIN_DRAW` candidates in all), so a
+    rare key costs few rounds of checks.
     """
     attempts = np.minimum(np.asarray(start, dtype=np.int64), MAX_ATTEMPTS - 1)
     arrays = generator.draw(CounterRng(keys, attempts), spec)
     broken = _bits(generator.violations(arrays, spec))
-    pending = np.flatnonzero(broken)
+    pending = np.flatnonzero((broken != 0) & (attempts < MAX_ATTEMPTS - 1))
+    budget = max(len(keys), MIN_DRAW) if generator.checks_batches(spec) else 1
     while len(pending):
-        pending = pending[attempts[pending] < MAX_ATTEMPTS - 1]
-        if not len(pending):
-            break
-        attempts[pending] += 1
-        candidate = generator.draw(CounterRng(keys[pending], attempts[pending]), spec)
+        ahead = min(max(1, budget // len(pending)), MAX_ATTEMPTS - 1 - attempts[pending].min())
+        tried = np.minimum(attempts[pending, None] + np.arange(1, ahead + 1), MAX_ATTEMPTS - 1)
+        candidate = generator.draw(CounterRng(np.repeat(keys[pending], ahead), tried.ravel()), spec)
+        candidate_broken = _bits(generator.violations(candidate, spec)).reshape(-1, ahead)
+        valid = candidate_broken == 0
+        # the first valid attempt of each key, or its last one drawn
+        pick = np.where(valid.any(1), valid.argmax(1), ahead - 1)
+        rows = np.arange(len(pending)) * ahead + pick
         for name, array in candidate.items():
-            arrays[name][pending] = array
-        broken[pending] = _bits(generator.violations(candidate, spec))
-        pending = pending[broken[pending] != 0]
+            arrays[name][pending] = array[rows]
+        attempts[pending] = tried[np.arange(len(pending)), pick]
+        broken[pending] = candidate_broken.ravel()[rows]
+        pending = pending[(broken[pending] != 0) & (attempts[pending] < MAX_ATTEMPTS - 1)]
     return arrays, attempts, broken, broken == 0
 
 
@@ -157,10 +174,17 @@ def _first_valid_chunked(
     return arrays, *(np.concatenate([p[k] for p in parts]) for k in (1, 2, 3))  # type: ignore[return-value]
 
 
-def _later_repeats(prints: np.ndarray) -> np.ndarray:
-    """True where a fingerprint already occurs at a smaller index."""
-    _, first, inverse = np.unique(prints, return_index=True, return_inverse=True)
-    return first[inverse.reshape(-1)] != np.arange(len(prints))
+def _later_repeats(prints: np.ndarray, blocks: np.ndarray | None = None) -> np.ndarray:
+    """True where a fingerprint already occurs at a smaller index (of the same block, when
+    ``blocks`` gives each index's block)."""
+    if blocks is None:
+        blocks = np.zeros(len(prints), dtype=np.int64)
+    order = np.lexsort((prints, blocks))  # stable: equal pairs keep their index order
+    later = np.zeros(len(prints), dtype=bool)
+    later[order[1:]] = (blocks[order[1:]] == blocks[order[:-1]]) & (
+        prints[order[1:]] == prints[order[:-1]]
+    )
+    return later
 
 
 BLOCK = 1000
@@ -170,35 +194,35 @@ block's draws, whatever n (the largest set of the web and the API is one block).
 larger set a variant that repeats one of an earlier block keeps the repeat's note."""
 
 
-def _select_block(
-    generator: Generator, spec: Any, seed: int, start: int, stop: int, secret: bytes | None
+def _select_blocks(
+    generator: Generator, spec: Any, seed: int, numbers: np.ndarray, secret: bytes | None
 ) -> Selection:
-    """Variants ``start`` … ``stop`` − 1, ``start`` the first number of a block.
+    """Variants ``numbers``: sorted, and in each block they touch every number from the
+    block's first on. All blocks are drawn and checked together.
 
     Each variant takes its first candidate that breaks no rule. Then, in rounds, every
-    variant equal to one with a smaller number of the block moves on to its next valid
+    variant equal to one with a smaller number of its block moves on to its next valid
     candidate (at most :data:`MAX_MOVES` times). A variant's choice depends only on the
     variants of its block with smaller numbers, so it is the same in every set that holds
     it. Variants numbered above :meth:`Generator.space_size` within their block are not
-    redrawn (they cannot all differ).
+    redrawn (they cannot all differ). The notes name the repeats within a block.
     """
-    count = stop - start
-    keys = variant_keys(generator.task, spec, seed, np.arange(start, stop), secret)
+    keys = variant_keys(generator.task, spec, seed, numbers, secret)
+    blocks = (numbers - 1) // BLOCK
     arrays, attempts, broken, _ = _first_valid_chunked(
-        generator, spec, keys, np.zeros(count, dtype=np.int64)
+        generator, spec, keys, np.zeros(len(numbers), dtype=np.int64)
     )
     prints = fingerprint(arrays)
-    moves = np.zeros(count, dtype=np.int64)
+    moves = np.zeros(len(numbers), dtype=np.int64)
     spent = attempts >= MAX_ATTEMPTS - 1
     space = generator.space_size(spec)
     if space is not None:
-        spent[space:] = True  # pigeonhole: these cannot all differ from the earlier ones
+        spent |= (numbers - 1) % BLOCK >= space  # pigeonhole: these cannot all differ
     while True:
         can_move = np.flatnonzero((moves < MAX_MOVES) & ~spent)
         if not len(can_move):
             break
-        prefix = can_move[-1] + 1  # a variant's move depends on smaller numbers only
-        moving = can_move[_later_repeats(prints[:prefix])[can_move]]
+        moving = can_move[_later_repeats(prints, blocks)[can_move]]
         if not len(moving):
             break
         moves[moving] += 1
@@ -211,27 +235,10 @@ def _select_block(
         for name, array in candidate.items():
             arrays[name][rows] = array[kept]
         broken[rows] = candidate_broken[kept]
-        prints[rows] = fingerprint(take(candidate, kept))
-    notes = broken | (_later_repeats(prints).astype(np.int64) << len(generator.rules))
+        if len(rows):
+            prints[rows] = fingerprint(take(candidate, kept))
+    notes = broken | (_later_repeats(prints, blocks).astype(np.int64) << len(generator.rules))
     return Selection(arrays, attempts, notes)
-
-
-def _joined(parts: Sequence[Selection]) -> Selection:
-    if len(parts) == 1:
-        return parts[0]
-    arrays = {name: np.concatenate([p.arrays[name] for p in parts]) for name in parts[0].arrays}
-    return Selection(
-        arrays,
-        np.concatenate([p.attempts for p in parts]),
-        np.concatenate([p.notes for p in parts]),
-    )
-
-
-def _noted_repeats(selection: Selection, generator: Generator) -> Selection:
-    """``selection`` with the repeat's note on every variant that repeats an earlier one."""
-    repeats = _later_repeats(fingerprint(selection.arrays)).astype(np.int64)
-    selection.notes |= repeats << len(generator.rules)
-    return selection
 
 
 def select(
@@ -241,13 +248,14 @@ def select(
     count: int,
     secret: bytes | None = None,
 ) -> Selection:
-    """Variants 1 … ``count`` of ``generator.task`` for (spec, seed, secret), block by block
-    (:data:`BLOCK`, :func:`_select_block`)."""
-    parts = [
-        _select_block(generator, spec, seed, start, min(start + BLOCK, count + 1), secret)
-        for start in range(1, count + 1, BLOCK)
-    ]
-    return parts[0] if len(parts) == 1 else _noted_repeats(_joined(parts), generator)
+    """Variants 1 … ``count`` of ``generator.task`` for (spec, seed, secret), each block of
+    :data:`BLOCK` chosen on its own (:func:`_select_blocks`); a variant that repeats one of
+    an earlier block is noted too."""
+    selection = _select_blocks(generator, spec, seed, np.arange(1, count + 1), secret)
+    if count > BLOCK:
+        repeats = _later_repeats(fingerprint(selection.arrays)).astype(np.int64)
+        selection.notes |= repeats << len(generator.rules)
+    return selection
 
 
 def select_numbers(
@@ -259,16 +267,14 @@ def select_numbers(
 ) -> Selection:
     """The variants of the sorted distinct ``numbers``, each as :func:`select` chooses it:
     each block they touch is drawn up to its largest wanted number."""
-    parts = []
     blocks = (numbers - 1) // BLOCK
-    for block in np.unique(blocks).tolist():
-        wanted = numbers[blocks == block]
-        start = block * BLOCK + 1
-        chosen = _select_block(generator, spec, seed, start, int(wanted[-1]) + 1, secret)
-        rows = wanted - start
-        parts.append(Selection(take(chosen.arrays, rows), chosen.attempts[rows],
-                               chosen.notes[rows]))  # fmt: skip
-    return _joined(parts)
+    last = np.flatnonzero(np.append(blocks[1:] != blocks[:-1], True))  # each block's largest
+    drawn = np.concatenate(
+        [np.arange(b * BLOCK + 1, n + 1) for b, n in zip(blocks[last], numbers[last], strict=True)]
+    )
+    chosen = _select_blocks(generator, spec, seed, drawn, secret)
+    rows = np.searchsorted(drawn, numbers)
+    return Selection(take(chosen.arrays, rows), chosen.attempts[rows], chosen.notes[rows])
 
 
 def note_list(generator: Generator, mask: int) -> list[str]:

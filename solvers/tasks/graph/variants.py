@@ -276,6 +276,10 @@ class GraphGenerator(Generator):
             for name in families
         )
 
+    def checks_batches(self, spec: GraphSpec) -> bool:
+        """A vector family's candidates are checked one by one (:func:`vector_rows`)."""
+        return spec.family not in VECTOR_FAMILIES
+
     def violations(self, arrays: Arrays, spec: GraphSpec) -> np.ndarray:
         """The passes in float64 torch on the CPU; z and the max inputs from the integers."""
 

@@ -56,6 +56,22 @@ def test_a_variant_does_not_depend_on_the_chunking(monkeypatch: pytest.MonkeyPat
         assert torch.equal(whole[task].notes, chunked.notes)
 
 
+@pytest.mark.parametrize("task", TASKS)
+def test_a_variant_does_not_depend_on_drawing_attempts_ahead(
+    task: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keys left without a valid candidate draw several attempts at once; each still takes
+    its first valid attempt, as when drawing one attempt per round (2 500 variants: three
+    blocks, repeats moved on, a few keys that exhaust their attempts)."""
+    spec = QuizSpec(graph=GraphSpec(low=-4, high=4))  # most neurons saturate
+    ahead = generate_bulk(task, spec, 5, 2500, "cpu")
+    monkeypatch.setattr(type(get_task(task).generator), "checks_batches", lambda self, spec: False)
+    one_by_one = generate_bulk(task, spec, 5, 2500, "cpu")
+    for name, array in ahead.problems.items():
+        assert torch.equal(array, one_by_one.problems[name]), name
+    assert torch.equal(ahead.notes, one_by_one.notes)
+
+
 def test_seeds_and_secrets_change_the_variants() -> None:
     spec = QuizSpec()
 
@@ -219,18 +235,19 @@ def test_variant_n_is_drawn_from_its_block_only(task: str, monkeypatch: pytest.M
 
     monkeypatch.setattr(variants_base, "BLOCK", 8)
     whole = generate_set([task], QuizSpec(), 4, 20)
-    drawn: list[int] = []
+    drawn: list[list[int]] = []
     real = variants_base.variant_keys
 
     def counting(task_id: str, spec: object, seed: int, numbers: np.ndarray, secret: object):
-        drawn.append(len(numbers))
+        drawn.append(numbers.tolist())
         return real(task_id, spec, seed, numbers, secret)  # type: ignore[arg-type]
 
     monkeypatch.setattr(variants_base, "variant_keys", counting)
     numbers = [20, 3, 17, 9, 3]
     found = regenerate_many(task, QuizSpec(), 4, numbers)
     assert found == [whole.variants[n - 1].problems[task] for n in numbers]
-    assert drawn == [3, 1, 4]  # blocks 1-8, 9-16, 17-24: up to the largest wanted number
+    # blocks 1-8, 9-16, 17-24, together: each up to its largest wanted number
+    assert drawn == [[1, 2, 3, 9, 17, 18, 19, 20]]
     drawn.clear()
     assert regenerate(task, QuizSpec(), 4, 17) == whole.variants[16].problems[task]
-    assert drawn == [1]
+    assert drawn == [[17]]
