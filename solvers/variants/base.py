@@ -28,8 +28,8 @@ MAX_MOVES = 8
 CHUNK = 1 << 16
 """Variants drawn and checked together (bounds the memory of the intermediate arrays)."""
 MIN_DRAW = 1 << 12
-"""Candidates drawn and checked together at least, while attempts remain (a check's fixed
-cost is a few milliseconds)."""
+"""When fewer keys than this are left without a valid candidate, each draws several attempts
+at once, about this many candidates in all (a check's fixed cost is a few milliseconds)."""
 DUPLICATE = N_("no variant different from the earlier variants of the set was found")
 """The note of a variant that repeats an earlier one."""
 HAND_RULE = N_(
@@ -127,14 +127,14 @@ def first_valid(
     the order of ``generator.rules``) and whether a valid one was found; where none was
     found before :data:`MAX_ATTEMPTS`, the last candidate drawn. When few keys are left
     without a valid candidate and the generator :meth:`~Generator.checks_batches`, each
-    draws its next few attempts at once (about :data:`MIN_DRAW` candidates in all), so a
-    rare key costs few rounds of checks.
+    draws its next few attempts at once (:data:`MIN_DRAW`), so the last keys cost few
+    rounds of checks.
     """
     attempts = np.minimum(np.asarray(start, dtype=np.int64), MAX_ATTEMPTS - 1)
     arrays = generator.draw(CounterRng(keys, attempts), spec)
     broken = _bits(generator.violations(arrays, spec))
     pending = np.flatnonzero((broken != 0) & (attempts < MAX_ATTEMPTS - 1))
-    budget = max(len(keys), MIN_DRAW) if generator.checks_batches(spec) else 1
+    budget = MIN_DRAW if generator.checks_batches(spec) else 1
     while len(pending):
         ahead = min(max(1, budget // len(pending)), MAX_ATTEMPTS - 1 - attempts[pending].min())
         tried = np.minimum(attempts[pending, None] + np.arange(1, ahead + 1), MAX_ATTEMPTS - 1)
