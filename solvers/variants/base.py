@@ -100,10 +100,15 @@ def take(arrays: Arrays, rows: np.ndarray) -> Arrays:
     return {name: a[rows] for name, a in arrays.items()}
 
 
+def _rows(array: np.ndarray) -> np.ndarray:
+    """``array`` as one flat row per variant (none, too)."""
+    return array.reshape(len(array), int(np.prod(array.shape[1:])))
+
+
 def fingerprint(arrays: Arrays) -> np.ndarray:
     """A 64-bit hash of each variant's int16 arrays (equal problems, equal fingerprints)."""
     rows = np.concatenate(
-        [arrays[name].reshape(len(arrays[name]), -1).astype(np.int16) for name in sorted(arrays)],
+        [_rows(arrays[name]).astype(np.int16) for name in sorted(arrays)],
         axis=1,
     )
     rows = np.pad(rows, ((0, 0), (0, -rows.shape[1] % 4)))  # four int16 per uint64 word
@@ -177,13 +182,10 @@ def _first_valid_chunked(
 def _later_repeats(prints: np.ndarray, blocks: np.ndarray | None = None) -> np.ndarray:
     """True where a fingerprint already occurs at a smaller index (of the same block, when
     ``blocks`` gives each index's block)."""
-    if blocks is None:
-        blocks = np.zeros(len(prints), dtype=np.int64)
-    order = np.lexsort((prints, blocks))  # stable: equal pairs keep their index order
+    keys = (prints,) if blocks is None else (prints, blocks)
+    order = np.lexsort(keys)  # stable: equal keys keep their index order
     later = np.zeros(len(prints), dtype=bool)
-    later[order[1:]] = (blocks[order[1:]] == blocks[order[:-1]]) & (
-        prints[order[1:]] == prints[order[:-1]]
-    )
+    later[order[1:]] = np.logical_and.reduce([k[order[1:]] == k[order[:-1]] for k in keys])
     return later
 
 
@@ -195,7 +197,12 @@ larger set a variant that repeats one of an earlier block keeps the repeat's not
 
 
 def _select_blocks(
-    generator: Generator, spec: Any, seed: int, numbers: np.ndarray, secret: bytes | None
+    generator: Generator,
+    spec: Any,
+    seed: int,
+    numbers: np.ndarray,
+    secret: bytes | None,
+    note_repeats_across_blocks: bool,
 ) -> Selection:
     """Variants ``numbers``: sorted, and in each block they touch every number from the
     block's first on. All blocks are drawn and checked together.
@@ -205,7 +212,8 @@ def _select_blocks(
     candidate (at most :data:`MAX_MOVES` times). A variant's choice depends only on the
     variants of its block with smaller numbers, so it is the same in every set that holds
     it. Variants numbered above :meth:`Generator.space_size` within their block are not
-    redrawn (they cannot all differ). The notes name the repeats within a block.
+    redrawn (they cannot all differ). The notes name the repeats within a block (and of any
+    earlier variant, with ``note_repeats_across_blocks``).
     """
     keys = variant_keys(generator.task, spec, seed, numbers, secret)
     blocks = (numbers - 1) // BLOCK
@@ -235,9 +243,9 @@ def _select_blocks(
         for name, array in candidate.items():
             arrays[name][rows] = array[kept]
         broken[rows] = candidate_broken[kept]
-        if len(rows):
-            prints[rows] = fingerprint(take(candidate, kept))
-    notes = broken | (_later_repeats(prints, blocks).astype(np.int64) << len(generator.rules))
+        prints[rows] = fingerprint(take(candidate, kept))
+    repeats = _later_repeats(prints, None if note_repeats_across_blocks else blocks)
+    notes = broken | (repeats.astype(np.int64) << len(generator.rules))
     return Selection(arrays, attempts, notes)
 
 
@@ -251,11 +259,7 @@ def select(
     """Variants 1 … ``count`` of ``generator.task`` for (spec, seed, secret), each block of
     :data:`BLOCK` chosen on its own (:func:`_select_blocks`); a variant that repeats one of
     an earlier block is noted too."""
-    selection = _select_blocks(generator, spec, seed, np.arange(1, count + 1), secret)
-    if count > BLOCK:
-        repeats = _later_repeats(fingerprint(selection.arrays)).astype(np.int64)
-        selection.notes |= repeats << len(generator.rules)
-    return selection
+    return _select_blocks(generator, spec, seed, np.arange(1, count + 1), secret, True)
 
 
 def select_numbers(
@@ -272,7 +276,7 @@ def select_numbers(
     drawn = np.concatenate(
         [np.arange(b * BLOCK + 1, n + 1) for b, n in zip(blocks[last], numbers[last], strict=True)]
     )
-    chosen = _select_blocks(generator, spec, seed, drawn, secret)
+    chosen = _select_blocks(generator, spec, seed, drawn, secret, False)
     rows = np.searchsorted(drawn, numbers)
     return Selection(take(chosen.arrays, rows), chosen.attempts[rows], chosen.notes[rows])
 
