@@ -133,17 +133,23 @@ def build_set(wanted: Any) -> VariantSet:
                         settings.device, wanted.first)  # fmt: skip
 
 
-def request_from_query(query: Mapping[str, Any], tasks: list[str]) -> Any:
-    """The set a page's query string describes: ``tasks``, ``count``, ``seed`` and the spec
-    as ``<task>_<field>`` (``loss_examples=4``, ``conv_stride=1``)."""
+def spec_from_query(query: Mapping[str, Any]) -> dict[str, dict[str, str | int]]:
+    """The variant spec a page's query string or form gives as ``<task>_<field>``
+    (``loss_examples=4``, ``conv_stride=1``), by task (empty fields left out)."""
     spec: dict[str, dict[str, str | int]] = {}
     for key, value in query.items():
         task = next((t for t in TASKS if key.startswith(f"{t}_")), "")
         field = key[len(task) + 1 :]
-        if task and field and value != "":
+        if task and field and isinstance(value, str) and value != "":
             # a whole number as a number: Literal[0, 1] does not take the text "1"
             spec.setdefault(task, {})[field] = int(value) if _WHOLE.match(value) else value
-    data: dict[str, Any] = {"spec": spec, "tasks": tasks or list(TASKS)}
+    return spec
+
+
+def request_from_query(query: Mapping[str, Any], tasks: list[str]) -> Any:
+    """The set a page's query string describes: ``tasks``, ``count``, ``seed`` and the spec
+    (:func:`spec_from_query`)."""
+    data: dict[str, Any] = {"spec": spec_from_query(query), "tasks": tasks or list(TASKS)}
     for key in ("count", "first", "seed"):
         if query.get(key, "") != "":
             data[key] = query[key]
@@ -338,53 +344,65 @@ async def _requested_set(request: Request) -> tuple[VariantSet | None, Response 
     return await run_in_threadpool(build_set, wanted), None
 
 
+SET_FILES = {("sheets", "html"), ("key", "html"), ("variants", "json"), ("answers", "csv"),
+             ("moodle", "xml"), ("sheets", "pdf"), ("key", "pdf")}  # fmt: skip
+"""A set's pages and downloads: (name, extension); all but the sheets show answers."""
+
+DOWNLOADS = {"json": "application/json", "csv": "text/csv; charset=utf-8",
+             "xml": "application/xml", "pdf": "application/pdf"}  # fmt: skip
+
+
 async def sheets(request: Request, lang: Language) -> Response:
     """One printable A4 page per variant: number, name line, the problems, room to work."""
-    variant_set, failure = await _requested_set(request)
-    if failure:
-        return failure
-    body = await run_in_threadpool(render_set, request, "instructor/sheets.html", lang, variant_set)
-    return HTMLResponse(body)
+    return await _public_set(request, "sheets", "html", lang, access=False)
 
 
 async def key(request: Request, lang: Language, access: InstructorAccess) -> Response:
     """Every variant's answers in one table, then every worked solution."""
-    if not access:
-        return _locked(request)
-    variant_set, failure = await _requested_set(request)
-    if failure:
-        return failure
-    body = await run_in_threadpool(render_set, request, "instructor/key.html", lang, variant_set)
-    return HTMLResponse(body)
-
-
-DOWNLOADS = {"json": "application/json", "csv": "text/csv; charset=utf-8",
-             "xml": "application/xml", "pdf": "application/pdf"}  # fmt: skip
+    return await _public_set(request, "key", "html", lang, access)
 
 
 async def download(
     request: Request, name: str, extension: str, lang: Language, access: InstructorAccess
 ) -> Response:
     """variants.json, answers.csv, moodle.xml, sheets.pdf, key.pdf."""
-    allowed = {("variants", "json"), ("answers", "csv"), ("moodle", "xml"), ("sheets", "pdf"),
-               ("key", "pdf")}  # fmt: skip
-    if (name, extension) not in allowed:
+    if (name, extension) not in SET_FILES or extension == "html":
         return Response(status_code=404)
+    return await _public_set(request, name, extension, lang, access)
+
+
+async def _public_set(
+    request: Request, name: str, extension: str, lang: str, access: bool
+) -> Response:
+    """A set the query string names: answers only with ``access``."""
     if name != "sheets" and not access:
         return _locked(request)
+    try:
+        points = query_points(request.query_params) if name == "moodle" else {}
+    except ValidationError as exc:
+        return _failure(request, describe_errors(exc.errors()))
     variant_set, failure = await _requested_set(request)
     if failure:
         return failure
     assert variant_set is not None
+    return await set_response(request, name, extension, lang, variant_set, points)
+
+
+async def set_response(
+    request: Request, name: str, extension: str, lang: str, variant_set: VariantSet,
+    points: dict[str, float],
+) -> Response:  # fmt: skip
+    """One of :data:`SET_FILES` of a set (Moodle XML with the parts' ``points``): the
+    sheets or key as a page, else a download."""
+    if extension == "html":
+        template = f"instructor/{name}.html"
+        body = await run_in_threadpool(render_set, request, template, lang, variant_set)
+        return HTMLResponse(body)
     if extension == "json":
         content: str | bytes | None = variant_set.model_dump_json(indent=1)
     elif extension == "csv":
         content = variants_csv(variant_set)
     elif extension == "xml":
-        try:
-            points = query_points(request.query_params)
-        except ValidationError as exc:
-            return _failure(request, describe_errors(exc.errors()))
         texts, feedback = await run_in_threadpool(statements, variant_set, lang)
         content = moodle_xml(variant_set, texts, MOODLE_TOLERANCE, feedback, points)
     elif variant_set.count > MAX_PDF_COUNT:

@@ -126,8 +126,9 @@ class TakeExam(BaseModel):
 
 
 class TakeOut(BaseModel):
-    """A student's exam: their variant's problems and the parts to answer; their draft and
-    latest attempt. Never an answer, a key or another student's data."""
+    """A student's exam: their variant's problems and the parts to answer (none before the
+    exam opens); their draft and latest attempt. Never an answer, a key or another
+    student's data."""
 
     exam: TakeExam
     student: dict[str, str]
@@ -215,10 +216,12 @@ def take_view(token: str) -> tuple[exams.Exam, exams.Student, TakeOut]:
         if settled or last is None or last.grades is not None or not _show_feedback(exam):
             break
         settle(get_database(), exam_id)  # closed with grades still waiting: grade them now
+    current = exams.state(exam)
+    shown = [] if current == "scheduled" else exam.tasks  # no problem before the exam opens
     view = TakeOut(
         exam=TakeExam(
             title=exam.title,
-            state=exams.state(exam),
+            state=current,
             opens_at=exams.aware(exam.opens_at),
             closes_at=exams.aware(exam.closes_at),
             attempts=exam.attempts,
@@ -226,8 +229,8 @@ def take_view(token: str) -> tuple[exams.Exam, exams.Student, TakeOut]:
             feedback=exam.feedback,
         ),  # type: ignore[arg-type]
         student={"id": student.student_id, "name": student.name},
-        problems=student.problems,
-        parts={t: TASKS[t].try_parts(exams.problem(t, student)) for t in exam.tasks},
+        problems={t: student.problems[t] for t in shown},
+        parts={t: TASKS[t].try_parts(exams.problem(t, student)) for t in shown},
         draft=student.draft,
         last=submission_out(exam, last) if last else None,
     )

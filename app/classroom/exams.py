@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
 from app.classroom.backlog import BACKLOG
-from app.classroom.db import READ_ONLY, Database
+from app.classroom.db import READ_ONLY, Database, signing_secret
 from app.classroom.grading import (
     AnswerError,
     Submitted,
@@ -43,11 +43,18 @@ from app.classroom.tokens import make_token
 from app.exports import write_csv
 from app.i18n import translate
 from app.settings import get_settings
-from solvers.core import N_
+from solvers.core import N_, resolve_device
 from solvers.grading.batch import check, grade_batch
 from solvers.grading.core import Grade, Tolerance
 from solvers.registry import TASKS
-from solvers.variants.sets import QuizSpecBase, normalize_tasks, quiz_spec, regenerate_many
+from solvers.variants.sets import (
+    QuizSpecBase,
+    Variant,
+    VariantSet,
+    normalize_tasks,
+    quiz_spec,
+    regenerate_many,
+)
 
 Feedback = Literal["immediate", "after_close"]
 State = Literal["scheduled", "open", "closed"]
@@ -245,9 +252,10 @@ def links_csv(exam: ExamOut) -> str:
     return write_csv(LINK_COLUMNS, rows)
 
 
-def _secret() -> bytes | None:
-    secret = get_settings().secret
-    return secret.encode() if secret else None
+def _secret() -> bytes:
+    """The key of the exams' variants: the server's secret (``STEPGRAD_SECRET`` or the one
+    stored on first start), so that no public set, key or grade request reproduces them."""
+    return signing_secret().encode()
 
 
 def _spec(exam: Exam) -> QuizSpecBase:
@@ -276,6 +284,26 @@ def add_students(session: Session, exam: Exam, roster: Sequence[RosterEntry]) ->
     session.add_all(students)
     session.flush()
     return students
+
+
+def assigned_set(session: Session, exam: Exam, first: int, count: int) -> VariantSet:
+    """Variants ``first`` … ``first + count − 1`` as the exam's students have them (their
+    stored problems), with the answers: the exam's sheets and key."""
+    students = session.scalars(
+        select(Student)
+        .where(Student.exam_id == exam.id, Student.variant.between(first, first + count - 1))
+        .order_by(Student.variant)
+    ).all()
+    problems = {t: [problem(t, s) for s in students] for t in exam.tasks}
+    device = resolve_device(get_settings().device)
+    answers = {t: TASKS[t].solve_batch(problems[t], device) for t in exam.tasks}
+    variants = [
+        Variant(number=s.variant, problems={t: problems[t][i] for t in exam.tasks},
+                answers={t: answers[t][i] for t in exam.tasks}, notes={t: [] for t in exam.tasks})
+        for i, s in enumerate(students)
+    ]  # fmt: skip
+    return VariantSet(spec=_spec(exam), seed=exam.seed, count=len(variants), tasks=exam.tasks,
+                      keyed=True, variants=variants)  # fmt: skip
 
 
 def create_exam(session: Session, body: Any) -> Exam:

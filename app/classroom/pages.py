@@ -36,11 +36,12 @@ from app.deps import (
     solve_for_people,
 )
 from app.errors import describe_errors
-from app.instructor import POINTS_PREFIX
+from app.instructor import SET_FILES, set_response, spec_fields, spec_from_query
 from app.pages import html_response, render_page
 from app.tasks import view_for
 from solvers.core import NumberFormat
 from solvers.registry import TASKS
+from solvers.variants.sets import QuizSpecBase, quiz_spec
 
 PREFIX = "a_"
 """Answer fields of the take page: ``a_<task>.<part>``."""
@@ -136,7 +137,16 @@ def _form_context(
         "tolerance_fields": TOLERANCE_FIELDS,
         "tolerance_parts": parts,
         "exact": EXACT,
+        "spec_fields": spec_fields(_form_spec(form)),
     }
+
+
+def _form_spec(form: Any) -> QuizSpecBase:
+    """The spec the form gives, to show again (the defaults where it does not read)."""
+    try:
+        return quiz_spec().model_validate(spec_from_query(form))
+    except ValidationError:
+        return quiz_spec()()
 
 
 def _when(text: Any) -> datetime | None:
@@ -191,6 +201,7 @@ def _create(form: FormData) -> int:
         "tolerance": _tolerance(form),
         "title": form.get("title", ""),
         "tasks": form.getlist("tasks"),
+        "spec": spec_from_query(form),
         "seed": form.get("seed") or 2020,
         "attempts": form.get("attempts") or 1,
         "feedback": form.get("feedback", "immediate"),
@@ -220,27 +231,46 @@ async def create_page(request: Request, lang: Language, fmt: PageFormat) -> Resp
     return RedirectResponse(f"/instructor/exams/{exam_id}", status_code=303)
 
 
-def set_queries(exam: exams.ExamOut, students: int) -> list[tuple[int, int, str]]:
-    """The query strings of the instructor's printable sets of exactly this exam's variants
-    (tasks, spec as ``<task>_<field>``, seed, the parts' points for Moodle), in chunks of at
-    most :data:`SET_CHUNK` variants: ``(first, last, query)`` for ``/instructor/sheets?…``,
-    ``/key?…``, ``/moodle.xml?…``."""
-    items: list[tuple[str, Any]] = [("tasks", task) for task in exam.tasks]
-    for task in exam.tasks:
-        for field, value in exam.spec.get(task, {}).items():
-            if value is not None:
-                items.append(
-                    (f"{task}_{field}", str(value).lower() if isinstance(value, bool) else value)
-                )
-    items.append(("seed", exam.seed))
-    items += [(f"{POINTS_PREFIX}{part}", value) for part, value in exam.points.items()]
+def set_chunks(students: int) -> list[tuple[int, int, str]]:
+    """The exam's printable sets (``/instructor/exams/{exam}/sheets?…``, ``key``,
+    ``moodle.xml``, …) in chunks of at most :data:`SET_CHUNK` variants: ``(first, last,
+    query)``."""
     total = max(1, students)
-    chunks = []
-    for first in range(1, total + 1, SET_CHUNK):
-        count = min(SET_CHUNK, total - first + 1)
-        start = [("first", first)] if first > 1 else []
-        chunks.append((first, first + count - 1, urlencode([*start, ("count", count), *items])))
-    return chunks
+    return [
+        (first, last, urlencode({"first": first, "count": last - first + 1}))
+        for first in range(1, total + 1, SET_CHUNK)
+        for last in [min(first + SET_CHUNK - 1, total)]
+    ]
+
+
+def _chunk(query: Any) -> tuple[int, int]:
+    """``first`` and ``count`` of an exam's set from the query (lenient: clamped)."""
+    try:
+        first = max(1, int(query.get("first") or 1))
+        count = min(max(1, int(query.get("count") or SET_CHUNK)), SET_CHUNK)
+    except ValueError:
+        return 1, SET_CHUNK
+    return min(first, 2**31 - 1), count
+
+
+async def exam_set(
+    request: Request, exam_id: ExamId, file: str, lang: Language, fmt: PageFormat
+) -> Response:
+    """The sheets, key and downloads (:data:`app.instructor.SET_FILES`) of exactly the
+    variants the exam's students have: ``first`` … ``first + count − 1``."""
+    name, _, extension = file.partition(".")
+    if (name, extension or "html") not in SET_FILES:
+        raise HTTPException(404)
+    if gate := await _gate(request, lang, fmt):
+        return gate
+
+    def build() -> tuple[exams.VariantSet, dict[str, float]]:
+        with get_database().session(write=False) as session:
+            exam = exams.get_exam(session, exam_id)
+            return exams.assigned_set(session, exam, *_chunk(request.query_params)), exam.points
+
+    variant_set, points = await run_in_threadpool(build)
+    return await set_response(request, name, extension or "html", lang, variant_set, points)
 
 
 def gradebook_rows(
@@ -313,7 +343,7 @@ def _exam_context(request: Request, exam_id: int) -> dict[str, Any]:
     return {
         "exam": out,
         "gradebook_rows": gradebook_rows,
-        "set_queries": set_queries(out, len(book.students)),
+        "set_chunks": set_chunks(len(book.students)),
         "rows": shown,
         "links": {r.id: exams.link(base, exam_id, r.id)[1] for r in shown},
         "shown": {r.id for r in shown},
@@ -437,15 +467,16 @@ def _answers(form: FormData, tasks: list[str]) -> dict[str, dict[str, Any]]:
 
 
 def _take_context(token: str) -> dict[str, Any]:
-    exam, student, view = take_view(token)
+    _, student, view = take_view(token)
+    shown = list(view.problems)
     solutions = {}
-    for task in exam.tasks:  # the statements of some tasks print a form of the problem
+    for task in shown:  # the statements of some tasks print a form of the problem
         problem = exams.problem(task, student)
         solutions[task] = solve_for_people(TASKS[task], problem, number_format("en", None))
     return {
         "take": view,
-        "tasks_of": exam.tasks,
-        "problems": {t: exams.problem(t, student) for t in exam.tasks},
+        "tasks_of": shown,
+        "problems": {t: exams.problem(t, student) for t in shown},
         "solutions": solutions,
         "token": token,
         "prefix": PREFIX,
@@ -518,6 +549,7 @@ def build_router() -> APIRouter:
     router.add_api_route("/instructor/exams", create_page, methods=["POST"])
     router.add_api_route("/instructor/exams/{exam_id}", exam_page, methods=["GET"])
     router.add_api_route("/instructor/exams/{exam_id}/{action}", exam_action, methods=["POST"])
+    router.add_api_route("/instructor/exams/{exam_id}/{file}", exam_set, methods=["GET"])
     router.add_api_route(
         "/instructor/exams/{exam_id}/students/{student_id:path}", student_page, methods=["GET"]
     )

@@ -12,6 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 from itsdangerous import URLSafeTimedSerializer
 
+from app.classroom.db import get_database
+from app.classroom.models import Exam
 from app.classroom.tokens import read_token
 from tests.app.classroom.helpers import exam_body, log10_loss, right, students
 
@@ -49,6 +51,27 @@ def test_states(classroom: TestClient, teacher: dict[str, str]) -> None:
     bad = exam_body(students(1), opens_at=soon.isoformat(), closes_at=past.isoformat())
     answer = classroom.post("/api/v1/exams", json=bad, headers=teacher)
     assert answer.status_code == 422 and answer.json()["detail"][0]["field"] == "closes_at"
+
+
+def test_a_scheduled_exam_shows_no_problem_before_it_opens(
+    classroom: TestClient, teacher: dict[str, str]
+) -> None:
+    """Before opening, the student's link says when the exam opens and shows no problem
+    (API and page); once open, the problems."""
+    soon = datetime.now(UTC) + timedelta(hours=1)
+    exam = create(classroom, teacher, n=1, opens_at=soon.isoformat())
+    token = exam["students"][0]["token"]
+    view = classroom.get(f"/api/v1/take/{token}").json()
+    assert view["exam"]["state"] == "scheduled" and view["exam"]["opens_at"]
+    assert view["problems"] == {} and view["parts"] == {}
+    page = classroom.get(f"/take/{token}?lang=ru").text
+    assert 'id="opens"' in page and soon.strftime("%Y-%m-%d %H:%M") in page
+    assert "<textarea" not in page and 'data-task="loss"' not in page
+    with get_database().session() as session:
+        session.get(Exam, exam["id"]).opens_at = datetime.now(UTC) - timedelta(minutes=1)
+    view = classroom.get(f"/api/v1/take/{token}").json()
+    assert set(view["problems"]) == set(view["parts"]) == {"loss", "graph", "conv"}
+    assert "<textarea" in classroom.get(f"/take/{token}").text
 
 
 @pytest.mark.parametrize(

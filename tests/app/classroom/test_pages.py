@@ -30,6 +30,7 @@ def test_whole_loop(classroom: TestClient, teacher: dict[str, str]) -> None:
         data={
             "title": "Quiz",
             "tasks": ["loss"],
+            "loss_loss": "softmax",
             "attempts": "2",
             "roster": "id;name\nk1;Kim\nk2;Lee\n",
         },
@@ -85,17 +86,22 @@ def test_exam_form_takes_points_and_tolerance(classroom: TestClient) -> None:
     sign_in(classroom)
     form = classroom.get("/instructor/exams?lang=ru").text
     assert 'name="points.graph.gradients"' in form and 'name="tolerance.sigfigs"' in form
+    assert 'name="loss_examples"' in form and 'name="conv_stride"' in form  # the variant spec
     assert "Баллы за части" in form and "Допуск" in form
     fields = {"title": "Q", "tasks": ["loss", "graph"], "points.loss.loss": "3",
-              "tolerance.absolute": "0.05", "tolerance.intermediate_decimals": "exact"}  # fmt: skip
+              "tolerance.absolute": "0.05", "tolerance.intermediate_decimals": "exact",
+              "roster": "a,A", "loss_examples": "4"}  # fmt: skip
     created = classroom.post("/instructor/exams", data=fields, follow_redirects=False)
     assert created.status_code == 303, created.text
     exam_id = created.headers["location"].rsplit("/", 1)[1]
     exam = classroom.get(f"/api/v1/exams/{exam_id}", headers={"Authorization": f"Bearer {TOKEN}"})
     assert exam.json()["points"] == {"loss.loss": 3.0}
+    assert exam.json()["spec"]["loss"]["examples"] == 4
     assert exam.json()["tolerance"] == {"absolute": 0.05, "intermediate_decimals": None}
-    page = classroom.get(created.headers["location"]).text
-    assert "points.loss.loss=3.0" in page  # the Moodle export weighs the blanks so
+    moodle = classroom.get(f"{created.headers['location']}/moodle.xml?first=1&count=1")
+    blanks = re.findall(r"\\\((L[^=]*?)\\\) = \{(\d+):NUMERICAL", moodle.text)
+    weights = {label: int(weight) for label, weight in blanks}
+    assert weights["L"] == 3 * sum(w for label, w in weights.items() if label != "L")
     bad = {**fields, "points.loss.loss": "-1", "tolerance.sigfigs": "many"}
     answer = classroom.post("/instructor/exams?lang=ru", data=bad)
     assert answer.status_code == 422
@@ -135,7 +141,9 @@ def test_exam_form_takes_tolerance_rules_per_part(classroom: TestClient) -> None
 
 
 def test_sheets_and_key_of_the_exam(classroom: TestClient, teacher: dict[str, str]) -> None:
-    """The exam page's sheets and key are exactly the variants its students have."""
+    """The exam page's sheets, key and downloads are exactly the variants its students have,
+    for the instructor only; no public set or grade request reproduces them (they are keyed
+    by the server's stored secret although STEPGRAD_SECRET is unset)."""
     body = {
         "title": "Q",
         "tasks": ["loss", "conv"],
@@ -147,24 +155,37 @@ def test_sheets_and_key_of_the_exam(classroom: TestClient, teacher: dict[str, st
     sign_in(classroom)
     page = classroom.get(f"/instructor/exams/{exam['id']}").text
     sheets = re.search(r'id="exam-sheets" href="([^"]+)"', page).group(1).replace("&amp;", "&")
+    assert sheets == f"/instructor/exams/{exam['id']}/sheets?first=1&count=3"
     printed = classroom.get(sheets)
     assert printed.status_code == 200 and printed.text.count('<section class="sheet"') == 3
     key = classroom.get(sheets.replace("/sheets?", "/key?"))
-    assert key.status_code == 200
-    same = classroom.post(
+    assert key.status_code == 200 and 'class="exam-key-pdf"' in page
+    assigned = classroom.get(sheets.replace("/sheets?", "/variants.json?")).json()
+    public = classroom.post(
         "/api/v1/variants", json={k: body[k] for k in ("tasks", "seed", "spec")} | {"count": 3}
     ).json()
-    for student, variant in zip(exam["students"], same["variants"], strict=True):
+    assert not public["keyed"] and assigned["keyed"]
+    for student, variant, other in zip(
+        exam["students"], assigned["variants"], public["variants"], strict=True
+    ):
         view = classroom.get(f"/api/v1/take/{student['token']}").json()
-        assert view["problems"] == variant["problems"]
+        assert variant["number"] == student["variant"]
+        assert view["problems"] == variant["problems"] != other["problems"]
+    answers = classroom.get(sheets.replace("/sheets?", "/answers.csv?"))
+    assert answers.status_code == 200 and answers.text.count("\n") == 4
+    assert classroom.get(f"/instructor/exams/{exam['id']}/nothing.csv").status_code == 404
+    classroom.cookies.clear()
+    for name in ("sheets", "key", "answers.csv", "variants.json", "key.pdf"):
+        locked = classroom.get(f"/instructor/exams/{exam['id']}/{name}?first=1&count=3")
+        assert locked.status_code == 401 and "P 1" not in locked.text
 
 
 def test_a_students_submissions_with_their_feedback(classroom: TestClient) -> None:
     sign_in(classroom)
     created = classroom.post(
         "/instructor/exams",
-        data={"title": "Quiz", "tasks": ["loss"], "attempts": "2", "feedback": "after_close",
-              "roster": "id;name\nk/1;Kim\nk2;Lee\n"},
+        data={"title": "Quiz", "tasks": ["loss"], "loss_loss": "softmax", "attempts": "2",
+              "feedback": "after_close", "roster": "id;name\nk/1;Kim\nk2;Lee\n"},
         follow_redirects=False,
     )  # fmt: skip
     exam = created.headers["location"]
@@ -220,17 +241,15 @@ def test_an_exam_over_the_set_limit(classroom: TestClient, teacher: dict[str, st
     chunks = re.findall(r'class="exam-sheets"(?: id="exam-sheets")? href="([^"]+)"', page)
     assert len(chunks) == 3 and "variants 251–500" in page and "variants 501–600" in page
     last_set = chunks[2].replace("&amp;", "&")
-    assert "first=501" in last_set and "count=100" in last_set
+    assert last_set == f"{url}/sheets?first=501&count=100"
     sheets = classroom.get(last_set)
     assert sheets.status_code == 200 and sheets.text.count('<section class="sheet"') == 100
     assert classroom.get(last_set.replace("/sheets?", "/key?")).status_code == 200
     moodle = classroom.get(last_set.replace("/sheets?", "/moodle.xml?"))
     assert moodle.status_code == 200 and moodle.text.count('type="cloze"') == 100
     assert "<text>Variant 501</text>" in moodle.text and "Variant 500<" not in moodle.text
-    same = classroom.post(
-        "/api/v1/variants", json={"tasks": body["tasks"], "seed": 5, "first": 550, "count": 1}
-    ).json()
+    same = classroom.get(last_set.replace("/sheets?", "/variants.json?")).json()
     student = next(s for s in exam["students"] if s["variant"] == 550)
     view = classroom.get(f"/api/v1/take/{student['token']}").json()
-    assert same["variants"][0]["number"] == 550
-    assert view["problems"] == same["variants"][0]["problems"]
+    assert same["variants"][49]["number"] == 550
+    assert view["problems"] == same["variants"][49]["problems"]
