@@ -175,6 +175,8 @@ def create_app() -> FastAPI:
     application.add_exception_handler(ValidationError, request_validation_handler)
     application.add_exception_handler(PydanticCustomError, solver_error_handler)
     application.add_exception_handler(StarletteHTTPException, http_error_handler)
+    for unavailable in classroom_db.UNAVAILABLE:
+        application.add_exception_handler(unavailable, classroom_db.unavailable_handler)
     # the busiest first: routes match in order, each route checked costs ~4 µs
     student_api, teacher_api = classroom_api.build_routers()
     application.include_router(api.build_router())

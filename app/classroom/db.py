@@ -20,12 +20,25 @@ from typing import Any
 import orjson
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, select, text
-from sqlalchemy.exc import IntegrityError
+from fastapi import Request
+from fastapi.responses import Response
+from sqlalchemy import Engine, create_engine, event, make_url, select, text
+from sqlalchemy.exc import (
+    ArgumentError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+)
+from sqlalchemy.exc import (
+    TimeoutError as PoolTimeout,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.classroom.models import ServerState
+from app.errors import error_page, error_response, wants_page
+from app.i18n import translate, use_language
 from app.settings import get_settings
+from solvers.core import N_
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 DEFAULT_URL = "sqlite:///./stepgrad.db"
@@ -187,13 +200,53 @@ def signing_secret() -> str:
     return get_settings().secret or str(get_database().state("token_secret"))
 
 
+UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout, ArgumentError)
+"""A database that cannot be reached, refuses the connection, has no free connection, or is
+misnamed in ``STEPGRAD_DATABASE_URL``: the classroom answers 503 (nothing else needs it)."""
+UNAVAILABLE_MESSAGE = N_("the classroom's database is not available now; try again in a minute")
+
+
+def shown_url() -> str:
+    """The database URL as a log may show it (no password)."""
+    try:
+        return make_url(database_url()).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(an unreadable STEPGRAD_DATABASE_URL)"
+
+
+def reason(exc: Exception) -> str:
+    """The first line of a database error (the driver's own words)."""
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0][:300] if text else type(exc).__name__
+
+
+async def unavailable_handler(request: Request, exc: Exception) -> Response:
+    """:data:`UNAVAILABLE` as a 503 saying so (a page for a browser), the cause logged."""
+    log.error("classroom: the database %s cannot be used: %s", shown_url(), reason(exc))
+    use_language(request, get_settings().default_language)
+    detail = {"field": "", "loc": [], "type": "database_unavailable",
+              "msg": translate(UNAVAILABLE_MESSAGE)}  # fmt: skip
+    if wants_page(request):
+        return error_page(request, 503, [detail["msg"]])
+    response = error_response([detail], status_code=503)
+    response.headers["Retry-After"] = "60"
+    return response
+
+
 def start(base_url: str) -> None:
     """At the app's start, when the classroom is configured: migrate, make the instructor
     token if there is none, and log the instructor's login link (as Jupyter does)."""
     if not is_configured():
         return
-    get_database().ready()
-    token = instructor_token()
+    try:
+        get_database().ready()
+        token = instructor_token()
+    except UNAVAILABLE as exc:
+        log.error(
+            "classroom: the database %s cannot be used (%s); the solvers and pages run, "
+            "the classroom answers 503 until it can", shown_url(), reason(exc)
+        )  # fmt: skip
+        return
     if not get_settings().instructor_token:
         log.warning("classroom: the instructor's login link is %s/instructor/exams?token=%s",
                     base_url, token)  # fmt: skip
