@@ -1,7 +1,7 @@
 """A worker killed in the middle of a load loses no accepted submission: ``stepgrad serve
---workers 2`` on SQLite takes submissions from 8 threads; one worker gets SIGKILL midway;
-every submission answered 201 is in the database afterwards, under the attempt it was
-answered with (a request cut off with its worker may or may not be stored)."""
+--workers 2`` on SQLite and on PostgreSQL takes submissions from 8 threads; one worker gets
+SIGKILL midway; every submission answered 201 is in the database afterwards, under the
+attempt it was answered with (a request cut off with its worker may or may not be stored)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import time
 import urllib.error
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from sqlalchemy import create_engine, select
 
 from app.classroom.models import Student, Submission
 from tests.app.classroom.helpers import exam_body, students
-from tests.app.classroom.test_workers import call
+from tests.app.classroom.test_workers import call, own_database
 from tests.conftest import start_server, stop_server
 
 TOKEN = "killed-worker-token"
@@ -40,14 +41,21 @@ def workers(server: int) -> list[int]:
     return found
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[object, str, str]]:
-    """Two workers on a SQLite file of their own: (process, base URL, database URL)."""
-    url = f"sqlite:///{tmp_path / 'stepgrad.db'}"
-    env = {"STEPGRAD_DATABASE_URL": url, "STEPGRAD_INSTRUCTOR_TOKEN": TOKEN}
-    process, base = start_server(env, "--workers", "2")
-    yield process, base, url
-    stop_server(process)
+@pytest.fixture(params=["sqlite", "postgresql"])
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[object, str, str]]:
+    """Two workers on a database of their own (a SQLite file, or a new PostgreSQL
+    database): (process, base URL, database URL)."""
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp_path / 'stepgrad.db'}"
+        else:
+            url = stack.enter_context(
+                own_database(request.getfixturevalue("postgres_url"), "killed")
+            )
+        env = {"STEPGRAD_DATABASE_URL": url, "STEPGRAD_INSTRUCTOR_TOKEN": TOKEN}
+        process, base = start_server(env, "--workers", "2")
+        yield process, base, url
+        stop_server(process)
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds workers in /proc")

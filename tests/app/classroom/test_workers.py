@@ -11,6 +11,7 @@ import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -38,21 +39,30 @@ def call(base: str, method: str, path: str, body: Any = None, token: str | None 
         return error.code, json.loads(error.read() or b"null")
 
 
+@contextmanager
+def own_database(postgres_url: str, name: str) -> Iterator[str]:
+    """A new, empty database ``name`` on the session's PostgreSQL, dropped afterwards (with
+    any connection a killed worker left behind); yields its URL."""
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        connection.execute(text(f"CREATE DATABASE {name}"))
+    try:
+        yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+
 @pytest.fixture
 def two_workers(postgres_url: str) -> Iterator[tuple[str, str]]:
     """``stepgrad serve --workers 2`` on a database of its own; yields (base URL, DB URL)."""
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text("DROP DATABASE IF EXISTS workers"))
-        connection.execute(text("CREATE DATABASE workers"))
-    url = postgres_url.rsplit("/", 1)[0] + "/workers"
-    env = {"STEPGRAD_DATABASE_URL": url, "STEPGRAD_INSTRUCTOR_TOKEN": TOKEN}
-    process, base = start_server(env, "--workers", "2")
-    yield base, url
-    stop_server(process)
-    with admin.connect() as connection:
-        connection.execute(text("DROP DATABASE IF EXISTS workers WITH (FORCE)"))
-    admin.dispose()
+    with own_database(postgres_url, "workers") as url:
+        env = {"STEPGRAD_DATABASE_URL": url, "STEPGRAD_INSTRUCTOR_TOKEN": TOKEN}
+        process, base = start_server(env, "--workers", "2")
+        yield base, url
+        stop_server(process)
 
 
 @pytest.mark.parametrize("feedback", ["immediate", "after_close"])
