@@ -118,12 +118,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         import uvicorn
 
-        from app.classroom.db import get_database
+        from app.classroom.db import UNAVAILABLE, get_database, reason, shown_url
 
         # the served app is the classroom's home: its database (by default ./stepgrad.db) is
         # made and migrated once, before the workers start together, so the first start
-        # prints the instructor's login link
-        get_database().ready().engine.dispose()
+        # prints the instructor's login link; one that cannot be used stops nothing else
+        try:
+            get_database().ready().engine.dispose()
+        except UNAVAILABLE as exc:
+            print(f"stepgrad: the classroom's database {shown_url()} cannot be used "
+                  f"({reason(exc)}); serving without it until it can", file=sys.stderr)  # fmt: skip
         # the app (and each worker) reads where it is served from, for the login link
         os.environ.update(STEPGRAD_HOST=args.host, STEPGRAD_PORT=str(args.port))
         get_settings.cache_clear()

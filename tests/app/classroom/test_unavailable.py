@@ -11,6 +11,8 @@ from fastapi.testclient import TestClient
 from app.classroom.db import _database
 from app.settings import get_settings
 from tests.app.classroom.conftest import TOKEN
+from tests.app.classroom.test_workers import call
+from tests.conftest import start_server, stop_server
 
 UNREACHABLE = "postgresql+psycopg://stepgrad:hunter2@127.0.0.1:9/stepgrad"
 """Port 9 (discard): the connection is refused at once."""
@@ -46,3 +48,13 @@ def test_an_unreachable_database(caplog: pytest.LogCaptureFixture) -> None:
         assert page.status_code == 503 and "база данных" in page.text
     logged = caplog.text
     assert "127.0.0.1:9" in logged and "hunter2" not in logged
+
+
+def test_stepgrad_serve_starts_without_its_database() -> None:
+    """``stepgrad serve`` (the README's start command) with the database down: it serves."""
+    process, base = start_server({"STEPGRAD_DATABASE_URL": UNREACHABLE})
+    try:
+        status, answer = call(base, "GET", "/api/v1/exams", token="any")
+        assert status == 503 and "not available" in answer["message"]
+    finally:
+        stop_server(process)
