@@ -1,5 +1,5 @@
 """The proof that a task is one folder: a fourth task defined in this package, registered,
-is served everywhere (page, solve, try, variants, instructor, batch grading) by an app
+is served everywhere (page, solve, try, variants, instructor, batch grading, the CLI) by an app
 built with ``create_app()``, with no edit anywhere else."""
 
 from __future__ import annotations
@@ -7,10 +7,12 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+from app.cli import main
 from solvers.registry import TASKS, register, unregister
 from tests.fourth_task import TASK
 
@@ -124,6 +126,7 @@ def test_batch_grading_json_and_csv(linear_client: TestClient) -> None:
     upload = "student,variant,linear.s1,linear.s2\n" + "".join(
         f"st{r['variant']},{r['variant']},{r['linear.s1']},{r['linear.s2']}\n" for r in answers
     )
+    upload += "late,1,0,0\n"  # variant 1 answered wrong
     graded = linear_client.post(
         "/api/v1/grade/batch",
         data={"task": "linear", "seed": "5"},
@@ -131,8 +134,23 @@ def test_batch_grading_json_and_csv(linear_client: TestClient) -> None:
     )
     assert graded.status_code == 200, graded.text
     rows = list(csv.DictReader(io.StringIO(graded.text)))
-    assert [r["score"] for r in rows] == [r["max_score"] for r in rows] and len(rows) == 3
-    assert "s.score" in rows[0]
+    assert [r["score"] == r["max_score"] for r in rows] == [True, True, True, False]
+    assert "s.score" in rows[0] and rows[3]["student"] == "late"
+
+
+def test_cli_writes_its_sheets_key_and_exports(tmp_path: Path) -> None:
+    """``stepgrad variants --tasks linear`` with the task registered: the same files as for
+    the lecture's tasks."""
+    register(TASK)
+    try:
+        assert main(["variants", "--tasks", "linear", "--count", "2", "--seed", "5",
+                     "--out", str(tmp_path), "--no-pdf"]) == 0  # fmt: skip
+    finally:
+        unregister(TASK.id)
+    written = {path.name for path in tmp_path.iterdir()}
+    assert {"sheets.html", "key.html", "variants.json", "answers.csv", "moodle.xml"} <= written
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "answers.csv").read_text())))
+    assert [r["variant"] for r in rows] == ["1", "2"] and "linear.s1" in rows[0]
 
 
 def test_the_default_app_is_unaffected(client: TestClient) -> None:
