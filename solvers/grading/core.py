@@ -39,9 +39,7 @@ QUIZ_RELATIVE = 0.01
 FLOAT_SLACK = 1e-9
 """Added to every bound, relative to max(1, |expected|): float noise never decides a mark."""
 MAX_PART_SIDE = 100
-"""Largest side of a vector or matrix part (the loss task's limit)."""
-MAX_MAPS = 16
-"""Most maps in a conv part (the conv task's filter limit)."""
+"""Largest side of a vector, matrix or map in an answer."""
 
 F64 = torch.float64
 _ONE_DECIMAL_COMMA = re.compile(r"^[+\-\u2212]?\d+,\d+$")
@@ -324,12 +322,13 @@ def parse_matrix(value: Any, part: str) -> list[list[float]]:
         raise _with_part(error, part) from None
 
 
-def parse_maps(value: Any, part: str) -> list[list[list[float]]]:
-    """A stack of maps K×H×W (one H×W map is a stack of one, one number a 1×1 map)."""
+def parse_maps(value: Any, part: str, maps: int) -> list[list[list[float]]]:
+    """A stack of at most ``maps`` maps K×H×W (one H×W map is a stack of one, one number a
+    1×1 map)."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         value = [[value]]
     try:
-        return coerce_tensor(value, MAX_PART_SIDE, MAX_MAPS)
+        return coerce_tensor(value, MAX_PART_SIDE, maps)
     except PydanticCustomError as error:
         raise _with_part(error, part) from None
 

@@ -21,7 +21,6 @@ from pydantic_core import PydanticCustomError
 
 from solvers.core import N_, AnswerCell, Rounder
 from solvers.grading.core import (
-    MAX_MAPS,
     MAX_PART_SIDE,
     PartError,
     PartSpec,
@@ -33,7 +32,7 @@ from solvers.grading.core import (
 )
 from solvers.matrix import tensor_input
 from solvers.tasks.conv.compute import ConvBatch, Own, forward, group_key
-from solvers.tasks.conv.problem import ConvProblem, stage_shapes
+from solvers.tasks.conv.problem import MAX_FILTERS, ConvProblem, stage_shapes
 
 MISCONCEPTIONS = catalogue(
     (
@@ -148,11 +147,11 @@ class ConvSubmission(BaseModel):
     @field_validator(
         *PARTS,
         mode="before",
-        json_schema_input_type=float | tensor_input(MAX_MAPS, MAX_PART_SIDE) | None,
+        json_schema_input_type=float | tensor_input(MAX_FILTERS, MAX_PART_SIDE) | None,
     )
     @classmethod
     def _maps(cls, value: Any, info: Any) -> list[list[list[float]]] | None:
-        return None if value is None else parse_maps(value, info.field_name)
+        return None if value is None else parse_maps(value, info.field_name, MAX_FILTERS)
 
 
 def shapes(problem: ConvProblem) -> dict[str, tuple[int, ...]]:
