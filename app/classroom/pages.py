@@ -124,13 +124,16 @@ def _form_context(
     return {"exams": found, "state": exams.state, **_fields_context(form, errors, named)}
 
 
-def _fields_context(form: Any, errors: list[dict[str, Any]], named: set[str]) -> dict[str, Any]:
+def _fields_context(
+    form: Any, errors: list[dict[str, Any]], named: set[str], tasks: list[str] | None = None
+) -> dict[str, Any]:
     """A form with tolerance fields (the new exam's, the regrade's): its values, the errors
-    of its fields (``named``, and the tolerance's) beside them, the others above it."""
+    of its fields (``named``, and the tolerance's) beside them, the others above it; the
+    parts' own bounds of ``tasks`` (None: every task's)."""
     by_field: dict[str, list[str]] = {}
     for error in errors:
         by_field.setdefault(error["field"], []).append(error["msg"])
-    parts = _tolerance_parts()
+    parts = _tolerance_parts(tasks)
     named = named | {f"tolerance.{name}" for name in (*TOLERANCE_FIELDS, "intermediate_decimals")}
     named |= {f"tolerance.parts.{p}.{name}" for _, p, _ in parts for name in TOLERANCE_FIELDS}
     return {
@@ -154,10 +157,11 @@ EXACT = exams.EXACT
 """``tolerance.intermediate_decimals`` of the form for ``null`` (no rounding band)."""
 
 
-def _tolerance_parts() -> list[tuple[str, str, str]]:
-    """(task title, part, label) of each part a rule of its own can name, once a name."""
+def _tolerance_parts(tasks: list[str] | None = None) -> list[tuple[str, str, str]]:
+    """(task title, part, label) of each part a rule of its own can name, once a name, of
+    ``tasks`` (None: every task's)."""
     found: dict[str, tuple[str, str, str]] = {}
-    for task in TASKS.values():
+    for task in TASKS.values() if tasks is None else [TASKS[t] for t in tasks]:
         for part, label in task.part_labels.items():
             found.setdefault(part, (task.title, part, label))
     return list(found.values())
@@ -358,7 +362,7 @@ async def _exam_page(
         "classroom/exam.html",
         lang,
         fmt,
-        {**context, **_fields_context(form, errors or [], set())},
+        {**context, **_fields_context(form, errors or [], set(), context["exam"].tasks)},
         status=422 if errors else 200,
     )
 

@@ -262,7 +262,8 @@ def test_regrade_form(classroom: TestClient, teacher: dict[str, str]) -> None:
     form = re.search(r'<form[^>]*id="regrade-form".*?</form>', page, re.S)[0]
     assert f'action="{url}/regrade"' in form and 'id="regrade-tolerance" open' in form
     assert re.search(r'name="tolerance.absolute"[^>]*value="0.001"', form)
-    assert 'name="tolerance.parts.pool.decimals"' in form and "Оценить заново" in form
+    assert 'name="tolerance.parts.loss.decimals"' in form and "Оценить заново" in form
+    assert 'name="tolerance.parts.pool.decimals"' not in form  # the exam's tasks' parts only
     second = 'id="student-s2"'
     assert 'class="num verdict-wrong"' in page.split(second)[1].split("</tr>")[0]
     bad = classroom.post(f"{url}/regrade?lang=ru", data={"tolerance.absolute": "-1"})
@@ -274,7 +275,7 @@ def test_regrade_form(classroom: TestClient, teacher: dict[str, str]) -> None:
     done = classroom.post(
         f"{url}/regrade",
         data={"tolerance.absolute": "0.5", "tolerance.intermediate_decimals": "exact",
-              "tolerance.parts.pool.decimals": " "},
+              "tolerance.parts.loss.decimals": " "},
         follow_redirects=False,
     )  # fmt: skip
     assert done.status_code == 303 and done.headers["location"] == url
