@@ -368,9 +368,9 @@ def _stored(tolerance: Tolerance | None) -> dict[str, Any] | None:
 
 
 TOLERANCE_FIELDS = ("absolute", "relative", "decimals", "sigfigs")
-"""A tolerance's bounds (of the whole, or of a part)."""
+"""A tolerance's bounds (of the whole, or of a part): the fields of the forms and the CLI."""
 EXACT = "exact"
-"""``intermediate_decimals`` given as text for ``null`` (no rounding band); ``none`` too."""
+"""``intermediate_decimals`` given as text for ``null`` (no rounding band; ``none`` too)."""
 
 
 def tolerance_from_fields(fields: Mapping[str, Any]) -> dict[str, Any] | None:

@@ -134,27 +134,22 @@ def _fields_context(
     for error in errors:
         by_field.setdefault(error["field"], []).append(error["msg"])
     parts = _tolerance_parts(tasks)
-    named = named | {f"tolerance.{name}" for name in (*TOLERANCE_FIELDS, "intermediate_decimals")}
-    named |= {f"tolerance.parts.{p}.{name}" for _, p, _ in parts for name in TOLERANCE_FIELDS}
+    bounds = exams.TOLERANCE_FIELDS
+    named = named | {f"tolerance.{name}" for name in (*bounds, "intermediate_decimals")}
+    named |= {f"tolerance.parts.{p}.{name}" for _, p, _ in parts for name in bounds}
     return {
         "form": form,
         "errors": [e for e in errors if e["field"] not in named],
         "field_errors": by_field,
         "wrong": {field.split(".")[0] for field in by_field},
-        "tolerance_fields": TOLERANCE_FIELDS,
+        "tolerance_fields": bounds,
         "tolerance_parts": parts,
-        "exact": EXACT,
+        "exact": exams.EXACT,
     }
 
 
 def _when(text: Any) -> datetime | None:
     return datetime.fromisoformat(str(text)) if str(text or "").strip() else None
-
-
-TOLERANCE_FIELDS = exams.TOLERANCE_FIELDS
-"""The form's tolerance bounds (``tolerance.<field>``), as ``POST /api/v1/exams`` takes them."""
-EXACT = exams.EXACT
-"""``tolerance.intermediate_decimals`` of the form for ``null`` (no rounding band)."""
 
 
 def _tolerance_parts(tasks: list[str] | None = None) -> list[tuple[str, str, str]]:

@@ -315,3 +315,16 @@ def test_exam_page_refusals(classroom: TestClient, teacher: dict[str, str]) -> N
     ):
         refused = classroom.post(f"{url}/paper", files={"file": ("paper.csv", text)})
         assert refused.status_code == 422 and message in html.unescape(refused.text)
+
+
+def test_a_draft_of_another_task_is_refused(classroom: TestClient, teacher: dict[str, str]) -> None:
+    exam = classroom.post(
+        "/api/v1/exams", json=exam_body(students(1), tasks=["loss"]), headers=teacher
+    ).json()
+    link = f"/take/{exam['students'][0]['token']}"
+    refused = classroom.post(link, data={"a_conv.pool": "1", "action": "save"})
+    assert refused.status_code == 422 and "task must be one of loss" in refused.text
+    view = classroom.get(f"/api/v1/take/{exam['students'][0]['token']}").json()
+    assert view["draft"] is None
+    kept = classroom.post(link, data={"a_loss.loss": "1", "action": "save"})
+    assert kept.status_code == 200 and "saved" in kept.text
