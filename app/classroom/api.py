@@ -22,7 +22,7 @@ from starlette.datastructures import UploadFile as StarletteUpload
 from app.classroom import exams, intake
 from app.classroom.backlog import settle
 from app.classroom.db import get_database
-from app.classroom.exams import ExamOut, StudentOut, SubmissionIn
+from app.classroom.exams import ExamOut, RegradeIn, StudentOut, SubmissionIn
 from app.classroom.gradebook import (
     Analytics,
     Gradebook,
@@ -38,9 +38,10 @@ from app.classroom.roster import parse_csv
 from app.classroom.tokens import read_token
 from app.deps import Instructor, Language
 from app.errors import CheckedJsonRoute, checked_json, error_responses
+from app.exports import answer_cells
 from app.grading import MAX_BATCH, Translations, submission_from_columns
 from solvers.core import N_
-from solvers.grading.core import Grade, PartGrade, Tolerance
+from solvers.grading.core import Grade, PartGrade
 from solvers.registry import TASKS
 
 
@@ -75,14 +76,6 @@ class ExamSummary(BaseModel):
     title: str
     state: exams.State
     students: int
-
-
-class RegradeIn(BaseModel):
-    """The tolerance to grade every submission with again."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    tolerance: Tolerance | None = None
 
 
 class DraftIn(BaseModel):
@@ -261,11 +254,63 @@ async def _upload(request: Request) -> bytes:
     return await upload.read()
 
 
+PAPER_COLUMNS = ("student", "name", "variant")
+"""The columns of a paper upload besides the answers (``name`` and ``variant`` optional, as
+in ``links.csv``; a ``variant`` given must be the student's)."""
+UNKNOWN_COLUMN = N_(
+    'column "{column}" is not one this exam reads: the columns are student, name '
+    "(optional), variant (optional) and the answers of answers.csv ({expected})"
+)
+
+
+def _reads(task: str, cell: str) -> bool:
+    """Whether ``cell`` is a column of ``task``'s answers (one that names a part but does not
+    read is an error of its own, said when the answers are read)."""
+    try:
+        return bool(TASKS[task].answer_from_cells({cell: "0"}))
+    except ValueError:
+        return True
+
+
+def _answer_columns(exam: exams.Exam) -> str:
+    """The answer columns of the exam's first student's variant, shortened (``loss.L1 …
+    loss.L``), for a message."""
+    student = exam.students[0] if exam.students else None
+    found = []
+    for task in exam.tasks:
+        if student is None:
+            found.append(f"{task}.…")
+            continue
+        answer = TASKS[task].solve_batch([exams.problem(task, student)], "cpu")[0]
+        columns = [cell.column for cell in answer_cells(task, answer)]
+        found.append(f"{columns[0]} … {columns[-1]}" if len(columns) > 2 else ", ".join(columns))
+    return "; ".join(found)
+
+
+def _check_columns(exam: exams.Exam, columns: list[str], rows: list[dict[str, Any]]) -> None:
+    """A 422 naming a column of a paper upload that the exam does not read, and the columns
+    expected (a column without a name and without a value is a spreadsheet's trailing
+    separator: skipped)."""
+    for column in columns:
+        task, _, cell = column.partition(".")
+        if column in PAPER_COLUMNS or (task in exam.tasks and _reads(task, cell)):
+            continue
+        if not column.strip() and not any((r.get(column) or "").strip() for r in rows):
+            continue
+        context = {"column": column[:80], "expected": _answer_columns(exam)}
+        raise RequestValidationError(
+            [{"type": "paper_column", "loc": ("body", "file"),
+              "msg": UNKNOWN_COLUMN, "ctx": context}]
+        )  # fmt: skip
+
+
 def paper_rows(exam: exams.Exam, data: bytes) -> list[dict[str, Any]]:
     """A paper upload's rows (as ``POST /api/v1/grade/batch`` reads a CSV): each
-    ``student`` and their answer to each of the exam's tasks."""
+    ``student``, the ``variant`` given (empty when none) and their answer to each of the
+    exam's tasks; a column the exam does not read is a 422 naming it."""
     try:
-        rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+        reader = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
+        rows = list(reader)
     except UnicodeDecodeError:
         rows = []
     if not rows or len(rows) > MAX_BATCH or "student" not in rows[0]:
@@ -279,10 +324,12 @@ def paper_rows(exam: exams.Exam, data: bytes) -> list[dict[str, Any]]:
                 }
             ]
         )
+    _check_columns(exam, list(reader.fieldnames or []), rows)
     try:
         return [
             {
                 "student": (r.get("student") or "").strip(),
+                "variant": (r.get("variant") or "").strip(),
                 "answers": {t: submission_from_columns(t, r) for t in exam.tasks},
             }
             for r in rows
@@ -405,7 +452,12 @@ def build_routers() -> tuple[APIRouter, APIRouter]:
         if format == "json":
             return as_json(book)
         text = gradebook_csv(book) if format == "csv" else moodle_csv(book, exam.title)
-        return Response(text, media_type="text/csv; charset=utf-8")
+        name = f"stepgrad-exam{exam_id}-{'gradebook' if format == 'csv' else 'moodle'}.csv"
+        return Response(
+            text,
+            media_type="text/csv; charset=utf-8",
+            headers={"content-disposition": f'attachment; filename="{name}"'},
+        )
 
     @teacher.get(
         "/api/v1/exams/{exam_id}/analytics",

@@ -17,7 +17,7 @@ from pydantic_core import PydanticCustomError
 from app.classroom import exams
 from app.classroom.backlog import settle
 from app.classroom.db import get_database
-from app.classroom.gradebook import gradebook, gradebook_csv, moodle_csv
+from app.classroom.gradebook import Gradebook, gradebook, gradebook_csv, moodle_csv
 from app.classroom.roster import parse_csv
 from app.errors import describe_errors
 from app.settings import Settings
@@ -30,7 +30,7 @@ class CommandError(Exception):
 
 def add_parser(commands: argparse._SubParsersAction, settings: Settings) -> None:
     """The ``exam`` command and its subcommands."""
-    exam = commands.add_parser("exam", help="create, list, close exams; links, gradebook")
+    exam = commands.add_parser("exam", help="create, list, close, regrade exams; links, gradebook")
     exam.add_argument(
         "--base-url",
         default=f"http://{settings.host}:{settings.port}",
@@ -57,16 +57,51 @@ def add_parser(commands: argparse._SubParsersAction, settings: Settings) -> None
     create.add_argument("--opens", type=datetime.fromisoformat, help="ISO 8601 (UTC if no zone)")
     create.add_argument("--closes", type=datetime.fromisoformat, help="ISO 8601 (UTC if no zone)")
     create.add_argument(
+        "--points",
+        action="append",
+        metavar="TASK.PART=N",
+        help="a part's points (default 1), e.g. loss.loss=2 or graph.gradients=0.5; repeat "
+        "for more parts",
+    )
+    _tolerance_option(create)
+    create.add_argument(
         "--links", type=Path, help="the links CSV to write (default exam-<id>-links.csv)"
     )
     actions.add_parser("list", help="the exams, newest first")
     for name, text in (("links", "the students' links as CSV"), ("close", "close the exam now")):
         actions.add_parser(name, help=text).add_argument("id", type=int)
+    regrade = actions.add_parser(
+        "regrade", help="grade every submission again with a tolerance; print the gradebook"
+    )
+    regrade.add_argument("id", type=int)
+    _tolerance_option(regrade)
     book = actions.add_parser("gradebook", help="students × parts (a table, or CSV)")
     book.add_argument("id", type=int)
     layout = book.add_mutually_exclusive_group()
     layout.add_argument("--csv", action="store_true", help="one row per student, a column a part")
     layout.add_argument("--moodle", action="store_true", help="the layout Moodle's import reads")
+
+
+def _tolerance_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--tolerance",
+        action="append",
+        metavar="NAME=VALUE",
+        help="the grading tolerance, as the grade API takes it: absolute=0.05, relative, "
+        "decimals, sigfigs, intermediate_decimals=2 (or exact), a part's own bound as "
+        "parts.<part>.<bound>=…; repeat for more (none: the grader's default)",
+    )
+
+
+def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
+    """The ``NAME=VALUE`` pairs of a repeated option, by name."""
+    found = {}
+    for item in values or []:
+        name, equals, value = item.partition("=")
+        if not equals or not name.strip():
+            raise CommandError(f"{option}: write NAME=VALUE, not {item!r}")
+        found[name.strip()] = value.strip()
+    return found
 
 
 def _create(args: argparse.Namespace) -> str:
@@ -79,6 +114,8 @@ def _create(args: argparse.Namespace) -> str:
         "feedback": args.feedback,
         "opens_at": args.opens,
         "closes_at": args.closes,
+        "points": _pairs(args.points, "--points"),
+        "tolerance": exams.tolerance_from_fields(_pairs(args.tolerance, "--tolerance")),
         "roster": parse_csv(_read(args.roster)),
     }
     if args.spec:
@@ -129,6 +166,16 @@ def _detail(detail: dict[str, object]) -> str:
     return f"{field}: {detail['msg']}" if field else str(detail["msg"])
 
 
+def _gradebook_table(book: Gradebook) -> str:
+    """The gradebook as a table: each student's id, name, variant, attempts and score."""
+    rows = [
+        [r.id, r.name, str(r.variant), str(r.attempts),
+         "—" if r.score is None else f"{r.score:g} / {r.max_score:g}"]
+        for r in book.students
+    ]  # fmt: skip
+    return _table([["student", "name", "variant", "attempts", "score"], *rows])
+
+
 def _run(args: argparse.Namespace) -> str:
     database = get_database()
     if args.action == "create":
@@ -138,6 +185,13 @@ def _run(args: argparse.Namespace) -> str:
             found = exams.exam_list(session)
             rows = [[str(e.id), exams.state(e), str(count), e.title] for e, count in found]
         return _table([["id", "state", "students", "title"], *rows])
+    if args.action == "regrade":
+        fields = _pairs(args.tolerance, "--tolerance")
+        body = exams.RegradeIn.model_validate({"tolerance": exams.tolerance_from_fields(fields)})
+        with database.session() as session:
+            exam = exams.get_exam(session, args.id, lock=True)
+            exams.regrade(session, exam, body.tolerance)
+            return _gradebook_table(gradebook(session, exam))
     if args.action == "gradebook":
         settle(database, args.id)
         with database.session(write=False) as session:
@@ -147,12 +201,7 @@ def _run(args: argparse.Namespace) -> str:
             return gradebook_csv(book)
         if args.moodle:
             return moodle_csv(book, exam.title)
-        rows = [
-            [r.id, r.name, str(r.variant), str(r.attempts),
-             "—" if r.score is None else f"{r.score:g} / {r.max_score:g}"]
-            for r in book.students
-        ]  # fmt: skip
-        return _table([["student", "name", "variant", "attempts", "score"], *rows])
+        return _gradebook_table(book)
     with database.session(write=args.action == "close") as session:
         exam = exams.get_exam(session, args.id, lock=args.action == "close")
         if args.action == "close":

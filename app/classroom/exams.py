@@ -5,7 +5,7 @@ paper answers, regrade. Generic: every task comes from the registry."""
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -69,7 +69,9 @@ WAS_FINAL = N_("the answers were already submitted as final")
 NO_EXAM = N_("there is no exam {exam}")
 NO_STUDENT = N_("this link's student is not on the exam's roster")
 NO_ROW_STUDENT = N_("row {row}: no student {id} in this exam")
+WRONG_VARIANT = N_("row {row}: student {id} has variant {variant}, not {given}")
 WINDOW = N_("the exam must close after it opens")
+NO_PART = N_("{key} is not a part of this exam's tasks; parts: {expected}")
 
 
 def aware(moment: datetime | None) -> datetime | None:
@@ -93,6 +95,41 @@ def _check_window(value: Any) -> Any:
     return value
 
 
+def part_keys(tasks: Sequence[str]) -> tuple[list[str], set[str]]:
+    """The keys of an exam's ``points`` for ``tasks``: each part a task grades, as the
+    gradebook names it (``loss.loss``, ``graph.gradients``: the task's answer parts and those
+    its grader marks), and those of them graded in named pieces, whose pieces take points of
+    their own too (``graph.gradients.w0``; the names vary with the variant)."""
+    whole: dict[str, None] = {}
+    pieces: set[str] = set()
+    for task in tasks:
+        record = TASKS[task]
+        for name in (*record.part_labels, *record.grader.shapes(record.example())):
+            head, dot, _ = name.partition(".")
+            whole.setdefault(f"{task}.{head}")
+            if dot:
+                pieces.add(f"{task}.{head}")
+    return list(whole), pieces
+
+
+def check_points(tasks: Sequence[str], points: dict[str, Any]) -> None:
+    """A key of ``points`` that names no part of ``tasks`` (:func:`part_keys`) raised as a
+    :class:`PydanticCustomError` located at that key."""
+    whole, pieces = part_keys(tasks)
+    for key in points:
+        group, _, piece = key.rpartition(".")
+        if key in whole or (group in pieces and piece.strip()):
+            continue
+        expected = ", ".join(f"{p}, {p}.…" if p in pieces else p for p in whole)
+        context = {"field": f"points.{key}", "key": key, "expected": expected}
+        raise PydanticCustomError("exam_points", NO_PART, context)
+
+
+def _check_points(value: Any) -> Any:
+    check_points(normalize_tasks(value.tasks), value.points)
+    return value
+
+
 @lru_cache(maxsize=16)
 def _exam_models(spec: type[QuizSpecBase]) -> type[BaseModel]:
     return create_model(
@@ -100,7 +137,10 @@ def _exam_models(spec: type[QuizSpecBase]) -> type[BaseModel]:
         __config__=ConfigDict(extra="forbid", str_strip_whitespace=True),
         __doc__="An exam: its tasks, variants (spec, seed), window, attempts, feedback, "
         "points per part, and its roster.",
-        __validators__={"window": model_validator(mode="after")(_check_window)},
+        __validators__={
+            "window": model_validator(mode="after")(_check_window),
+            "parts": model_validator(mode="after")(_check_points),
+        },
         title=(str, Field(min_length=1, max_length=200)),
         tasks=(
             list[
@@ -118,7 +158,10 @@ def _exam_models(spec: type[QuizSpecBase]) -> type[BaseModel]:
         closes_at=(datetime | None, None),
         attempts=(int, Field(default=1, ge=1, le=MAX_ATTEMPTS)),
         feedback=(Feedback, "immediate"),
-        points=(dict[str, Annotated[float, Field(ge=0, le=1000)]], Field(default_factory=dict)),
+        points=(
+            dict[str, Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)]],
+            Field(default_factory=dict, description="``<task>.<part>`` → the part's points."),
+        ),
         tolerance=(Tolerance | None, None),
         roster=(list[RosterEntry], Field(default_factory=list, max_length=MAX_ROSTER)),
     )
@@ -135,6 +178,14 @@ class RosterIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     roster: list[RosterEntry] = Field(min_length=1, max_length=MAX_ROSTER)
+
+
+class RegradeIn(BaseModel):
+    """The tolerance to grade every submission with again (none: the grader's default)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tolerance: Tolerance | None = None
 
 
 class StudentOut(BaseModel):
@@ -342,6 +393,50 @@ def _stored(tolerance: Tolerance | None) -> dict[str, Any] | None:
     """A tolerance as the exam keeps it: the fields given only, so that it reads back the
     same (bounds of its own without ``intermediate_decimals`` stay exact only)."""
     return tolerance.model_dump(mode="json", exclude_unset=True) if tolerance else None
+
+
+TOLERANCE_FIELDS = ("absolute", "relative", "decimals", "sigfigs")
+"""A tolerance's bounds (of the whole, or of a part): the fields of the forms and the CLI."""
+EXACT = "exact"
+"""``intermediate_decimals`` given as text for ``null`` (no rounding band; ``none`` too)."""
+
+
+def tolerance_from_fields(fields: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A tolerance, as :class:`Tolerance` reads it, from flat named fields (a page's
+    ``tolerance.<name>`` without the prefix, the CLI's ``--tolerance name=value``): a bound
+    (``absolute``), a part's bound (``parts.<part>.<bound>``, ``<part>`` as
+    ``Tolerance.parts`` names it), ``intermediate_decimals`` (a number of decimals, or
+    :data:`EXACT`: null). Empty fields are left out; None when none is left. Unknown names
+    are kept, for the model to refuse."""
+    given: dict[str, Any] = {}
+    for key, text in fields.items():
+        value = str(text).strip()
+        if not value:
+            continue
+        if key.startswith("parts."):
+            part, _, name = key.removeprefix("parts.").rpartition(".")
+            given.setdefault("parts", {}).setdefault(part, {})[name] = value
+        elif key == "intermediate_decimals":
+            given[key] = None if value.lower() in (EXACT, "none", "null") else value
+        else:
+            given[key] = value
+    return given or None
+
+
+def tolerance_as_fields(stored: Mapping[str, Any] | None) -> dict[str, str]:
+    """An exam's stored tolerance as the fields :func:`tolerance_from_fields` reads back
+    (without a prefix)."""
+    fields: dict[str, str] = {}
+    for key, value in (stored or {}).items():
+        if key == "parts":
+            for part, rule in value.items():
+                fields.update({f"parts.{part}.{name}": str(bound)
+                               for name, bound in rule.items() if bound is not None})  # fmt: skip
+        elif key == "intermediate_decimals":
+            fields[key] = EXACT if value is None else str(value)
+        elif value is not None:
+            fields[key] = str(value)
+    return fields
 
 
 def _tolerance(exam: Exam) -> Tolerance | None:
@@ -663,10 +758,13 @@ _INSERTED = [c for c in Submission.__table__.columns if c.key != "id"]
 
 
 def save_draft(db: Database, exam_id: int, student_id: str, answers: dict[str, Any]) -> None:
-    """Keep a student's answers without submitting them."""
+    """Keep a student's answers without submitting them (a task the exam does not have is a
+    422 naming it)."""
     with db.session() as session:
         student = get_student(session, exam_id, student_id, lock=True)
-        check_open(get_exam(session, exam_id))
+        exam = get_exam(session, exam_id)
+        check_open(exam)
+        _known_tasks(exam, answers)
         student.draft = answers
 
 
@@ -690,14 +788,21 @@ def close(session: Session, exam: Exam) -> Exam:
 
 
 def store_paper(session: Session, exam: Exam, rows: list[dict[str, Any]]) -> int:
-    """Store graded paper answers, one per row (``student`` and the task's answer for each
-    task): outside the window and the attempts, as the instructor typed them. A row that
-    does not grade rejects the whole upload."""
+    """Store graded paper answers, one per row (``student``, the ``variant`` given, if any,
+    and the task's answer for each task): outside the window and the attempts, as the
+    instructor typed them. A row of a student not on the roster, of a variant not the
+    student's, or that does not grade rejects the whole upload."""
     students = {s.student_id: s for s in exam.students}
     for index, row in enumerate(rows):
-        if row["student"] not in students:
+        student = students.get(row["student"])
+        if student is None:
             message = translate(NO_ROW_STUDENT, {"row": index + 2, "id": row["student"]})
             raise HTTPException(422, message)
+        given = row.get("variant", "")
+        if given and given != str(student.variant):
+            context = {"row": index + 2, "id": row["student"], "variant": student.variant,
+                       "given": given[:40]}  # fmt: skip
+            raise HTTPException(422, translate(WRONG_VARIANT, context))
     count = 0
     for index, (row, outcome) in enumerate(
         zip(rows, _grade_rows(exam, students, rows), strict=True)
@@ -738,9 +843,3 @@ def regrade(session: Session, exam: Exam, tolerance: Tolerance | None) -> None:
             updated[submission.id][task] = result.model_dump(mode="json")
     for submission in submissions:
         submission.grades = updated[submission.id]
-
-
-def in_session(db: Database, work: Callable[[Session], Any]) -> Any:
-    """Run ``work`` in one transaction (committed when it returns)."""
-    with db.session() as session:
-        return work(session)

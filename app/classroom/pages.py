@@ -46,6 +46,7 @@ from solvers.variants.sets import QuizSpecBase, quiz_spec
 PREFIX = "a_"
 """Answer fields of the take page: ``a_<task>.<part>``."""
 SORTS = ("id", "name", "variant", "score", "submitted_at")
+"""The gradebook's columns to sort by, besides each part (``?sort=loss.loss``)."""
 PAGE_SIZE = 100
 """Students a page of the gradebook shows (sorted and filtered over the whole class)."""
 SET_CHUNK = 250
@@ -120,23 +121,31 @@ def _form_context(
 ) -> dict[str, Any]:
     """The exams page: the list, and the new exam's form with its errors beside their fields
     (the rest above the form)."""
+    named = {f"points.{t}.{p}" for t in TASKS for p in TASKS[t].part_labels}
+    return {"exams": found, "state": exams.state, **_fields_context(form, errors, named)}
+
+
+def _fields_context(
+    form: Any, errors: list[dict[str, Any]], named: set[str], tasks: list[str] | None = None
+) -> dict[str, Any]:
+    """A form with tolerance fields (the new exam's, the regrade's): its values, the errors
+    of its fields (``named``, and the tolerance's) beside them, the others above it; the
+    parts' own bounds of ``tasks`` (None: every task's)."""
     by_field: dict[str, list[str]] = {}
     for error in errors:
         by_field.setdefault(error["field"], []).append(error["msg"])
-    parts = _tolerance_parts()
-    named = {f"points.{t}.{p}" for t in TASKS for p in TASKS[t].part_labels}
-    named |= {f"tolerance.{name}" for name in (*TOLERANCE_FIELDS, "intermediate_decimals")}
-    named |= {f"tolerance.parts.{p}.{name}" for _, p, _ in parts for name in TOLERANCE_FIELDS}
+    parts = _tolerance_parts(tasks)
+    bounds = exams.TOLERANCE_FIELDS
+    named = named | {f"tolerance.{name}" for name in (*bounds, "intermediate_decimals")}
+    named |= {f"tolerance.parts.{p}.{name}" for _, p, _ in parts for name in bounds}
     return {
-        "exams": found,
-        "state": exams.state,
         "form": form,
         "errors": [e for e in errors if e["field"] not in named],
         "field_errors": by_field,
         "wrong": {field.split(".")[0] for field in by_field},
-        "tolerance_fields": TOLERANCE_FIELDS,
+        "tolerance_fields": bounds,
         "tolerance_parts": parts,
-        "exact": EXACT,
+        "exact": exams.EXACT,
         "spec_fields": spec_fields(_form_spec(form)),
     }
 
@@ -153,20 +162,11 @@ def _when(text: Any) -> datetime | None:
     return datetime.fromisoformat(str(text)) if str(text or "").strip() else None
 
 
-TOLERANCE_FIELDS = ("absolute", "relative", "decimals", "sigfigs")
-"""The form's tolerance bounds (``tolerance.<field>``), as ``POST /api/v1/exams`` takes them."""
-EXACT = "exact"
-"""``tolerance.intermediate_decimals`` of the form for ``null`` (no rounding band)."""
-
-
-PART_RULES = "tolerance.parts."
-"""The form's per-part bounds: ``tolerance.parts.<part>.<field>`` (``Tolerance.parts``)."""
-
-
-def _tolerance_parts() -> list[tuple[str, str, str]]:
-    """(task title, part, label) of each part a rule of its own can name, once a name."""
+def _tolerance_parts(tasks: list[str] | None = None) -> list[tuple[str, str, str]]:
+    """(task title, part, label) of each part a rule of its own can name, once a name, of
+    ``tasks`` (None: every task's)."""
     found: dict[str, tuple[str, str, str]] = {}
-    for task in TASKS.values():
+    for task in TASKS.values() if tasks is None else [TASKS[t] for t in tasks]:
         for part, label in task.part_labels.items():
             found.setdefault(part, (task.title, part, label))
     return list(found.values())
@@ -179,20 +179,9 @@ def _given(form: FormData, prefix: str) -> dict[str, str]:
 
 
 def _tolerance(form: FormData) -> dict[str, Any] | None:
-    """The tolerance the form gives: its bounds, each part's bounds (:data:`PART_RULES`), and
-    ``intermediate_decimals`` (empty: the grader's default, :data:`EXACT`: ``null``, else a
-    number of decimals); None when none."""
-    given: dict[str, Any] = {
-        k: v for k, v in _given(form, "tolerance.").items() if k in TOLERANCE_FIELDS
-    }
-    for key, value in _given(form, PART_RULES).items():
-        part, _, name = key.rpartition(".")
-        if part and name in TOLERANCE_FIELDS:
-            given.setdefault("parts", {}).setdefault(part, {})[name] = value
-    hand = str(form.get("tolerance.intermediate_decimals", "")).strip()
-    if hand:
-        given["intermediate_decimals"] = None if hand == EXACT else hand
-    return given or None
+    """The tolerance the form's ``tolerance.<name>`` fields give
+    (:func:`exams.tolerance_from_fields`), None when none."""
+    return exams.tolerance_from_fields(_given(form, "tolerance."))
 
 
 def _create(form: FormData) -> int:
@@ -312,6 +301,15 @@ def _page_number(text: str | None, pages: int) -> int:
         return 1
 
 
+def sort_value(row: GradebookRow, sort: str) -> Any:
+    """What the gradebook sorts a row by: a column of :data:`SORTS`, else a part's score
+    (None when the student has no mark of it)."""
+    if sort in SORTS:
+        return getattr(row, sort)
+    mark = row.parts.get(sort)
+    return None if mark is None else mark.score
+
+
 def _exam_context(request: Request, exam_id: int) -> dict[str, Any]:
     """The exam page: the analytics of the whole class; the gradebook filtered (``q``) and
     sorted (``sort``, ``order``) over the whole class, shown :data:`PAGE_SIZE` students a
@@ -327,11 +325,13 @@ def _exam_context(request: Request, exam_id: int) -> dict[str, Any]:
     rows = [
         r for r in book.students if not wanted or wanted in r.id.lower() or wanted in r.name.lower()
     ]
-    sort = query.get("sort") if query.get("sort") in SORTS else "variant"
+    columns = list(dict.fromkeys(name for r in book.students for name in r.parts))
+    wanted_sort = query.get("sort")
+    sort = wanted_sort if wanted_sort in SORTS or wanted_sort in columns else "variant"
     descending = query.get("order") == "desc"
 
     def key(row: Any) -> tuple[bool, Any]:
-        value = getattr(row, sort)
+        value = sort_value(row, sort)
         return (value is None) != descending, value if value is not None else 0
 
     rows.sort(key=key, reverse=descending)
@@ -339,7 +339,6 @@ def _exam_context(request: Request, exam_id: int) -> dict[str, Any]:
     page = _page_number(query.get("page"), pages)
     shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     base = str(request.base_url)
-    columns = list(dict.fromkeys(name for r in book.students for name in r.parts))
     return {
         "exam": out,
         "gradebook_rows": gradebook_rows,
@@ -370,15 +369,25 @@ async def exam_page(request: Request, exam_id: ExamId, lang: Language, fmt: Page
 
 
 async def _exam_page(
-    request: Request, exam_id: int, lang: str, fmt: Any, errors: list[dict[str, Any]] | None = None
+    request: Request,
+    exam_id: int,
+    lang: str,
+    fmt: Any,
+    errors: list[dict[str, Any]] | None = None,
+    form: Any = None,
 ) -> Response:
+    """The exam page; with ``errors``, a 422 with them, the regrade form as typed (``form``)
+    or else with the exam's tolerance."""
     context = await run_in_threadpool(_exam_context, request, exam_id)
+    if form is None:
+        stored = exams.tolerance_as_fields(context["exam"].tolerance)
+        form = {f"tolerance.{name}": value for name, value in stored.items()}
     return await _page(
         request,
         "classroom/exam.html",
         lang,
         fmt,
-        {**context, "errors": errors or []},
+        {**context, **_fields_context(form, errors or [], set(), context["exam"].tasks)},
         status=422 if errors else 200,
     )
 
@@ -386,7 +395,8 @@ async def _exam_page(
 async def exam_action(
     request: Request, exam_id: ExamId, action: str, lang: Language, fmt: PageFormat
 ) -> Response:
-    """The exam page's forms: ``close``, ``roster`` (a CSV file or typed), ``paper``."""
+    """The exam page's forms: ``close``, ``roster`` (a CSV file or typed), ``paper``,
+    ``regrade`` (every submission graded again with the form's tolerance)."""
     if gate := await _gate(request, lang, fmt):
         return gate
     form = await request.form()
@@ -404,17 +414,22 @@ async def exam_action(
                     exams.add_students(session, exam, entries)
             elif action == "paper":
                 exams.store_paper(session, exam, paper_rows(exam, data))
+            elif action == "regrade":
+                with located():
+                    body = exams.RegradeIn.model_validate({"tolerance": _tolerance(form)})
+                exams.regrade(session, exam, body.tolerance)
             else:
                 raise HTTPException(404)
 
+    typed = form if action == "regrade" else None
     try:
         await run_in_threadpool(act)
     except (RequestValidationError, ValidationError, PydanticCustomError) as exc:
-        return await _exam_page(request, exam_id, lang, fmt, _errors(exc))
+        return await _exam_page(request, exam_id, lang, fmt, _errors(exc), typed)
     except HTTPException as exc:
         if exc.status_code == 404:
             raise
-        return await _exam_page(request, exam_id, lang, fmt, _errors(exc))
+        return await _exam_page(request, exam_id, lang, fmt, _errors(exc), typed)
     return RedirectResponse(f"/instructor/exams/{exam_id}", status_code=303)
 
 

@@ -1,8 +1,8 @@
 """The classroom's whole loop in a real browser: the instructor creates an exam for three
 students; each opens their link in a fresh context and submits (one right, one with the
 log-base mistake, one partly right); the instructor closes the exam and reads the gradebook
-and the misconception chart, and opens one student's submissions. At 1280 px and on a 360 px
-phone."""
+and the misconception chart, opens one student's submissions, sorts by a part and grades
+again with a wider tolerance. At 1280 px and on a 360 px phone."""
 
 from __future__ import annotations
 
@@ -54,6 +54,8 @@ def test_whole_loop(browser, classroom_server: str) -> None:
     for task in ("graph", "conv"):
         page.uncheck(f"input[name=tasks][value={task}]")
     page.fill("textarea[name=roster]", "id;name\nann;Ann Lee\nbob;Bob Roe\ncid;Cid Poe\n")
+    page.click("#new-exam details.spec summary")  # the variant spec: Softmax losses
+    page.select_option("#new-exam select[name=loss_loss]", "softmax")
     page.click("#new-exam button[type=submit]")
     page.wait_for_load_state()
     exam_url = page.url
@@ -115,6 +117,18 @@ def test_whole_loop(browser, classroom_server: str) -> None:
         "ann",
         "bob",
     )
+    # sorted by a part's score; graded again with a wider tolerance: cid's loss, 1 off, right
+    page.click("#gradebook-table th.part a:has-text('loss.loss')")
+    page.wait_for_load_state()
+    assert page.locator("#gradebook-table th a[aria-sort]").inner_text() == "loss.loss"
+    first = page.locator("#gradebook-table tbody tr").first
+    assert first.get_attribute("data-student") == "ann"  # highest first
+    page.click("#regrade-tolerance summary")  # folded while the exam has no tolerance
+    page.fill("#regrade-form input[name='tolerance.absolute']", "1.5")
+    page.click("#regrade")
+    page.wait_for_load_state()
+    assert page.locator("#student-cid td").nth(3).inner_text() == "2 / 2"
+    assert page.locator("#regrade-form input[name='tolerance.absolute']").input_value() == "1.5"
     phone = browser.new_context(viewport={"width": 360, "height": 800})
     small = phone.new_page()
     small.context.add_cookies([{"name": "stepgrad_instructor", "value": TOKEN, "url": base}])

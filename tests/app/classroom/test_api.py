@@ -397,5 +397,92 @@ def test_paper_upload(classroom: TestClient, teacher: dict[str, str]) -> None:
     assert refused.status_code == 422 and "zz" in refused.json()["message"]
 
 
+def test_paper_upload_refuses_unknown_columns_and_other_variants(
+    classroom: TestClient, teacher: dict[str, str]
+) -> None:
+    """A column the exam does not read, or a variant that is not the student's, is a 422
+    saying which; nothing of the upload is stored."""
+    exam = create(classroom, teacher, n=2, tasks=["loss"])
+    problems = classroom.get(f"/api/v1/take/{exam['students'][1]['token']}").json()["problems"]
+    answer = right("loss", problems["loss"])
+    row = {"student": "s2", "name": "Student 2", "variant": "2", "loss.L": str(answer["loss"])}
+
+    def upload(row: dict[str, str]) -> Any:
+        text = ",".join(row) + "\n" + ",".join(row.values()) + "\n"
+        return classroom.post(f"/api/v1/exams/{exam['id']}/paper", headers=teacher,
+                              files={"file": ("paper.csv", text.encode())})  # fmt: skip
+
+    for column in ("graph.f", "loss.foo", "Loss.L", "score"):
+        refused = upload({**row, column: "1"})
+        assert refused.status_code == 422, column
+        message = refused.json()["message"]
+        assert f'"{column}"' in message and "loss.L1 … loss.L" in message, message
+    other = upload({**row, "variant": "1"})
+    assert other.status_code == 422
+    assert "row 2: student s2 has variant 2, not 1" in other.json()["message"]
+    russian = classroom.post(
+        f"/api/v1/exams/{exam['id']}/paper?lang=ru",
+        headers=teacher,
+        files={"file": ("paper.csv", b"student,variant\ns1,x\n")},
+    )
+    assert russian.status_code == 422 and "вариант 1, а не x" in russian.json()["message"]
+    nobody = upload({**row, "student": "s9"})
+    assert nobody.status_code == 422 and "row 2: no student s9" in nobody.json()["message"]
+    book = classroom.get(f"/api/v1/exams/{exam['id']}/gradebook", headers=teacher).json()
+    assert [s["attempts"] for s in book["students"]] == [0, 0]
+    stored = upload(row)
+    assert stored.status_code == 200 and stored.json()["students"][1]["attempts"] == 1
+
+
+def test_points_name_parts_of_the_exam(classroom: TestClient, teacher: dict[str, str]) -> None:
+    """``points`` takes ``<task>.<part>`` of the exam's tasks (a part graded in pieces, each
+    piece too), a number from 0; anything else is a 422 naming the key."""
+    good = {"loss.loss": 2, "graph.gradients": 0.5, "graph.gradients.w0": 3, "graph.nodes": 0}
+    exam = create(classroom, teacher, n=1, tasks=["loss", "graph"], points=good)
+    assert exam["points"] == good
+    for key in ("loss.bogus", "conv.pool", "loss", "graph.gradients.", "loss.loss.x", ""):
+        answer = classroom.post(
+            "/api/v1/exams",
+            json=exam_body(students(1), tasks=["loss", "graph"], points={key: 1}),
+            headers=teacher,
+        )
+        assert answer.status_code == 422, key
+        detail = answer.json()["detail"][0]
+        assert detail["field"] == f"points.{key}", detail
+        assert key in detail["msg"] and "loss.per_example, loss.loss" in detail["msg"]
+        assert "graph.gradients, graph.gradients.…" in detail["msg"]
+    for value in (-1, "many", 1001):
+        answer = classroom.post(
+            "/api/v1/exams",
+            json=exam_body(students(1), points={"loss.loss": value}),
+            headers=teacher,
+        )
+        assert answer.status_code == 422, value
+        assert answer.json()["detail"][0]["field"] == "points.loss.loss"
+
+
+def test_drafts_take_the_exams_tasks_only(classroom: TestClient, teacher: dict[str, str]) -> None:
+    exam = create(classroom, teacher, n=1, tasks=["loss"])
+    token = exam["students"][0]["token"]
+    kept = classroom.put(f"/api/v1/take/{token}/draft", json={"answers": {"loss": {"loss": "1"}}})
+    assert kept.status_code == 200
+    for task in ("graph", "nope"):
+        refused = classroom.put(f"/api/v1/take/{token}/draft", json={"answers": {task: {}}})
+        assert refused.status_code == 422, task
+        assert refused.json()["detail"][0]["field"] == f"answers.{task}"
+    assert classroom.get(f"/api/v1/take/{token}").json()["draft"] == {"loss": {"loss": "1"}}
+
+
+def test_gradebook_downloads_are_named(classroom: TestClient, teacher: dict[str, str]) -> None:
+    exam = create(classroom, teacher, n=1)
+    for layout, name in (("csv", "gradebook"), ("moodle", "moodle")):
+        answer = classroom.get(
+            f"/api/v1/exams/{exam['id']}/gradebook?format={layout}", headers=teacher
+        )
+        assert answer.headers["content-disposition"] == (
+            f'attachment; filename="stepgrad-exam{exam["id"]}-{name}.csv"'
+        )
+
+
 def test_unknown_exam(classroom: TestClient, teacher: dict[str, str]) -> None:
     assert classroom.get("/api/v1/exams/999", headers=teacher).status_code == 404

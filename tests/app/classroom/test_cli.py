@@ -100,6 +100,15 @@ def test_list_close_and_gradebook(exam_id: int, capsys):
         (["create", "--title", "x", "--roster", "roster.csv", "--opens", "2100-01-02",
           "--closes", "2100-01-01"], "must close after it opens"),
         (["create", "--title", "x", "--roster", "roster.csv", "--spec", "bad.json"], "--spec"),
+        (["create", "--title", "x", "--roster", "roster.csv", "--points", "loss.bogus=2"],
+         "points.loss.bogus: loss.bogus is not a part of this exam's tasks"),
+        (["create", "--title", "x", "--roster", "roster.csv", "--points", "loss.loss"],
+         "--points: write NAME=VALUE"),
+        (["create", "--title", "x", "--roster", "roster.csv", "--points", "loss.loss=-2"],
+         "points.loss.loss: must be at least 0"),
+        (["create", "--title", "x", "--roster", "roster.csv", "--tolerance", "wide=1"],
+         "tolerance.wide"),
+        (["regrade", "999"], "there is no exam 999"),
     ],
 )  # fmt: skip
 def test_refusals_say_why_and_store_nothing(
@@ -114,3 +123,37 @@ def test_refusals_say_why_and_store_nothing(
     assert err.startswith(f"stepgrad exam {argv[0]}: ") and message in err
     assert run(capsys, "exam", "list")[1] == "id  state  students  title\n"
     assert not list(tmp_path.glob("exam-*-links.csv"))
+
+
+def test_points_tolerance_and_regrade(database_url: str, tmp_path: Path, monkeypatch, capsys):
+    """``create --points --tolerance`` store them; ``regrade --tolerance`` grades again with
+    another one (a refused one changes nothing)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "roster.csv").write_text(ROSTER)
+    status, out, err = run(
+        capsys, "exam", "create", "--title", "Q", "--tasks", "loss", "--roster", "roster.csv",
+        "--points", "loss.loss=4", "--points", "loss.per_example=0.5",
+        "--tolerance", "absolute=0.001", "--tolerance", "parts.loss.relative=0",
+        "--tolerance", "intermediate_decimals=exact",
+    )  # fmt: skip
+    assert status == 0, err
+    exam_id = int(out)
+    with get_database().session(write=False) as session:
+        exam = exams.get_exam(session, exam_id)
+        assert exam.points == {"loss.loss": 4, "loss.per_example": 0.5}
+        assert exam.tolerance == {"absolute": 0.001, "parts": {"loss": {"relative": 0.0}},
+                                  "intermediate_decimals": None}  # fmt: skip
+        answer = right("loss", exam.students[0].problems["loss"])
+    off = {"loss": {"loss": answer["loss"] + 0.2}}
+    exams.submit(get_database(), exam_id, "s1", exams.SubmissionIn(answers=off))
+    assert run(capsys, "exam", "gradebook", str(exam_id))[1].splitlines()[1].endswith("0 / 4.5")
+    refused = run(capsys, "exam", "regrade", str(exam_id), "--tolerance", "absolute=-1")
+    assert refused[0] == 1 and "tolerance.absolute: must be at least 0" in refused[2]
+    status, out, err = run(capsys, "exam", "regrade", str(exam_id), "--tolerance", "absolute=0.5")
+    assert status == 0, err
+    assert out.splitlines()[1].split()[:4] == ["s1", "Ann", "1", "1"]
+    assert out.splitlines()[1].endswith("4 / 4.5")
+    with get_database().session(write=False) as session:
+        assert exams.get_exam(session, exam_id).tolerance == {"absolute": 0.5}
+    status, out, _ = run(capsys, "exam", "regrade", str(exam_id))
+    assert status == 0 and out.splitlines()[1].endswith("0 / 4.5")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 from fastapi.testclient import TestClient
 
 from tests.app.classroom.conftest import TOKEN
-from tests.app.classroom.helpers import log10_loss
+from tests.app.classroom.helpers import exam_body, log10_loss, right, students
 
 
 def sign_in(client: TestClient) -> None:
@@ -253,3 +254,96 @@ def test_an_exam_over_the_set_limit(classroom: TestClient, teacher: dict[str, st
     view = classroom.get(f"/api/v1/take/{student['token']}").json()
     assert same["variants"][49]["number"] == 550
     assert view["problems"] == same["variants"][49]["problems"]
+
+
+def _exam_of_two(classroom: TestClient, teacher: dict[str, str]) -> tuple[str, dict]:
+    """An exam of the loss task (tolerance 0.001) whose s1 is right and s2 off by 0.2 in
+    the loss: the page's URL and the exam."""
+    body = exam_body(students(2), tasks=["loss"], tolerance={"absolute": 0.001})
+    exam = classroom.post("/api/v1/exams", json=body, headers=teacher).json()
+    for student, off in zip(exam["students"], (0, 0.2), strict=True):
+        problem = classroom.get(f"/api/v1/take/{student['token']}").json()["problems"]["loss"]
+        answer = right("loss", problem)
+        answers = {"loss": {**answer, "loss": answer["loss"] + off}}
+        submitted = classroom.post(
+            f"/api/v1/take/{student['token']}/submissions", json={"answers": answers}
+        )
+        assert submitted.status_code == 201
+    sign_in(classroom)
+    return f"/instructor/exams/{exam['id']}", exam
+
+
+def test_regrade_form(classroom: TestClient, teacher: dict[str, str]) -> None:
+    """The exam page grades again with the tolerance of its form (the exam's, to begin
+    with); a bad bound is shown beside its field, as typed, and changes nothing."""
+    url, exam = _exam_of_two(classroom, teacher)
+    page = classroom.get(url + "?lang=ru").text
+    form = re.search(r'<form[^>]*id="regrade-form".*?</form>', page, re.S)[0]
+    assert f'action="{url}/regrade"' in form and 'id="regrade-tolerance" open' in form
+    assert re.search(r'name="tolerance.absolute"[^>]*value="0.001"', form)
+    assert 'name="tolerance.parts.loss.decimals"' in form and "Оценить заново" in form
+    assert 'name="tolerance.parts.pool.decimals"' not in form  # the exam's tasks' parts only
+    second = 'id="student-s2"'
+    assert 'class="num verdict-wrong"' in page.split(second)[1].split("</tr>")[0]
+    bad = classroom.post(f"{url}/regrade?lang=ru", data={"tolerance.absolute": "-1"})
+    assert bad.status_code == 422
+    label = re.search(r'<input name="tolerance.absolute".*?</label>', bad.text, re.S)[0]
+    assert 'class="error"' in label and 'value="-1"' in label
+    api = f"/api/v1/exams/{exam['id']}"
+    assert classroom.get(api, headers=teacher).json()["tolerance"] == {"absolute": 0.001}
+    done = classroom.post(
+        f"{url}/regrade",
+        data={"tolerance.absolute": "0.5", "tolerance.intermediate_decimals": "exact",
+              "tolerance.parts.loss.decimals": " "},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert done.status_code == 303 and done.headers["location"] == url
+    got = classroom.get(api, headers=teacher).json()["tolerance"]
+    assert got == {"absolute": 0.5, "intermediate_decimals": None}
+    book = classroom.get(f"{api}/gradebook", headers=teacher).json()
+    assert book["students"][1]["parts"]["loss.loss"]["verdict"] == "right"
+    again = classroom.get(url).text
+    assert re.search(r'<option value="exact" selected>', again)
+
+
+def test_gradebook_sorts_by_a_part(classroom: TestClient, teacher: dict[str, str]) -> None:
+    url, _ = _exam_of_two(classroom, teacher)
+    ids = r'<tr id="student-([^"]+)"'
+    assert re.findall(ids, classroom.get(f"{url}?sort=loss.loss&order=asc").text) == ["s2", "s1"]
+    page = classroom.get(f"{url}?sort=loss.loss&order=desc").text
+    assert re.findall(ids, page) == ["s1", "s2"]
+    assert 'href="?sort=loss.loss&amp;order=asc&amp;q=#gradebook" aria-sort="descending"' in page
+    assert 'href="?sort=loss.per_example&amp;order=desc' in page
+    assert re.findall(ids, classroom.get(f"{url}?sort=nope&order=desc").text) == ["s2", "s1"]
+
+
+def test_exam_page_refusals(classroom: TestClient, teacher: dict[str, str]) -> None:
+    """Points of a task the exam does not have, beside their field; a paper upload's
+    unknown column and a variant not the student's, said on the exam page."""
+    sign_in(classroom)
+    fields = {"title": "Q", "tasks": ["loss"], "points.conv.pool": "2"}
+    answer = classroom.post("/instructor/exams", data=fields)
+    assert answer.status_code == 422
+    label = re.search(r'<input name="points.conv.pool".*?</label>', answer.text, re.S)[0]
+    assert 'class="error"' in label and "conv.pool" in label
+    assert 'id="exam-points" open' in answer.text
+    url, _ = _exam_of_two(classroom, teacher)
+    for text, message in (
+        (b"student,loss.L,remark\ns1,1,x\n", 'column "remark" is not one this exam reads'),
+        (b"student,variant,loss.L\ns1,2,1\n", "row 2: student s1 has variant 1, not 2"),
+    ):
+        refused = classroom.post(f"{url}/paper", files={"file": ("paper.csv", text)})
+        assert refused.status_code == 422 and message in html.unescape(refused.text)
+
+
+def test_a_draft_of_another_task_is_refused(classroom: TestClient, teacher: dict[str, str]) -> None:
+    exam = classroom.post(
+        "/api/v1/exams", json=exam_body(students(1), tasks=["loss"]), headers=teacher
+    ).json()
+    link = f"/take/{exam['students'][0]['token']}"
+    refused = classroom.post(link, data={"a_conv.pool": "1", "action": "save"})
+    assert refused.status_code == 422 and "task must be one of loss" in refused.text
+    view = classroom.get(f"/api/v1/take/{exam['students'][0]['token']}").json()
+    assert view["draft"] is None
+    kept = classroom.post(link, data={"a_loss.loss": "1", "action": "save"})
+    assert kept.status_code == 200 and "saved" in kept.text
