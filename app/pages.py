@@ -116,6 +116,20 @@ class _Context(Context):
         return super().call(__obj, *args, **kwargs)
 
 
+def tasks_named() -> str:
+    """The registered tasks' titles as a list in a sentence, in the current language:
+    ``loss function, computational graph, convolution`` (the footer's)."""
+    return _tasks_named(current_language.get(), tuple(t.title for t in TASKS.values()))
+
+
+@lru_cache(maxsize=64)
+def _tasks_named(lang: str, titles: tuple[str, ...]) -> str:
+    """:func:`tasks_named` in ``lang`` (the current language, the cache's key)."""
+    names = [gettext(title) for title in titles]
+    # a title starts a sentence; in a list it starts lower case (not an acronym: "CNN")
+    return ", ".join(n[:1].lower() + n[1:] if n[1:2].islower() else n for n in names)
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
@@ -136,7 +150,7 @@ def _environment() -> Environment:
         matrix=matrix, tex=tex, graded_cells=graded_cells,
         answer_table=answer_table, value_html=value_html, task_templates=task_templates,
         steps_html=steps_html, input_field=input_field, select_field=select_field,
-        error_summary=error_summary,
+        error_summary=error_summary, tasks_named=tasks_named,
         textarea_field=textarea_field,
         static_url="/static",
     )  # fmt: skip

@@ -444,7 +444,8 @@ class Task:
     slow_part: Callable[[Any], Callable[[], object] | None] | None = None
 
     def generate(self, rng: Any, spec: BaseModel) -> BaseModel:
-        """One hand-computable problem from a one-variant random source (DESIGN §2)."""
+        """One problem that breaks none of the generator's rules (so it can be worked by hand),
+        from a one-variant random source (:meth:`solvers.variants.base.Generator.generate`)."""
         return self.generator.generate(rng, spec)
 
     def grade(self, problem: BaseModel, answer: Any, tolerance: Any = None) -> Any:

@@ -1,10 +1,11 @@
 """Numbers as people type them: matrices, vectors and small tensors from text or JSON lists.
 
-Accepted text forms (DESIGN.md §4): JSON-style ``[[1, 2], [3, 4]]``, ``1 2; 3 4``, MATLAB
-``[1 2; 3 4]``, one row per line (spaces, commas or tabs), PDF paste ``[1 2] [3 4]``, and
-decimal commas (``0,5 1,5``). A stack of matrices (C×H×W) is written as blocks separated
-by a blank line, or as nested brackets. Every error is a :class:`PydanticCustomError` whose
-message template names the row and column, so the app can translate it.
+Accepted text forms (what people paste from a quiz, a PDF or MATLAB): JSON-style
+``[[1, 2], [3, 4]]``, ``1 2; 3 4``, MATLAB ``[1 2; 3 4]``, one row per line (spaces, commas
+or tabs), PDF paste ``[1 2] [3 4]``, and decimal commas (``0,5 1,5``). A stack of matrices
+(C×H×W) is written as blocks separated by a blank line, or as nested brackets. Every error
+is a :class:`PydanticCustomError` whose message template names the row and column, so the
+app can translate it.
 """
 
 from __future__ import annotations

@@ -43,6 +43,7 @@ from app.forms import FormAdapter
 from app.i18n import current_language, gettext
 from app.render import fill, tex
 from app.tasks import KeyItem, TaskView
+from app.work import off_loop
 from solvers.core import N_, AnswerCell, NumberFormat
 from solvers.registry import get_task
 from solvers.tasks.graph.parser import name_latex
@@ -849,8 +850,14 @@ router = APIRouter(
 )
 async def graph_svg(problem: GraphProblem, fmt: ApiFormat) -> Response:
     """Forward values above the edges (green), gradients below them (red)."""
-    solution = get_task("graph").solve(problem, fmt)
-    return Response(graph_picture(solution, fmt), media_type="image/svg+xml")  # type: ignore[arg-type]
+    return Response(await off_loop(_picture_of, problem, fmt), media_type="image/svg+xml")
+
+
+def _picture_of(problem: GraphProblem, fmt: NumberFormat) -> str:
+    """:func:`graph_picture` of the problem's solution, solved without sympy (the picture
+    shows no symbolic derivatives)."""
+    solution = get_task("graph").solve(problem, fmt, symbolic=False)
+    return graph_picture(solution, fmt)  # type: ignore[arg-type]
 
 
 _GENERIC = re.compile(r"(?<![\\A-Za-z])([xy])(?![A-Za-z])")

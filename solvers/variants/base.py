@@ -87,8 +87,9 @@ class Generator(ABC):
         return (*self.rules, DUPLICATE)
 
     def generate(self, rng: CounterRng, spec: Any) -> BaseModel:
-        """One hand-computable problem (DESIGN §2): the first candidate from ``rng``'s attempt
-        on that breaks no rule (the last one drawn when none within :data:`MAX_ATTEMPTS`)."""
+        """One problem that breaks none of :attr:`rules` (so it can be worked by hand): the
+        first candidate from ``rng``'s attempt on that breaks no rule (the last one drawn
+        when none within :data:`MAX_ATTEMPTS`)."""
         if len(rng) != 1:
             raise ValueError("generate takes the random source of one variant")
         arrays, _, _, _ = first_valid(self, spec, rng.keys, rng.attempts.astype(np.int64))

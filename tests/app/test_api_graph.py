@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import time
 
 import pytest
@@ -63,6 +64,24 @@ def test_svg_endpoint(client: TestClient) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("image/svg+xml")
     assert response.text.startswith("<svg") and 'class="node' in response.text
+
+
+def test_svg_of_a_new_expression_runs_no_sympy(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The picture shows no symbolic derivatives: a new expression's SVG does not wait on
+    sympy (the same SVG as the full solution's)."""
+    graph_solve = importlib.import_module("solvers.tasks.graph.solve")  # the module, not solve
+
+    def no_sympy(*args: object) -> None:
+        raise AssertionError("sympy ran for the SVG")
+
+    body = {"expression": "(a+b)*max(a, c) - tanh(b)", "values": {"a": 1, "b": -2, "c": 0.5}}
+    monkeypatch.setattr(graph_solve, "derivatives_latex", no_sympy)
+    picture = client.post("/api/v1/graph/svg", json=body)
+    assert picture.status_code == 200, picture.text
+    monkeypatch.undo()
+    assert client.post("/api/v1/graph/svg", json=body).text == picture.text
 
 
 @pytest.mark.parametrize(

@@ -38,7 +38,10 @@ def linear_client() -> Iterator[TestClient]:
 def test_listed_and_on_the_home_page(linear_client: TestClient) -> None:
     ids = [t["id"] for t in linear_client.get("/api/v1/tasks").json()]
     assert ids == ["loss", "graph", "conv", "linear"]
-    assert 'href="/linear"' in linear_client.get("/").text
+    home = linear_client.get("/").text
+    assert 'href="/linear"' in home
+    footer = home[home.index("<footer") : home.index("</footer>")]
+    assert "computational graph, convolution, linear layer." in footer
 
 
 def test_solve_api(linear_client: TestClient) -> None:
@@ -155,4 +158,5 @@ def test_cli_writes_its_sheets_key_and_exports(tmp_path: Path) -> None:
 
 def test_the_default_app_is_unaffected(client: TestClient) -> None:
     assert client.get("/linear").status_code == 404
+    assert "linear layer" not in client.get("/").text
     assert [t["id"] for t in client.get("/api/v1/tasks").json()] == ["loss", "graph", "conv"]

@@ -23,7 +23,14 @@ import torch
 import torch.nn.functional as F
 
 from solvers.core import Rounder
-from solvers.tasks.conv.problem import ConvAnswer, ConvProblem, Geometry, Pair, stage_shapes
+from solvers.tasks.conv.problem import (
+    ConvAnswer,
+    ConvProblem,
+    Geometry,
+    Pair,
+    out_size,
+    stage_shapes,
+)
 
 Array: TypeAlias = torch.Tensor | np.ndarray
 """A batch's maps: torch tensors, or numpy arrays for one small problem."""
@@ -111,8 +118,8 @@ def _slide(maps: Array, size: Pair, stride: Pair) -> Array:
         shape = (
             batch,
             channels,
-            (height - size[0]) // stride[0] + 1,
-            (width - size[1]) // stride[1] + 1,
+            out_size(height, size[0], 0, stride[0]),
+            out_size(width, size[1], 0, stride[1]),
             *size,
         )
         strides = (b, c, r * stride[0], k * stride[1], r, k)

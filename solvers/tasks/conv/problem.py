@@ -402,8 +402,7 @@ class ConvProblem(BaseModel):
             )
         if self.pool is not None:
             sv, sh = pair(self.stride)
-            out_h = (height + 2 * pv - fh) // sv + 1
-            out_w = (width + 2 * ph - fw) // sh + 1
+            out_h, out_w = out_size(height, fh, pv, sv), out_size(width, fw, ph, sh)
             kh, kw = pair(self.pool.size)
             if kh > out_h or kw > out_w:
                 raise _error(

@@ -31,6 +31,7 @@ from solvers.tasks.conv.problem import (
     Tensor3,
     Tensor4,
     Windows,
+    out_size,
     stage_shapes,
 )
 
@@ -148,7 +149,7 @@ def _size_formula(
     symbols = "N - F + 2P" if p is not None else "N - F"
     span = n - f + 2 * (p or 0)
     ratio = span / s
-    out = span // s + 1
+    out = out_size(n, f, p or 0, s)
     formula = f"{name} = \\frac{{{symbols}}}{{S}} + 1 = \\frac{{{n} - {f}{padding}}}{{{s}}} + 1"
     if span % s:
         formula += f" = {fmt.tex(ratio)} + 1 \\;\\to\\; \\lfloor {fmt.tex(ratio)} \\rfloor + 1"
@@ -168,7 +169,7 @@ def _size_steps(
     (height, dropped_rows), (width, dropped_cols) = (
         _size_formula(name, *axis, fmt) for name, axis in zip(("H'", "W'"), sizes, strict=True)
     )
-    out = [(n - f + 2 * (p or 0)) // s + 1 for n, f, p, s in sizes]
+    out = [out_size(n, f, p or 0, s) for n, f, p, s in sizes]
     steps = [
         _step(
             kind=kind,

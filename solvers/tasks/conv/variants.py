@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from solvers.core import N_
 from solvers.tasks.conv.compute import ConvBatch, forward
-from solvers.tasks.conv.problem import ConvProblem, Geometry, PoolSpec
+from solvers.tasks.conv.problem import ConvProblem, Geometry, PoolSpec, out_size
 from solvers.variants.base import Arrays, Generator
 from solvers.variants.rng import CounterRng
 from solvers.variants.specs import check_range, spec_error
@@ -123,12 +123,7 @@ class ConvSpec(BaseModel):
     @property
     def conv_side(self) -> int:
         """Side of the conv output map."""
-        return (self.size + 2 * self.padding - self.kernel) // self.stride + 1
-
-    @property
-    def pool_side(self) -> int | None:
-        """Side of the pooled map, ``None`` without pooling."""
-        return None if self.pool_kind == "none" else self.conv_side // self.pool_size
+        return out_size(self.size, self.kernel, self.padding, self.stride)
 
     @model_validator(mode="after")
     def _valid_geometry(self) -> ConvSpec:

@@ -1,6 +1,8 @@
 """The graph task: forward and backward pass through the computational graph of a typed
-function (parser in :mod:`.parser`, gates and passes in :mod:`.gates`, sympy in
-:mod:`.symbolic`, the worked solution in :mod:`.solve` and :mod:`.steps`)."""
+function (the safe parser in :mod:`.parser`, one rule per gate in :mod:`.rules`, the graph
+in :mod:`.gates`, the passes in :mod:`.compute`, sympy in :mod:`.symbolic`, the worked
+solution in :mod:`.solve` and :mod:`.steps`; vector and matrix graphs in :mod:`.vector`,
+:mod:`.vector_solve` and :mod:`.vector_grading`)."""
 
 from solvers.core import N_, Task
 from solvers.tasks.graph import grading

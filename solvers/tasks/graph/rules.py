@@ -24,6 +24,7 @@ import torch
 from pydantic_core import PydanticCustomError
 
 from solvers.core import N_, NumberFormat
+from solvers.tasks.loss.compute import mean_losses, svm_margins
 
 Tensor = torch.Tensor
 Array = torch.Tensor | np.ndarray
@@ -123,7 +124,7 @@ class GateRule:
     forward_tex: Callable[[Sequence[str], str], str]
     local_tex: Callable[[Sequence[str], str, str], list[str]]
     label: Callable[[float, NumberFormat], str]
-    kink: Callable[[Sequence[float]], bool] = _no_kink
+    kink: Callable[[Sequence[Any]], bool] = _no_kink
     kink_message: str = ""
     domain: Callable[[Sequence[float], float], Domain] = _no_domain
     function: str = ""
@@ -384,45 +385,36 @@ def _rows(s: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.atleast_2d(s), np.atleast_1d(y).astype(np.int64)
 
 
-def _softmax(s: np.ndarray) -> np.ndarray:
-    exps = np.exp(s - s.max(axis=1, keepdims=True))
-    return exps / exps.sum(axis=1, keepdims=True)
+def _loss(kind: str) -> Callable[[Sequence[Array], float], Array]:
+    """The forward of a loss gate: the mean over the examples of the loss task's per-example
+    losses (:func:`solvers.tasks.loss.compute.mean_losses`), as PyTorch's mean: sum / N."""
+
+    def forward(xs: Sequence[Array], p: float) -> Array:
+        t = mean_losses(kind, *_rows(*xs), gradient=False)  # type: ignore[arg-type]
+        return np.asarray(t.per_example[0].mean())
+
+    return forward
 
 
-def _softmax_ce(xs: Sequence[Array], p: float) -> Array:
-    s, y = _rows(*xs)  # type: ignore[arg-type]
-    top = s.max(axis=1, keepdims=True)
-    log_sums = np.log(np.exp(s - top).sum(axis=1)) + top[:, 0]
-    return np.asarray((log_sums - s[np.arange(len(y)), y]).mean())
-
-
-def _softmax_ce_vjp(
-    xs: Sequence[np.ndarray], y: np.ndarray, g: np.ndarray
-) -> tuple[np.ndarray, ...]:
-    """∂L/∂s = (softmax(s) − onehot(y)) / N."""
+def _margin_kink(xs: Sequence[Any]) -> bool:
+    """A margin s_j − s_{y_i} + 1 of a class j ≠ y_i is exactly 0 (the loss task's
+    :func:`~solvers.tasks.loss.compute.svm_margins`): the SVM loss's kink."""
     s, labels = _rows(*xs)
-    grad = _softmax(s)
-    grad[np.arange(len(labels)), labels] -= 1.0
-    return (grad * g / len(labels)).reshape(xs[0].shape), np.zeros_like(xs[1])
+    margins = svm_margins(s[None], labels[None])[0]
+    return bool(((margins == 0) & (np.arange(s.shape[1]) != labels[:, None])).any())
 
 
-def _svm_margins(s: np.ndarray, y: np.ndarray) -> np.ndarray:
-    at = np.arange(len(y)), y
-    margins = np.maximum(0.0, s - s[at][:, None] + 1.0)
-    margins[at] = 0.0
-    return margins
+def _loss_vjp(kind: str) -> Callable[..., tuple[np.ndarray, ...]]:
+    """The backward of a loss gate: the loss task's dL_i/ds (softmax: p − 1 at the correct
+    class; SVM: 1 per positive margin, minus their count at the correct class) times the
+    upstream gradient, over N; none for the labels."""
 
+    def vjp(xs: Sequence[np.ndarray], y: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, ...]:
+        s, labels = _rows(*xs)
+        slope = mean_losses(kind, s, labels).slope[0]  # type: ignore[index]
+        return (slope * g / len(labels)).reshape(xs[0].shape), np.zeros_like(xs[1])
 
-def _svm(xs: Sequence[Array], p: float) -> Array:
-    return np.asarray(_svm_margins(*_rows(*xs)).sum(axis=1).mean())  # type: ignore[arg-type]
-
-
-def _svm_vjp(xs: Sequence[np.ndarray], y: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, ...]:
-    """∂L_i/∂s_j = [margin_j > 0] (j ≠ y_i), ∂L_i/∂s_{y_i} = −(their count); mean over N."""
-    s, labels = _rows(*xs)
-    counted = (_svm_margins(s, labels) > 0).astype(np.float64)
-    counted[np.arange(len(labels)), labels] = -counted.sum(axis=1)
-    return (counted * g / len(labels)).reshape(xs[0].shape), np.zeros_like(xs[1])
+    return vjp
 
 
 def _divide_local(xs: Sequence[Array], y: Array, p: float) -> tuple[Local, ...]:
@@ -462,19 +454,20 @@ def _vector_rules() -> list[GateRule]:
             vjp=lambda xs, y, g: (2.0 * xs[0] * g,),
         ),
         GateRule(
-            "softmax_ce", 2, _softmax_ce, _whole,
+            "softmax_ce", 2, _loss("softmax"), _whole,
             lambda a, p: rf"\operatorname{{CE}}({a[0]}, {a[1]})",
             lambda a, p, g: [rf"{g}\,\frac{{\operatorname{{softmax}}({a[0]}) - "
                              rf"\mathbb{{1}}_{{{a[1]}}}}}{{N}}", "0"],
             _op_label("softmax CE"), function="softmax_ce", shape=_loss_shape,
-            vjp=_softmax_ce_vjp, labels=1,
+            vjp=_loss_vjp("softmax"), labels=1,
         ),
         GateRule(
-            "svm", 2, _svm, _whole,
+            "svm", 2, _loss("svm"), _whole,
             lambda a, p: rf"\operatorname{{SVM}}({a[0]}, {a[1]})",
             lambda a, p, g: [rf"{g}\,\frac{{[\text{{margin}} > 0] - "
                              rf"\mathbb{{1}}_{{{a[1]}}}\,\#\text{{margins}}}}{{N}}", "0"],
-            _op_label("SVM"), function="svm", shape=_loss_shape, vjp=_svm_vjp, labels=1,
+            _op_label("SVM"), function="svm", shape=_loss_shape, vjp=_loss_vjp("svm"), labels=1,
+            kink=_margin_kink,
         ),
     ]  # fmt: skip
 

@@ -24,6 +24,7 @@ from solvers.tasks.graph.gates import Graph, compile_graph
 from solvers.tasks.graph.grading import GRADER, GraphBatch
 from solvers.tasks.graph.parser import parse
 from solvers.tasks.graph.problem import GraphProblem
+from solvers.tasks.graph.rules import ALL_RULES
 from solvers.variants.base import HAND_RULE, Arrays, Generator, take
 from solvers.variants.rng import CounterRng
 from solvers.variants.specs import check_range
@@ -188,12 +189,10 @@ def _vector_passes(problem: GraphProblem) -> tuple[float, np.ndarray, bool, bool
         if name not in graph.labels:
             columns[start : start + size] = np.ravel(ev.grads[k])
         start += size
-    kink = False
-    for node in graph.nodes:
-        if node.op == "svm":
-            scores, label = (ev.values[j] for j in node.inputs)
-            margins = scores - scores[int(label)] + 1.0
-            kink = kink or bool(np.any(np.delete(margins, int(label)) == 0))
+    kink = any(
+        node.op == "svm" and ALL_RULES["svm"].kink([ev.values[j] for j in node.inputs])
+        for node in graph.nodes
+    )
     return float(ev.values[graph.output]), columns, False, kink
 
 

@@ -155,7 +155,7 @@ class LossTensors:
 
 def _per_problem(x: Array | float) -> Array | float:
     """(B,) → (B, 1, 1), a number as it is."""
-    return x if isinstance(x, float) else x[:, None, None]
+    return x if isinstance(x, int | float) else x[:, None, None]
 
 
 def _per_example(x: Array | float) -> Array | float:
@@ -192,6 +192,54 @@ def _put(x: Array, at: Any, value: Array | float) -> Array:
 
 def _same(x: Any) -> Any:
     return x
+
+
+def _margins(scores: Array, at: Any, margin: Array | float) -> Array:
+    """s_j − s_{y_i} + Δ at every class, as (Δ − s_{y_i}) + s_j (PyTorch's order)."""
+    return (_per_problem(margin) - _take(scores, at)) + scores
+
+
+def svm_margins(scores: Array, labels: Array, margin: Array | float = 1.0) -> Array:
+    """Every class's SVM margin s_j − s_{y_i} + Δ (B, N, C), before max(0, ·), of scores in
+    rows (B, N, C) with labels (B, N) and margin Δ (B,) or a number: the ``raw`` of
+    :func:`loss_tensors` (Δ at the correct class; integer scores give exact margins)."""
+    return _margins(scores, _label_index(scores, labels), margin)
+
+
+def _softmax(xp: Any, scores: Array) -> tuple[Array, Array, Array, Array, Array]:
+    """The max-shifted softmax over the classes: ``top``, ``shifted``, ``exps``, ``sums``,
+    ``probabilities``."""
+    top = xp.amax(scores, axis=2, keepdims=True)
+    shifted = scores - top
+    exps = xp.exp(shifted)
+    sums = exps.sum(axis=2, keepdims=True)
+    return top, shifted, exps, sums, exps / sums
+
+
+def softmax_probabilities(scores: Array) -> Array:
+    """The softmax probabilities (B, N, C) of scores in rows (B, N, C): the
+    ``probabilities`` of :func:`loss_tensors`."""
+    return _softmax(torch if isinstance(scores, torch.Tensor) else np, scores)[4]
+
+
+def mean_losses(
+    kind: str, scores: np.ndarray, labels: np.ndarray, gradient: bool = True
+) -> LossTensors:
+    """One problem in numpy, scores in rows (N, C), labels (N,): :func:`loss_tensors` with
+    Δ = 1, the natural log, no regularization and a mean over the examples (a batch of one;
+    what the graph task's ``svm`` and ``softmax_ce`` gates compute)."""
+    one = np.ones(1)
+    batch = LossBatch(
+        kind=kind,
+        columns=False,
+        scores=scores[None],
+        labels=labels[None],
+        margin=one,
+        ln_base=one,
+        scale=one / len(labels),
+        reg_loss=one * 0.0,
+    )
+    return loss_tensors(batch, gradient=gradient)
 
 
 def _reduce(
@@ -271,7 +319,7 @@ def loss_tensors(
     at = _label_index(scores, scores.argmax(axis=2) if wrong_class else b.labels)
     parts: dict[str, Array] = {}
     if b.kind == "svm":
-        raw = r((_per_problem(b.margin) - _take(scores, at)) + scores)
+        raw = r(_margins(scores, at, b.margin))
         terms = raw.clip(0.0) if hinge else raw
         if not correct_class:
             terms = _put(terms, at, 0.0)
@@ -286,11 +334,7 @@ def loss_tensors(
         nats = None
         parts.update(raw=raw, margins=terms)
     elif rounder is None:
-        top = xp.amax(scores, axis=2, keepdims=True)
-        shifted = scores - top
-        exps = xp.exp(shifted)
-        sums = exps.sum(axis=2, keepdims=True)
-        probabilities = exps / sums
+        top, shifted, exps, sums, probabilities = _softmax(xp, scores)
         nats = (xp.log(sums) - _take(shifted, at))[:, :, 0]
         per_example = nats / _per_example(ln_base)
         slope = (

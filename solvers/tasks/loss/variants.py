@@ -15,7 +15,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from solvers.core import N_, NP_
 from solvers.grading.core import undecided
-from solvers.tasks.loss.compute import LossBatch, loss_tensors
+from solvers.tasks.loss.compute import (
+    LossBatch,
+    loss_tensors,
+    softmax_probabilities,
+    svm_margins,
+)
 from solvers.tasks.loss.grading import GRADER
 from solvers.tasks.loss.problem import LossProblem
 from solvers.variants.base import HAND_RULE, Arrays, Generator, take
@@ -185,15 +190,14 @@ class LossGenerator(Generator):
 
     def violations(self, arrays: Arrays, spec: LossSpec) -> np.ndarray:
         """Margins from the integer scores (exact); probabilities in float64."""
-        scores, labels = arrays["scores"], arrays["labels"]
+        rows, labels = arrays["scores"].transpose(0, 2, 1), arrays["labels"]
         svm = arrays["kind"] == 0
-        correct = np.take_along_axis(scores, labels[:, None, :], axis=1)
-        others = np.arange(spec.classes)[None, :, None] != labels[:, None, :]
-        raw = scores - correct + round(MARGIN * spec.scale)
+        others = np.arange(spec.classes)[None, None, :] != labels[:, :, None]
+        raw = svm_margins(rows, labels, round(MARGIN * spec.scale))
         zero_margin = svm & ((raw == 0) & others).any((1, 2))
         no_loss = svm & ~((raw > 0) & others).any((1, 2))
-        shifted = (scores - correct) / spec.scale
-        p_correct = 1.0 / np.exp(shifted).sum(1)
+        p = softmax_probabilities(rows / spec.scale)
+        p_correct = np.take_along_axis(p, labels[:, :, None], axis=2)[:, :, 0]
         unreadable = ~svm & (p_correct < MIN_PROBABILITY).any(1)
         broken = np.stack([zero_margin, no_loss, unreadable], axis=1)
         hand = np.zeros(len(svm), dtype=bool)

@@ -19,6 +19,8 @@ from pydantic import ValidationError
 from solvers.tasks.graph import GraphProblem, solve
 from solvers.tasks.graph.parser import parse
 from solvers.tasks.graph.problem import GraphSolution, VectorSolution
+from solvers.tasks.loss import LossProblem
+from solvers.tasks.loss import solve as solve_loss
 from tests.solvers.test_pytorch_view import check as check_torch_view
 
 W = [[0.1, 0.5], [-0.3, 0.8]]
@@ -361,3 +363,24 @@ def test_the_rounding_band_of_a_vector_problem() -> None:
     [w_band] = [p for p in banded.parts if p.name == "gradients.W"]
     assert not w_exact.correct
     assert w_band.correct and w_band.rounding
+
+
+@pytest.mark.parametrize(
+    ("gate", "loss", "scores", "labels"),
+    [
+        ("svm", "svm", [[0.1, 0.2, -1.2], [-0.0, -1.5, -0.1], [0.1, 1.1, -0.4]], [2, 2, 0]),
+        ("softmax_ce", "softmax", [[0.1, 1.5, -1.8], [0.4, -1.3, 1.1], [1.8, 0.2, -2]], [0, 0, 0]),
+    ],
+)
+def test_loss_gates_are_the_loss_tasks(
+    gate: str, loss: str, scores: list[list[float]], labels: list[int]
+) -> None:
+    """The svm and softmax_ce gates compute the loss task's per-example losses (its one
+    implementation, to the bit: these scores give another last bit when the margins or the
+    log-sum are added in another order) and take their mean; their gradient is the loss
+    task's."""
+    answer = solve(GraphProblem(expression=f"{gate}(S, y)", values={"S": scores, "y": labels}))
+    worked = solve_loss(LossProblem(scores=scores, labels=labels, examples="rows", loss=loss))
+    per_example = worked.answer.per_example
+    assert answer.answer.output == np.mean(per_example)
+    np.testing.assert_allclose(answer.answer.gradients["S"], worked.answer.grad_scores, rtol=1e-15)
