@@ -642,13 +642,6 @@ def to_text(e: Expr) -> str:
     return f"{_wrap(to_text(a), _prec(a) < p)}{symbol}{_wrap(to_text(b), _prec(b) <= p)}"
 
 
-_TEX_FUNCTIONS = {
-    "log": r"\ln", "sqrt": "", "sigmoid": r"\sigma", "tanh": r"\tanh",
-    "relu": r"\operatorname{ReLU}", "max": r"\max", "min": r"\min", "abs": "",
-    "sum": r"\textstyle\sum", "softmax_ce": r"\operatorname{CE}", "svm": r"\operatorname{SVM}",
-}  # fmt: skip
-
-
 def to_latex(e: Expr) -> str:
     """LaTeX of the tree (``\\frac`` for division, ``e^{…}`` for exp)."""
     kind = e.kind
@@ -660,18 +653,10 @@ def to_latex(e: Expr) -> str:
         return "e" if e.name == "e" else r"\pi"
     if kind == "call":
         inner = ", ".join(to_latex(a) for a in e.args)
-        if e.name == "exp":
-            return f"e^{{{inner}}}"
-        if e.name == "sqrt":
-            return rf"\sqrt{{{inner}}}"
-        if e.name == "abs":
-            return rf"\left|{inner}\right|"
-        if e.name == "norm2":
-            return rf"\left\lVert {inner} \right\rVert^{{2}}"
         if e.name == "transpose":
             base = _wrap(inner, _prec(e.args[0]) <= 4, r"\left(", r"\right)")
             return f"{{{base}}}^{{\\top}}"
-        return rf"{_TEX_FUNCTIONS[e.name]}\left({inner}\right)"
+        return GATE_FUNCTIONS[e.name].tex_call(inner)  # type: ignore[misc]
     if kind == "neg":
         return "-" + _wrap(to_latex(e.args[0]), _prec(e.args[0]) <= 3, r"\left(", r"\right)")
     a, b = e.args

@@ -17,13 +17,11 @@ from solvers.pytorch_view import (
 )
 from solvers.tasks.graph.parser import Expr
 from solvers.tasks.graph.problem import GraphProblem
+from solvers.tasks.graph.rules import FUNCTIONS
 from solvers.tasks.graph.vector import VGraph
 
-_FUNCTIONS = {
-    "exp": "torch.exp", "log": "torch.log", "sqrt": "torch.sqrt", "sigmoid": "torch.sigmoid",
-    "tanh": "torch.tanh", "relu": "torch.relu", "abs": "torch.abs", "max": "torch.maximum",
-    "min": "torch.minimum",
-}  # fmt: skip
+_FUNCTIONS = {name: rule.torch for name, rule in FUNCTIONS.items() if rule.torch}
+"""The functions torch has elementwise, by the name one types (the gates' ``torch``)."""
 _PREC = {"add": 1, "sub": 1, "mul": 2, "div": 2, "matmul": 2, "neg": 3, "pow": 4}
 _SYMBOLS = {"add": " + ", "sub": " - ", "mul": " * ", "div": " / ", "matmul": " @ "}
 _ATOM = 5

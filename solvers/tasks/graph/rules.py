@@ -107,7 +107,9 @@ class GateRule:
     (``k1`` is k − 1 of ``^k``); ``label(p, fmt)`` is what the picture writes in the gate;
     ``kink(xs)`` says the inputs are at a non-differentiable point (``kink_message``);
     ``domain(xs, p)`` the domain error at these inputs; ``function`` is the name the
-    parser reads and ``sympy(sp, *args)`` its sympy form (for ops one can type).
+    parser reads, ``sympy(sp, *args)`` its sympy form, ``tex_call(args)`` the function as
+    typed in LaTeX (the expression's formula) and ``torch`` its torch function (for ops one
+    can type).
 
     A gate on whole vectors and matrices (:mod:`.vector`) also has ``shape(shapes)``, its
     output's shape from its inputs' (a message id naming the mismatch instead when they do
@@ -129,6 +131,8 @@ class GateRule:
     domain: Callable[[Sequence[float], float], Domain] = _no_domain
     function: str = ""
     sympy: Callable[..., Any] | None = None
+    tex_call: Callable[[str], str] | None = None
+    torch: str = ""
     has_param: bool = False
     shape: Callable[[Sequence[Shape]], Shape | str] | None = None
     vjp: Callable[[Sequence[np.ndarray], np.ndarray, np.ndarray], tuple[np.ndarray, ...]] | None = (
@@ -148,6 +152,11 @@ def _signed(symbol: str) -> Callable[[float, NumberFormat], str]:
         return symbol + (f"({text})" if text.startswith("\u2212") else text)
 
     return label
+
+
+def _tex_call(name: str) -> Callable[[str], str]:
+    """A function called as ``name(args)`` in LaTeX (``\\ln\\left(x\\right)``)."""
+    return lambda args: rf"{name}\left({args}\right)"
 
 
 def _plus_label(p: float, fmt: NumberFormat) -> str:
@@ -255,7 +264,8 @@ def _rules() -> dict[str, GateRule]:
         GateRule(
             "exp", 1, lambda xs, p: xp(xs[0]).exp(xs[0]), lambda xs, y, p: (y,),
             lambda a, p: f"e^{{{a[0]}}}", lambda a, p, k1: [f"e^{{{a[0]}}}"], _op_label("exp"),
-            function="exp", sympy=lambda sp, x: sp.exp(x),
+            function="exp", sympy=lambda sp, x: sp.exp(x), tex_call=lambda a: f"e^{{{a}}}",
+            torch="torch.exp",
         ),
         GateRule(
             "^k", 1, lambda xs, p: _pow(xs[0], p), _power_local,
@@ -270,7 +280,8 @@ def _rules() -> dict[str, GateRule]:
             kink=_tie_kink,
             kink_message=N_("Both inputs of max are equal; as in PyTorch, the gradient is "
                             "split in half between them."),
-            function="max", sympy=lambda sp, x, y: sp.Max(x, y),
+            function="max", sympy=lambda sp, x, y: sp.Max(x, y), tex_call=_tex_call(r"\max"),
+            torch="torch.maximum",
         ),
         GateRule(
             "min", 2, lambda xs, p: _minimum(xs[0], xs[1]),
@@ -280,7 +291,8 @@ def _rules() -> dict[str, GateRule]:
             kink=_tie_kink,
             kink_message=N_("Both inputs of min are equal; as in PyTorch, the gradient is "
                             "split in half between them."),
-            function="min", sympy=lambda sp, x, y: sp.Min(x, y),
+            function="min", sympy=lambda sp, x, y: sp.Min(x, y), tex_call=_tex_call(r"\min"),
+            torch="torch.minimum",
         ),
         GateRule(
             "relu", 1, lambda xs, p: _relu(xs[0]),
@@ -290,29 +302,33 @@ def _rules() -> dict[str, GateRule]:
             kink_message=N_("relu is not differentiable at 0; as in PyTorch, its gradient "
                             "there is taken as 0."),
             function="relu", sympy=lambda sp, x: sp.Max(0, x),
+            tex_call=_tex_call(r"\operatorname{ReLU}"), torch="torch.relu",
         ),
         GateRule(
             "σ", 1, lambda xs, p: _sigmoid(xs[0]), lambda xs, y, p: (y * (1.0 - y),),
             lambda a, p: rf"\sigma({a[0]})",
             lambda a, p, k1: [rf"\sigma({a[0]})\,(1 - \sigma({a[0]}))"], _op_label("σ"),
             function="sigmoid", sympy=lambda sp, x: 1 / (1 + sp.exp(-x)),
+            tex_call=_tex_call(r"\sigma"), torch="torch.sigmoid",
         ),
         GateRule(
             "tanh", 1, lambda xs, p: xp(xs[0]).tanh(xs[0]), lambda xs, y, p: (1.0 - y * y,),
             lambda a, p: rf"\tanh({a[0]})", lambda a, p, k1: [rf"1 - \tanh^{{2}}({a[0]})"],
             _op_label("tanh"), function="tanh", sympy=lambda sp, x: sp.tanh(x),
+            tex_call=_tex_call(r"\tanh"), torch="torch.tanh",
         ),
         GateRule(
             "log", 1, lambda xs, p: xp(xs[0]).log(xs[0]), lambda xs, y, p: (1.0 / xs[0],),
             lambda a, p: rf"\ln({a[0]})", lambda a, p, k1: [rf"\frac{{1}}{{{a[0]}}}"],
             _op_label("log"), domain=_log_domain, function="log",
-            sympy=lambda sp, x: sp.log(x),
+            sympy=lambda sp, x: sp.log(x), tex_call=_tex_call(r"\ln"), torch="torch.log",
         ),
         GateRule(
             "sqrt", 1, lambda xs, p: xp(xs[0]).sqrt(xs[0]), lambda xs, y, p: (0.5 / y,),
             lambda a, p: rf"\sqrt{{{a[0]}}}",
             lambda a, p, k1: [rf"\frac{{1}}{{2\sqrt{{{a[0]}}}}}"], _op_label("sqrt"),
             domain=_sqrt_domain, function="sqrt", sympy=lambda sp, x: sp.sqrt(x),
+            tex_call=lambda a: rf"\sqrt{{{a}}}", torch="torch.sqrt",
         ),
         GateRule(
             "abs", 1, lambda xs, p: xp(xs[0]).abs(xs[0]), lambda xs, y, p: (xp(xs[0]).sign(xs[0]),),
@@ -322,6 +338,7 @@ def _rules() -> dict[str, GateRule]:
             kink_message=N_("abs is not differentiable at 0; as in PyTorch, its gradient "
                             "there is taken as 0."),
             function="abs", sympy=lambda sp, x: sp.Abs(x),
+            tex_call=lambda a: rf"\left|{a}\right|", torch="torch.abs",
         ),
     ]  # fmt: skip
     return {rule.op: rule for rule in rules}
@@ -445,12 +462,14 @@ def _vector_rules() -> list[GateRule]:
             "sum", 1, lambda xs, p: np.asarray(np.sum(xs[0])), _whole,
             lambda a, p: rf"\textstyle\sum {a[0]}", lambda a, p, g: [rf"{g}\,\mathbf{{1}}"],
             _op_label("Σ"), function="sum", shape=_scalar_shape,
+            tex_call=_tex_call(r"\textstyle\sum"),
             vjp=lambda xs, y, g: (np.ones_like(xs[0]) * g,),
         ),
         GateRule(
             "norm2", 1, lambda xs, p: np.asarray(np.sum(xs[0] * xs[0])), _whole,
             lambda a, p: rf"\lVert {a[0]} \rVert^{{2}}", lambda a, p, g: [rf"2\,{g}\,{a[0]}"],
             _op_label("‖·‖²"), function="norm2", shape=_scalar_shape,
+            tex_call=lambda a: rf"\left\lVert {a} \right\rVert^{{2}}",
             vjp=lambda xs, y, g: (2.0 * xs[0] * g,),
         ),
         GateRule(
@@ -459,6 +478,7 @@ def _vector_rules() -> list[GateRule]:
             lambda a, p, g: [rf"{g}\,\frac{{\operatorname{{softmax}}({a[0]}) - "
                              rf"\mathbb{{1}}_{{{a[1]}}}}}{{N}}", "0"],
             _op_label("softmax CE"), function="softmax_ce", shape=_loss_shape,
+            tex_call=_tex_call(r"\operatorname{CE}"),
             vjp=_loss_vjp("softmax"), labels=1,
         ),
         GateRule(
@@ -467,6 +487,7 @@ def _vector_rules() -> list[GateRule]:
             lambda a, p, g: [rf"{g}\,\frac{{[\text{{margin}} > 0] - "
                              rf"\mathbb{{1}}_{{{a[1]}}}\,\#\text{{margins}}}}{{N}}", "0"],
             _op_label("SVM"), function="svm", shape=_loss_shape, vjp=_loss_vjp("svm"), labels=1,
+            tex_call=_tex_call(r"\operatorname{SVM}"),
             kink=_margin_kink,
         ),
     ]  # fmt: skip
