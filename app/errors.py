@@ -12,6 +12,7 @@ import re
 import sys
 from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
 from functools import lru_cache
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import Request
@@ -108,8 +109,10 @@ class ErrorResponse(BaseModel):
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    413: {"model": ErrorResponse,
+          "description": "The body is over `STEPGRAD_MAX_BODY_BYTES` (`body_too_large`)."},
     422: {"model": ErrorResponse, "description": "The request is not valid: what and where."},
-}
+}  # fmt: skip
 """The error answers every API operation documents (routers pass them to each route)."""
 
 _STATUS_TEXTS = {
@@ -301,14 +304,21 @@ class CheckedJsonRoute(APIRoute):
         return checked
 
 
+PAGE_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+"""The bodies a browser's page form posts."""
+
+
 def wants_page(request: Request) -> bool:
-    """A browser asking for a page (not the API, not a script): errors answer as pages."""
-    path = request.url.path
-    return (
-        request.method in ("GET", "HEAD")
-        and not path.startswith(("/api/", "/openapi", "/docs", "/static/"))
-        and "text/html" in request.headers.get("accept", "")
-    )
+    """A browser asking for a page, or posting a page's form (not the API, not a script):
+    errors answer as pages."""
+    if request.url.path.startswith(("/api/", "/openapi", "/docs", "/static/")):
+        return False
+    if "text/html" not in request.headers.get("accept", ""):
+        return False
+    if request.method in ("GET", "HEAD"):
+        return True
+    form = request.headers.get("content-type", "").startswith(PAGE_FORMS)
+    return request.method == "POST" and form
 
 
 def error_page(request: Request, status: int, messages: list[str]) -> Response:
@@ -339,6 +349,15 @@ async def solver_error_handler(request: Request, exc: Exception) -> JSONResponse
     return error_response([custom_error_detail(exc)])
 
 
+def _reason(exc: StarletteHTTPException) -> list[str]:
+    """Why ``exc`` was raised, for its page: its detail (translated where it was raised), none
+    when it is only the status's English phrase (``Not Found``), which the page says anyway."""
+    detail = exc.detail
+    if not isinstance(detail, str) or not detail or detail == HTTPStatus(exc.status_code).phrase:
+        return []
+    return [detail]
+
+
 async def http_error_handler(request: Request, exc: Exception) -> Response:
     """Starlette's own HTTP errors in the same shape; an unparsable body is a 422."""
     assert isinstance(exc, StarletteHTTPException)
@@ -354,7 +373,7 @@ async def http_error_handler(request: Request, exc: Exception) -> Response:
                   "type": "json_invalid"}  # fmt: skip
         return error_response([detail])
     if wants_page(request):
-        return error_page(request, exc.status_code, [])
+        return error_page(request, exc.status_code, _reason(exc))
     detail = {"field": "", "loc": [], "msg": str(exc.detail), "type": "http"}
     response = error_response([detail], status_code=exc.status_code)
     response.headers.update(exc.headers or {})

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
@@ -23,12 +23,14 @@ from app.classroom import db as classroom_db
 from app.classroom import pages as classroom_pages
 from app.errors import (
     BODY_TOO_LARGE,
+    error_page,
     error_response,
     http_error_handler,
     request_validation_handler,
     solver_error_handler,
+    wants_page,
 )
-from app.i18n import translate
+from app.i18n import translate, use_language
 from app.memory import limit_arenas
 from app.settings import configure_torch, get_settings
 from app.tasks import view_for
@@ -36,7 +38,7 @@ from solvers.registry import TASKS
 
 
 class BodySizeLimit:
-    """Reject request bodies over ``limit`` bytes with a 422, before anything parses them."""
+    """Reject request bodies over ``limit`` bytes with a 413, before anything parses them."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app = app
@@ -51,29 +53,45 @@ class BodySizeLimit:
         if size > self.limit:
             await self._reject(size, scope, receive, send)
             return
-        received = 0
+        received, over, started = 0, 0, False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, over
             message = await receive()
             received += len(message.get("body", b""))
             if received > self.limit:
+                over = received
                 raise _BodyTooLarge(received)
             return message
 
+        async def guarded_send(message: Message) -> None:
+            # what the app answers to a body cut short (a form parser's 400) is not sent:
+            # the 413 is, below
+            nonlocal started
+            if not over or started:
+                started = True
+                await send(message)
+
         try:
-            await self.app(scope, counting_receive, send)
-        except _BodyTooLarge as exc:
-            await self._reject(exc.size, scope, receive, send)
+            await self.app(scope, counting_receive, guarded_send)
+        except _BodyTooLarge:
+            if started:
+                raise
+        if over and not started:
+            await self._reject(over, scope, receive, send)
 
     async def _reject(self, size: int, scope: Scope, receive: Receive, send: Send) -> None:
-        detail = {
-            "field": "",
-            "loc": ["body"],
-            "type": "body_too_large",
-            "msg": translate(BODY_TOO_LARGE, {"size": size, "limit": self.limit}),
-        }
-        await error_response([detail])(scope, receive, send)
+        """413, in the request's language: the error page for a browser's page form, the
+        API's error shape otherwise."""
+        request = Request(scope)
+        use_language(request, get_settings().default_language)
+        message = translate(BODY_TOO_LARGE, {"size": size, "limit": self.limit})
+        if wants_page(request):
+            response = error_page(request, 413, [message])
+        else:
+            detail = {"field": "", "loc": ["body"], "type": "body_too_large", "msg": message}
+            response = error_response([detail], status_code=413)
+        await response(scope, receive, send)
 
 
 CONTENT_SECURITY_POLICY = "; ".join([

@@ -108,7 +108,7 @@ def test_oversize_body_is_refused_before_parsing(client: TestClient) -> None:
     response = client.post(
         "/api/v1/loss/solve", content=b"[" * 2_000_000, headers={"Content-Type": "application/json"}
     )
-    assert response.status_code == 422
+    assert response.status_code == 413
     assert "bytes" in response.json()["message"]
 
 

@@ -287,7 +287,7 @@ def test_bad_roster_adds_nobody(classroom, teacher, data: bytes, words: str) -> 
 def test_huge_roster(classroom: TestClient, teacher: dict[str, str]) -> None:
     exam = create(classroom, teacher, n=1)
     answer = roster_upload(classroom, teacher, exam["id"], b"id,name\n" + b"x" * 10_000_000)
-    assert answer.status_code == 422 and answer.json()["detail"][0]["type"] == "body_too_large"
+    assert answer.status_code == 413 and answer.json()["detail"][0]["type"] == "body_too_large"
     duplicate = classroom.post(
         f"/api/v1/exams/{exam['id']}/roster",
         headers=teacher,

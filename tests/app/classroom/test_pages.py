@@ -10,6 +10,8 @@ from fastapi.testclient import TestClient
 from tests.app.classroom.conftest import TOKEN
 from tests.app.classroom.helpers import exam_body, log10_loss, right, students
 
+HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+
 
 def sign_in(client: TestClient) -> None:
     answer = client.get(f"/instructor/exams?token={TOKEN}", follow_redirects=False)
@@ -81,6 +83,24 @@ def test_bad_forms(classroom: TestClient) -> None:
     )
     assert twice.status_code == 422 and "twice" in twice.text
     assert classroom.get("/take/nonsense").status_code == 403
+
+
+def test_a_bad_or_expired_link_says_why_on_its_page(classroom, teacher, monkeypatch) -> None:
+    """A student's tampered or expired link opened in the browser: the 403 page says why, in
+    the student's language."""
+    exam = classroom.post("/api/v1/exams", json=exam_body(students(1)), headers=teacher).json()
+    token = exam["students"][0]["token"]
+    tampered = token[:-3] + ("aaa" if not token.endswith("aaa") else "bbb")
+    for lang, words in (("en", "is not valid"), ("ru", "ссылка на экзамен недействительна")):
+        answer = classroom.get(f"/take/{tampered}?lang={lang}", headers=HTML)
+        assert answer.status_code == 403 and answer.headers["content-type"].startswith("text/html")
+        assert words in answer.text and 'class="error"' in answer.text
+    import itsdangerous.timed
+
+    later = itsdangerous.timed.time.time() + 400 * 86400
+    monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: later)
+    expired = classroom.get(f"/take/{token}?lang=ru", headers=HTML)
+    assert expired.status_code == 403 and "срок действия ссылки на экзамен истёк" in expired.text
 
 
 def test_exam_form_takes_points_and_tolerance(classroom: TestClient) -> None:
