@@ -27,6 +27,7 @@ from app.i18n import translate, translations, use_language
 from app.settings import get_settings
 from solvers.core import N_, PLURALS
 
+MOMENT = N_("must be a date and time, such as 2026-12-03 14:00")
 # pydantic's own error types, in words a student understands.
 BUILTIN_MESSAGES: dict[str, str] = {
     "missing": N_("this field is required"),
@@ -52,6 +53,9 @@ BUILTIN_MESSAGES: dict[str, str] = {
     "model_attributes_type": N_("must be an object"),
     "json_invalid": N_("the request body is not valid JSON: {error}"),
     "bool_parsing": N_("must be true or false"),
+    "datetime_parsing": MOMENT,
+    "datetime_from_date_parsing": MOMENT,
+    "datetime_type": MOMENT,
 }
 BODY_UNREADABLE = N_("the request body could not be read as JSON (nested too deeply?)")
 BODY_TOO_LARGE = N_("the request body is {size} bytes; at most {limit} bytes are accepted")

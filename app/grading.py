@@ -143,6 +143,12 @@ def problem_of(task: Task, problem: Any, variant: Any) -> Any:
     return regenerate(task.id, variant.spec, variant.seed, variant.number, _secret())
 
 
+def part_label(task: str, part: str) -> str:
+    """``part`` of ``task`` as the lecture writes it (``per_example`` → Lᵢ, ``gradients.w0``
+    → ∂f/∂w₀, ``activation`` → ReLU), in the current language."""
+    return gettext(TASKS[task].grader.label_of(part))
+
+
 def source_label(part: str) -> str:
     """The earlier part a part follows from (``source`` of its feedback) as the lecture
     writes it, in the current language: ``per_example`` → Lᵢ, ``activation`` → ReLU (the
@@ -177,7 +183,6 @@ class Translations:
         """A named mistake of one submission, its explanation filled with its params."""
         info = self.misconception(task, mistake.misconception)
         entry = TASKS[task].grader.misconceptions[TASKS[task].grader.index(mistake.misconception)]
-        label = TASKS[task].grader.label_of
         return MistakeReport.model_construct(
             misconception=mistake.misconception,
             params=mistake.params,
@@ -185,7 +190,7 @@ class Translations:
             title=info.title,
             explanation=translate(entry.explanation, mistake.params),
             step_kind=info.step_kind,
-            labels=[gettext(label(name)) for name in mistake.parts],
+            labels=[part_label(task, name) for name in mistake.parts],
         )
 
     def misconception(self, task: str, misconception: str) -> MisconceptionInfo:
@@ -221,7 +226,6 @@ def translated(
     texts = texts or Translations()
     named = sorted({p.misconception for p in result.parts if p.misconception})
     hidden = HIDDEN if hide else {}
-    grader = TASKS[result.task].grader
     parts = [p.model_copy(update={"feedback": texts.feedback(p), **hidden}) for p in result.parts]
     return model.model_construct(
         task=result.task,
@@ -231,7 +235,7 @@ def translated(
         parts=parts,
         misconceptions={i: texts.misconception(result.task, i) for i in named},
         mistakes=[texts.mistake(result.task, m) for m in result.mistakes],
-        labels={p.name: gettext(grader.label_of(p.name)) for p in result.parts},
+        labels={p.name: part_label(result.task, p.name) for p in result.parts},
         **extra,
     )
 
@@ -953,7 +957,7 @@ def hint_steps(
         given = given_parts(task, problem, answer)
         own = task.own_steps(problem, given, fmt)
         reads = [p for p in own.reads.get(kind, ()) if p != part]
-        labels = [gettext(task.grader.label_of(p)) for p in reads if p in given]
+        labels = [part_label(task.id, p) for p in reads if p in given]
         mine = [s for s in own.steps if s.kind == kind]
         translate_steps(mine, translate)
         theirs = {_worked(s) for s in steps}
@@ -961,7 +965,7 @@ def hint_steps(
         if changed:  # the student's numbers change some step: those steps, theirs first
             steps, yours = mine, labels
         elif not labels:
-            missing = [gettext(task.grader.label_of(p)) for p in reads]
+            missing = [part_label(task.id, p) for p in reads]
     # a step with only a result to give (∂f/∂f = 1) last; the step that computes the part
     # itself first (f = …, L = …), then the steps the student's numbers change
     head = f"{task.grader.label_of(part)} ="
@@ -995,7 +999,7 @@ def _try_hint(task: Task):
                                                        {"part": part[:40]})])  # fmt: skip
         context = {"task": task, "steps": hint.steps, "level": level, "part": part,
                    "yours": ", ".join(hint.yours), "missing": ", ".join(hint.missing),
-                   "label": gettext(task.grader.label_of(part)), "worked": worked_formula,
+                   "label": part_label(task.id, part), "worked": worked_formula,
                    "rule": symbolic_rule}  # fmt: skip
         body = render_page(request, "try_hint.html", lang, fmt, context)
         return html_response(request, body, lang)

@@ -82,6 +82,13 @@ def aware(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC)
 
 
+def moment_text(moment: datetime | None) -> str:
+    """A time as a person reads it in a message or on a page, in UTC: ``2026-12-03 14:00
+    UTC`` (empty for none)."""
+    found = aware(moment)
+    return found.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if found else ""
+
+
 def _known(task: str) -> str:
     from app.grading import known_task
 
@@ -512,10 +519,10 @@ def check_open(exam: Exam) -> None:
     """403 with the reason when the exam takes no submission now."""
     current = state(exam)
     if current == "scheduled":
-        raise HTTPException(403, translate(NOT_OPEN, {"time": aware(exam.opens_at).isoformat()}))  # type: ignore[union-attr]
+        raise HTTPException(403, translate(NOT_OPEN, {"time": moment_text(exam.opens_at)}))
     if current == "closed":
         closed = aware(exam.closed_at) or aware(exam.closes_at)
-        raise HTTPException(403, translate(CLOSED, {"time": closed.isoformat()}))  # type: ignore[union-attr]
+        raise HTTPException(403, translate(CLOSED, {"time": moment_text(closed)}))
 
 
 def _attempts_used(session: Session, student: Student) -> tuple[int, bool]:

@@ -16,12 +16,21 @@ from sqlalchemy.orm import Session
 from app.classroom.exams import aware
 from app.classroom.models import Exam, Student, Submission
 from app.exports import part_points, write_csv
-from app.grading import Translations
+from app.grading import Translations, part_label
+from solvers.registry import TASKS
 
 Verdict = Literal["right", "consistent", "wrong", "blank"]
 VERDICTS: tuple[Verdict, ...] = ("right", "consistent", "wrong", "blank")
 BINS = 10
 """Bars of the score histogram (each a tenth of the maximum)."""
+
+
+def exam_part_label(name: str) -> str:
+    """An exam's part ``<task>.<part>`` as the lecture writes it (``loss.per_example`` → Lᵢ,
+    ``graph.gradients.w0`` → ∂f/∂w₀), in the current language; the name itself for a task
+    not registered now."""
+    task, _, part = name.partition(".")
+    return part_label(task, part) if task in TASKS else name
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,6 @@ same functions as the JSON API; they work without JavaScript."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,7 +21,7 @@ from app.classroom import exams, intake, plots
 from app.classroom.api import ExamId, graded_parts, located, paper_rows, take_view
 from app.classroom.backlog import settle
 from app.classroom.db import get_database, instructor_token
-from app.classroom.gradebook import GradebookRow, analytics, gradebook
+from app.classroom.gradebook import GradebookRow, analytics, exam_part_label, gradebook
 from app.classroom.roster import parse_csv
 from app.classroom.tokens import read_token
 from app.deps import (
@@ -36,10 +35,11 @@ from app.deps import (
     solve_for_people,
 )
 from app.errors import describe_errors
+from app.i18n import translate
 from app.instructor import SET_FILES, set_response, spec_fields, spec_from_query
 from app.pages import html_response, render_page
 from app.tasks import view_for
-from solvers.core import NumberFormat
+from solvers.core import N_, NumberFormat
 from solvers.registry import TASKS
 from solvers.variants.sets import QuizSpecBase, quiz_spec
 
@@ -64,6 +64,47 @@ def _errors(exc: Exception) -> list[dict[str, Any]]:
     raise exc
 
 
+FIELD_LABELS = {
+    "title": N_("Title"),
+    "tasks": N_("Problems"),
+    "seed": N_("Seed"),
+    "attempts": N_("Attempts"),
+    "feedback": N_("Feedback"),
+    "opens_at": N_("Opens (UTC)"),
+    "closes_at": N_("Closes (UTC)"),
+    "roster": N_("Roster"),
+    "file": N_("CSV file"),
+}
+"""The labels of the classroom forms' own fields, as the forms show them."""
+
+
+def _field_labels() -> dict[str, str]:
+    """Every field a classroom form's error can name, by name, with its label (a message
+    id): the forms' own, the take page's answers, the parts' points, the variant spec."""
+    labels = dict(FIELD_LABELS)
+    for task in TASKS.values():
+        for part, label in task.part_labels.items():
+            labels[f"answers.{task.id}.{part}"] = labels[f"points.{task.id}.{part}"] = label
+    for task, fields in spec_fields(quiz_spec()()).items():
+        for field in fields:
+            labels[f"spec.{task}.{field.name.removeprefix(f'{task}_')}"] = field.label
+    return labels
+
+
+def field_label(field: str) -> str:
+    """A form's field (an error's ``field``) as the form labels it, in the current language:
+    the label of its longest named start (``roster.3.id`` → Roster, ``answers.loss.loss`` →
+    the loss L), or the field itself when none is named."""
+    if field in FIELD_LABELS:  # the exams page labels its own fields so: no spec built
+        return translate(FIELD_LABELS[field])
+    labels = _field_labels()
+    names = field.split(".")
+    for end in range(len(names), 0, -1):
+        if label := labels.get(".".join(names[:end])):
+            return translate(label)
+    return field
+
+
 def _signed_in(given: str) -> bool:
     return bool(given) and same_token(given, instructor_token())
 
@@ -71,7 +112,9 @@ def _signed_in(given: str) -> bool:
 async def _page(
     request: Request, name: str, lang: str, fmt: Any, context: dict[str, Any], status: int = 200
 ) -> HTMLResponse:
-    body = render_page(request, name, lang, fmt, {"state_names": exams.STATE_NAMES, **context})
+    shared = {"state_names": exams.STATE_NAMES, "part_label": exam_part_label,
+              "field_label": field_label, "moment": exams.moment_text}  # fmt: skip
+    body = render_page(request, name, lang, fmt, {**shared, **context})
     return html_response(request, body, lang, status)
 
 
@@ -158,10 +201,6 @@ def _form_spec(form: Any) -> QuizSpecBase:
         return quiz_spec()()
 
 
-def _when(text: Any) -> datetime | None:
-    return datetime.fromisoformat(str(text)) if str(text or "").strip() else None
-
-
 def _tolerance_parts(tasks: list[str] | None = None) -> list[tuple[str, str, str]]:
     """(task title, part, label) of each part a rule of its own can name, once a name, of
     ``tasks`` (None: every task's)."""
@@ -194,8 +233,9 @@ def _create(form: FormData) -> int:
         "seed": form.get("seed") or 2020,
         "attempts": form.get("attempts") or 1,
         "feedback": form.get("feedback", "immediate"),
-        "opens_at": _when(form.get("opens_at")),
-        "closes_at": _when(form.get("closes_at")),
+        # the model reads the moments: a bad one is its error, named and translated
+        "opens_at": str(form.get("opens_at") or "").strip() or None,
+        "closes_at": str(form.get("closes_at") or "").strip() or None,
     }
     with located():
         body = exams.exam_create_model().model_validate(data)
@@ -214,9 +254,8 @@ async def create_page(request: Request, lang: Language, fmt: PageFormat) -> Resp
     form = await request.form()
     try:
         exam_id = await run_in_threadpool(_create, form)
-    except (RequestValidationError, ValidationError, HTTPException, ValueError) as exc:
-        errors = [{"field": "", "msg": str(exc)}] if type(exc) is ValueError else _errors(exc)
-        return await _exams(request, lang, fmt, form, errors, status=422)
+    except (RequestValidationError, ValidationError, HTTPException) as exc:
+        return await _exams(request, lang, fmt, form, _errors(exc), status=422)
     return RedirectResponse(f"/instructor/exams/{exam_id}", status_code=303)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from html import escape
 
-from app.classroom.gradebook import VERDICTS, Analytics
+from app.classroom.gradebook import VERDICTS, Analytics, exam_part_label
 from app.i18n import gettext
 from solvers.core import N_
 
@@ -14,6 +14,8 @@ COLOURS = {"right": "#2e7d32", "consistent": "#9e9d24", "wrong": "#c62828", "bla
 """A verdict's colour (the legend names each)."""
 VERDICT_NAMES = {"right": N_("right"), "consistent": N_("carried forward"),
                  "wrong": N_("wrong"), "blank": N_("blank")}  # fmt: skip
+SCORE_AXIS = N_("score, % of the maximum")
+NO_MISTAKE = N_("No named mistake so far.")
 WIDTH = 640
 FONT = 'font-family="system-ui, sans-serif" font-size="13"'
 
@@ -43,7 +45,7 @@ def histogram(stats: Analytics) -> str:
         body.append(f'<text x="{x + step / 2:.1f}" y="{bottom + 16}" text-anchor="middle">'
                     f"{b.from_:g}–{b.to:g}</text>")  # fmt: skip
     body.append(f'<text x="{WIDTH / 2}" y="{bottom + 34}" text-anchor="middle">'
-                f"{escape(gettext('score, % of the maximum'))}</text>")  # fmt: skip
+                f"{escape(gettext(SCORE_AXIS))}</text>")  # fmt: skip
     return _svg(bottom + 44, label, body)
 
 
@@ -60,7 +62,8 @@ def legend(y: int) -> str:
 
 
 def parts(stats: Analytics) -> str:
-    """Each part's share of right / carried forward / wrong / blank, as a stacked bar."""
+    """Each part's share of right / carried forward / wrong / blank, as a stacked bar (the
+    part named as the lecture writes it, its id in ``data-part``)."""
     label = gettext("Parts: right, carried forward, wrong, blank")
     left, row = 170, 24
     body = [legend(16)]
@@ -68,12 +71,14 @@ def parts(stats: Analytics) -> str:
         y = 30 + i * row
         total = sum(counts.values()) or 1
         x = float(left)
-        body.append(f'<text x="{left - 6}" y="{y + 15}" text-anchor="end">{escape(name)}</text>')
+        shown = escape(exam_part_label(name))
+        body.append(f'<text x="{left - 6}" y="{y + 15}" text-anchor="end" '
+                    f'data-part="{escape(name)}">{shown}</text>')  # fmt: skip
         for verdict in VERDICTS:
             w = (WIDTH - left - 10) * counts[verdict] / total
             if w:
                 body.append(f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{row - 6}" '
-                            f'fill="{COLOURS[verdict]}"><title>{escape(name)}: '
+                            f'fill="{COLOURS[verdict]}"><title>{shown}: '
                             f"{escape(gettext(VERDICT_NAMES[verdict]))} {counts[verdict]}"
                             "</title></rect>")  # fmt: skip
                 if w > 18:
@@ -100,5 +105,5 @@ def misconceptions(stats: Analytics, limit: int = 12) -> str:
                     f'{m.count}</title></rect><text x="{left + w + 4:.1f}" y="{y + 14}">'
                     f"{m.count}</text>")  # fmt: skip
     if not ranked:
-        body.append(f'<text x="10" y="20">{escape(gettext("No named mistake so far."))}</text>')
+        body.append(f'<text x="10" y="20">{escape(gettext(NO_MISTAKE))}</text>')
     return _svg(16 + row * max(1, len(ranked)), label, body)

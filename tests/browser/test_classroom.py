@@ -134,6 +134,8 @@ def test_whole_loop(browser, classroom_server: str) -> None:
     small.context.add_cookies([{"name": "stepgrad_instructor", "value": TOKEN, "url": base}])
     small.goto(exam_url + "?lang=ru")
     assert "Журнал оценок" in small.content()
+    header = small.locator("#gradebook-table th.part[data-part='loss.per_example']")
+    assert header.inner_text() == "Lᵢ"  # the part as the lecture writes it, not its id
     assert _fits(small)
     phone.close()
     teacher.close()

@@ -367,3 +367,63 @@ def test_a_draft_of_another_task_is_refused(classroom: TestClient, teacher: dict
     assert view["draft"] is None
     kept = classroom.post(link, data={"a_loss.loss": "1", "action": "save"})
     assert kept.status_code == 200 and "saved" in kept.text
+
+
+def test_the_russian_pages_name_parts_and_times_as_people_read_them(classroom, teacher) -> None:
+    """The take page, the gradebook, its plots and a student's page in Russian: each part as
+    the lecture writes it (its id kept in ``data-part``/``title``), «Попытка», times as
+    ``2030-06-01 12:30 UTC``, every plot text translated."""
+    body = exam_body(students(1), attempts=2, closes_at="2030-06-01T12:30:00Z")
+    exam = classroom.post("/api/v1/exams", json=body, headers=teacher).json()
+    token = exam["students"][0]["token"]
+    sign_in(classroom)
+    url = f"/instructor/exams/{exam['id']}"
+    empty = classroom.get(f"{url}?lang=ru").text
+    assert "Типичных ошибок пока нет." in empty and "баллы, % от максимума" in empty
+    problem = classroom.get(f"/api/v1/take/{token}").json()["problems"]["loss"]
+    mistake = log10_loss(problem)
+    fields = {"a_loss.per_example": " ".join(map(str, mistake["per_example"])),
+              "a_loss.loss": str(mistake["loss"]), "action": "submit"}  # fmt: skip
+    assert classroom.post(f"/take/{token}", data=fields).status_code == 200
+    take = classroom.get(f"/take/{token}?lang=ru").text
+    assert "<h2>Попытка 1</h2>" in take and "Ваша сдача" not in take
+    assert 'data-part="loss.per_example">Lᵢ: ' in take and 'data-part="graph.output">f: ' in take
+    assert "Закрывается: 2030-06-01 12:30 UTC" in take
+    page = classroom.get(f"{url}?lang=ru").text
+    assert re.search(r'data-part="loss.per_example" title="loss.per_example"><a [^>]*>Lᵢ</a>', page)
+    assert re.search(r'title="graph.gradients.w0"><a [^>]*>∂f/∂w₀</a>', page)
+    assert 'data-part="loss.loss">L</text>' in page  # the parts' plot
+    assert ">Найти</button>" in page and "Закрывается: 2030-06-01 12:30 UTC" in page
+    own = classroom.get(f"{url}/students/s1?lang=ru").text
+    assert '<td title="loss.per_example">Lᵢ</td>' in own and " UTC · " in own
+    assert 'class="verdict-name">неверно</strong><br>' in own
+
+
+def test_exam_form_errors_name_the_fields_as_labelled(classroom: TestClient) -> None:
+    """A bad date and a window that closes before it opens: translated messages after the
+    fields' visible labels (the ids kept in ``data-field``), never pydantic's English."""
+    sign_in(classroom)
+    bad = {"title": "Q", "tasks": ["loss"], "opens_at": "2026-13-45", "closes_at": "soon"}
+    answer = classroom.post("/instructor/exams?lang=ru", data=bad)
+    assert answer.status_code == 422
+    assert 'data-field="opens_at">Открывается (UTC): должно быть датой и временем' in answer.text
+    assert 'data-field="closes_at">Закрывается (UTC): должно быть датой' in answer.text
+    assert "month" not in answer.text and "opens_at:" not in answer.text
+    window = {"title": "Q", "tasks": ["loss"], "opens_at": "2026-12-05T10:00",
+              "closes_at": "2026-12-04T10:00"}  # fmt: skip
+    answer = classroom.post("/instructor/exams?lang=ru", data=window)
+    assert answer.status_code == 422
+    assert "Закрывается (UTC): экзамен должен закрываться позже" in answer.text
+    english = classroom.post("/instructor/exams?lang=en", data=bad).text
+    assert "Opens (UTC): must be a date and time, such as 2026-12-03 14:00" in english
+
+
+def test_a_scheduled_exam_says_when_it_opens_as_people_read_it(classroom, teacher) -> None:
+    body = exam_body(students(1), opens_at="2030-01-01T10:00:00Z")
+    token = classroom.post("/api/v1/exams", json=body, headers=teacher).json()["students"][0]
+    refused = classroom.post(f"/take/{token['token']}?lang=ru", data={"action": "submit"})
+    assert refused.status_code == 422
+    assert "экзамен откроется 2030-01-01 10:00 UTC; до этого" in refused.text
+    assert "Экзамен откроется 2030-01-01 10:00 UTC. Тогда" in refused.text
+    api = classroom.post(f"/api/v1/take/{token['token']}/submissions?lang=en", json={"answers": {}})
+    assert api.status_code == 403 and "opens at 2030-01-01 10:00 UTC;" in api.json()["message"]
