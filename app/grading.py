@@ -6,7 +6,7 @@ import random
 import re
 import threading
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from typing import Annotated, Any, Literal, TypeVar, Union
@@ -147,6 +147,40 @@ def part_label(task: str, part: str) -> str:
     """``part`` of ``task`` as the lecture writes it (``per_example`` → Lᵢ, ``gradients.w0``
     → ∂f/∂w₀, ``activation`` → ReLU), in the current language."""
     return gettext(TASKS[task].grader.label_of(part))
+
+
+NO_PART = N_("{key} is not a part of these tasks; parts: {expected}")
+
+
+def part_keys(tasks: Sequence[str]) -> tuple[list[str], set[str]]:
+    """The keys of ``points`` (an exam's, the Moodle export's) for ``tasks``: each part a
+    task grades, as the gradebook names it (``loss.loss``, ``graph.gradients``: the task's
+    answer parts and those its grader marks), and those of them graded in named pieces,
+    whose pieces take points of their own too (``graph.gradients.w0``; the names vary with
+    the variant)."""
+    whole: dict[str, None] = {}
+    pieces: set[str] = set()
+    for task in tasks:
+        record = TASKS[task]
+        for name in (*record.part_labels, *record.grader.shapes(record.example())):
+            head, dot, _ = name.partition(".")
+            whole.setdefault(f"{task}.{head}")
+            if dot:
+                pieces.add(f"{task}.{head}")
+    return list(whole), pieces
+
+
+def check_points(tasks: Sequence[str], points: dict[str, Any]) -> None:
+    """A key of ``points`` that names no part of ``tasks`` (:func:`part_keys`) raised as a
+    :class:`PydanticCustomError` located at that key."""
+    whole, pieces = part_keys(tasks)
+    for key in points:
+        group, _, piece = key.rpartition(".")
+        if key in whole or (group in pieces and piece.strip()):
+            continue
+        expected = ", ".join(f"{p}, {p}.…" if p in pieces else p for p in whole)
+        context = {"field": f"points.{key}", "key": key, "expected": expected}
+        raise PydanticCustomError("points", NO_PART, context)
 
 
 def source_label(part: str) -> str:

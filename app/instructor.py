@@ -23,19 +23,21 @@ from pydantic import (
     ValidationError,
     create_model,
 )
+from pydantic_core import PydanticCustomError
 from starlette.concurrency import run_in_threadpool
 
 from app.deps import TOKEN_COOKIE, InstructorAccess, Language, PageFormat, solve_for_people
 from app.errors import (
     ERROR_RESPONSES,
     CheckedJsonRoute,
+    custom_error_detail,
     describe_errors,
     error_page,
     error_response,
     wants_page,
 )
 from app.exports import answer_cells, for_moodle, html_to_pdf, moodle_xml, variants_csv
-from app.grading import known_task
+from app.grading import check_points, known_task
 from app.i18n import gettext
 from app.pages import STATIC_DIR, html_response, render_page, templates
 from app.render import moodle_tex, steps_html
@@ -255,12 +257,15 @@ POINTS_PREFIX = "points."
 """Query parameters ``points.<task>.<part>=2``: a part's points in the Moodle export."""
 
 
-def query_points(query: Mapping[str, Any]) -> dict[str, float]:
-    """The parts' points a page's query string gives (``points.loss.loss=2``); a
-    ``ValidationError`` names a value that is not a number from 0 to 1000."""
+def query_points(query: Mapping[str, Any], tasks: list[str]) -> dict[str, float]:
+    """The parts' points a page's query string gives (``points.loss.loss=2``) for a set of
+    ``tasks``: a ``ValidationError`` names a value that is not a number from 0 to 1000, a
+    ``PydanticCustomError`` a key that is no part of the tasks."""
     given = {key[len(POINTS_PREFIX) :]: value for key, value in query.items()
              if key.startswith(POINTS_PREFIX) and value != ""}  # fmt: skip
-    return POINTS.validate_python(given)
+    points = POINTS.validate_python(given)
+    check_points(tasks, points)
+    return points
 
 
 async def _set_from_page(request: Request) -> tuple[Any, list[dict]]:
@@ -377,14 +382,16 @@ async def _public_set(
     """A set the query string names: answers only with ``access``."""
     if name != "sheets" and not access:
         return _locked(request)
-    try:
-        points = query_points(request.query_params) if name == "moodle" else {}
-    except ValidationError as exc:
-        return _failure(request, describe_errors(exc.errors()))
     variant_set, failure = await _requested_set(request)
     if failure:
         return failure
     assert variant_set is not None
+    try:
+        points = query_points(request.query_params, variant_set.tasks) if name == "moodle" else {}
+    except ValidationError as exc:
+        return _failure(request, describe_errors(exc.errors()))
+    except PydanticCustomError as exc:
+        return _failure(request, [custom_error_detail(exc, (exc.context or {}).get("field", ""))])
     return await set_response(request, name, extension, lang, variant_set, points)
 
 

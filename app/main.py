@@ -180,7 +180,7 @@ def create_app() -> FastAPI:
         version="0.1.0",
         summary="Step-by-step solutions of the CS231n lecture 5 quiz problems.",
         description=(
-            "Solve the quiz's problems (loss, computational graph, convolution) with every "
+            f"Solve the quiz's problems ({pages.tasks_named()}) with every "
             "step worked out. Matrices may be sent as nested lists or as text "
             "(`1 2; 3 4`). Errors are 422 with `message` and per-field `detail`. "
             "Steps are in English unless `?lang=ru` or Accept-Language asks for Russian."

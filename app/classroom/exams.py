@@ -71,7 +71,6 @@ NO_STUDENT = N_("this link's student is not on the exam's roster")
 NO_ROW_STUDENT = N_("row {row}: no student {id} in this exam")
 WRONG_VARIANT = N_("row {row}: student {id} has variant {variant}, not {given}")
 WINDOW = N_("the exam must close after it opens")
-NO_PART = N_("{key} is not a part of this exam's tasks; parts: {expected}")
 
 
 def aware(moment: datetime | None) -> datetime | None:
@@ -102,37 +101,9 @@ def _check_window(value: Any) -> Any:
     return value
 
 
-def part_keys(tasks: Sequence[str]) -> tuple[list[str], set[str]]:
-    """The keys of an exam's ``points`` for ``tasks``: each part a task grades, as the
-    gradebook names it (``loss.loss``, ``graph.gradients``: the task's answer parts and those
-    its grader marks), and those of them graded in named pieces, whose pieces take points of
-    their own too (``graph.gradients.w0``; the names vary with the variant)."""
-    whole: dict[str, None] = {}
-    pieces: set[str] = set()
-    for task in tasks:
-        record = TASKS[task]
-        for name in (*record.part_labels, *record.grader.shapes(record.example())):
-            head, dot, _ = name.partition(".")
-            whole.setdefault(f"{task}.{head}")
-            if dot:
-                pieces.add(f"{task}.{head}")
-    return list(whole), pieces
-
-
-def check_points(tasks: Sequence[str], points: dict[str, Any]) -> None:
-    """A key of ``points`` that names no part of ``tasks`` (:func:`part_keys`) raised as a
-    :class:`PydanticCustomError` located at that key."""
-    whole, pieces = part_keys(tasks)
-    for key in points:
-        group, _, piece = key.rpartition(".")
-        if key in whole or (group in pieces and piece.strip()):
-            continue
-        expected = ", ".join(f"{p}, {p}.…" if p in pieces else p for p in whole)
-        context = {"field": f"points.{key}", "key": key, "expected": expected}
-        raise PydanticCustomError("exam_points", NO_PART, context)
-
-
 def _check_points(value: Any) -> Any:
+    from app.grading import check_points
+
     check_points(normalize_tasks(value.tasks), value.points)
     return value
 

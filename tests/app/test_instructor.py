@@ -155,6 +155,9 @@ def test_moodle_blanks_weigh_the_parts_points(client: TestClient) -> None:
         assert question.find("defaultgrade").text == "10"  # 1 + 3 + 3 × 2
     response = client.get("/instructor/moodle.xml?count=1&points.loss.loss=-1")
     assert response.status_code == 422 and "loss.loss" in response.text
+    unknown = client.get("/instructor/moodle.xml?count=1&tasks=loss&points.conv.pool=2")
+    assert unknown.status_code == 422
+    assert "conv.pool is not a part of these tasks" in unknown.json()["message"]
 
 
 def test_sheets_pdf(client: TestClient) -> None:

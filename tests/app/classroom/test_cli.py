@@ -101,7 +101,7 @@ def test_list_close_and_gradebook(exam_id: int, capsys):
           "--closes", "2100-01-01"], "must close after it opens"),
         (["create", "--title", "x", "--roster", "roster.csv", "--spec", "bad.json"], "--spec"),
         (["create", "--title", "x", "--roster", "roster.csv", "--points", "loss.bogus=2"],
-         "points.loss.bogus: loss.bogus is not a part of this exam's tasks"),
+         "points.loss.bogus: loss.bogus is not a part of these tasks"),
         (["create", "--title", "x", "--roster", "roster.csv", "--points", "loss.loss"],
          "--points: write NAME=VALUE"),
         (["create", "--title", "x", "--roster", "roster.csv", "--points", "loss.loss=-2"],
