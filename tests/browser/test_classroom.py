@@ -137,5 +137,7 @@ def test_whole_loop(browser, classroom_server: str) -> None:
     header = small.locator("#gradebook-table th.part[data-part='loss.per_example']")
     assert header.inner_text() == "Lᵢ"  # the part as the lecture writes it, not its id
     assert _fits(small)
+    label = small.locator("#misconceptions svg text").first.bounding_box()
+    assert label and label["height"] >= 11  # the plots' labels stay readable on a phone
     phone.close()
     teacher.close()
