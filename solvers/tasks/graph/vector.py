@@ -13,7 +13,9 @@ transposed vector times a vector) is their dot product.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -264,10 +266,63 @@ def _check_labels(graph: VGraph, xs: list[np.ndarray], node: VNode) -> None:
         )
 
 
-MISTAKES = ("transposed_gradient", "transpose_forgotten", "norm_factor_forgotten")
-"""The classic slips of a vector backward pass (named mistakes of the grader): ∂f/∂W of a
-product taken as x gᵀ (the gradient transposed), ∂f/∂x as W g (Wᵀ forgotten), and the
-squared norm's gradient as q g (its factor 2 forgotten)."""
+@dataclass(frozen=True)
+class VOverride:
+    """A named mistake in the backward pass of a vector graph: at the gates it ``touches``
+    (by the gate's op and its inputs' shapes, known before any number), the downstream
+    gradients are ``replace(xs, g, down)`` (inputs, upstream and right downstream gradients)
+    instead."""
+
+    touches: Callable[[VGraph, VNode], bool]
+    replace: Callable[
+        [Sequence[np.ndarray], np.ndarray, tuple[np.ndarray, ...]], tuple[np.ndarray, ...]
+    ]
+
+    def applies(self, graph: VGraph) -> bool:
+        """Whether the graph has a gate it touches."""
+        return any(node.inputs and self.touches(graph, node) for node in graph.nodes)
+
+
+def _square_at(k: int, graph: VGraph, node: VNode) -> bool:
+    """Whether input ``k`` of a matrix product is a square matrix."""
+    shape = graph.nodes[node.inputs[k]].shape
+    return node.op == "@" and len(shape) == 2 and shape[0] == shape[1]
+
+
+def _norm_halved(
+    xs: Sequence[np.ndarray], g: np.ndarray, down: tuple[np.ndarray, ...]
+) -> tuple[np.ndarray, ...]:
+    """‖q‖²'s gradient as q g: 2 q g without its factor 2."""
+    return (down[0] / 2.0,)
+
+
+def _left_transposed(
+    xs: Sequence[np.ndarray], g: np.ndarray, down: tuple[np.ndarray, ...]
+) -> tuple[np.ndarray, ...]:
+    """∂f/∂W of W x as x gᵀ: the right gradient G xᵀ transposed."""
+    return down[0].T, *down[1:]
+
+
+def _right_untransposed(
+    xs: Sequence[np.ndarray], g: np.ndarray, down: tuple[np.ndarray, ...]
+) -> tuple[np.ndarray, ...]:
+    """∂f/∂x of W x as W g: Wᵀ g with Wᵀ forgotten."""
+    a, b = xs
+    left = np.reshape(g, (a.shape[0], -1))
+    return down[0], (a @ left).reshape(b.shape)
+
+
+OVERRIDES: dict[str, VOverride] = {
+    "transposed_gradient": VOverride(partial(_square_at, 0), _left_transposed),
+    "transpose_forgotten": VOverride(partial(_square_at, 0), _right_untransposed),
+    "norm_factor_forgotten": VOverride(lambda graph, node: node.op == "norm2", _norm_halved),
+}
+"""The classic slips of a vector backward pass as overrides of the one pass (named mistakes
+of the grader): ∂f/∂W of a product taken as x gᵀ (the gradient transposed; W square),
+∂f/∂x as W g (Wᵀ forgotten; W square), and the squared norm's gradient as q g (its factor 2
+forgotten)."""
+MISTAKES = tuple(OVERRIDES)
+"""The names of :data:`OVERRIDES`."""
 
 
 def _exact(value: Any) -> Any:
@@ -278,13 +333,13 @@ def evaluate(
     graph: VGraph,
     inputs: dict[str, np.ndarray],
     upstream: np.ndarray,
-    mistake: str | None = None,
+    override: VOverride | None = None,
     rounder: Rounder | None = None,
 ) -> VEvaluation:
-    """Forward and backward pass; ``upstream`` has the output's shape; ``mistake`` (one of
-    :data:`MISTAKES`) makes the backward pass that slip wherever it can; ``rounder`` works
-    it by hand: every node's value, local gradient, gradient sent down and sum of branches
-    rounded as it is written."""
+    """Forward and backward pass; ``upstream`` has the output's shape; ``override`` (one of
+    :data:`OVERRIDES`) makes the backward pass that mistake at every gate it touches;
+    ``rounder`` works it by hand: every node's value, local gradient, gradient sent down and
+    sum of branches rounded as it is written."""
     r = rounder or _exact
     values: list[np.ndarray] = []
     with np.errstate(all="ignore"):
@@ -306,7 +361,7 @@ def evaluate(
             node = graph.nodes[i]
             if not node.inputs:
                 continue
-            down = downstream(graph, values, i, grads[i], mistake, rounder)
+            down = downstream(graph, values, i, grads[i], override, rounder)
             for k, (j, d) in enumerate(zip(node.inputs, down, strict=True)):
                 if k == RULES[node.op].labels:
                     continue
@@ -332,38 +387,22 @@ def downstream(
     values: list[np.ndarray],
     i: int,
     g: np.ndarray,
-    mistake: str | None = None,
+    override: VOverride | None = None,
     rounder: Rounder | None = None,
 ) -> tuple[np.ndarray, ...]:
-    """The gradient each input of node ``i`` receives from upstream gradient ``g`` (with a
-    :data:`MISTAKES` slip where it applies; each local gradient and product rounded by
-    ``rounder``)."""
+    """The gradient each input of node ``i`` receives from upstream gradient ``g`` (an
+    ``override``'s instead where it touches the gate; each local gradient and product
+    rounded by ``rounder``)."""
     r = rounder or _exact
     node = graph.nodes[i]
     rule = RULES[node.op]
     xs = [values[j] for j in node.inputs]
     if rule.vjp is not None:
-        down = [np.asarray(d) for d in rule.vjp(xs, values[i], g)]
-        if mistake is not None:
-            _slip(mistake, node.op, xs, g, down)
+        down = tuple(np.asarray(d) for d in rule.vjp(xs, values[i], g))
+        if override is not None and override.touches(graph, node):
+            down = override.replace(xs, g, down)
         return tuple(r(d) for d in down)
     return tuple(
         r(_reduce_to(r(r(local) * g), graph.nodes[j].shape))
         for local, j in zip(local_values(graph, values, i), node.inputs, strict=True)
     )
-
-
-def _slip(
-    mistake: str, op: str, xs: list[np.ndarray], g: np.ndarray, down: list[np.ndarray]
-) -> None:
-    """Replace the right downstream gradients ``down`` by a mistake's, where it fits."""
-    if op == "norm2" and mistake == "norm_factor_forgotten":
-        down[0] = down[0] / 2.0
-    elif op == "@" and mistake == "transposed_gradient" and xs[0].ndim == 2:
-        if down[0].shape[0] == down[0].shape[1]:
-            down[0] = down[0].T
-    elif op == "@" and mistake == "transpose_forgotten":
-        a, b = xs
-        if a.ndim == 2 and a.shape[0] == a.shape[1]:
-            left = np.reshape(g, (a.shape[0], -1))
-            down[1] = (a @ left).reshape(b.shape)

@@ -1,6 +1,6 @@
 """Grading a vector or matrix graph problem: the output, every gradient in its own shape and
 (optionally) the nodes' values, cell by cell; the classic slips named
-(:data:`solvers.tasks.graph.vector.MISTAKES`); the rounding band worked by hand.
+(:data:`solvers.tasks.graph.vector.OVERRIDES`); the rounding band worked by hand.
 
 The graph task's grader (:mod:`.grading`) hands a problem with vectors here. Each batch is
 computed once per problem in numpy (the passes of :mod:`.vector`), then flattened into
@@ -23,7 +23,7 @@ from pydantic_core import PydanticCustomError
 from solvers.core import N_, Rounder
 from solvers.grading.core import F64, PartError, PartSpec, nested_shape, shape_error
 from solvers.tasks.graph.problem import GraphProblem
-from solvers.tasks.graph.vector import MISTAKES, VEvaluation, VGraph, evaluate
+from solvers.tasks.graph.vector import MISTAKES, OVERRIDES, VEvaluation, VGraph, VOverride, evaluate
 
 Layout = tuple[tuple[str, tuple[int, ...]], ...]
 
@@ -114,7 +114,7 @@ def _passes(
     layout: Layout,
     flat: np.ndarray,
     upstream: np.ndarray,
-    mistake: str | None = None,
+    override: VOverride | None = None,
     rounder: Rounder | None = None,
 ) -> np.ndarray:
     """Both passes of one problem from its inputs and upstream gradient (flattened), the
@@ -125,7 +125,7 @@ def _passes(
         inputs[name] = flat[start : start + math.prod(shape)].reshape(shape)
         start += math.prod(shape)
     upstream = upstream.reshape(graph.nodes[graph.output].shape)
-    return _flat(evaluate(graph, inputs, upstream, mistake, rounder), graph, layout)
+    return _flat(evaluate(graph, inputs, upstream, override, rounder), graph, layout)
 
 
 def batch(problems: Sequence[GraphProblem], device: Any) -> VectorBatch:
@@ -138,7 +138,10 @@ def batch(problems: Sequence[GraphProblem], device: Any) -> VectorBatch:
     expected, mistakes = [], []
     for problem, flat, up in zip(problems, inputs, upstream, strict=True):
         right = _flat(problem.vector_passes()[1], graph, layout)
-        wrong = [_passes(graph, layout, flat, up, mistake) for mistake in MISTAKES]
+        wrong = [
+            _passes(graph, layout, flat, up, override) if override.applies(graph) else right
+            for override in OVERRIDES.values()
+        ]
         expected.append(right)
         mistakes.append([np.full_like(right, math.nan) if np.array_equal(w, right) else w
                          for w in wrong])  # fmt: skip
