@@ -231,16 +231,33 @@ def build_graph(parsed: Parsed, shapes: tuple[tuple[str, Shape], ...]) -> VGraph
 
 @dataclass(frozen=True)
 class VEvaluation:
-    """Both passes: every node's value, and ∂f/∂node in the node's shape."""
+    """Both passes: every node's value and ∂f/∂node in the node's shape; per gate the
+    gradients it sends down (``down``, one per input, in the input's shape) and, for an
+    elementwise gate, its local gradients (``local``, in its own shape). From
+    :func:`evaluate_batch` each has a leading batch dimension and ``bad`` (B,) marks the
+    problems where a value or a gradient sent down is not finite."""
 
     values: list[np.ndarray]
     grads: list[np.ndarray]
     output: int
+    down: list[tuple[np.ndarray, ...]]
+    local: list[tuple[np.ndarray, ...]]
+    bad: np.ndarray | None = None
+
+    def problem(self, b: int) -> VEvaluation:
+        """Problem ``b`` of a batch (views, no batch dimension)."""
+        return VEvaluation(
+            [v[b, ...] for v in self.values],
+            [g[b, ...] for g in self.grads],
+            self.output,
+            [tuple(d[b, ...] for d in ds) for ds in self.down],
+            [tuple(lg[b, ...] for lg in lgs) for lgs in self.local],
+        )
 
 
 def _reduce_to(grad: np.ndarray, shape: Shape) -> np.ndarray:
-    """A broadcast scalar's gradient: the sum of its elements' gradients."""
-    return np.asarray(grad.sum()) if not shape and np.ndim(grad) else np.asarray(grad)
+    """A broadcast scalar's gradient (a batch): the sum of its elements' gradients."""
+    return grad.sum(tuple(range(1, grad.ndim))) if not shape and grad.ndim > 1 else grad
 
 
 def _not_finite(node: int, vnode: VNode) -> PydanticCustomError:
@@ -270,8 +287,8 @@ def _check_labels(graph: VGraph, xs: list[np.ndarray], node: VNode) -> None:
 class VOverride:
     """A named mistake in the backward pass of a vector graph: at the gates it ``touches``
     (by the gate's op and its inputs' shapes, known before any number), the downstream
-    gradients are ``replace(xs, g, down)`` (inputs, upstream and right downstream gradients)
-    instead."""
+    gradients are ``replace(xs, g, down)`` (inputs, upstream and right downstream gradients,
+    each with a leading batch dimension) instead."""
 
     touches: Callable[[VGraph, VNode], bool]
     replace: Callable[
@@ -300,7 +317,7 @@ def _left_transposed(
     xs: Sequence[np.ndarray], g: np.ndarray, down: tuple[np.ndarray, ...]
 ) -> tuple[np.ndarray, ...]:
     """∂f/∂W of W x as x gᵀ: the right gradient G xᵀ transposed."""
-    return down[0].T, *down[1:]
+    return np.swapaxes(down[0], 1, 2), *down[1:]
 
 
 def _right_untransposed(
@@ -308,7 +325,7 @@ def _right_untransposed(
 ) -> tuple[np.ndarray, ...]:
     """∂f/∂x of W x as W g: Wᵀ g with Wᵀ forgotten."""
     a, b = xs
-    left = np.reshape(g, (a.shape[0], -1))
+    left = np.reshape(g, (len(g), a.shape[1], -1))
     return down[0], (a @ left).reshape(b.shape)
 
 
@@ -329,6 +346,66 @@ def _exact(value: Any) -> Any:
     return value
 
 
+def _finite(x: np.ndarray) -> np.ndarray:
+    """Per problem of a batch: whether every element is finite."""
+    return np.isfinite(x).reshape(len(x), -1).all(1)
+
+
+def evaluate_batch(
+    graph: VGraph,
+    inputs: dict[str, np.ndarray],
+    upstream: np.ndarray,
+    override: VOverride | None = None,
+    rounder: Rounder | None = None,
+    strict: bool = False,
+) -> VEvaluation:
+    """The forward and backward pass of B problems of one graph: each input (B, *shape),
+    ``upstream`` (B, *output's shape); ``override`` (one of :data:`OVERRIDES`) makes the
+    backward pass that mistake at every gate it touches; ``rounder`` works it by hand: every
+    node's value, local gradient, gradient sent down and sum of branches rounded as it is
+    written. ``strict``: raise the error of the first value or gradient sent down that is not
+    finite (else marked in ``bad``); labels that are not class numbers are always an error."""
+    r = rounder or _exact
+    batch = len(upstream)
+    bad = np.zeros(batch, dtype=bool)
+    values: list[np.ndarray] = []
+    with np.errstate(all="ignore"):
+        for i, node in enumerate(graph.nodes):
+            if node.op == "input":
+                value = inputs[node.name]
+            elif node.op == "const":
+                value = np.full(batch, node.param)
+            else:
+                xs = _inputs(graph, values, node)
+                _check_labels(graph, xs, node)
+                value = r(np.asarray(RULES[node.op].forward(xs, node.param), dtype=np.float64))
+            finite = _finite(value)
+            if strict and not finite.all():
+                raise _not_finite(i, node)
+            bad |= ~finite
+            values.append(value)
+        grads = [np.zeros((batch, *node.shape)) for node in graph.nodes]
+        grads[graph.output] = grads[graph.output] + upstream
+        down: list[tuple[np.ndarray, ...]] = [()] * len(graph.nodes)
+        local: list[tuple[np.ndarray, ...]] = [()] * len(graph.nodes)
+        for i in range(len(graph.nodes) - 1, -1, -1):
+            node = graph.nodes[i]
+            if not node.inputs:
+                continue
+            if RULES[node.op].vjp is None:
+                local[i] = local_values(graph, values, i)
+            down[i] = downstream(graph, values, i, grads[i], override, rounder, local[i])
+            for k, (j, d) in enumerate(zip(node.inputs, down[i], strict=True)):
+                if k == RULES[node.op].labels:
+                    continue
+                finite = _finite(d)
+                if strict and not finite.all():
+                    raise _not_finite(i, node)
+                bad |= ~finite
+                grads[j] = r(grads[j] + d)
+    return VEvaluation(values, grads, graph.output, down, local, bad)
+
+
 def evaluate(
     graph: VGraph,
     inputs: dict[str, np.ndarray],
@@ -336,48 +413,32 @@ def evaluate(
     override: VOverride | None = None,
     rounder: Rounder | None = None,
 ) -> VEvaluation:
-    """Forward and backward pass; ``upstream`` has the output's shape; ``override`` (one of
-    :data:`OVERRIDES`) makes the backward pass that mistake at every gate it touches;
-    ``rounder`` works it by hand: every node's value, local gradient, gradient sent down and
-    sum of branches rounded as it is written."""
-    r = rounder or _exact
-    values: list[np.ndarray] = []
-    with np.errstate(all="ignore"):
-        for i, node in enumerate(graph.nodes):
-            if node.op == "input":
-                value = inputs[node.name]
-            elif node.op == "const":
-                value = np.asarray(node.param)
-            else:
-                xs = [values[j] for j in node.inputs]
-                _check_labels(graph, xs, node)
-                value = r(np.asarray(RULES[node.op].forward(xs, node.param), dtype=np.float64))
-            if not np.all(np.isfinite(value)):
-                raise _not_finite(i, node)
-            values.append(value)
-        grads = [np.zeros(node.shape) for node in graph.nodes]
-        grads[graph.output] = grads[graph.output] + upstream
-        for i in range(len(graph.nodes) - 1, -1, -1):
-            node = graph.nodes[i]
-            if not node.inputs:
-                continue
-            down = downstream(graph, values, i, grads[i], override, rounder)
-            for k, (j, d) in enumerate(zip(node.inputs, down, strict=True)):
-                if k == RULES[node.op].labels:
-                    continue
-                if not np.all(np.isfinite(d)):
-                    raise _not_finite(i, node)
-                grads[j] = r(grads[j] + d)
-    return VEvaluation(values, grads, graph.output)
+    """:func:`evaluate_batch` of one problem (no batch dimension), raising the error of the
+    first value or gradient that is not finite."""
+    batch = {name: np.asarray(value)[None] for name, value in inputs.items()}
+    up = np.asarray(upstream)[None]
+    return evaluate_batch(graph, batch, up, override, rounder, strict=True).problem(0)
+
+
+def _inputs(graph: VGraph, values: list[np.ndarray], node: VNode) -> list[np.ndarray]:
+    """The values of a gate's inputs (batches); an elementwise gate's scalar inputs as
+    (B, 1, …) to broadcast against its other input."""
+    xs = [values[j] for j in node.inputs]
+    if RULES[node.op].shape is not None or not node.shape:
+        return xs
+    ones = (1,) * len(node.shape)
+    return [x.reshape(len(x), *ones) if x.ndim == 1 else x for x in xs]
 
 
 def local_values(graph: VGraph, values: list[np.ndarray], i: int) -> tuple[np.ndarray, ...]:
-    """An elementwise gate's local gradients, one per input, broadcast to the output."""
+    """An elementwise gate's local gradients (batches), one per input, broadcast to the
+    output."""
     node = graph.nodes[i]
     rule = RULES[node.op]
-    xs = [values[j] for j in node.inputs]
+    xs = _inputs(graph, values, node)
+    shape = values[i].shape
     return tuple(
-        np.broadcast_to(np.asarray(v, dtype=np.float64), node.shape)
+        np.broadcast_to(np.asarray(v, dtype=np.float64), shape)
         for v in rule.local(xs, values[i], node.param)
     )
 
@@ -389,10 +450,11 @@ def downstream(
     g: np.ndarray,
     override: VOverride | None = None,
     rounder: Rounder | None = None,
+    local: tuple[np.ndarray, ...] = (),
 ) -> tuple[np.ndarray, ...]:
-    """The gradient each input of node ``i`` receives from upstream gradient ``g`` (an
-    ``override``'s instead where it touches the gate; each local gradient and product
-    rounded by ``rounder``)."""
+    """The gradient each input of node ``i`` receives from upstream gradient ``g`` (batches;
+    an ``override``'s instead where it touches the gate; each local gradient and product
+    rounded by ``rounder``); ``local``: an elementwise gate's :func:`local_values`."""
     r = rounder or _exact
     node = graph.nodes[i]
     rule = RULES[node.op]
@@ -403,6 +465,6 @@ def downstream(
             down = override.replace(xs, g, down)
         return tuple(r(d) for d in down)
     return tuple(
-        r(_reduce_to(r(r(local) * g), graph.nodes[j].shape))
-        for local, j in zip(local_values(graph, values, i), node.inputs, strict=True)
+        r(_reduce_to(r(r(lg) * g), graph.nodes[j].shape))
+        for lg, j in zip(local or local_values(graph, values, i), node.inputs, strict=True)
     )
