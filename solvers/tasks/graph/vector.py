@@ -2,10 +2,12 @@
 
 The parsed tree becomes a graph of :class:`VNode`; every node's shape is found (and every
 mismatch refused, naming the operation, both shapes and the position) before any number
-is computed. The passes run on numpy float64 arrays with each gate's rule from
-:mod:`.rules`: an elementwise rule's ``forward``/``local`` (scalars broadcast, and their
-gradient summed back), a whole-tensor rule's ``forward``/``vjp``. As the lecture says,
-every gradient has the shape of its variable.
+is computed. The one pass (:func:`evaluate_batch`; :func:`evaluate` is it for one problem)
+runs on numpy float64 arrays with a leading batch dimension, problems of one graph side
+by side, with each gate's rule from :mod:`.rules`: an elementwise rule's
+``forward``/``local`` (scalars broadcast, and their gradient summed back), a whole-tensor
+rule's ``forward``/``vjp``. A named mistake is that pass with a :class:`VOverride`
+(:data:`OVERRIDES`). As the lecture says, every gradient has the shape of its variable.
 
 Vectors have no orientation: ``xᵀ`` of a vector is the vector itself, and ``xᵀ y`` (a
 transposed vector times a vector) is their dot product.
