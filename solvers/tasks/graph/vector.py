@@ -272,10 +272,7 @@ def _not_finite(node: int, vnode: VNode) -> PydanticCustomError:
 
 def _check_labels(graph: VGraph, xs: list[np.ndarray], node: VNode) -> None:
     """A loss gate's labels must be class numbers of its scores."""
-    rule = RULES[node.op]
-    if rule.labels is None:
-        return
-    labels = xs[rule.labels]
+    labels = xs[RULES[node.op].labels]  # type: ignore[index]
     classes = graph.nodes[node.inputs[0]].shape[-1]
     if not np.all((labels == np.round(labels)) & (labels >= 0) & (labels < classes)):
         raise PydanticCustomError(
@@ -369,7 +366,7 @@ def evaluate_batch(
     finite (else marked in ``bad``); labels that are not class numbers are always an error."""
     r = rounder or _exact
     batch = len(upstream)
-    bad = np.zeros(batch, dtype=bool)
+    ok = np.ones(batch, dtype=bool)
     values: list[np.ndarray] = []
     with np.errstate(all="ignore"):
         for i, node in enumerate(graph.nodes):
@@ -378,13 +375,15 @@ def evaluate_batch(
             elif node.op == "const":
                 value = np.full(batch, node.param)
             else:
+                rule = RULES[node.op]
                 xs = _inputs(graph, values, node)
-                _check_labels(graph, xs, node)
-                value = r(np.asarray(RULES[node.op].forward(xs, node.param), dtype=np.float64))
-            finite = _finite(value)
-            if strict and not finite.all():
+                if rule.labels is not None:
+                    _check_labels(graph, xs, node)
+                value = r(np.asarray(rule.forward(xs, node.param), dtype=np.float64))
+            if not strict:
+                ok &= _finite(value)
+            elif not np.isfinite(value).all():
                 raise _not_finite(i, node)
-            bad |= ~finite
             values.append(value)
         grads = [np.zeros((batch, *node.shape)) for node in graph.nodes]
         grads[graph.output] = grads[graph.output] + upstream
@@ -394,18 +393,19 @@ def evaluate_batch(
             node = graph.nodes[i]
             if not node.inputs:
                 continue
-            if RULES[node.op].vjp is None:
+            rule = RULES[node.op]
+            if rule.vjp is None:
                 local[i] = local_values(graph, values, i)
             down[i] = downstream(graph, values, i, grads[i], override, rounder, local[i])
             for k, (j, d) in enumerate(zip(node.inputs, down[i], strict=True)):
-                if k == RULES[node.op].labels:
+                if k == rule.labels:
                     continue
-                finite = _finite(d)
-                if strict and not finite.all():
+                if not strict:
+                    ok &= _finite(d)
+                elif not np.isfinite(d).all():
                     raise _not_finite(i, node)
-                bad |= ~finite
                 grads[j] = r(grads[j] + d)
-    return VEvaluation(values, grads, graph.output, down, local, bad)
+    return VEvaluation(values, grads, graph.output, down, local, ~ok)
 
 
 def evaluate(
