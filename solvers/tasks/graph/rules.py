@@ -114,7 +114,8 @@ class GateRule:
     A gate on whole vectors and matrices (:mod:`.vector`) also has ``shape(shapes)``, its
     output's shape from its inputs' (a message id naming the mismatch instead when they do
     not fit), and ``vjp(xs, y, g)``, the gradient of each input from the upstream gradient
-    ``g`` (numpy arrays); its ``local_tex(a, p, g)`` writes those in matrix form for the
+    ``g``; its ``forward`` and ``vjp`` take numpy arrays with a leading batch dimension
+    (B, *shape). Its ``local_tex(a, p, g)`` writes those in matrix form for the
     upstream symbol ``g``. ``labels`` is the input holding class numbers (no gradient).
     An elementwise gate (no ``shape``) runs on vectors too, scalars broadcast.
     """
@@ -366,17 +367,39 @@ def _matmul_shape(shapes: Sequence[Shape]) -> Shape | str:
     return a[:-1] + b[1:]
 
 
+def _per_problem(g: np.ndarray, ndim: int) -> np.ndarray:
+    """A batch of scalars (B,) as (B, 1, …) to multiply arrays of ``ndim`` dimensions."""
+    return g.reshape(g.shape + (1,) * (ndim - 1))
+
+
 def _as_row_and_column(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A vector on the left as a row (1, n), on the right as a column (n, 1)."""
-    return (a[None, :] if a.ndim == 1 else a), (b[:, None] if b.ndim == 1 else b)
+    """Batches (B, …): a vector on the left as a row (B, 1, n), on the right as a column
+    (B, n, 1)."""
+    return (a[:, None, :] if a.ndim == 2 else a), (b[:, :, None] if b.ndim == 2 else b)
+
+
+def _matmul(xs: Sequence[Array], p: float) -> Array:
+    """The product of each problem's pair (vectors as a row on the left, a column on the
+    right)."""
+    a, b = xs
+    left, right = _as_row_and_column(a, b)  # type: ignore[arg-type]
+    return np.matmul(left, right).reshape(a.shape[:-1] + b.shape[2:])
 
 
 def _matmul_vjp(xs: Sequence[np.ndarray], y: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, ...]:
     """∂f/∂A = G Bᵀ, ∂f/∂B = Aᵀ G (vectors as a row on the left, a column on the right)."""
     a, b = xs
     left, right = _as_row_and_column(a, b)
-    upstream = np.reshape(g, (left.shape[0], right.shape[1]))
-    return (upstream @ right.T).reshape(a.shape), (left.T @ upstream).reshape(b.shape)
+    upstream = np.reshape(g, (len(g), left.shape[1], right.shape[2]))
+    return (
+        (upstream @ np.swapaxes(right, 1, 2)).reshape(a.shape),
+        (np.swapaxes(left, 1, 2) @ upstream).reshape(b.shape),
+    )
+
+
+def _transposed(x: np.ndarray) -> np.ndarray:
+    """Each problem's matrix transposed; a vector or a scalar as it is."""
+    return np.swapaxes(x, 1, 2) if x.ndim == 3 else x
 
 
 def _transpose_shape(shapes: Sequence[Shape]) -> Shape | str:
@@ -385,6 +408,11 @@ def _transpose_shape(shapes: Sequence[Shape]) -> Shape | str:
 
 def _scalar_shape(shapes: Sequence[Shape]) -> Shape | str:
     return ()
+
+
+def _total(x: np.ndarray) -> np.ndarray:
+    """Each problem's sum of its elements (B,), in the order of memory (as ``np.sum``)."""
+    return x.sum(tuple(range(1, x.ndim)))
 
 
 def _loss_shape(shapes: Sequence[Shape]) -> Shape | str:
@@ -398,8 +426,8 @@ def _loss_shape(shapes: Sequence[Shape]) -> Shape | str:
 
 
 def _rows(s: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Scores as (N, C) and labels as (N,) integers."""
-    return np.atleast_2d(s), np.atleast_1d(y).astype(np.int64)
+    """Batches of scores as (B, N, C) and of labels as (B, N) integers."""
+    return (s[:, None] if s.ndim == 2 else s), (y[:, None] if y.ndim == 1 else y).astype(np.int64)
 
 
 def _loss(kind: str) -> Callable[[Sequence[Array], float], Array]:
@@ -408,17 +436,24 @@ def _loss(kind: str) -> Callable[[Sequence[Array], float], Array]:
 
     def forward(xs: Sequence[Array], p: float) -> Array:
         t = mean_losses(kind, *_rows(*xs), gradient=False)  # type: ignore[arg-type]
-        return np.asarray(t.per_example[0].mean())
+        return np.asarray(t.per_example.mean(1))
 
     return forward
 
 
-def _margin_kink(xs: Sequence[Any]) -> bool:
-    """A margin s_j − s_{y_i} + 1 of a class j ≠ y_i is exactly 0 (the loss task's
+def margin_kinks(s: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Per problem of a batch (scores (B, C) or (B, N, C), labels (B,) or (B, N)): whether a
+    margin s_j − s_{y_i} + 1 of a class j ≠ y_i is exactly 0 (the loss task's
     :func:`~solvers.tasks.loss.compute.svm_margins`): the SVM loss's kink."""
-    s, labels = _rows(*xs)
-    margins = svm_margins(s[None], labels[None])[0]
-    return bool(((margins == 0) & (np.arange(s.shape[1]) != labels[:, None])).any())
+    scores, labels = _rows(s, y)
+    margins = svm_margins(scores, labels)
+    return ((margins == 0) & (np.arange(scores.shape[2]) != labels[:, :, None])).any((1, 2))
+
+
+def _margin_kink(xs: Sequence[Any]) -> bool:
+    """One problem's :func:`margin_kinks`."""
+    s, y = (np.asarray(x, dtype=np.float64)[None] for x in xs)
+    return bool(margin_kinks(s, y)[0])
 
 
 def _loss_vjp(kind: str) -> Callable[..., tuple[np.ndarray, ...]]:
@@ -428,8 +463,9 @@ def _loss_vjp(kind: str) -> Callable[..., tuple[np.ndarray, ...]]:
 
     def vjp(xs: Sequence[np.ndarray], y: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, ...]:
         s, labels = _rows(*xs)
-        slope = mean_losses(kind, s, labels).slope[0]  # type: ignore[index]
-        return (slope * g / len(labels)).reshape(xs[0].shape), np.zeros_like(xs[1])
+        slope = mean_losses(kind, s, labels).slope
+        per = (slope * g[:, None, None]) / labels.shape[1]  # type: ignore[operator]
+        return per.reshape(xs[0].shape), np.zeros_like(xs[1])
 
     return vjp
 
@@ -447,30 +483,30 @@ def _vector_rules() -> list[GateRule]:
             _op_label("/"),
         ),
         GateRule(
-            "@", 2, lambda xs, p: np.matmul(xs[0], xs[1]), _whole,
+            "@", 2, _matmul, _whole,
             lambda a, p: f"{a[0]}\\,{a[1]}",
             lambda a, p, g: [rf"{g}\,{a[1]}^{{\top}}", rf"{a[0]}^{{\top}}\,{g}"],
             _op_label("@"), shape=_matmul_shape, vjp=_matmul_vjp,
         ),
         GateRule(
-            "T", 1, lambda xs, p: np.transpose(xs[0]), _whole,
+            "T", 1, lambda xs, p: _transposed(xs[0]), _whole,
             lambda a, p: f"{a[0]}^{{\\top}}", lambda a, p, g: [f"{g}^{{\\top}}"],
             _op_label("ᵀ"), function="transpose", shape=_transpose_shape,
-            vjp=lambda xs, y, g: (np.transpose(g),),
+            vjp=lambda xs, y, g: (_transposed(g),),
         ),
         GateRule(
-            "sum", 1, lambda xs, p: np.asarray(np.sum(xs[0])), _whole,
+            "sum", 1, lambda xs, p: _total(xs[0]), _whole,
             lambda a, p: rf"\textstyle\sum {a[0]}", lambda a, p, g: [rf"{g}\,\mathbf{{1}}"],
             _op_label("Σ"), function="sum", shape=_scalar_shape,
             tex_call=_tex_call(r"\textstyle\sum"),
-            vjp=lambda xs, y, g: (np.ones_like(xs[0]) * g,),
+            vjp=lambda xs, y, g: (np.ones_like(xs[0]) * _per_problem(g, xs[0].ndim),),
         ),
         GateRule(
-            "norm2", 1, lambda xs, p: np.asarray(np.sum(xs[0] * xs[0])), _whole,
+            "norm2", 1, lambda xs, p: _total(xs[0] * xs[0]), _whole,
             lambda a, p: rf"\lVert {a[0]} \rVert^{{2}}", lambda a, p, g: [rf"2\,{g}\,{a[0]}"],
             _op_label("‖·‖²"), function="norm2", shape=_scalar_shape,
             tex_call=lambda a: rf"\left\lVert {a} \right\rVert^{{2}}",
-            vjp=lambda xs, y, g: (2.0 * xs[0] * g,),
+            vjp=lambda xs, y, g: (2.0 * xs[0] * _per_problem(g, xs[0].ndim),),
         ),
         GateRule(
             "softmax_ce", 2, _loss("softmax"), _whole,

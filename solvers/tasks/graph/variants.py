@@ -3,7 +3,8 @@
 Values are kept in a (B, WIDTH) array in the order of :data:`FAMILIES`' columns; the columns
 a family does not use are 0. A vector family (:data:`VECTOR_FAMILIES`: ``||W x||^2`` with a
 2×2 matrix, a linear layer with the SVM loss with a 2×3 one) has a column per element of
-each variable (``W[0,1]``), and its class label drawn among the classes.
+each variable (``W[0,1]``), and its class label drawn among the classes; its candidates are
+checked in batches by the vector graph's one pass (:func:`.vector.evaluate_batch`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from pydantic_core import PydanticCustomError
 
 from solvers.core import N_
 from solvers.grading.core import undecided
@@ -24,7 +24,8 @@ from solvers.tasks.graph.gates import Graph, compile_graph
 from solvers.tasks.graph.grading import GRADER, GraphBatch
 from solvers.tasks.graph.parser import parse
 from solvers.tasks.graph.problem import GraphProblem
-from solvers.tasks.graph.rules import ALL_RULES
+from solvers.tasks.graph.rules import margin_kinks
+from solvers.tasks.graph.vector import VGraph, build_graph, evaluate_batch
 from solvers.variants.base import HAND_RULE, Arrays, Generator, take
 from solvers.variants.rng import CounterRng
 from solvers.variants.specs import check_range
@@ -164,36 +165,61 @@ def vector_problem(family: str, row: list[int]) -> GraphProblem:
     return GraphProblem(expression=expression, values=values)
 
 
-def vector_rows(arrays: Arrays) -> list[tuple[str, np.ndarray, list[GraphProblem]]]:
-    """The variants of each vector family: its name, their rows and their problems."""
+@cache
+def vector_graph(family: str) -> VGraph:
+    """The vector graph of a vector family (its variables' shapes)."""
+    expression, variables = VECTOR_FAMILIES[family]
+    return build_graph(parse(expression), tuple(sorted(variables)))
+
+
+def vector_inputs(arrays: Arrays) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """The variants of each vector family: its name, their rows and their inputs as the
+    graph's variables flattened (B, cells), in the order of ``graph.variables``."""
     out = []
-    for name in VECTOR_FAMILIES:
+    for name, (_, variables) in VECTOR_FAMILIES.items():
         rows = np.flatnonzero(arrays["family"] == FAMILY_NAMES.index(name))
-        if len(rows):
-            values = arrays["values"][rows].tolist()
-            out.append((name, rows, [vector_problem(name, row) for row in values]))
+        if not len(rows):
+            continue
+        values = arrays["values"][rows].astype(np.float64)
+        start, columns = 0, {}
+        for variable, shape in variables:
+            columns[variable] = values[:, start : start + math.prod(shape)]
+            start += math.prod(shape)
+        flat = np.concatenate([columns[v] for v in vector_graph(name).variables], axis=1)
+        out.append((name, rows, flat))
     return out
 
 
-def _vector_passes(problem: GraphProblem) -> tuple[float, np.ndarray, bool, bool]:
-    """A vector variant's output, gradients (one per column, NaN for a label), whether a
-    value is not finite, and whether a loss sits on its kink (a margin exactly 0)."""
-    try:
-        graph, ev = problem.vector_passes()
-    except PydanticCustomError:
-        return math.nan, np.full(WIDTH, math.nan), True, False
-    columns = np.full(WIDTH, math.nan)
+def _vector_passes(name: str, flat: np.ndarray) -> tuple[np.ndarray, ...]:
+    """A vector family's variants' outputs (B,), gradients (B, WIDTH) (one per column of
+    the family, NaN for a label and after the family's columns), whether a value is not
+    finite (then the output and gradients are NaN) and whether a loss sits on its kink (a
+    margin exactly 0), from their inputs (B, cells) (:func:`vector_inputs`)."""
+    graph = vector_graph(name)
+    batch = len(flat)
+    inputs, start = {}, 0
+    for k, variable in enumerate(graph.variables):
+        shape = graph.nodes[k].shape
+        inputs[variable] = flat[:, start : start + math.prod(shape)].reshape(batch, *shape)
+        start += math.prod(shape)
+    ev = evaluate_batch(graph, inputs, np.ones((batch, *graph.nodes[graph.output].shape)))
+    by_name = {v: np.full((batch, math.prod(graph.nodes[k].shape)), math.nan)
+               for k, v in enumerate(graph.variables)}  # fmt: skip
+    for k, variable in enumerate(graph.variables):
+        if variable not in graph.labels:
+            by_name[variable] = ev.grads[k].reshape(batch, -1)
+    columns = np.full((batch, WIDTH), math.nan)
     start = 0
-    for k, name in enumerate(graph.variables):
-        size = math.prod(graph.nodes[k].shape)
-        if name not in graph.labels:
-            columns[start : start + size] = np.ravel(ev.grads[k])
-        start += size
-    kink = any(
-        node.op == "svm" and ALL_RULES["svm"].kink([ev.values[j] for j in node.inputs])
-        for node in graph.nodes
-    )
-    return float(ev.values[graph.output]), columns, False, kink
+    for variable, shape in VECTOR_FAMILIES[name][1]:
+        columns[:, start : start + math.prod(shape)] = by_name[variable]
+        start += math.prod(shape)
+    kink = np.zeros(batch, dtype=bool)
+    for node in graph.nodes:
+        if node.op == "svm":
+            kink |= margin_kinks(*(ev.values[j] for j in node.inputs))
+    output = np.where(ev.bad, math.nan, ev.values[graph.output])
+    columns[ev.bad] = math.nan
+    return output, columns, ev.bad, kink & ~ev.bad
 
 
 def family_passes(arrays: Arrays, device: Any) -> Any:
@@ -214,11 +240,10 @@ def family_passes(arrays: Arrays, device: Any) -> Any:
         grads = result.gradients(graph)
         gradients[at, : len(names)] = grads[:, [graph.variables.index(v) for v in names]]
         bad[at] = result.bad()
-    for _, rows, problems in vector_rows(arrays):
-        for row, problem in zip(rows.tolist(), problems, strict=True):
-            out, grads, broken, on_kink = _vector_passes(problem)
-            output[row], bad[row], kink[row] = out, broken, on_kink
-            gradients[row] = torch.from_numpy(grads)
+    for name, rows, flat in vector_inputs(arrays):
+        at = torch.from_numpy(rows).to(device)
+        results = [torch.from_numpy(r).to(device) for r in _vector_passes(name, flat)]
+        output[at], gradients[at], bad[at], kink[at] = results
     return output, gradients, bad, kink
 
 
@@ -275,10 +300,6 @@ class GraphGenerator(Generator):
             for name in families
         )
 
-    def checks_batches(self, spec: GraphSpec) -> bool:
-        """A vector family's candidates are checked one by one (:func:`vector_rows`)."""
-        return spec.family not in VECTOR_FAMILIES
-
     def violations(self, arrays: Arrays, spec: GraphSpec) -> np.ndarray:
         """The passes in float64 torch on the CPU; z and the max inputs from the integers."""
 
@@ -294,8 +315,10 @@ class GraphGenerator(Generator):
         kept = take(arrays, rest)
         for _, at, b in family_batches(kept, "cpu"):
             hand[rest[at.numpy()]] = undecided(GRADER, b).numpy()
-        for _, rows, problems in vector_rows(kept):
-            batch = vector_grading.batch(problems, "cpu")
+        for name, rows, flat in vector_inputs(kept):
+            graph = vector_graph(name)
+            upstream = np.ones((len(rows), math.prod(graph.nodes[graph.output].shape)))
+            batch = vector_grading.batch_of(graph, flat, upstream, "cpu")
             hand[rest[rows]] = undecided(GRADER, batch).numpy()
         return np.concatenate([broken[:, :4], hand[:, None], broken[:, 4:]], axis=1)
 

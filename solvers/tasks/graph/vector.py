@@ -2,10 +2,12 @@
 
 The parsed tree becomes a graph of :class:`VNode`; every node's shape is found (and every
 mismatch refused, naming the operation, both shapes and the position) before any number
-is computed. The passes run on numpy float64 arrays with each gate's rule from
-:mod:`.rules`: an elementwise rule's ``forward``/``local`` (scalars broadcast, and their
-gradient summed back), a whole-tensor rule's ``forward``/``vjp``. As the lecture says,
-every gradient has the shape of its variable.
+is computed. The one pass (:func:`evaluate_batch`; :func:`evaluate` is it for one problem)
+runs on numpy float64 arrays with a leading batch dimension, problems of one graph side
+by side, with each gate's rule from :mod:`.rules`: an elementwise rule's
+``forward``/``local`` (scalars broadcast, and their gradient summed back), a whole-tensor
+rule's ``forward``/``vjp``. A named mistake is that pass with a :class:`VOverride`
+(:data:`OVERRIDES`). As the lecture says, every gradient has the shape of its variable.
 
 Vectors have no orientation: ``xᵀ`` of a vector is the vector itself, and ``xᵀ y`` (a
 transposed vector times a vector) is their dot product.
@@ -13,7 +15,9 @@ transposed vector times a vector) is their dot product.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -229,16 +233,33 @@ def build_graph(parsed: Parsed, shapes: tuple[tuple[str, Shape], ...]) -> VGraph
 
 @dataclass(frozen=True)
 class VEvaluation:
-    """Both passes: every node's value, and ∂f/∂node in the node's shape."""
+    """Both passes: every node's value and ∂f/∂node in the node's shape; per gate the
+    gradients it sends down (``down``, one per input, in the input's shape) and, for an
+    elementwise gate, its local gradients (``local``, in its own shape). From
+    :func:`evaluate_batch` each has a leading batch dimension and ``bad`` (B,) marks the
+    problems where a value or a gradient sent down is not finite."""
 
     values: list[np.ndarray]
     grads: list[np.ndarray]
     output: int
+    down: list[tuple[np.ndarray, ...]]
+    local: list[tuple[np.ndarray, ...]]
+    bad: np.ndarray | None = None
+
+    def problem(self, b: int) -> VEvaluation:
+        """Problem ``b`` of a batch (views, no batch dimension)."""
+        return VEvaluation(
+            [v[b, ...] for v in self.values],
+            [g[b, ...] for g in self.grads],
+            self.output,
+            [tuple(d[b, ...] for d in ds) for ds in self.down],
+            [tuple(lg[b, ...] for lg in lgs) for lgs in self.local],
+        )
 
 
 def _reduce_to(grad: np.ndarray, shape: Shape) -> np.ndarray:
-    """A broadcast scalar's gradient: the sum of its elements' gradients."""
-    return np.asarray(grad.sum()) if not shape and np.ndim(grad) else np.asarray(grad)
+    """A broadcast scalar's gradient (a batch): the sum of its elements' gradients."""
+    return grad.sum(tuple(range(1, grad.ndim))) if not shape and grad.ndim > 1 else grad
 
 
 def _not_finite(node: int, vnode: VNode) -> PydanticCustomError:
@@ -251,10 +272,7 @@ def _not_finite(node: int, vnode: VNode) -> PydanticCustomError:
 
 def _check_labels(graph: VGraph, xs: list[np.ndarray], node: VNode) -> None:
     """A loss gate's labels must be class numbers of its scores."""
-    rule = RULES[node.op]
-    if rule.labels is None:
-        return
-    labels = xs[rule.labels]
+    labels = xs[RULES[node.op].labels]  # type: ignore[index]
     classes = graph.nodes[node.inputs[0]].shape[-1]
     if not np.all((labels == np.round(labels)) & (labels >= 0) & (labels < classes)):
         raise PydanticCustomError(
@@ -264,65 +282,165 @@ def _check_labels(graph: VGraph, xs: list[np.ndarray], node: VNode) -> None:
         )
 
 
-MISTAKES = ("transposed_gradient", "transpose_forgotten", "norm_factor_forgotten")
-"""The classic slips of a vector backward pass (named mistakes of the grader): ∂f/∂W of a
-product taken as x gᵀ (the gradient transposed), ∂f/∂x as W g (Wᵀ forgotten), and the
-squared norm's gradient as q g (its factor 2 forgotten)."""
+@dataclass(frozen=True)
+class VOverride:
+    """A named mistake in the backward pass of a vector graph: at the gates it ``touches``
+    (by the gate's op and its inputs' shapes, known before any number), the downstream
+    gradients are ``replace(xs, g, down)`` (inputs, upstream and right downstream gradients,
+    each with a leading batch dimension) instead."""
+
+    touches: Callable[[VGraph, VNode], bool]
+    replace: Callable[
+        [Sequence[np.ndarray], np.ndarray, tuple[np.ndarray, ...]], tuple[np.ndarray, ...]
+    ]
+
+    def applies(self, graph: VGraph) -> bool:
+        """Whether the graph has a gate it touches."""
+        return any(node.inputs and self.touches(graph, node) for node in graph.nodes)
+
+
+def _square_at(k: int, graph: VGraph, node: VNode) -> bool:
+    """Whether input ``k`` of a matrix product is a square matrix."""
+    shape = graph.nodes[node.inputs[k]].shape
+    return node.op == "@" and len(shape) == 2 and shape[0] == shape[1]
+
+
+def _norm_halved(
+    xs: Sequence[np.ndarray], g: np.ndarray, down: tuple[np.ndarray, ...]
+) -> tuple[np.ndarray, ...]:
+    """‖q‖²'s gradient as q g: 2 q g without its factor 2."""
+    return (down[0] / 2.0,)
+
+
+def _left_transposed(
+    xs: Sequence[np.ndarray], g: np.ndarray, down: tuple[np.ndarray, ...]
+) -> tuple[np.ndarray, ...]:
+    """∂f/∂W of W x as x gᵀ: the right gradient G xᵀ transposed."""
+    return np.swapaxes(down[0], 1, 2), *down[1:]
+
+
+def _right_untransposed(
+    xs: Sequence[np.ndarray], g: np.ndarray, down: tuple[np.ndarray, ...]
+) -> tuple[np.ndarray, ...]:
+    """∂f/∂x of W x as W g: Wᵀ g with Wᵀ forgotten."""
+    a, b = xs
+    left = np.reshape(g, (len(g), a.shape[1], -1))
+    return down[0], (a @ left).reshape(b.shape)
+
+
+OVERRIDES: dict[str, VOverride] = {
+    "transposed_gradient": VOverride(partial(_square_at, 0), _left_transposed),
+    "transpose_forgotten": VOverride(partial(_square_at, 0), _right_untransposed),
+    "norm_factor_forgotten": VOverride(lambda graph, node: node.op == "norm2", _norm_halved),
+}
+"""The classic slips of a vector backward pass as overrides of the one pass (named mistakes
+of the grader): ∂f/∂W of a product taken as x gᵀ (the gradient transposed; W square),
+∂f/∂x as W g (Wᵀ forgotten; W square), and the squared norm's gradient as q g (its factor 2
+forgotten)."""
+MISTAKES = tuple(OVERRIDES)
+"""The names of :data:`OVERRIDES`."""
 
 
 def _exact(value: Any) -> Any:
     return value
 
 
-def evaluate(
+def _finite(x: np.ndarray) -> np.ndarray:
+    """Per problem of a batch: whether every element is finite."""
+    return np.isfinite(x).reshape(len(x), -1).all(1)
+
+
+def evaluate_batch(
     graph: VGraph,
     inputs: dict[str, np.ndarray],
     upstream: np.ndarray,
-    mistake: str | None = None,
+    override: VOverride | None = None,
     rounder: Rounder | None = None,
+    strict: bool = False,
 ) -> VEvaluation:
-    """Forward and backward pass; ``upstream`` has the output's shape; ``mistake`` (one of
-    :data:`MISTAKES`) makes the backward pass that slip wherever it can; ``rounder`` works
-    it by hand: every node's value, local gradient, gradient sent down and sum of branches
-    rounded as it is written."""
+    """The forward and backward pass of B problems of one graph: each input (B, *shape),
+    ``upstream`` (B, *output's shape); ``override`` (one of :data:`OVERRIDES`) makes the
+    backward pass that mistake at every gate it touches; ``rounder`` works it by hand: every
+    node's value, local gradient, gradient sent down and sum of branches rounded as it is
+    written. ``strict``: raise the error of the first value or gradient sent down that is not
+    finite (else marked in ``bad``); labels that are not class numbers are always an error."""
     r = rounder or _exact
+    batch = len(upstream)
+    ok = np.ones(batch, dtype=bool)
     values: list[np.ndarray] = []
     with np.errstate(all="ignore"):
         for i, node in enumerate(graph.nodes):
             if node.op == "input":
                 value = inputs[node.name]
             elif node.op == "const":
-                value = np.asarray(node.param)
+                value = np.full(batch, node.param)
             else:
-                xs = [values[j] for j in node.inputs]
-                _check_labels(graph, xs, node)
-                value = r(np.asarray(RULES[node.op].forward(xs, node.param), dtype=np.float64))
-            if not np.all(np.isfinite(value)):
+                rule = RULES[node.op]
+                xs = _inputs(graph, values, node)
+                if rule.labels is not None:
+                    _check_labels(graph, xs, node)
+                value = r(np.asarray(rule.forward(xs, node.param), dtype=np.float64))
+            if not strict:
+                ok &= _finite(value)
+            elif not np.isfinite(value).all():
                 raise _not_finite(i, node)
             values.append(value)
-        grads = [np.zeros(node.shape) for node in graph.nodes]
+        grads = [np.zeros((batch, *node.shape)) for node in graph.nodes]
         grads[graph.output] = grads[graph.output] + upstream
+        down: list[tuple[np.ndarray, ...]] = [()] * len(graph.nodes)
+        local: list[tuple[np.ndarray, ...]] = [()] * len(graph.nodes)
         for i in range(len(graph.nodes) - 1, -1, -1):
             node = graph.nodes[i]
             if not node.inputs:
                 continue
-            down = downstream(graph, values, i, grads[i], mistake, rounder)
-            for k, (j, d) in enumerate(zip(node.inputs, down, strict=True)):
-                if k == RULES[node.op].labels:
+            rule = RULES[node.op]
+            if rule.vjp is None:
+                local[i] = local_values(graph, values, i)
+            down[i] = downstream(graph, values, i, grads[i], override, rounder, local[i])
+            for k, (j, d) in enumerate(zip(node.inputs, down[i], strict=True)):
+                if k == rule.labels:
                     continue
-                if not np.all(np.isfinite(d)):
+                if not strict:
+                    ok &= _finite(d)
+                elif not np.isfinite(d).all():
                     raise _not_finite(i, node)
                 grads[j] = r(grads[j] + d)
-    return VEvaluation(values, grads, graph.output)
+    return VEvaluation(values, grads, graph.output, down, local, ~ok)
+
+
+def evaluate(
+    graph: VGraph,
+    inputs: dict[str, np.ndarray],
+    upstream: np.ndarray,
+    override: VOverride | None = None,
+    rounder: Rounder | None = None,
+) -> VEvaluation:
+    """:func:`evaluate_batch` of one problem (no batch dimension), raising the error of the
+    first value or gradient that is not finite."""
+    batch = {name: np.asarray(value)[None] for name, value in inputs.items()}
+    up = np.asarray(upstream)[None]
+    return evaluate_batch(graph, batch, up, override, rounder, strict=True).problem(0)
+
+
+def _inputs(graph: VGraph, values: list[np.ndarray], node: VNode) -> list[np.ndarray]:
+    """The values of a gate's inputs (batches); an elementwise gate's scalar inputs as
+    (B, 1, …) to broadcast against its other input."""
+    xs = [values[j] for j in node.inputs]
+    if RULES[node.op].shape is not None or not node.shape:
+        return xs
+    ones = (1,) * len(node.shape)
+    return [x.reshape(len(x), *ones) if x.ndim == 1 else x for x in xs]
 
 
 def local_values(graph: VGraph, values: list[np.ndarray], i: int) -> tuple[np.ndarray, ...]:
-    """An elementwise gate's local gradients, one per input, broadcast to the output."""
+    """An elementwise gate's local gradients (batches), one per input, broadcast to the
+    output."""
     node = graph.nodes[i]
     rule = RULES[node.op]
-    xs = [values[j] for j in node.inputs]
+    xs = _inputs(graph, values, node)
+    shape = values[i].shape
     return tuple(
-        np.broadcast_to(np.asarray(v, dtype=np.float64), node.shape)
+        np.broadcast_to(np.asarray(v, dtype=np.float64), shape)
         for v in rule.local(xs, values[i], node.param)
     )
 
@@ -332,38 +450,23 @@ def downstream(
     values: list[np.ndarray],
     i: int,
     g: np.ndarray,
-    mistake: str | None = None,
+    override: VOverride | None = None,
     rounder: Rounder | None = None,
+    local: tuple[np.ndarray, ...] = (),
 ) -> tuple[np.ndarray, ...]:
-    """The gradient each input of node ``i`` receives from upstream gradient ``g`` (with a
-    :data:`MISTAKES` slip where it applies; each local gradient and product rounded by
-    ``rounder``)."""
+    """The gradient each input of node ``i`` receives from upstream gradient ``g`` (batches;
+    an ``override``'s instead where it touches the gate; each local gradient and product
+    rounded by ``rounder``); ``local``: an elementwise gate's :func:`local_values`."""
     r = rounder or _exact
     node = graph.nodes[i]
     rule = RULES[node.op]
     xs = [values[j] for j in node.inputs]
     if rule.vjp is not None:
-        down = [np.asarray(d) for d in rule.vjp(xs, values[i], g)]
-        if mistake is not None:
-            _slip(mistake, node.op, xs, g, down)
+        down = tuple(np.asarray(d) for d in rule.vjp(xs, values[i], g))
+        if override is not None and override.touches(graph, node):
+            down = override.replace(xs, g, down)
         return tuple(r(d) for d in down)
     return tuple(
-        r(_reduce_to(r(r(local) * g), graph.nodes[j].shape))
-        for local, j in zip(local_values(graph, values, i), node.inputs, strict=True)
+        r(_reduce_to(r(r(lg) * g), graph.nodes[j].shape))
+        for lg, j in zip(local or local_values(graph, values, i), node.inputs, strict=True)
     )
-
-
-def _slip(
-    mistake: str, op: str, xs: list[np.ndarray], g: np.ndarray, down: list[np.ndarray]
-) -> None:
-    """Replace the right downstream gradients ``down`` by a mistake's, where it fits."""
-    if op == "norm2" and mistake == "norm_factor_forgotten":
-        down[0] = down[0] / 2.0
-    elif op == "@" and mistake == "transposed_gradient" and xs[0].ndim == 2:
-        if down[0].shape[0] == down[0].shape[1]:
-            down[0] = down[0].T
-    elif op == "@" and mistake == "transpose_forgotten":
-        a, b = xs
-        if a.ndim == 2 and a.shape[0] == a.shape[1]:
-            left = np.reshape(g, (a.shape[0], -1))
-            down[1] = (a @ left).reshape(b.shape)

@@ -1,10 +1,11 @@
 """Grading a vector or matrix graph problem: the output, every gradient in its own shape and
 (optionally) the nodes' values, cell by cell; the classic slips named
-(:data:`solvers.tasks.graph.vector.MISTAKES`); the rounding band worked by hand.
+(:data:`solvers.tasks.graph.vector.OVERRIDES`); the rounding band worked by hand.
 
 The graph task's grader (:mod:`.grading`) hands a problem with vectors here. Each batch is
-computed once per problem in numpy (the passes of :mod:`.vector`), then flattened into
-(B, cells) tensors so that the generic scorer can slice and score it. The ``nodes`` part
+computed in numpy by the one pass of :mod:`.vector` over the whole batch (right, with each
+mistake's override, and by hand), then flattened into (B, cells) tensors so that the
+generic scorer can slice and score it. The ``nodes`` part
 is every node's value flattened in node order (the try page's fields; a submission gives
 ``{node id: value in the node's shape}``), graded over the cells given.
 """
@@ -23,7 +24,14 @@ from pydantic_core import PydanticCustomError
 from solvers.core import N_, Rounder
 from solvers.grading.core import F64, PartError, PartSpec, nested_shape, shape_error
 from solvers.tasks.graph.problem import GraphProblem
-from solvers.tasks.graph.vector import MISTAKES, VEvaluation, VGraph, evaluate
+from solvers.tasks.graph.vector import (
+    MISTAKES,
+    OVERRIDES,
+    VEvaluation,
+    VGraph,
+    VOverride,
+    evaluate_batch,
+)
 
 Layout = tuple[tuple[str, tuple[int, ...]], ...]
 
@@ -31,16 +39,20 @@ Layout = tuple[tuple[str, tuple[int, ...]], ...]
 def shapes(problem: GraphProblem) -> dict[str, tuple[int, ...]]:
     """The output's shape, each (non-label) variable's (its gradient's), and the cells of
     all nodes (``nodes``)."""
-    graph, _ = problem.vector_passes()
-    return {
-        "output": graph.nodes[graph.output].shape,
-        **{
-            f"gradients.{v}": graph.nodes[k].shape
+    return dict(layout(problem.vector_passes()[0]))
+
+
+def layout(graph: VGraph) -> Layout:
+    """The parts of :func:`shapes` of a graph's problems, in order, with their shapes."""
+    return (
+        ("output", graph.nodes[graph.output].shape),
+        *(
+            (f"gradients.{v}", graph.nodes[k].shape)
             for k, v in enumerate(graph.variables)
             if v not in graph.labels
-        },
-        "nodes": (sum(math.prod(n.shape) for n in graph.nodes),),
-    }
+        ),
+        ("nodes", (sum(math.prod(n.shape) for n in graph.nodes),)),
+    )
 
 
 def _unknown(template: str, name: Any, count: int = 0) -> PydanticCustomError:
@@ -102,11 +114,12 @@ class VectorBatch:
 
 
 def _flat(ev: VEvaluation, graph: VGraph, layout: Layout) -> np.ndarray:
+    """A batch's parts flattened as ``layout`` says (B, cells)."""
     index = {v: k for k, v in enumerate(graph.variables)}
     parts = [ev.values[graph.output]]
     parts += [ev.grads[index[name.split(".", 1)[1]]] for name, _ in layout[1:-1]]
     parts += ev.values
-    return np.concatenate([np.ravel(p) for p in parts])
+    return np.concatenate([p.reshape(len(p), -1) for p in parts], axis=1)
 
 
 def _passes(
@@ -114,40 +127,50 @@ def _passes(
     layout: Layout,
     flat: np.ndarray,
     upstream: np.ndarray,
-    mistake: str | None = None,
+    override: VOverride | None = None,
     rounder: Rounder | None = None,
 ) -> np.ndarray:
-    """Both passes of one problem from its inputs and upstream gradient (flattened), the
-    result flattened as ``layout`` says."""
+    """Both passes of a batch from its inputs and upstream gradients (flattened, (B, cells)),
+    the result flattened as ``layout`` says."""
+    batch = len(flat)
     inputs, start = {}, 0
     for k, name in enumerate(graph.variables):
         shape = graph.nodes[k].shape
-        inputs[name] = flat[start : start + math.prod(shape)].reshape(shape)
+        inputs[name] = flat[:, start : start + math.prod(shape)].reshape(batch, *shape)
         start += math.prod(shape)
-    upstream = upstream.reshape(graph.nodes[graph.output].shape)
-    return _flat(evaluate(graph, inputs, upstream, mistake, rounder), graph, layout)
+    upstream = upstream.reshape(batch, *graph.nodes[graph.output].shape)
+    return _flat(evaluate_batch(graph, inputs, upstream, override, rounder), graph, layout)
 
 
 def batch(problems: Sequence[GraphProblem], device: Any) -> VectorBatch:
     """Both passes of every problem, and the backward passes with each slip."""
     graph, _ = problems[0].vector_passes()
-    layout: Layout = tuple(shapes(problems[0]).items())
     out_shape = graph.nodes[graph.output].shape
     inputs = [np.concatenate([np.ravel(p.values[v]) for v in graph.variables]) for p in problems]
     upstream = [np.ravel(np.broadcast_to(np.asarray(p.upstream), out_shape)) for p in problems]
-    expected, mistakes = [], []
-    for problem, flat, up in zip(problems, inputs, upstream, strict=True):
-        right = _flat(problem.vector_passes()[1], graph, layout)
-        wrong = [_passes(graph, layout, flat, up, mistake) for mistake in MISTAKES]
-        expected.append(right)
-        mistakes.append([np.full_like(right, math.nan) if np.array_equal(w, right) else w
-                         for w in wrong])  # fmt: skip
+    return batch_of(
+        graph, np.array(inputs, dtype=np.float64), np.array(upstream, dtype=np.float64), device
+    )
 
-    def tensor(rows: list[Any]) -> torch.Tensor:
-        return torch.tensor(np.array(rows, dtype=np.float64), dtype=F64, device=device)
+
+def batch_of(graph: VGraph, inputs: np.ndarray, upstream: np.ndarray, device: Any) -> VectorBatch:
+    """The :func:`batch` of problems of ``graph`` given by their inputs (B, cells of the
+    variables, in order) and upstream gradients (B, cells of the output), all passes over the
+    whole batch at once; a mistake that touches no gate of the graph is not run."""
+    shape = layout(graph)
+    right = _passes(graph, shape, inputs, upstream)
+    mistakes = np.full((len(right), len(OVERRIDES), right.shape[1]), math.nan)
+    for k, override in enumerate(OVERRIDES.values()):
+        if override.applies(graph):
+            wrong = _passes(graph, shape, inputs, upstream, override)
+            same = (wrong == right).all(1)
+            mistakes[:, k] = np.where(same[:, None], math.nan, wrong)
+
+    def tensor(rows: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(rows).to(device, F64)
 
     return VectorBatch(
-        graph, layout, tensor(inputs), tensor(upstream), tensor(expected), tensor(mistakes)
+        graph, shape, tensor(inputs), tensor(upstream), tensor(right), tensor(mistakes)
     )
 
 
@@ -189,9 +212,6 @@ def hand(b: VectorBatch, rounder: Rounder) -> dict[str, torch.Tensor]:
     """Every part worked by hand: both passes with ``rounder`` after every value, local
     gradient, product and sum of branches."""
     inputs, upstream = b.inputs.cpu().numpy(), b.upstream.cpu().numpy()
-    rows = [
-        _passes(b.graph, b.layout, flat, up, rounder=rounder)
-        for flat, up in zip(inputs, upstream, strict=True)
-    ]
-    flat = torch.tensor(np.array(rows), dtype=F64, device=b.expected.device)
+    rows = _passes(b.graph, b.layout, inputs, upstream, rounder=rounder)
+    flat = torch.from_numpy(rows).to(b.expected.device, F64)
     return _parts(b, flat.reshape(b.expected.shape))

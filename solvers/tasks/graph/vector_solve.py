@@ -11,7 +11,7 @@ from solvers.tasks.graph.parser import name_latex
 from solvers.tasks.graph.problem import GraphProblem, VectorAnswer, VectorNode, VectorSolution
 from solvers.tasks.graph.rules import ALL_RULES as RULES
 from solvers.tasks.graph.steps import node_symbols
-from solvers.tasks.graph.vector import VNode, downstream, local_values
+from solvers.tasks.graph.vector import VNode
 
 MAX_WRITTEN = 36
 """Largest value written out element by element in a formula (else only its shape)."""
@@ -93,12 +93,12 @@ def solve_vector(problem: GraphProblem, fmt: NumberFormat) -> VectorSolution:
             parts = [f"{s} = {n}" for s, n in zip(symbolic, numeric, strict=True)]
         else:
             local_tex = rule.local_tex([syms[j] for j in node.inputs], param, "")
-            locals_ = local_values(graph, values, i)
+            locals_ = ev.local[i]
             parts = [
                 rf"\left({t}\right) \odot {grad_sym[i]} = {tex_value(v, fmt)} \odot {g_text}"
                 for t, v in zip(local_tex, locals_, strict=True)
             ]
-        down = downstream(graph, values, i, ev.grads[i])
+        down = ev.down[i]
         for k, (j, part) in enumerate(zip(node.inputs, parts, strict=True)):
             target = graph.nodes[j]
             if target.op == "const" or k == rule.labels:

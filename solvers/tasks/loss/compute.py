@@ -225,18 +225,18 @@ def softmax_probabilities(scores: Array) -> Array:
 def mean_losses(
     kind: str, scores: np.ndarray, labels: np.ndarray, gradient: bool = True
 ) -> LossTensors:
-    """One problem in numpy, scores in rows (N, C), labels (N,): :func:`loss_tensors` with
-    Δ = 1, the natural log, no regularization and a mean over the examples (a batch of one;
-    what the graph task's ``svm`` and ``softmax_ce`` gates compute)."""
-    one = np.ones(1)
+    """Problems in numpy, scores in rows (B, N, C), labels (B, N): :func:`loss_tensors` with
+    Δ = 1, the natural log, no regularization and a mean over the examples (what the graph
+    task's ``svm`` and ``softmax_ce`` gates compute)."""
+    one = np.ones(len(scores))
     batch = LossBatch(
         kind=kind,
         columns=False,
-        scores=scores[None],
-        labels=labels[None],
+        scores=scores,
+        labels=labels,
         margin=one,
         ln_base=one,
-        scale=one / len(labels),
+        scale=one / labels.shape[1],
         reg_loss=one * 0.0,
     )
     return loss_tensors(batch, gradient=gradient)

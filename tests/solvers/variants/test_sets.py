@@ -72,6 +72,21 @@ def test_a_variant_does_not_depend_on_drawing_attempts_ahead(
     assert torch.equal(ahead.notes, one_by_one.notes)
 
 
+@pytest.mark.parametrize("family", ["matrix_norm", "linear_svm"])
+def test_a_vector_variant_does_not_depend_on_drawing_attempts_ahead(
+    family: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Vector families check candidates in batches too: the same variants as one attempt
+    per round (many SVM candidates sit on the loss's kink and are drawn again)."""
+    spec = QuizSpec(graph=GraphSpec(family=family))
+    ahead = generate_bulk("graph", spec, 5, 1200, "cpu")
+    monkeypatch.setattr(type(get_task("graph").generator), "checks_batches", lambda self, s: False)
+    one_by_one = generate_bulk("graph", spec, 5, 1200, "cpu")
+    for name, array in ahead.problems.items():
+        assert torch.equal(array, one_by_one.problems[name]), name
+    assert torch.equal(ahead.notes, one_by_one.notes)
+
+
 def test_seeds_and_secrets_change_the_variants() -> None:
     spec = QuizSpec()
 

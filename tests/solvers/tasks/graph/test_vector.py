@@ -286,6 +286,47 @@ def test_grading_names_the_classic_slips(
     assert not graded.correct and graded.misconception == mistake
 
 
+@pytest.mark.parametrize(
+    ("expression", "shapes"),
+    [
+        ("||W x||^2", {"W": (3, 3), "x": (3,)}),
+        ("svm(W x + b, y)", {"W": (2, 3), "x": (3,), "b": (2,), "y": ()}),
+        ("sum(A B) + norm2(A^T) * c + sum(tanh(c*A))", {"A": (3, 3), "B": (3, 2), "c": ()}),
+        ("softmax_ce(S, y) + x^T z", {"S": (3, 4), "y": (3,), "x": (3,), "z": (3,)}),
+    ],
+)
+def test_the_batched_pass_is_each_problems_pass_bit_for_bit(
+    expression: str, shapes: dict[str, tuple[int, ...]]
+) -> None:
+    """One pass for one problem and for a batch: every value and gradient of each problem of
+    a batch, right, with each named mistake and worked by hand, is its own pass's."""
+    from solvers.core import hand_rounder
+    from solvers.tasks.graph.vector import OVERRIDES, evaluate, evaluate_batch
+
+    rng = np.random.default_rng(7)
+    batch = 6
+    inputs = {
+        name: rng.integers(0, 2, (batch, *shape)).astype(float)
+        if name == "y"
+        else rng.normal(size=(batch, *shape)).round(3)
+        for name, shape in shapes.items()
+    }
+    problem = GraphProblem(
+        expression=expression, values={n: v[0].tolist() for n, v in inputs.items()}
+    )
+    graph, _ = problem.vector_passes()
+    upstream = rng.normal(size=(batch, *graph.nodes[graph.output].shape)).round(2)
+    for override in [None, *OVERRIDES.values()]:
+        for rounder in [None, hand_rounder(2)]:
+            every = evaluate_batch(graph, inputs, upstream, override, rounder)
+            for b in range(batch):
+                one = evaluate(graph, {n: v[b] for n, v in inputs.items()}, upstream[b],
+                               override, rounder)  # fmt: skip
+                mine = every.problem(b)
+                for x, y in zip(one.values + one.grads, mine.values + mine.grads, strict=True):
+                    assert x.tobytes() == y.tobytes()
+
+
 def test_a_right_vector_answer_scores_full_marks() -> None:
     from solvers.registry import TASKS
 
