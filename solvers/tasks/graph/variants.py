@@ -25,7 +25,7 @@ from solvers.tasks.graph.grading import GRADER, GraphBatch
 from solvers.tasks.graph.parser import parse
 from solvers.tasks.graph.problem import GraphProblem
 from solvers.tasks.graph.rules import margin_kinks
-from solvers.tasks.graph.vector import VGraph, build_graph, evaluate_batch
+from solvers.tasks.graph.vector import VGraph, build_graph, evaluate_batch, split_inputs
 from solvers.variants.base import HAND_RULE, Arrays, Generator, take
 from solvers.variants.rng import CounterRng
 from solvers.variants.specs import check_range
@@ -197,11 +197,7 @@ def _vector_passes(name: str, flat: np.ndarray) -> tuple[np.ndarray, ...]:
     margin exactly 0), from their inputs (B, cells) (:func:`vector_inputs`)."""
     graph = vector_graph(name)
     batch = len(flat)
-    inputs, start = {}, 0
-    for k, variable in enumerate(graph.variables):
-        shape = graph.nodes[k].shape
-        inputs[variable] = flat[:, start : start + math.prod(shape)].reshape(batch, *shape)
-        start += math.prod(shape)
+    inputs = split_inputs(graph, flat)
     ev = evaluate_batch(graph, inputs, np.ones((batch, *graph.nodes[graph.output].shape)))
     by_name = {v: np.full((batch, math.prod(graph.nodes[k].shape)), math.nan)
                for k, v in enumerate(graph.variables)}  # fmt: skip

@@ -15,6 +15,7 @@ transposed vector times a vector) is their dot product.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -280,6 +281,18 @@ def _check_labels(graph: VGraph, xs: list[np.ndarray], node: VNode) -> None:
             N_("the labels of {op} at position {position} must be class numbers 0 … {last}"),
             {"op": node.op, "position": node.pos, "last": classes - 1, "field": "values"},
         )
+
+
+def split_inputs(graph: VGraph, flat: np.ndarray) -> dict[str, np.ndarray]:
+    """A batch's inputs by variable, (B, *shape), from their cells flattened in the order of
+    the graph's variables, (B, cells)."""
+    batch = len(flat)
+    inputs, start = {}, 0
+    for k, name in enumerate(graph.variables):
+        shape = graph.nodes[k].shape
+        inputs[name] = flat[:, start : start + math.prod(shape)].reshape(batch, *shape)
+        start += math.prod(shape)
+    return inputs
 
 
 @dataclass(frozen=True)

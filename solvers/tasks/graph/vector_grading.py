@@ -31,6 +31,7 @@ from solvers.tasks.graph.vector import (
     VGraph,
     VOverride,
     evaluate_batch,
+    split_inputs,
 )
 
 Layout = tuple[tuple[str, tuple[int, ...]], ...]
@@ -132,13 +133,8 @@ def _passes(
 ) -> np.ndarray:
     """Both passes of a batch from its inputs and upstream gradients (flattened, (B, cells)),
     the result flattened as ``layout`` says."""
-    batch = len(flat)
-    inputs, start = {}, 0
-    for k, name in enumerate(graph.variables):
-        shape = graph.nodes[k].shape
-        inputs[name] = flat[:, start : start + math.prod(shape)].reshape(batch, *shape)
-        start += math.prod(shape)
-    upstream = upstream.reshape(batch, *graph.nodes[graph.output].shape)
+    inputs = split_inputs(graph, flat)
+    upstream = upstream.reshape(len(flat), *graph.nodes[graph.output].shape)
     return _flat(evaluate_batch(graph, inputs, upstream, override, rounder), graph, layout)
 
 
