@@ -15,8 +15,9 @@ from pydantic import ValidationError
 from pydantic_core import PydanticCustomError
 
 from app.classroom import exams
+from app.classroom.api import paper_rows
 from app.classroom.backlog import settle
-from app.classroom.db import get_database
+from app.classroom.db import Database, get_database
 from app.classroom.gradebook import Gradebook, gradebook, gradebook_csv, moodle_csv
 from app.classroom.roster import parse_csv
 from app.errors import describe_errors
@@ -30,7 +31,9 @@ class CommandError(Exception):
 
 def add_parser(commands: argparse._SubParsersAction, settings: Settings) -> None:
     """The ``exam`` command and its subcommands."""
-    exam = commands.add_parser("exam", help="create, list, close, regrade exams; links, gradebook")
+    exam = commands.add_parser(
+        "exam", help="create, list, close, regrade exams; roster, paper answers, links, gradebook"
+    )
     exam.add_argument(
         "--base-url",
         default=f"http://{settings.host}:{settings.port}",
@@ -70,6 +73,16 @@ def add_parser(commands: argparse._SubParsersAction, settings: Settings) -> None
     actions.add_parser("list", help="the exams, newest first")
     for name, text in (("links", "the students' links as CSV"), ("close", "close the exam now")):
         actions.add_parser(name, help=text).add_argument("id", type=int)
+    roster = actions.add_parser(
+        "roster", help="add students from a CSV file; print their links as CSV"
+    )
+    roster.add_argument("id", type=int)
+    roster.add_argument("file", type=Path, help="id, name, optional email (as --roster)")
+    paper = actions.add_parser(
+        "paper", help="grade paper answers (the CSV of the grading upload) into the gradebook"
+    )
+    paper.add_argument("id", type=int)
+    paper.add_argument("file", type=Path, help="a row per student: student, then answer columns")
     regrade = actions.add_parser(
         "regrade", help="grade every submission again with a tolerance; print the gradebook"
     )
@@ -176,6 +189,14 @@ def _gradebook_table(book: Gradebook) -> str:
     return _table([["student", "name", "variant", "attempts", "score"], *rows])
 
 
+def _book(database: Database, exam_id: int) -> tuple[Gradebook, str]:
+    """The exam's gradebook (its waiting submissions graded first) and its title."""
+    settle(database, exam_id)
+    with database.session(write=False) as session:
+        exam = exams.get_exam(session, exam_id)
+        return gradebook(session, exam), exam.title
+
+
 def _run(args: argparse.Namespace) -> str:
     database = get_database()
     if args.action == "create":
@@ -185,6 +206,21 @@ def _run(args: argparse.Namespace) -> str:
             found = exams.exam_list(session)
             rows = [[str(e.id), exams.state(e), str(count), e.title] for e, count in found]
         return _table([["id", "state", "students", "title"], *rows])
+    if args.action == "roster":
+        entries = parse_csv(_read(args.file))
+        with database.session() as session:
+            exam = exams.get_exam(session, args.id, lock=True)
+            added = exams.add_students(session, exam, entries)
+            out = exams.exam_out(args.base_url, exam, [exams.student_out(args.base_url, s)
+                                                       for s in added])  # fmt: skip
+        return exams.links_csv(out)
+    if args.action == "paper":
+        data = _read(args.file)
+        with database.session() as session:
+            exam = exams.get_exam(session, args.id, lock=True)
+            stored = exams.store_paper(session, exam, paper_rows(exam, data))
+        sys.stderr.write(f"exam {args.id}: {stored} paper answers graded and stored\n")
+        return _gradebook_table(_book(database, args.id)[0])
     if args.action == "regrade":
         fields = _pairs(args.tolerance, "--tolerance")
         body = exams.RegradeIn.model_validate({"tolerance": exams.tolerance_from_fields(fields)})
@@ -193,14 +229,11 @@ def _run(args: argparse.Namespace) -> str:
             exams.regrade(session, exam, body.tolerance)
             return _gradebook_table(gradebook(session, exam))
     if args.action == "gradebook":
-        settle(database, args.id)
-        with database.session(write=False) as session:
-            exam = exams.get_exam(session, args.id)
-            book = gradebook(session, exam)
+        book, title = _book(database, args.id)
         if args.csv:
             return gradebook_csv(book)
         if args.moodle:
-            return moodle_csv(book, exam.title)
+            return moodle_csv(book, title)
         return _gradebook_table(book)
     with database.session(write=args.action == "close") as session:
         exam = exams.get_exam(session, args.id, lock=args.action == "close")

@@ -157,3 +157,28 @@ def test_points_tolerance_and_regrade(database_url: str, tmp_path: Path, monkeyp
         assert exams.get_exam(session, exam_id).tolerance == {"absolute": 0.5}
     status, out, _ = run(capsys, "exam", "regrade", str(exam_id))
     assert status == 0 and out.splitlines()[1].endswith("0 / 4.5")
+
+
+def test_roster_and_paper_answers(exam_id: int, tmp_path: Path, capsys):
+    """``exam roster`` adds students (their links printed), ``exam paper`` grades a paper
+    CSV into the gradebook; a row of an unknown student refuses the whole file."""
+    (tmp_path / "more.csv").write_text("s3,Cid\n")
+    status, out, err = run(capsys, "exam", "roster", str(exam_id), "more.csv")
+    assert status == 0, err
+    added = list(csv.DictReader(io.StringIO(out)))
+    assert [(r["student"], r["variant"]) for r in added] == [("s3", "3")]
+    with get_database().session(write=False) as session:
+        student = exams.get_student(session, exam_id, "s3")
+        problem = student.problems["loss"]
+    answer = right("loss", problem)
+    row = {"student": "s3", "loss.L": str(answer["loss"])}
+    row.update({f"loss.L{i + 1}": str(v) for i, v in enumerate(answer["per_example"])})
+    (tmp_path / "paper.csv").write_text(",".join(row) + "\n" + ",".join(row.values()) + "\n")
+    status, out, err = run(capsys, "exam", "paper", str(exam_id), "paper.csv")
+    assert status == 0, err
+    assert "1 paper answers graded and stored" in err
+    line = next(line for line in out.splitlines() if line.startswith("s3"))
+    assert line.split()[-3:] == ["2", "/", "5"]  # the loss's 2 parts right; conv's 3 blank
+    (tmp_path / "bad.csv").write_text("student,loss.L\nzz,1\n")
+    status, _, err = run(capsys, "exam", "paper", str(exam_id), "bad.csv")
+    assert status == 1 and "row 2: no student zz in this exam" in err
