@@ -1293,12 +1293,12 @@ def undecided(grader: TaskGrader, batch: Any, decimals: int = HAND_DECIMALS) -> 
             continue
         rule = default.rule(spec.name)
         bound = rule.bound(expected)
-        low, high = band(expected, rounded, rule)
+        low, high = band(expected, rounded, rule, bound)
         wrong = [expected * (1 + OFF), expected * (1 - OFF)]
-        for answer in wrong + [answer for _, answer in spec.candidates]:
-            if answer.shape == expected.shape:
-                hidden = (answer >= low) & (answer <= high) & ((answer - expected).abs() > bound)
-                found = found | _any(hidden).to(found.device)
+        answers = torch.stack([a for a in wrong + [a for _, a in spec.candidates]
+                               if a.shape == expected.shape])  # fmt: skip
+        hidden = (answers >= low) & (answers <= high) & ((answers - expected).abs() > bound)
+        found = found | hidden.reshape(len(answers), len(found), -1).any(2).any(0).to(found.device)
     return found
 
 

@@ -4,20 +4,12 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from fastapi.testclient import TestClient
-
-from app.main import create_app
 
 LECTURE = {
     "expression": "1/(1+exp(-(w0*x0+w1*x1+w2)))",
     "values": "w0 = 2, x0 = -1, w1 = -3, x1 = -2, w2 = -3",
 }
-
-
-@pytest.fixture(scope="module")
-def client() -> TestClient:
-    return TestClient(create_app())
 
 
 def test_a_field_per_intermediate_node_named_as_the_page_names_it(client: TestClient) -> None:
