@@ -4,8 +4,6 @@ gradebook, analytics, regrading and paper answers (see the README's contract tab
 Instructor endpoints need the instructor token; a student's endpoints need their link's
 token. Database work runs in the threadpool (the routes are plain functions)."""
 
-import csv
-import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -40,6 +38,7 @@ from app.deps import Instructor, Language
 from app.errors import CheckedJsonRoute, checked_json, error_responses
 from app.exports import answer_cells
 from app.grading import MAX_BATCH, Translations, submission_from_columns
+from app.uploads import UploadError, read_answer_table
 from solvers.core import N_
 from solvers.grading.core import Grade, PartGrade
 from solvers.registry import TASKS
@@ -305,34 +304,27 @@ def _check_columns(exam: exams.Exam, columns: list[str], rows: list[dict[str, An
 
 
 def paper_rows(exam: exams.Exam, data: bytes) -> list[dict[str, Any]]:
-    """A paper upload's rows (as ``POST /api/v1/grade/batch`` reads a CSV): each
-    ``student``, the ``variant`` given (empty when none) and their answer to each of the
-    exam's tasks; a column the exam does not read is a 422 naming it."""
+    """A paper upload's rows (a spreadsheet's CSV, as ``POST /api/v1/grade/batch`` reads it:
+    a BOM, ``,`` ``;`` or tab, quoted fields): each ``student``, the ``variant`` given (empty
+    when none), their answer to each of the exam's tasks and the row's ``line`` in the file;
+    a column the exam does not read is a 422 naming it."""
     try:
-        reader = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
-        rows = list(reader)
-    except UnicodeDecodeError:
-        rows = []
-    if not rows or len(rows) > MAX_BATCH or "student" not in rows[0]:
+        table = read_answer_table(data, required="student", limit=MAX_BATCH)
+    except UploadError as exc:
         raise RequestValidationError(
-            [
-                {
-                    "type": "paper",
-                    "loc": ("body", "file"),
-                    "ctx": {"limit": MAX_BATCH},
-                    "msg": N_("the CSV file needs a student column and 1 to {limit} rows"),
-                }
-            ]
-        )
-    _check_columns(exam, list(reader.fieldnames or []), rows)
+            [{"type": "paper", "loc": ("body", "file"), "ctx": exc.context,
+              "msg": exc.template}]
+        ) from None  # fmt: skip
+    _check_columns(exam, table.columns, table.rows)
     try:
         return [
             {
                 "student": (r.get("student") or "").strip(),
                 "variant": (r.get("variant") or "").strip(),
                 "answers": {t: submission_from_columns(t, r) for t in exam.tasks},
+                "line": line,
             }
-            for r in rows
+            for r, line in zip(table.rows, table.lines, strict=True)
         ]
     except (ValueError, KeyError) as exc:
         raise RequestValidationError(

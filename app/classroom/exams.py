@@ -767,31 +767,29 @@ def close(session: Session, exam: Exam) -> Exam:
 
 def store_paper(session: Session, exam: Exam, rows: list[dict[str, Any]]) -> int:
     """Store graded paper answers, one per row (``student``, the ``variant`` given, if any,
-    and the task's answer for each task): outside the window and the attempts, as the
-    instructor typed them. A row of a student not on the roster, of a variant not the
-    student's, or that does not grade rejects the whole upload."""
+    the task's answer for each task, and the row's ``line`` in the file): outside the window
+    and the attempts, as the instructor typed them. A row of a student not on the roster, of
+    a variant not the student's, or that does not grade rejects the whole upload."""
     students = {s.student_id: s for s in exam.students}
-    for index, row in enumerate(rows):
+    for row in rows:
         student = students.get(row["student"])
         if student is None:
-            message = translate(NO_ROW_STUDENT, {"row": index + 2, "id": row["student"]})
+            message = translate(NO_ROW_STUDENT, {"row": row["line"], "id": row["student"]})
             raise HTTPException(422, message)
         given = row.get("variant", "")
         if given and given != str(student.variant):
-            context = {"row": index + 2, "id": row["student"], "variant": student.variant,
+            context = {"row": row["line"], "id": row["student"], "variant": student.variant,
                        "given": given[:40]}  # fmt: skip
             raise HTTPException(422, translate(WRONG_VARIANT, context))
     count = 0
-    for index, (row, outcome) in enumerate(
-        zip(rows, _grade_rows(exam, students, rows), strict=True)
-    ):
+    for row, outcome in zip(rows, _grade_rows(exam, students, rows), strict=True):
         student = students[row["student"]]
         try:
             _known_tasks(exam, row["answers"])
             grades = _graded(outcome)
         except RequestValidationError as exc:
             raise RequestValidationError(
-                [{**e, "loc": ("body", "file", index + 2, *e["loc"][1:])} for e in exc.errors()]
+                [{**e, "loc": ("body", "file", row["line"], *e["loc"][1:])} for e in exc.errors()]
             ) from None
         used, _ = _attempts_used(session, student)
         session.add(Submission(student_pk=student.id, attempt=used + 1, source="paper",

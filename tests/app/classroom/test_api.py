@@ -388,6 +388,16 @@ def test_paper_upload(classroom: TestClient, teacher: dict[str, str]) -> None:
     assert stored.status_code == 200, stored.text
     second = stored.json()["students"][1]
     assert second["score"] == second["max_score"] == 2
+    # a spreadsheet's CSV in a Russian locale: a BOM, ";" between cells, decimal commas
+    russian = "\ufeff" + text.replace(",", ";").replace(".", ",").replace("loss,L", "loss.L")
+    again = classroom.post(
+        f"/api/v1/exams/{exam['id']}/paper",
+        headers=teacher,
+        files={"file": ("paper.csv", russian.encode())},
+    )
+    assert again.status_code == 200, again.text
+    assert again.json()["students"][1]["attempts"] == 2
+    assert again.json()["students"][1]["score"] == 2
     unknown = text.replace("\ns2,", "\nzz,")
     refused = classroom.post(
         f"/api/v1/exams/{exam['id']}/paper",
