@@ -38,6 +38,7 @@ from app.deps import Instructor, Language
 from app.errors import CheckedJsonRoute, checked_json, error_responses
 from app.exports import answer_cells
 from app.grading import MAX_BATCH, Translations, submission_from_columns
+from app.i18n import translate
 from app.uploads import UploadError, read_answer_table
 from solvers.core import N_
 from solvers.grading.core import Grade, PartGrade
@@ -303,6 +304,9 @@ def _check_columns(exam: exams.Exam, columns: list[str], rows: list[dict[str, An
         )  # fmt: skip
 
 
+UNREADABLE = N_("the CSV file's answers do not read: {error}")
+
+
 def paper_rows(exam: exams.Exam, data: bytes) -> list[dict[str, Any]]:
     """A paper upload's rows (a spreadsheet's CSV, as ``POST /api/v1/grade/batch`` reads it:
     a BOM, ``,`` ``;`` or tab, quoted fields): each ``student``, the ``variant`` given (empty
@@ -312,8 +316,8 @@ def paper_rows(exam: exams.Exam, data: bytes) -> list[dict[str, Any]]:
         table = read_answer_table(data, required="student", limit=MAX_BATCH)
     except UploadError as exc:
         raise RequestValidationError(
-            [{"type": "paper", "loc": ("body", "file"), "ctx": exc.context,
-              "msg": exc.template}]
+            [{"type": "paper", "loc": ("body", "file"),
+              "msg": translate(exc.template, exc.context)}]
         ) from None  # fmt: skip
     _check_columns(exam, table.columns, table.rows)
     try:
@@ -332,8 +336,7 @@ def paper_rows(exam: exams.Exam, data: bytes) -> list[dict[str, Any]]:
                 {
                     "type": "paper",
                     "loc": ("body", "file"),
-                    "ctx": {"error": str(exc)[:200]},
-                    "msg": N_("the CSV file's answers do not read: {error}"),
+                    "msg": translate(UNREADABLE, {"error": str(exc)[:200]}),
                 }
             ]
         ) from None

@@ -398,6 +398,10 @@ def test_paper_upload(classroom: TestClient, teacher: dict[str, str]) -> None:
     assert again.status_code == 200, again.text
     assert again.json()["students"][1]["attempts"] == 2
     assert again.json()["students"][1]["score"] == 2
+    broken = classroom.post(f"/api/v1/exams/{exam['id']}/paper?lang=ru", headers=teacher,
+                            files={"file": ("paper.csv", b'student,loss.L\n"s2,1')})  # fmt: skip
+    assert broken.status_code == 422  # the reason and its line filled in, translated
+    assert "строке 2" in broken.json()["message"] and "{" not in broken.json()["message"]
     unknown = text.replace("\ns2,", "\nzz,")
     refused = classroom.post(
         f"/api/v1/exams/{exam['id']}/paper",
