@@ -182,11 +182,14 @@ def _first_valid_chunked(
 
 def _later_repeats(prints: np.ndarray, blocks: np.ndarray | None = None) -> np.ndarray:
     """True where a fingerprint already occurs at a smaller index (of the same block, when
-    ``blocks`` gives each index's block)."""
-    keys = (prints,) if blocks is None else (prints, blocks)
-    order = np.lexsort(keys)  # stable: equal keys keep their index order
+    ``blocks``, non-decreasing, gives each index's block). One stable sort: equal
+    fingerprints end up side by side in index order, so in block order too."""
+    order = np.argsort(prints, kind="stable")
+    same = prints[order[1:]] == prints[order[:-1]]
+    if blocks is not None:
+        same &= blocks[order[1:]] == blocks[order[:-1]]
     later = np.zeros(len(prints), dtype=bool)
-    later[order[1:]] = np.logical_and.reduce([k[order[1:]] == k[order[:-1]] for k in keys])
+    later[order[1:]] = same
     return later
 
 
@@ -227,11 +230,12 @@ def _select_blocks(
     space = generator.space_size(spec)
     if space is not None:
         spent |= (numbers - 1) % BLOCK >= space  # pigeonhole: these cannot all differ
+    later = _later_repeats(prints, blocks)
     while True:
         can_move = np.flatnonzero((moves < MAX_MOVES) & ~spent)
         if not len(can_move):
             break
-        moving = can_move[_later_repeats(prints, blocks)[can_move]]
+        moving = can_move[later[can_move]]
         if not len(moving):
             break
         moves[moving] += 1
@@ -245,7 +249,10 @@ def _select_blocks(
             arrays[name][rows] = array[kept]
         broken[rows] = candidate_broken[kept]
         prints[rows] = fingerprint(take(candidate, kept))
-    repeats = _later_repeats(prints, None if note_repeats_across_blocks else blocks)
+        # a variant's repeat depends on its own block only: those of the moved ones change
+        touched = np.isin(blocks, blocks[rows])
+        later[touched] = _later_repeats(prints[touched], blocks[touched])
+    repeats = _later_repeats(prints) if note_repeats_across_blocks else later
     notes = broken | (repeats.astype(np.int64) << len(generator.rules))
     return Selection(arrays, attempts, notes)
 
