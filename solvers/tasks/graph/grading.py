@@ -374,12 +374,13 @@ def specs(
         return vector_grading.specs(b, given, GRADER.index)
     graph = b.graph
     fwd = forward(graph, b.values)
-    vals = fwd.computed
-    grads = backward(graph, fwd, b.upstream).grads
+    right = backward(graph, fwd, b.upstream)
+    vals, grads = fwd.computed, right.grads
     # the mistakes of the backward pass, looked for in the student's own forward pass; each
     # override reuses the right backward pass of that forward pass up to the gate it touches
-    own = _own_forward(b, given)
-    own_right = backward(graph, own, b.upstream)
+    gave = not (given["nodes"].isnan().all() and given["output"].isnan().all())
+    own = _own_forward(b, given) if gave else fwd
+    own_right = backward(graph, own, b.upstream) if gave else right
     candidates: list[tuple[int, list[torch.Tensor], dict[str, Any] | None]] = []
     for m, override in OVERRIDES.items():
         if override.applies(graph):
