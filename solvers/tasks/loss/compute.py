@@ -153,6 +153,37 @@ class LossTensors:
         )
 
 
+SHORT_AXIS = 4
+"""Up to this many classes (or examples), a torch tensor's sum over them is added term by
+term: torch's reduction kernel costs ten times as much on so short an axis (CPU), and adds
+them in this order from +0, so the sums are the same, bit for bit."""
+
+
+def axis_sum(x: Array, axis: int, keepdims: bool = False) -> Array:
+    """``x.sum(axis, keepdims)``, term by term on a short torch axis (:data:`SHORT_AXIS`)."""
+    if not isinstance(x, torch.Tensor) or not 2 <= x.shape[axis] <= SHORT_AXIS:
+        return x.sum(axis=axis, keepdims=keepdims)
+    terms = x.unbind(axis)
+    total = terms[0] + 0.0  # torch's sum starts at +0: −0 + −0 is +0
+    for term in terms[1:]:
+        total = total + term
+    return total.unsqueeze(axis) if keepdims else total
+
+
+def last_argmax(x: Array) -> Array:
+    """The first index of the largest value along the last axis (``x.argmax(axis=-1)``;
+    compared term by term on a short torch axis, see :data:`SHORT_AXIS`)."""
+    if not isinstance(x, torch.Tensor) or x.shape[-1] > SHORT_AXIS or x.isnan().any():
+        return x.argmax(axis=-1)
+    terms = x.unbind(-1)
+    best, index = terms[0], torch.zeros_like(terms[0], dtype=torch.int64)
+    for k, term in enumerate(terms[1:], 1):
+        larger = term > best
+        best = torch.where(larger, term, best)
+        index = index.masked_fill(larger, k)
+    return index
+
+
 def _per_problem(x: Array | float) -> Array | float:
     """(B,) → (B, 1, 1), a number as it is."""
     return x if isinstance(x, int | float) else x[:, None, None]
@@ -212,7 +243,7 @@ def _softmax(xp: Any, scores: Array) -> tuple[Array, Array, Array, Array, Array]
     top = xp.amax(scores, axis=2, keepdims=True)
     shifted = scores - top
     exps = xp.exp(shifted)
-    sums = exps.sum(axis=2, keepdims=True)
+    sums = axis_sum(exps, 2, keepdims=True)
     return top, shifted, exps, sums, exps / sums
 
 
@@ -250,7 +281,7 @@ def _reduce(
     r: Rounder = _same,
 ) -> tuple[Array, Array, Array]:
     """The last step: data loss, regularization loss and loss (each through ``r``)."""
-    data_loss = r(per_example.sum(axis=1) * (b.scale if scale is None else scale))
+    data_loss = r(axis_sum(per_example, 1) * (b.scale if scale is None else scale))
     reg_loss = b.reg_loss * reg_factor if reg_factor != 1.0 else b.reg_loss
     if r is not _same:
         reg_loss = r(reg_loss)
@@ -316,7 +347,7 @@ def loss_tensors(
     scores = b.scores
     if ln_base is None:
         ln_base = b.ln_base
-    at = _label_index(scores, scores.argmax(axis=2) if wrong_class else b.labels)
+    at = _label_index(scores, last_argmax(scores) if wrong_class else b.labels)
     parts: dict[str, Array] = {}
     if b.kind == "svm":
         raw = r(_margins(scores, at, b.margin))
@@ -329,8 +360,8 @@ def loss_tensors(
             counted = xp.sign(terms) if hinge else xp.ones_like(terms)
             if correct_class or not hinge:
                 counted = _put(counted, at, 0.0)
-            slope = _put(counted, at, 0.0 - counted.sum(axis=2, keepdims=True))
-        per_example = r(terms.sum(axis=2))
+            slope = _put(counted, at, 0.0 - axis_sum(counted, 2, keepdims=True))
+        per_example = r(axis_sum(terms, 2))
         nats = None
         parts.update(raw=raw, margins=terms)
     elif rounder is None:
@@ -345,7 +376,7 @@ def loss_tensors(
         parts.update(top=top, shifted=shifted, exps=exps, sums=sums, probabilities=probabilities)
     else:  # by hand: no max-shift, every value rounded
         exps = r(xp.exp(scores))
-        sums = r(exps.sum(axis=2, keepdims=True))
+        sums = r(axis_sum(exps, 2, keepdims=True))
         probabilities = r(exps / sums)
         nats = -xp.log(_take(probabilities, at))[:, :, 0]
         per_example = r(nats / _per_example(ln_base))

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from solvers.tasks.loss import LossProblem, example, solve
-from solvers.tasks.loss.compute import LossBatch, loss_tensors
+from solvers.tasks.loss.compute import LossBatch, axis_sum, last_argmax, loss_tensors
 from solvers.tasks.loss.grading import GRADER, LN10, MISCONCEPTIONS, specs
 
 REG = {"reg": 0.1, "weights": [[1, 2], [0, -1]]}
@@ -154,3 +154,23 @@ def test_reduced_is_the_override_of_the_last_step_bit_for_bit(loss: str) -> None
             fast, slow = right.reduced(b, **override), loss_tensors(b, **override)
             for name in ("per_example", "data_loss", "reg_loss", "loss", "grad"):
                 assert getattr(fast, name).tolist() == getattr(slow, name).tolist()
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 4, 5, 8])
+def test_short_sums_and_argmax_are_torch_s_bit_for_bit(size: int) -> None:
+    """The sums over a short axis added term by term, and the argmax compared term by term,
+    give torch's own results: the same bits (−0 + −0 is +0) and the first of equal maxima."""
+    generator = torch.Generator().manual_seed(size)
+    x = torch.randn(4000, 3, size, generator=generator, dtype=torch.float64)
+    x = x * torch.rand(4000, 3, size, generator=generator, dtype=torch.float64).exp() * 100
+    x[:50] = -0.0
+    x[50:100] = x[50:100].round()  # ties
+    for axis in (1, 2):
+        for keepdims in (False, True):
+            expected = x.sum(axis=axis, keepdims=keepdims)
+            got = axis_sum(x, axis, keepdims)
+            assert torch.equal(got, expected)
+            assert torch.equal(got.signbit(), expected.signbit())
+    assert torch.equal(last_argmax(x), x.argmax(axis=-1))
+    x[0, 0, 0] = math.nan
+    assert torch.equal(last_argmax(x), x.argmax(axis=-1))
