@@ -57,6 +57,12 @@ class Generator(ABC):
     def violations(self, arrays: Arrays, spec: Any) -> np.ndarray:
         """(B, len(rules)) bool: which rule each candidate breaks."""
 
+    def rejected(self, arrays: Arrays, spec: Any) -> np.ndarray:
+        """(B,) bool: whether each candidate breaks some rule (:meth:`violations` of any
+        rule; a generator may check its cheap rules first and skip the others where one
+        is broken)."""
+        return self.violations(arrays, spec).any(1)
+
     @abstractmethod
     def problems(self, arrays: Arrays, spec: Any) -> list[BaseModel]:
         """The pydantic problems of the arrays."""
@@ -138,15 +144,15 @@ def first_valid(
     """
     attempts = np.minimum(np.asarray(start, dtype=np.int64), MAX_ATTEMPTS - 1)
     arrays = generator.draw(CounterRng(keys, attempts), spec)
-    broken = _bits(generator.violations(arrays, spec))
-    pending = np.flatnonzero((broken != 0) & (attempts < MAX_ATTEMPTS - 1))
+    broken = generator.rejected(arrays, spec)
+    pending = np.flatnonzero(broken & (attempts < MAX_ATTEMPTS - 1))
     budget = MIN_DRAW if generator.checks_batches(spec) else 1
     while len(pending):
         ahead = min(max(1, budget // len(pending)), MAX_ATTEMPTS - 1 - attempts[pending].min())
         tried = np.minimum(attempts[pending, None] + np.arange(1, ahead + 1), MAX_ATTEMPTS - 1)
         candidate = generator.draw(CounterRng(np.repeat(keys[pending], ahead), tried.ravel()), spec)
-        candidate_broken = _bits(generator.violations(candidate, spec)).reshape(-1, ahead)
-        valid = candidate_broken == 0
+        candidate_broken = generator.rejected(candidate, spec).reshape(-1, ahead)
+        valid = ~candidate_broken
         # the first valid attempt of each key, or its last one drawn
         pick = np.where(valid.any(1), valid.argmax(1), ahead - 1)
         rows = np.arange(len(pending)) * ahead + pick
@@ -154,8 +160,12 @@ def first_valid(
             arrays[name][pending] = array[rows]
         attempts[pending] = tried[np.arange(len(pending)), pick]
         broken[pending] = candidate_broken.ravel()[rows]
-        pending = pending[(broken[pending] != 0) & (attempts[pending] < MAX_ATTEMPTS - 1)]
-    return arrays, attempts, broken, broken == 0
+        pending = pending[broken[pending] & (attempts[pending] < MAX_ATTEMPTS - 1)]
+    rules = np.zeros(len(keys), dtype=np.int64)
+    left = np.flatnonzero(broken)  # no valid candidate: which rules the last one breaks
+    if len(left):
+        rules[left] = _bits(generator.violations(take(arrays, left), spec))
+    return arrays, attempts, rules, ~broken
 
 
 @dataclass

@@ -298,14 +298,27 @@ class GraphGenerator(Generator):
 
     def violations(self, arrays: Arrays, spec: GraphSpec) -> np.ndarray:
         """The passes in float64 torch on the CPU; z and the max inputs from the integers."""
+        return self._broken(arrays)
 
-        _, gradients, bad, kink = family_passes(arrays, "cpu")
+    def rejected(self, arrays: Arrays, spec: GraphSpec) -> np.ndarray:
+        """The rules on the integers first, the passes only where those are met."""
+        return self._broken(arrays, quick=True).any(1)
+
+    def _broken(self, arrays: Arrays, quick: bool = False) -> np.ndarray:
+        """:meth:`violations`; ``quick``: a candidate that breaks a rule on its integers (a
+        saturated neuron, a tie of max) is not checked for the others."""
         family, v = arrays["family"], arrays["values"]
-        all_zero = (gradients.nan_to_num(0.0) == 0).all(1).numpy()
         z = v[:, 0] * v[:, 1] + v[:, 2] * v[:, 3] + v[:, 4]
         saturated = np.isin(family, _NEURONS) & (np.abs(z) > NEURON_LIMIT)
         tie = (family == _MAX_GATE) & (v[:, 2] == v[:, 3])
-        broken = np.stack([bad.numpy(), all_zero, saturated, tie, kink.numpy()], axis=1)
+        passed = np.flatnonzero(~(saturated | tie)) if quick else np.arange(len(family))
+        bad, all_zero, kink = (np.zeros(len(family), dtype=bool) for _ in range(3))
+        checked = take(arrays, passed) if quick else arrays
+        _, gradients, bad_passes, kinks = family_passes(checked, "cpu")
+        bad[passed] = bad_passes.numpy()
+        all_zero[passed] = (gradients.nan_to_num(0.0) == 0).all(1).numpy()
+        kink[passed] = kinks.numpy()
+        broken = np.stack([bad, all_zero, saturated, tie, kink], axis=1)
         hand = np.zeros(len(family), dtype=bool)
         rest = np.flatnonzero(~broken.any(1))  # the hand method only where the rest is met
         kept = take(arrays, rest)
