@@ -14,6 +14,7 @@ from app.exports import answer_cells
 from app.grading import FULL_COLLECTIONS_NEVER, FullCollectionsDeferred
 from solvers.registry import TASKS
 from solvers.variants.sets import VariantSet
+from tests.app.test_exports import HOSTILE_CELLS
 
 CAT = {"scores": [[3.2], [5.1], [-1.7]], "labels": [0], "loss": "softmax"}
 SEED_CONV = {
@@ -368,3 +369,19 @@ def test_csv_dialects_are_read(client: TestClient, content: str) -> None:
     assert response.status_code == 200, response.text
     graded = list(csv.DictReader(io.StringIO(response.text)))
     assert graded[0]["student"] == "ann" and graded[0]["loss.score"] == "1"
+
+
+def test_graded_csv_upload_neutralizes_student_ids(client: TestClient) -> None:
+    task = next(iter(TASKS))
+    students = HOSTILE_CELLS[:5]
+    out = io.StringIO()
+    csv.writer(out).writerows([["student", "variant"], *([s, "1"] for s in students)])
+    body = out.getvalue()
+    response = client.post(
+        "/api/v1/grade/batch",
+        data={"task": task, "seed": "7"},
+        files={"file": ("answers.csv", body.encode(), "text/csv")},
+    )
+    assert response.status_code == 200, response.text
+    column = [row["student"] for row in csv.DictReader(io.StringIO(response.text))]
+    assert column == ["'" + s for s in students]
