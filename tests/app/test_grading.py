@@ -6,6 +6,7 @@ import csv
 import gc
 import io
 import re
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -91,7 +92,7 @@ def test_json_batch(client: TestClient) -> None:
     assert bad.json()["detail"][0]["field"] == "items.0.answer.x"
 
 
-def test_csv_upload_grades_each_student(client: TestClient) -> None:
+def test_csv_upload_grades_each_student(client: TestClient, grade_csv: Any) -> None:
     key = VariantSet.model_validate_json(
         client.get("/instructor/variants.json?count=3&seed=5&tasks=loss").text
     )
@@ -102,17 +103,8 @@ def test_csv_upload_grades_each_student(client: TestClient) -> None:
         row.update({c.column: f"{c.value:.2f}" for c in cells})
         rows.append(row)
     rows[1]["loss.L"] = "999"
-    upload = io.StringIO()
-    writer = csv.DictWriter(upload, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    response = client.post(
-        "/api/v1/grade/batch",
-        data={"task": "loss", "seed": "5"},
-        files={"file": ("answers.csv", upload.getvalue(), "text/csv")},
-    )
-    assert response.status_code == 200, response.text
-    graded = list(csv.DictReader(io.StringIO(response.text)))
+    text = grade_csv([list(rows[0]), *(list(row.values()) for row in rows)])
+    graded = list(csv.DictReader(io.StringIO(text)))
     assert [g["student"] for g in graded] == ["ann", "bob", "cy"]
     assert [g["score"] == g["max_score"] for g in graded] == [True, False, True]
     assert graded[1]["loss.score"] == "0"
