@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import os
 import signal
 import socket
@@ -12,8 +14,9 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -46,6 +49,23 @@ def client() -> Iterator[TestClient]:
 
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def grade_csv(client: TestClient) -> Callable[..., str]:
+    """Upload ``rows`` (the header first) as a CSV file to ``POST /api/v1/grade/batch``, with
+    the form fields ``task=loss``, ``seed=5`` unless ``form`` says otherwise; the graded CSV."""
+
+    def upload(rows: Sequence[Sequence[Any]], **form: str) -> str:
+        out = io.StringIO()
+        csv.writer(out).writerows(rows)
+        files = {"file": ("answers.csv", out.getvalue(), "text/csv")}
+        data = {"task": "loss", "seed": "5", **form}
+        response = client.post("/api/v1/grade/batch", data=data, files=files)
+        assert response.status_code == 200, response.text
+        return response.text
+
+    return upload
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import csv
 import gc
 import io
 import re
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,6 +15,7 @@ from app.exports import answer_cells
 from app.grading import FULL_COLLECTIONS_NEVER, FullCollectionsDeferred
 from solvers.registry import TASKS
 from solvers.variants.sets import VariantSet
+from tests.app.test_exports import HOSTILE_CELLS
 
 CAT = {"scores": [[3.2], [5.1], [-1.7]], "labels": [0], "loss": "softmax"}
 SEED_CONV = {
@@ -90,7 +92,7 @@ def test_json_batch(client: TestClient) -> None:
     assert bad.json()["detail"][0]["field"] == "items.0.answer.x"
 
 
-def test_csv_upload_grades_each_student(client: TestClient) -> None:
+def test_csv_upload_grades_each_student(client: TestClient, grade_csv: Any) -> None:
     key = VariantSet.model_validate_json(
         client.get("/instructor/variants.json?count=3&seed=5&tasks=loss").text
     )
@@ -101,17 +103,8 @@ def test_csv_upload_grades_each_student(client: TestClient) -> None:
         row.update({c.column: f"{c.value:.2f}" for c in cells})
         rows.append(row)
     rows[1]["loss.L"] = "999"
-    upload = io.StringIO()
-    writer = csv.DictWriter(upload, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    response = client.post(
-        "/api/v1/grade/batch",
-        data={"task": "loss", "seed": "5"},
-        files={"file": ("answers.csv", upload.getvalue(), "text/csv")},
-    )
-    assert response.status_code == 200, response.text
-    graded = list(csv.DictReader(io.StringIO(response.text)))
+    text = grade_csv([list(rows[0]), *(list(row.values()) for row in rows)])
+    graded = list(csv.DictReader(io.StringIO(text)))
     assert [g["student"] for g in graded] == ["ann", "bob", "cy"]
     assert [g["score"] == g["max_score"] for g in graded] == [True, False, True]
     assert graded[1]["loss.score"] == "0"
@@ -368,3 +361,19 @@ def test_csv_dialects_are_read(client: TestClient, content: str) -> None:
     assert response.status_code == 200, response.text
     graded = list(csv.DictReader(io.StringIO(response.text)))
     assert graded[0]["student"] == "ann" and graded[0]["loss.score"] == "1"
+
+
+def test_graded_csv_upload_neutralizes_student_ids(client: TestClient) -> None:
+    task = next(iter(TASKS))
+    students = HOSTILE_CELLS[:5]
+    out = io.StringIO()
+    csv.writer(out).writerows([["student", "variant"], *([s, "1"] for s in students)])
+    body = out.getvalue()
+    response = client.post(
+        "/api/v1/grade/batch",
+        data={"task": task, "seed": "7"},
+        files={"file": ("answers.csv", body.encode(), "text/csv")},
+    )
+    assert response.status_code == 200, response.text
+    column = [row["student"] for row in csv.DictReader(io.StringIO(response.text))]
+    assert column == ["'" + s for s in students]

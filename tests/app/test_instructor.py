@@ -7,12 +7,10 @@ import io
 import re
 import xml.etree.ElementTree as ET
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from app.cli import main as cli
 from app.exports import answer_cells
 from app.settings import get_settings
 from solvers.variants.sets import VariantSet
@@ -197,18 +195,6 @@ def test_instructor_page_previews_variant_one(client: TestClient) -> None:
     assert 'id="preview"' not in client.get("/instructor").text
 
 
-def test_cli_writes_every_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    out = tmp_path / "quiz"
-    cli(["variants", "--count", "3", "--seed", "2020", "--out", str(out), "--no-pdf"])
-    names = {p.name for p in out.iterdir()}
-    assert {"sheets.html", "key.html", "variants.json", "answers.csv", "moodle.xml"} <= names
-    assert (out / "static" / "css" / "app.css").exists()
-    assert 'href="static/css/app.css"' in (out / "sheets.html").read_text()
-    saved = VariantSet.model_validate_json((out / "variants.json").read_text())
-    assert saved.count == 3 and saved.seed == 2020
-    assert "5 files" in capsys.readouterr().out
-
-
 def test_instructor_page_validation(client: TestClient) -> None:
     page = client.get("/instructor?count=5&seed=1&tasks=conv&conv_size=4")
     assert page.status_code == 422
@@ -256,3 +242,36 @@ def test_key_summary_lists_every_part_label_beside_value_one_rounding(
     numbers = re.findall(r'(?:&nbsp;|<span role="cell"[^>]*>|by hand: )(−?\d+(?:\.\d+)?)', table)
     assert numbers and all(re.fullmatch(r"−?\d+(\.\d{4})?", n) for n in numbers)
     assert any("." in n for n in numbers)
+
+
+@pytest.mark.parametrize(
+    "referer",
+    [
+        "https://evil.example/phish",
+        "http://evil.example/instructor",
+        "//evil.example/x",
+        "javascript:alert(1)",
+        "http://testserver.evil.example/",
+        "http://testserver@evil.example/",
+        "http://testserver//evil.example/",
+        "http://testserver/\\evil.example",
+        "/instructor?x=1",  # not a URL of this host: only a full same-host URL counts
+        "",
+    ],
+)
+def test_token_never_redirects_away(client: TestClient, referer: str) -> None:
+    headers = {"referer": referer} if referer else {}
+    response = client.post(
+        "/instructor/token", data={"token": "t"}, headers=headers, follow_redirects=False
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/instructor"
+
+
+def test_token_goes_back_to_the_page_it_came_from(client: TestClient) -> None:
+    referer = "http://testserver/instructor/key?tasks=loss&count=3"
+    response = client.post(
+        "/instructor/token", data={"token": "t"}, headers={"referer": referer},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert response.headers["location"] == "/instructor/key?tasks=loss&count=3"

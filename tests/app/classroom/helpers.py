@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import math
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
 
 from solvers.registry import TASKS
 
@@ -43,3 +51,41 @@ def exam_body(roster: list[dict[str, str]], **extra: Any) -> dict[str, Any]:
 def students(n: int) -> list[dict[str, str]]:
     """A roster of ``n`` students."""
     return [{"id": f"s{i}", "name": f"Student {i}"} for i in range(1, n + 1)]
+
+
+def call(base: str, method: str, path: str, body: Any = None, token: str | None = None):
+    """One HTTP request: (status, parsed JSON)."""
+    request = urllib.request.Request(
+        base + path, method=method, data=json.dumps(body).encode() if body is not None else None
+    )
+    request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+@contextmanager
+def own_database(postgres_url: str, name: str) -> Iterator[str]:
+    """A new, empty database ``name`` on the session's PostgreSQL, dropped afterwards (with
+    any connection a killed worker left behind); yields its URL."""
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        connection.execute(text(f"CREATE DATABASE {name}"))
+    try:
+        yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+
+def create(client: TestClient, teacher: dict[str, str], n: int = 3, **extra: Any) -> dict:
+    """A new exam of ``n`` students through the API; its JSON."""
+    answer = client.post("/api/v1/exams", json=exam_body(students(n), **extra), headers=teacher)
+    assert answer.status_code == 201, answer.text
+    return answer.json()

@@ -15,13 +15,7 @@ from itsdangerous import URLSafeTimedSerializer
 from app.classroom.db import get_database
 from app.classroom.models import Exam
 from app.classroom.tokens import read_token
-from tests.app.classroom.helpers import exam_body, log10_loss, right, students
-
-
-def create(client: TestClient, teacher: dict[str, str], n: int = 3, **extra) -> dict:
-    answer = client.post("/api/v1/exams", json=exam_body(students(n), **extra), headers=teacher)
-    assert answer.status_code == 201, answer.text
-    return answer.json()
+from tests.app.classroom.helpers import create, exam_body, log10_loss, right, students
 
 
 def test_create_and_get(classroom: TestClient, teacher: dict[str, str]) -> None:

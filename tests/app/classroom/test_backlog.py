@@ -14,8 +14,7 @@ from sqlalchemy import select
 from app.classroom import backlog
 from app.classroom.db import _database
 from app.classroom.models import Submission
-from tests.app.classroom.helpers import log10_loss, right
-from tests.app.classroom.test_api import create
+from tests.app.classroom.helpers import create, log10_loss, right
 
 
 @pytest.fixture

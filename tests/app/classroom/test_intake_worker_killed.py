@@ -19,8 +19,7 @@ import pytest
 from sqlalchemy import create_engine, select
 
 from app.classroom.models import Student, Submission
-from tests.app.classroom.helpers import exam_body, students
-from tests.app.classroom.test_workers import call, own_database
+from tests.app.classroom.helpers import call, exam_body, own_database, students
 from tests.conftest import start_server, stop_server
 
 TOKEN = "killed-worker-token"

@@ -7,10 +7,10 @@ from __future__ import annotations
 import csv
 import io
 import re
+from typing import Any
 
 from fastapi.testclient import TestClient
 
-from solvers.variants.sets import quiz_spec, regenerate_many
 from tests.solvers.grading.hand_student import loss_answer, rounding
 
 SMALL_P = {"scores": [[0.7], [0.4], [2.4]], "labels": [1], "loss": "softmax"}
@@ -42,30 +42,23 @@ def test_intermediate_decimals_per_request(client: TestClient) -> None:
     assert client.post("/api/v1/grade/batch", json=exact).json()["grades"][0]["score"] < 2
 
 
-def _upload(client: TestClient, decimals: str | None) -> list[dict[str, str]]:
+def _upload(grade_csv: Any, quiz: tuple[str, list[Any]], decimals: str | None) -> list[dict]:
     """Variants 1 … 40 of the softmax spec answered by hand, as a CSV upload."""
-    spec = '{"loss": {"loss": "softmax"}}'
-    problems = regenerate_many("loss", quiz_spec().model_validate_json(spec).loss, 5, range(1, 41))
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["student", "variant", "loss.L1", "loss.L2", "loss.L3", "loss.L"])
+    spec, problems = quiz
+    rows: list[list[Any]] = [["student", "variant", "loss.L1", "loss.L2", "loss.L3", "loss.L"]]
     for number, problem in enumerate(problems, 1):
         answer = loss_answer(problem, rounding(2))
-        writer.writerow([f"s{number}", number, *answer["per_example"], answer["loss"]])
-    data = {"task": "loss", "seed": "5", "spec": spec}
-    if decimals is not None:
-        data["intermediate_decimals"] = decimals
-    response = client.post(
-        "/api/v1/grade/batch", data=data, files={"file": ("a.csv", out.getvalue(), "text/csv")}
-    )
-    assert response.status_code == 200, response.text
-    return list(csv.DictReader(io.StringIO(response.text)))
+        rows.append([f"s{number}", number, *answer["per_example"], answer["loss"]])
+    form = {"spec": spec} if decimals is None else {"spec": spec, "intermediate_decimals": decimals}
+    return list(csv.DictReader(io.StringIO(grade_csv(rows, **form))))
 
 
-def test_csv_upload_takes_intermediate_decimals(client: TestClient) -> None:
-    graded = _upload(client, None)
+def test_csv_upload_takes_intermediate_decimals(
+    client: TestClient, grade_csv: Any, softmax_quiz: Any
+) -> None:
+    graded = _upload(grade_csv, softmax_quiz, None)
     assert all(row["score"] == row["max_score"] for row in graded)
-    exact = _upload(client, "none")
+    exact = _upload(grade_csv, softmax_quiz, "none")
     assert any(row["score"] != row["max_score"] for row in exact)
     bad = client.post(
         "/api/v1/grade/batch",

@@ -203,8 +203,8 @@ def test_the_softmax_gradient_without_minus_one() -> None:
 def test_hand_rounded_carried_forward_part_says_so() -> None:
     """A later part right only as the student's own earlier part worked by hand: the
     rounding flag and the wording say so (the worked case of the rounding tests)."""
-    from tests.solvers.grading.test_rounding_carried import NEURON as N
-    from tests.solvers.grading.test_rounding_carried import _exp_node
+    from tests.solvers.grading.test_core_rounding_carried import NEURON as N
+    from tests.solvers.grading.test_core_rounding_carried import _exp_node
 
     answer = {"nodes": {_exp_node(): 3.39}, "gradients": {"x1": 0.51}}
     (part,) = [p for p in grade("graph", N, answer).parts if p.name == "gradients.x1"]

@@ -1,47 +1,18 @@
-"""The classroom's storage on SQLite and PostgreSQL: migrations, the shared instructor
-token, concurrent submissions of one student; and no database for everything else."""
+"""Exams (app/classroom/exams.py) on SQLite and PostgreSQL: concurrent submissions of one
+student, a regrade during grading, answers stored as sent."""
 
 from __future__ import annotations
 
-import logging
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
-import pytest
 from fastapi import HTTPException
-from fastapi.testclient import TestClient
-from sqlalchemy import inspect, select
+from sqlalchemy import select
 
 from app.classroom import exams
-from app.classroom.db import get_database, migrate
+from app.classroom.db import get_database
 from app.classroom.models import Submission, summarize
-from app.settings import get_settings
 from solvers.grading.core import Tolerance
 from tests.app.classroom.helpers import exam_body, students
-
-
-def test_migrations_are_idempotent(database_url: str) -> None:
-    database = get_database().ready()
-    migrate(database.engine)
-    tables = set(inspect(database.engine).get_table_names())
-    assert {"exams", "students", "submissions", "server_state", "alembic_version"} <= tables
-
-
-def test_token_made_on_first_start(database_url: str, monkeypatch, caplog) -> None:
-    monkeypatch.delenv("STEPGRAD_INSTRUCTOR_TOKEN")
-    get_settings.cache_clear()
-    from app.main import app
-
-    with caplog.at_level(logging.WARNING, "stepgrad.classroom"), TestClient(app) as client:
-        [line] = [r.getMessage() for r in caplog.records if "login link" in r.getMessage()]
-        token = line.rsplit("token=", 1)[1]
-        assert len(token) >= 32
-        headers = {"Authorization": f"Bearer {token}"}
-        assert client.get("/api/v1/exams", headers=headers).status_code == 200
-    # another worker (a new process's Database) reads the same token
-    from app.classroom.db import Database
-
-    assert Database(database_url).ready().state("instructor_token", create=False) == token
 
 
 def test_concurrent_submissions_of_one_student(database_url: str) -> None:
@@ -89,22 +60,6 @@ def test_a_regrade_while_a_submission_is_graded(database_url: str, monkeypatch) 
     with db.session() as session:
         stored = session.scalars(select(Submission)).one()
     assert stored.summary and stored.summary == summarize(stored.grades)
-
-
-def test_no_database_needed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Solving, the try pages and the stateless APIs work with no database configured;
-    no database file appears."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("STEPGRAD_DATABASE_URL", raising=False)
-    get_settings.cache_clear()
-    from app.main import app
-
-    with TestClient(app) as client:
-        assert client.get("/loss").status_code == 200
-        assert client.get("/conv/try?seed=3").status_code == 200
-        assert client.post("/api/v1/variants", json={"count": 2}).status_code == 200
-    assert list(tmp_path.iterdir()) == []
-    get_settings.cache_clear()
 
 
 def test_answers_stored_as_sent(database_url: str) -> None:

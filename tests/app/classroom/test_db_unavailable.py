@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from app.classroom.db import _database
 from app.settings import get_settings
 from tests.app.classroom.conftest import TOKEN
-from tests.app.classroom.test_workers import call
+from tests.app.classroom.helpers import call
 from tests.conftest import start_server, stop_server
 
 UNREACHABLE = "postgresql+psycopg://stepgrad:hunter2@127.0.0.1:9/stepgrad"

@@ -3,7 +3,11 @@ new expressions in a worker thread (app.work.solve_work)."""
 
 from __future__ import annotations
 
-from solvers.registry import TASKS
+from dataclasses import replace
+
+import pytest
+
+from solvers.registry import TASKS, get_task, register, unregister
 
 
 def test_the_lecture_examples_are_quick_once_seen() -> None:
@@ -27,3 +31,32 @@ def test_large_problems_and_new_expressions_are_not_quick() -> None:
     vector = graph.problem_model(expression="||W x||^2", values={"W": "1 2; 3 4", "x": "1 1"})
     graph.solve(vector)
     assert not graph.quick(vector)
+
+
+# --- the registry itself ---------------------------------------------------------------------
+
+
+def test_the_three_tasks_in_the_quizs_order() -> None:
+    assert list(TASKS) == ["loss", "graph", "conv"]
+    assert all(task.id == task_id for task_id, task in TASKS.items())
+
+
+def test_register_replace_and_unregister() -> None:
+    extra = replace(TASKS["loss"], id="extra")
+    again = replace(extra, title="another title")
+    try:
+        assert register(extra) is extra and list(TASKS)[-1] == "extra"
+        register(again)  # the same id replaces, in its place
+        assert get_task("extra") is again and list(TASKS).count("extra") == 1
+        assert unregister("extra") is again
+    finally:
+        TASKS.pop("extra", None)
+    assert list(TASKS) == ["loss", "graph", "conv"]
+    with pytest.raises(KeyError):
+        unregister("extra")
+
+
+def test_an_unknown_task_names_the_known_ones() -> None:
+    assert get_task("conv") is TASKS["conv"]
+    with pytest.raises(ValueError, match="unknown task 'linear'; tasks: loss, graph, conv"):
+        get_task("linear")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
 from app import grading
 from app.exports import answer_cells
@@ -28,23 +28,13 @@ def test_regenerate_many_checks_numbers() -> None:
         regenerate_many("loss", QuizSpec(), 1, [3, 0])
 
 
-def _upload(client: TestClient, task: str, rows: list[dict[str, str]]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    response = client.post(
-        "/api/v1/grade/batch",
-        data={"task": task, "seed": "5"},
-        files={"file": ("answers.csv", out.getvalue(), "text/csv")},
-    )
-    assert response.status_code == 200, response.text
-    return response.text
+def _upload(grade_csv: Any, task: str, rows: list[dict[str, str]]) -> str:
+    return grade_csv([list(rows[0]), *(list(row.values()) for row in rows)], task=task)
 
 
 @pytest.mark.parametrize("task", list(TASKS))
 def test_csv_mixing_variant_numbers_grades_as_row_by_row(
-    client: TestClient, task: str, monkeypatch: pytest.MonkeyPatch
+    grade_csv: Any, task: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     key = generate_set([task], QuizSpec(), 5, 6)
     rows = []
@@ -52,7 +42,7 @@ def test_csv_mixing_variant_numbers_grades_as_row_by_row(
         answer = key.variants[number - 1 if i % 3 else 0].answers[task]
         cells = {c.column: f"{c.value:.2f}" for c in answer_cells(task, answer)}
         rows.append({"student": f"s{i}", "variant": str(number), **cells})
-    grouped = _upload(client, task, rows)
+    grouped = _upload(grade_csv, task, rows)
     graded = list(csv.DictReader(io.StringIO(grouped)))
     assert [g["score"] == g["max_score"] for g in graded[:3]] == [False, True, True]
 
@@ -60,4 +50,4 @@ def test_csv_mixing_variant_numbers_grades_as_row_by_row(
         return [regenerate(task_id, spec, seed, n, secret) for n in numbers]
 
     monkeypatch.setattr(grading, "regenerate_many", one_by_one)
-    assert _upload(client, task, rows) == grouped
+    assert _upload(grade_csv, task, rows) == grouped

@@ -5,54 +5,19 @@ grading the stored answers one by one through ``POST /api/v1/{task}/grade``."""
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, select
 
 from app.classroom.models import Student, Submission
-from tests.app.classroom.helpers import exam_body, log10_loss, right, students
+from tests.app.classroom.helpers import call, exam_body, log10_loss, own_database, right, students
 from tests.conftest import start_server, stop_server
 
 TOKEN = "workers-token"
-
-
-def call(base: str, method: str, path: str, body: Any = None, token: str | None = None):
-    """One HTTP request: (status, parsed JSON)."""
-    request = urllib.request.Request(
-        base + path, method=method, data=json.dumps(body).encode() if body is not None else None
-    )
-    request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(request, timeout=60) as answer:
-            return answer.status, json.loads(answer.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
-
-
-@contextmanager
-def own_database(postgres_url: str, name: str) -> Iterator[str]:
-    """A new, empty database ``name`` on the session's PostgreSQL, dropped afterwards (with
-    any connection a killed worker left behind); yields its URL."""
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        connection.execute(text(f"CREATE DATABASE {name}"))
-    try:
-        yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.app.test_fuzz_api import EXAMPLES
+from tests.e2e.test_fuzz_api import EXAMPLES
 
 NEURON = {"expression": "x*y+z", "values": {"x": 1, "y": 2, "z": 3}}
 
