@@ -244,16 +244,15 @@ class Passes:
         return [*self.fwd.computed, *local, *down, *self.bwd.grads]
 
     def bad(self) -> Array:
-        """A mask (B,) of the problems where some value, local or downstream gradient is
-        not finite."""
-        n = len(self.bwd.grads)
-        cells = [c for c in self.cells()[:-n] if type(c) is not float]
+        """A mask (B,) of the problems where some value or downstream gradient is not finite
+        (a local gradient that is not finite makes its downstream gradient so too)."""
+        cells = [*self.fwd.computed, *(d for ds in self.bwd.down for d in ds)]
         lib = xp(cells[0])
+        ok = [lib.isfinite(c).reshape(len(c), -1).all(1) for c in cells if c.ndim > 1]
         scalars = [c for c in cells if c.ndim == 1]
-        rows = [c.reshape(len(c), -1).T for c in cells if c.ndim > 1]  # (elements, B)
         if scalars:
-            rows.append(lib.stack(scalars))
-        return ~lib.isfinite(rows[0] if len(rows) == 1 else lib.concatenate(rows)).all(0)
+            ok.append(lib.isfinite(lib.stack(scalars)).all(0))
+        return ~(ok[0] if len(ok) == 1 else lib.stack(ok).all(0))
 
 
 def passes(
