@@ -157,20 +157,21 @@ def backward(
     grads: list[Local | None] = [None] * n
     grads[graph.output] = upstream
     down: list[tuple[Local, ...]] = [()] * n
+    touched = frozenset(
+        () if override is None else (s.node for s in graph.plan if override.touches(graph, s))
+    )
     same = right is not None and override is not None and keep == "sum" and rounder is None
-    for step in reversed(graph.plan):
-        i, rule, inputs, _, spread = step
-        touched = override is not None and override.touches(graph, step)
-        if same and not touched:
+    reused = max(touched, default=-1) if same else n  # after the last gate touched: right
+    for i, rule, inputs, _, spread in reversed(graph.plan):
+        if i > reused:
             d = right.down[i]  # type: ignore[union-attr]
         else:
-            same = False
             g = grads[i]
             if rule.vjp is None:
                 d = tuple(map(_times, fwd.local[i], repeat(g)))
             else:
                 d = rule.vjp([used[j] for j in inputs], used[i], g)  # type: ignore[arg-type]
-            if touched:
+            if i in touched:
                 d = override.replace([used[j] for j in inputs], used[i], g, d)  # type: ignore
             if rounder is not None:
                 d = tuple(map(rounder, d))

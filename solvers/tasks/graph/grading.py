@@ -366,6 +366,7 @@ def gate_overrides(graph: Graph) -> list[tuple[str, Override, dict[str, Any]]]:
 
 
 def _at(node: int, graph: Graph, step: Step) -> bool:
+    """Whether the gate is node ``node``."""
     return step.node == node
 
 

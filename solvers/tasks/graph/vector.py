@@ -324,6 +324,7 @@ def _square_at(k: int, graph: VGraph, step: Step) -> bool:
 
 
 def _norm2(graph: VGraph, step: Step) -> bool:
+    """Whether the gate is a squared norm."""
     return step.rule.op == "norm2"
 
 
