@@ -7,7 +7,7 @@ matrix; a scalar graph's batch is float64 torch tensors, a vector graph's numpy 
 single scalar problem (:func:`evaluate`) runs the same code on numpy scalars, which cost far
 less per op. Each gate's forward and local gradients, or its whole-tensor ``vjp``, are its
 rule in :mod:`.rules`; an elementwise gate broadcasts a scalar input against a vector and
-sums its gradient back (:attr:`~.gates.Step.spread`). A named mistake is the same pass with
+sums its gradient back (a :data:`~.gates.Step`'s spread). A named mistake is the same pass with
 an :class:`Override` that replaces the gradients a gate sends down, or with the branches not
 summed (``keep``).
 
@@ -54,17 +54,17 @@ class Plan(Protocol):
 
 @dataclass(frozen=True)
 class Override:
-    """A mistake in the backward pass: at the gates it ``touches(graph, step)`` (known from
+    """A mistake in the backward pass: at the gates it ``touches(graph, node)`` (known from
     the graph alone, before any number), the gradients sent down are
     ``replace(xs, y, g, down)`` (the gate's inputs, value, upstream gradient and its right
     downstream gradients) instead."""
 
-    touches: Callable[[Any, Step], bool]
+    touches: Callable[[Any, int], bool]
     replace: Callable[[Sequence[Array], Array, Local, tuple[Local, ...]], tuple[Local, ...]]
 
     def applies(self, graph: Plan) -> bool:
         """Whether the graph has a gate it touches."""
-        return any(self.touches(graph, step) for step in graph.plan)
+        return any(self.touches(graph, step[0]) for step in graph.plan)
 
 
 @dataclass(frozen=True)
@@ -158,7 +158,7 @@ def backward(
     grads[graph.output] = upstream
     down: list[tuple[Local, ...]] = [()] * n
     touched = frozenset(
-        () if override is None else (s.node for s in graph.plan if override.touches(graph, s))
+        () if override is None else (s[0] for s in graph.plan if override.touches(graph, s[0]))
     )
     same = right is not None and override is not None and keep == "sum" and rounder is None
     reused = max(touched, default=-1) if same else n  # after the last gate touched: right

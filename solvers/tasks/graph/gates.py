@@ -1,11 +1,11 @@
 """The computational graph: gates built from a parsed tree (what each gate computes is its
-rule in :mod:`.rules`; the passes are :mod:`.compute`, which read a graph's :class:`Step`s)."""
+rule in :mod:`.rules`; the passes are :mod:`.compute`, which read a graph's :data:`Step`s)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Literal, NamedTuple
+from typing import Literal
 
 from solvers.tasks.graph.parser import Expr, Parsed
 from solvers.tasks.graph.rules import RULES, GateRule, Shape
@@ -13,17 +13,12 @@ from solvers.tasks.graph.rules import RULES, GateRule, Shape
 GateMode = Literal["primitive", "grouped"]
 
 
-class Step(NamedTuple):
-    """One gate of the passes: its node id, rule, inputs and constant. ``spread``: for an
-    elementwise gate on a vector or matrix with a scalar input, per input the shape of ones
-    a scalar takes to broadcast against the others (None for an input of the gate's shape;
-    its gradient is summed back); None where no input is broadcast (every scalar graph)."""
-
-    node: int
-    rule: GateRule
-    inputs: tuple[int, ...]
-    param: float
-    spread: tuple[Shape | None, ...] | None = None
+Step = tuple[int, GateRule, tuple[int, ...], float, tuple[Shape | None, ...] | None]
+"""One gate of the passes: its node id, rule, inputs, constant and ``spread``: for an
+elementwise gate on a vector or matrix with a scalar input, per input the shape of ones a
+scalar takes to broadcast against the others (None for an input of the gate's shape), its
+gradient summed back; None where no input is broadcast (every scalar graph). A plain tuple:
+the passes unpack it at every gate."""
 
 
 @dataclass(frozen=True)
@@ -61,7 +56,7 @@ class Graph:
     def plan(self) -> tuple[Step, ...]:
         """The passes' work: every gate (not an input or a constant), in order."""
         return tuple(
-            Step(i, RULES[g.op], g.inputs, g.param) for i, g in enumerate(self.gates) if g.inputs
+            (i, RULES[g.op], g.inputs, g.param, None) for i, g in enumerate(self.gates) if g.inputs
         )
 
     @property

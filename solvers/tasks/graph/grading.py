@@ -49,7 +49,7 @@ from solvers.tasks.graph.compute import (
     leaves,
     passes,
 )
-from solvers.tasks.graph.gates import Graph, Step
+from solvers.tasks.graph.gates import Graph
 from solvers.tasks.graph.parser import name_latex, normalize_name
 from solvers.tasks.graph.problem import SEVERAL_NUMBERS, GraphProblem
 from solvers.tasks.graph.rules import RULES
@@ -300,15 +300,20 @@ def batch(problems: Sequence[GraphProblem], device: Any) -> GraphBatch | vector_
     )
 
 
-def _op(*ops: str) -> Callable[[Graph, Step], bool]:
+def _op(*ops: str) -> Callable[[Graph, int], bool]:
     """Touches the gates of these ops."""
-    return lambda graph, step: step.rule.op in ops
+    return lambda graph, i: graph.gates[i].op in ops
+
+
+def _sign_lost(graph: Graph, i: int) -> bool:
+    """A − gate, or a ·c gate of a negative c."""
+    gate = graph.gates[i]
+    return gate.op == "-" or (gate.op == "·c" and gate.param < 0)
 
 
 OVERRIDES: dict[str, Override] = {
     "sign_lost": Override(  # the local gradient −1 of − or a negative c of ·c taken as |·|
-        lambda graph, step: step.rule.op == "-" or (step.rule.op == "·c" and step.param < 0),
-        lambda xs, y, g, down: (*down[:-1], -down[-1]),
+        _sign_lost, lambda xs, y, g, down: (*down[:-1], -down[-1])
     ),
     "exp_local_one": Override(_op("exp"), lambda xs, y, g, down: (g,)),
     "reciprocal_local": Override(
@@ -365,9 +370,9 @@ def gate_overrides(graph: Graph) -> list[tuple[str, Override, dict[str, Any]]]:
     return found
 
 
-def _at(node: int, graph: Graph, step: Step) -> bool:
+def _at(node: int, graph: Graph, i: int) -> bool:
     """Whether the gate is node ``node``."""
-    return step.node == node
+    return i == node
 
 
 def _negate(k: int, xs: Sequence[Any], y: Any, g: Any, down: tuple[Any, ...]) -> tuple[Any, ...]:

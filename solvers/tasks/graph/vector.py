@@ -98,7 +98,7 @@ def _step(graph: VGraph, i: int) -> Step:
     if rule.shape is None and node.shape and () in shapes:
         ones = (1,) * len(node.shape)
         spread = tuple(None if shape else ones for shape in shapes)
-    return Step(i, rule, node.inputs, node.param, spread)
+    return i, rule, node.inputs, node.param, spread
 
 
 class _Builder:
@@ -317,15 +317,16 @@ def split_inputs(graph: VGraph, flat: np.ndarray) -> dict[str, np.ndarray]:
     return inputs
 
 
-def _square_at(k: int, graph: VGraph, step: Step) -> bool:
-    """Whether input ``k`` of a matrix product is a square matrix."""
-    shape = graph.nodes[step.inputs[k]].shape
-    return step.rule.op == "@" and len(shape) == 2 and shape[0] == shape[1]
+def _square_at(k: int, graph: VGraph, i: int) -> bool:
+    """Whether input ``k`` of matrix product ``i`` is a square matrix."""
+    node = graph.nodes[i]
+    shape = graph.nodes[node.inputs[k]].shape
+    return node.op == "@" and len(shape) == 2 and shape[0] == shape[1]
 
 
-def _norm2(graph: VGraph, step: Step) -> bool:
-    """Whether the gate is a squared norm."""
-    return step.rule.op == "norm2"
+def _norm2(graph: VGraph, i: int) -> bool:
+    """Whether gate ``i`` is a squared norm."""
+    return graph.nodes[i].op == "norm2"
 
 
 def _norm_halved(

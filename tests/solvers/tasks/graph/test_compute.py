@@ -146,7 +146,7 @@ def test_each_gate_rule_runs_on_numpy_as_on_torch(op: str) -> None:
 
 def test_a_scalar_graph_is_the_vector_graphs_pass_with_every_shape_empty() -> None:
     """One traversal: the vector graph of an expression whose variables are all scalars
-    (numpy) gives the scalar graph's output and gradients (torch), with a mistake too."""
+    (numpy) gives the scalar graph's output and gradients (torch)."""
     from solvers.tasks.graph.gates import compile_graph
     from solvers.tasks.graph.vector import build_graph, evaluate_batch
 
@@ -154,18 +154,11 @@ def test_a_scalar_graph_is_the_vector_graphs_pass_with_every_shape_empty() -> No
     values = {"x": [0.7, -1.2, 2.5], "y": [1.9, 0.3, -0.4]}
     graph = compile_graph(parser.parse(text))
     vgraph = build_graph(parser.parse(text), (("x", ()), ("y", ())))
-    assert all(step.spread is None for step in vgraph.plan)
-    sign_lost = OVERRIDES["sign_lost"]
-    for override in (None, sign_lost):
-        scalar = passes(
-            graph,
-            torch.tensor([values[v] for v in graph.variables], dtype=F64).T,
-            torch.ones(3, dtype=F64),
-            override,
-        )
-        inputs = {name: np.array(v) for name, v in values.items()}
-        vector = evaluate_batch(vgraph, inputs, np.ones(3), override)
-        np.testing.assert_allclose(vector.values[vgraph.output], scalar.output().numpy())
-        for k, name in enumerate(graph.variables):
-            got = vector.grads[vgraph.variables.index(name)]
-            np.testing.assert_allclose(got, scalar.gradients(graph)[:, k].numpy())
+    assert all(spread is None for *_, spread in vgraph.plan)
+    rows = torch.tensor([values[v] for v in graph.variables], dtype=F64).T
+    scalar = passes(graph, rows, torch.ones(3, dtype=F64))
+    vector = evaluate_batch(vgraph, {n: np.array(v) for n, v in values.items()}, np.ones(3))
+    np.testing.assert_allclose(vector.values[vgraph.output], scalar.output().numpy())
+    for k, name in enumerate(graph.variables):
+        got = vector.grads[vgraph.variables.index(name)]
+        np.testing.assert_allclose(got, scalar.gradients(graph)[:, k].numpy())
