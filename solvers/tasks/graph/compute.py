@@ -157,11 +157,14 @@ def backward(
     grads: list[Local | None] = [None] * n
     grads[graph.output] = upstream
     down: list[tuple[Local, ...]] = [()] * n
-    touched = frozenset(
-        () if override is None else (s[0] for s in graph.plan if override.touches(graph, s[0]))
-    )
+    touched = [False] * n
+    if override is not None:
+        for step in graph.plan:
+            touched[step[0]] = override.touches(graph, step[0])
     same = right is not None and override is not None and keep == "sum" and rounder is None
-    reused = max(touched, default=-1) if same else n  # after the last gate touched: right
+    reused = n  # after the last gate touched: the right pass's gradients
+    if same:
+        reused = max((i for i, t in enumerate(touched) if t), default=-1)
     for i, rule, inputs, _, spread in reversed(graph.plan):
         if i > reused:
             d = right.down[i]  # type: ignore[union-attr]
@@ -171,7 +174,7 @@ def backward(
                 d = tuple(map(_times, fwd.local[i], repeat(g)))
             else:
                 d = rule.vjp([used[j] for j in inputs], used[i], g)  # type: ignore[arg-type]
-            if i in touched:
+            if touched[i]:
                 d = override.replace([used[j] for j in inputs], used[i], g, d)  # type: ignore
             if rounder is not None:
                 d = tuple(map(rounder, d))
