@@ -1,14 +1,20 @@
-"""The graph task's one implementation of the passes: forward and backward over a batch.
+"""The graph task's one implementation of the passes: forward and backward over a batch,
+of a scalar graph (:class:`~.gates.Graph`) and of a vector or matrix graph
+(:class:`~.vector.VGraph`) alike.
 
-Every value is a float64 torch tensor with a leading batch dimension (B,); a single
-problem (:func:`evaluate`) runs the same code on numpy scalars, which cost far less per op.
-Each gate's forward and local gradients are its rule in :mod:`.rules`. A named mistake is
-the same pass with an :data:`Override` that replaces a gate's local gradients, or with the
-branches not summed (``keep``).
+A node's value has a leading batch dimension: (B,) for a scalar, (B, *shape) for a vector or
+matrix; a scalar graph's batch is float64 torch tensors, a vector graph's numpy arrays, and a
+single scalar problem (:func:`evaluate`) runs the same code on numpy scalars, which cost far
+less per op. Each gate's forward and local gradients, or its whole-tensor ``vjp``, are its
+rule in :mod:`.rules`; an elementwise gate broadcasts a scalar input against a vector and
+sums its gradient back (a :data:`~.gates.Step`'s spread). A named mistake is the same pass with
+an :class:`Override` that replaces the gradients a gate sends down, or with the branches not
+summed (``keep``).
 
-Where a value, local gradient or downstream gradient is not finite, the first such cell of
-the first problem concerned is reported as ``PydanticCustomError("domain", …)`` naming the
-node (log of x ≤ 0, sqrt of x < 0, 1/0, an infinite derivative, overflow).
+Where a value, local gradient or downstream gradient of a scalar graph is not finite, the
+first such cell of the first problem concerned is reported as
+``PydanticCustomError("domain", …)`` naming the node (log of x ≤ 0, sqrt of x < 0, 1/0, an
+infinite derivative, overflow).
 """
 
 from __future__ import annotations
@@ -17,37 +23,55 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import repeat
-from typing import Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import torch
 from pydantic_core import PydanticCustomError
 
 from solvers.core import N_, Rounder
-from solvers.tasks.graph.gates import Gate, Graph
+from solvers.tasks.graph.gates import Graph, Step
 from solvers.tasks.graph.rules import RULES, Array, Local, Tensor, domain_error, xp
 
 F64 = torch.float64
 Keep = Literal["sum", "first", "last"]
 
 
+class Plan(Protocol):
+    """What the passes read of a graph (:class:`~.gates.Graph`, :class:`~.vector.VGraph`):
+    its gates in topological order and its output node."""
+
+    @property
+    def plan(self) -> tuple[Step, ...]:
+        """Every gate (not an input or a constant), in order."""
+        ...
+
+    @property
+    def output(self) -> int:
+        """Id of the output node."""
+        ...
+
+
 @dataclass(frozen=True)
 class Override:
-    """A mistake in the backward pass: at the gates it ``touches``, the local gradients
-    are ``replace(xs, y, local)`` (inputs, value and right local gradients) instead."""
+    """A mistake in the backward pass: at the gates it ``touches(graph, node)`` (known from
+    the graph alone, before any number), the gradients sent down are
+    ``replace(xs, y, g, down)`` (the gate's inputs, value, upstream gradient and its right
+    downstream gradients) instead."""
 
-    touches: Callable[[Gate], bool]
-    replace: Callable[[Sequence[Array], Array, tuple[Local, ...]], tuple[Local, ...]]
+    touches: Callable[[Any, int], bool]
+    replace: Callable[[Sequence[Array], Array, Local, tuple[Local, ...]], tuple[Local, ...]]
 
-    def applies(self, graph: Graph) -> bool:
+    def applies(self, graph: Plan) -> bool:
         """Whether the graph has a gate it touches."""
-        return any(g.inputs and self.touches(g) for g in graph.gates)
+        return any(self.touches(graph, step[0]) for step in graph.plan)
 
 
 @dataclass(frozen=True)
 class Forward:
     """The forward pass: per node its value ``computed``, the value ``used`` downstream (a
-    given value replaces the computed one) and its local gradients at the used values."""
+    given value replaces the computed one) and its local gradients at the used values (none
+    for a whole-tensor gate)."""
 
     computed: list[Array]
     used: list[Array]
@@ -63,44 +87,56 @@ class Backward:
     down: list[tuple[Local, ...]]
 
 
-def forward(
-    graph: Graph, values: Array, given: Array | None = None, rounder: Rounder | None = None
-) -> Forward:
-    """Node values and local gradients; ``values`` is (B, V) in the order of
+def leaves(graph: Graph, values: Array) -> list[Array | None]:
+    """The :func:`forward` leaves of a scalar graph: ``values`` is (B, V) in the order of
     ``graph.variables`` (or (B, V + C) with the constants after them), a tensor; or one
-    problem's row (V + C,) as a numpy array, whose cells are then numpy scalars. ``given``
-    (B, N), NaN where not given, replaces the computed values for the nodes after them
-    (error carried forward). ``rounder`` works it by hand: every gate's value and local
-    gradient is rounded (the inputs are taken as given)."""
+    problem's row (V + C,) as a numpy array, whose cells are then numpy scalars."""
     constants = graph.constants
     if constants and values.shape[-1] == len(graph.variables):
         row = torch.tensor(constants, dtype=F64, device=values.device)
         values = torch.cat([values, row.expand(values.shape[0], -1)], 1)
-    computed = list(values.T)
-    used = list(computed) if given is not None else computed
+    return [*values.T, *repeat(None, len(graph.plan))]
+
+
+def forward(
+    graph: Plan,
+    leaves: Sequence[Array | None],
+    given: Array | None = None,
+    rounder: Rounder | None = None,
+) -> Forward:
+    """Node values and local gradients from ``leaves``: per node its value where it is an
+    input or a constant, None where it is a gate. ``given`` (B, N), NaN where not given,
+    replaces the computed values for the nodes after them (error carried forward).
+    ``rounder`` works it by hand: every gate's value and local gradient is rounded (the
+    inputs are taken as given)."""
+    computed = list(leaves)
+    used = computed
     local: list[tuple[Local, ...]] = [()] * len(computed)
     if given is not None:
         where, isnan = xp(given).where, xp(given).isnan
-        for i in range(len(computed)):
-            used[i] = where(isnan(given[:, i]), computed[i], given[:, i])
-    for i, rule, inputs, param in graph.plan:
+        used = [x if x is None else where(isnan(given[:, i]), x, given[:, i])
+                for i, x in enumerate(computed)]  # fmt: skip
+    for i, rule, inputs, param, spread in graph.plan:
         xs = [used[j] for j in inputs]
-        y = rule.forward(xs, param)
+        if spread is not None:
+            xs = [x if s is None else x.reshape(len(x), *s)  # type: ignore[union-attr]
+                  for x, s in zip(xs, spread, strict=True)]  # fmt: skip
+        y = rule.forward(xs, param)  # type: ignore[arg-type]
         if rounder is not None:
             y = rounder(y)
-        computed.append(y)
+        computed[i] = y
         if given is not None:
-            y = where(isnan(given[:, i]), y, given[:, i])
-            used.append(y)
-        gradients = rule.local(xs, y, param)
-        if rounder is not None:
-            gradients = tuple(map(rounder, gradients))
-        local.append(gradients)
-    return Forward(computed, used, local)
+            y = used[i] = where(isnan(given[:, i]), y, given[:, i])
+        if rule.vjp is None:
+            gradients = rule.local(xs, y, param)  # type: ignore[arg-type]
+            if rounder is not None:
+                gradients = tuple(map(rounder, gradients))
+            local[i] = gradients
+    return Forward(computed, used, local)  # type: ignore[arg-type]
 
 
 def backward(
-    graph: Graph,
+    graph: Plan,
     fwd: Forward,
     upstream: Local,
     override: Override | None = None,
@@ -108,30 +144,43 @@ def backward(
     rounder: Rounder | None = None,
     right: Backward | None = None,
 ) -> Backward:
-    """Gradients of every node, from ``upstream`` (B,) (or a float, for one problem).
-    ``override`` replaces gates' local gradients; ``keep``:
-    ``sum`` the branches (right), or keep only the ``first`` or the ``last`` branch reached
-    going backward (a mistake); ``rounder`` rounds every product and every sum of branches
-    (by hand). ``right``: the right pass over the same ``fwd`` and ``upstream``, whose
-    downstream gradients an ``override``'s pass takes as they are until the first gate it
-    touches (the same numbers, bit for bit, without their products)."""
-    gates = graph.gates
-    n = len(gates)
+    """Gradients of every node, from ``upstream`` (B, *output's shape) (or a float, for one
+    problem). ``override`` replaces gates' downstream gradients; ``keep``: ``sum`` the
+    branches (right), or keep only the ``first`` or the ``last`` branch reached going
+    backward (a mistake); ``rounder`` rounds every product, every sum of a broadcast
+    scalar's gradients and every sum of branches (by hand). ``right``: the right pass over
+    the same ``fwd`` and ``upstream``, whose downstream gradients an ``override``'s pass
+    takes as they are until the first gate it touches (the same numbers, bit for bit,
+    without their products)."""
+    used = fwd.used
+    n = len(used)
     grads: list[Local | None] = [None] * n
-    grads[-1] = upstream
+    grads[graph.output] = upstream
     down: list[tuple[Local, ...]] = [()] * n
+    touched = [False] * n
+    if override is not None:
+        for step in graph.plan:
+            touched[step[0]] = override.touches(graph, step[0])
     same = right is not None and override is not None and keep == "sum" and rounder is None
-    for i, _, inputs, _ in reversed(graph.plan):
-        local = fwd.local[i]
-        if override is not None and override.touches(gates[i]):
-            local = override.replace([fwd.used[j] for j in inputs], fwd.used[i], local)
-            same = False
-        if same:
+    reused = n  # after the last gate touched: the right pass's gradients
+    if same:
+        reused = max((i for i, t in enumerate(touched) if t), default=-1)
+    for i, rule, inputs, _, spread in reversed(graph.plan):
+        if i > reused:
             d = right.down[i]  # type: ignore[union-attr]
         else:
-            d = tuple(map(_times, local, repeat(grads[i])))
+            g = grads[i]
+            if rule.vjp is None:
+                d = tuple(map(_times, fwd.local[i], repeat(g)))
+            else:
+                d = rule.vjp([used[j] for j in inputs], used[i], g)  # type: ignore[arg-type]
+            if touched[i]:
+                d = override.replace([used[j] for j in inputs], used[i], g, d)  # type: ignore
             if rounder is not None:
                 d = tuple(map(rounder, d))
+            if spread is not None:
+                d = tuple(dk if s is None else _summed(dk, rounder)  # type: ignore[arg-type]
+                          for dk, s in zip(d, spread, strict=True))  # fmt: skip
         down[i] = d
         for j, dj in zip(inputs, d, strict=True):
             earlier = grads[j]
@@ -140,8 +189,7 @@ def backward(
             elif keep == "sum":
                 grads[j] = earlier + dj if rounder is None else rounder(earlier + dj)
     if any(g is None for g in grads):
-        zero = torch.zeros_like(upstream) if isinstance(upstream, Tensor) else 0.0
-        return Backward([zero if g is None else g for g in grads], down)
+        return Backward([_zero(used[j]) if g is None else g for j, g in enumerate(grads)], down)
     return Backward(grads, down)  # type: ignore[arg-type]
 
 
@@ -158,6 +206,20 @@ def _times(a: Local, b: Local) -> Local:
         if b == -1.0:
             return -a
     return a * b
+
+
+def _summed(grad: Array, rounder: Rounder | None) -> Array:
+    """A broadcast scalar's gradient (B,): the sum of its elements' gradients (rounded)."""
+    total = grad.sum(tuple(range(1, grad.ndim)))
+    return total if rounder is None else rounder(total)
+
+
+def _zero(value: Array) -> Local:
+    """The gradient of a node no gate consumes: zeros of its value's shape (0.0 for one
+    problem's scalar)."""
+    if isinstance(value, Tensor):
+        return torch.zeros_like(value)
+    return np.zeros_like(value) if np.ndim(value) else 0.0
 
 
 @dataclass(frozen=True)
@@ -185,12 +247,16 @@ class Passes:
         down = [d for ds in self.bwd.down for d in ds]
         return [*self.fwd.computed, *local, *down, *self.bwd.grads]
 
-    def bad(self) -> Tensor:
-        """A mask (B,) of the problems where some value, local or downstream gradient is
-        not finite."""
-        n = len(self.bwd.grads)
-        cells = [c for c in self.cells()[:-n] if type(c) is not float]
-        return ~torch.isfinite(torch.stack(cells)).all(0)
+    def bad(self) -> Array:
+        """A mask (B,) of the problems where some value or downstream gradient is not finite
+        (a local gradient that is not finite makes its downstream gradient so too)."""
+        cells = [*self.fwd.computed, *(d for ds in self.bwd.down for d in ds)]
+        lib = xp(cells[0])
+        ok = [lib.isfinite(c).reshape(len(c), -1).all(1) for c in cells if c.ndim > 1]
+        scalars = [c for c in cells if c.ndim == 1]
+        if scalars:
+            ok.append(lib.isfinite(lib.stack(scalars)).all(0))
+        return ~(ok[0] if len(ok) == 1 else lib.stack(ok).all(0))
 
 
 def passes(
@@ -201,8 +267,9 @@ def passes(
     keep: Keep = "sum",
     rounder: Rounder | None = None,
 ) -> Passes:
-    """Forward then backward over a batch (see :func:`forward` and :func:`backward`)."""
-    fwd = forward(graph, values, rounder=rounder)
+    """Forward then backward over a batch of a scalar graph (see :func:`leaves`,
+    :func:`forward` and :func:`backward`)."""
+    fwd = forward(graph, leaves(graph, values), rounder=rounder)
     return Passes(fwd, backward(graph, fwd, upstream, override, keep, rounder))
 
 
@@ -309,7 +376,7 @@ def evaluate_given(
     given, the local gradients are taken at those values and the gradients flow back from
     ``upstream`` through them. None when some cell is not finite."""
     row = torch.tensor([[values[name] for name in graph.variables]], dtype=F64)
-    fwd = forward(graph, row, torch.tensor([list(given)], dtype=F64))
+    fwd = forward(graph, leaves(graph, row), torch.tensor([list(given)], dtype=F64))
     mine = Forward(fwd.used, fwd.used, fwd.local)
     p = Passes(mine, backward(graph, mine, torch.tensor([upstream], dtype=F64)))
     if bool(p.bad().any()):

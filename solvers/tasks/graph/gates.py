@@ -1,5 +1,5 @@
 """The computational graph: gates built from a parsed tree (what each gate computes is its
-rule in :mod:`.rules`; the passes are :mod:`.compute`)."""
+rule in :mod:`.rules`; the passes are :mod:`.compute`, which read a graph's :data:`Step`s)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,17 @@ from functools import cached_property
 from typing import Literal
 
 from solvers.tasks.graph.parser import Expr, Parsed
-from solvers.tasks.graph.rules import RULES, GateRule
+from solvers.tasks.graph.rules import RULES, GateRule, Shape
 
 GateMode = Literal["primitive", "grouped"]
+
+
+Step = tuple[int, GateRule, tuple[int, ...], float, tuple[Shape | None, ...] | None]
+"""One gate of the passes: its node id, rule, inputs, constant and ``spread``: for an
+elementwise gate on a vector or matrix with a scalar input, per input the shape of ones a
+scalar takes to broadcast against the others (None for an input of the gate's shape), its
+gradient summed back; None where no input is broadcast (every scalar graph). A plain tuple:
+the passes unpack it at every gate."""
 
 
 @dataclass(frozen=True)
@@ -45,10 +53,10 @@ class Graph:
         return tuple(g.param for g in self.gates if g.op == "const")
 
     @cached_property
-    def plan(self) -> tuple[tuple[int, GateRule, tuple[int, ...], float], ...]:
-        """The passes' work: per gate (not input or constant) its id, rule, inputs, param."""
+    def plan(self) -> tuple[Step, ...]:
+        """The passes' work: every gate (not an input or a constant), in order."""
         return tuple(
-            (i, RULES[g.op], g.inputs, g.param) for i, g in enumerate(self.gates) if g.inputs
+            (i, RULES[g.op], g.inputs, g.param, None) for i, g in enumerate(self.gates) if g.inputs
         )
 
     @property

@@ -40,8 +40,16 @@ from solvers.grading.core import (
 )
 from solvers.matrix import coerce_matrix
 from solvers.tasks.graph import vector_grading
-from solvers.tasks.graph.compute import Backward, Forward, Override, backward, forward, passes
-from solvers.tasks.graph.gates import Gate, Graph
+from solvers.tasks.graph.compute import (
+    Backward,
+    Forward,
+    Override,
+    backward,
+    forward,
+    leaves,
+    passes,
+)
+from solvers.tasks.graph.gates import Graph
 from solvers.tasks.graph.parser import name_latex, normalize_name
 from solvers.tasks.graph.problem import SEVERAL_NUMBERS, GraphProblem
 from solvers.tasks.graph.rules import RULES
@@ -292,19 +300,29 @@ def batch(problems: Sequence[GraphProblem], device: Any) -> GraphBatch | vector_
     )
 
 
+def _op(*ops: str) -> Callable[[Graph, int], bool]:
+    """Touches the gates of these ops."""
+    return lambda graph, i: graph.gates[i].op in ops
+
+
+def _sign_lost(graph: Graph, i: int) -> bool:
+    """A − gate, or a ·c gate of a negative c."""
+    gate = graph.gates[i]
+    return gate.op == "-" or (gate.op == "·c" and gate.param < 0)
+
+
 OVERRIDES: dict[str, Override] = {
-    "sign_lost": Override(
-        lambda g: g.op == "-" or (g.op == "·c" and g.param < 0),
-        lambda xs, y, local: (*local[:-1], abs(local[-1])),
+    "sign_lost": Override(  # the local gradient −1 of − or a negative c of ·c taken as |·|
+        _sign_lost, lambda xs, y, g, down: (*down[:-1], -down[-1])
     ),
-    "exp_local_one": Override(lambda g: g.op == "exp", lambda xs, y, local: (1.0,)),
+    "exp_local_one": Override(_op("exp"), lambda xs, y, g, down: (g,)),
     "reciprocal_local": Override(
-        lambda g: g.op == "1/x",
-        lambda xs, y, local: (y,),  # 1/x: the gate's own value
+        _op("1/x"),
+        lambda xs, y, g, down: (y * g,),  # 1/x's local gradient taken as its own value
     ),
-    "max_both": Override(lambda g: g.op in ("max", "min"), lambda xs, y, local: (1.0, 1.0)),
+    "max_both": Override(_op("max", "min"), lambda xs, y, g, down: (g, g)),
 }
-"""The misconceptions that replace a gate's local gradients, as overrides of the one
+"""The misconceptions that take a wrong local gradient at a gate, as overrides of the one
 backward pass (:func:`solvers.tasks.graph.compute.backward`)."""
 
 
@@ -336,7 +354,7 @@ def gate_overrides(graph: Graph) -> list[tuple[str, Override, dict[str, Any]]]:
             found.append(
                 (
                     "sign_lost_at_gate",
-                    Override(partial(_is, gate), partial(_negate, k)),
+                    Override(partial(_at, i), partial(_negate, k)),
                     {"node": syms[i], "gate": label, "input": syms[j]},
                 )
             )
@@ -345,25 +363,26 @@ def gate_overrides(graph: Graph) -> list[tuple[str, Override, dict[str, Any]]]:
             found.append(
                 (
                     "mul_swapped",
-                    Override(partial(_is, gate), _own_inputs),
+                    Override(partial(_at, i), _own_inputs),
                     {"node": syms[i], "first": first, "second": second},
                 )
             )
     return found
 
 
-def _is(target: Gate, gate: Gate) -> bool:
-    return gate is target
+def _at(node: int, graph: Graph, i: int) -> bool:
+    """Whether the gate is node ``node``."""
+    return i == node
 
 
-def _negate(k: int, xs: Sequence[Any], y: Any, local: tuple[Any, ...]) -> tuple[Any, ...]:
-    """The local gradients with the ``k``-th one's sign lost."""
-    return tuple(-g if n == k else g for n, g in enumerate(local))
+def _negate(k: int, xs: Sequence[Any], y: Any, g: Any, down: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The downstream gradients with the ``k``-th one's sign lost."""
+    return tuple(-d if n == k else d for n, d in enumerate(down))
 
 
-def _own_inputs(xs: Sequence[Any], y: Any, local: tuple[Any, ...]) -> tuple[Any, ...]:
+def _own_inputs(xs: Sequence[Any], y: Any, g: Any, down: tuple[Any, ...]) -> tuple[Any, ...]:
     """A product's local gradients taken as its own inputs (x for ∂(x·y)/∂x)."""
-    return tuple(xs)
+    return tuple(x * g for x in xs)
 
 
 def specs(
@@ -373,7 +392,7 @@ def specs(
     if isinstance(b, vector_grading.VectorBatch):
         return vector_grading.specs(b, given, GRADER.index)
     graph = b.graph
-    fwd = forward(graph, b.values)
+    fwd = forward(graph, leaves(graph, b.values))
     right = backward(graph, fwd, b.upstream)
     vals, grads = fwd.computed, right.grads
     # the mistakes of the backward pass, looked for in the student's own forward pass; each
@@ -440,7 +459,7 @@ def _own_forward(
     """The forward pass from the student's own node values and output (NaN: computed)."""
     overrides = given["nodes"].clone()
     overrides[:, -1] = torch.where(torch.isnan(given["output"]), overrides[:, -1], given["output"])
-    return forward(b.graph, b.values, overrides, rounder)
+    return forward(b.graph, leaves(b.graph, b.values), overrides, rounder)
 
 
 def carried(

@@ -2,11 +2,11 @@
 
 The parsed tree becomes a graph of :class:`VNode`; every node's shape is found (and every
 mismatch refused, naming the operation, both shapes and the position) before any number
-is computed. The one pass (:func:`evaluate_batch`; :func:`evaluate` is it for one problem)
-runs on numpy float64 arrays with a leading batch dimension, problems of one graph side
-by side, with each gate's rule from :mod:`.rules`: an elementwise rule's
+is computed. Both passes are the graph task's one pass (:mod:`.compute`), here on numpy
+float64 arrays with a leading batch dimension, problems of one graph side by side
+(:func:`evaluate_batch`; :func:`evaluate` is it for one problem): an elementwise rule's
 ``forward``/``local`` (scalars broadcast, and their gradient summed back), a whole-tensor
-rule's ``forward``/``vjp``. A named mistake is that pass with a :class:`VOverride`
+rule's ``forward``/``vjp``. A named mistake is that pass with an override
 (:data:`OVERRIDES`). As the lecture says, every gradient has the shape of its variable.
 
 Vectors have no orientation: ``xᵀ`` of a vector is the vector itself, and ``xᵀ y`` (a
@@ -16,18 +16,20 @@ transposed vector times a vector) is their dot product.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import cached_property, partial
 from typing import Any
 
 import numpy as np
 from pydantic_core import PydanticCustomError
 
 from solvers.core import N_, Rounder
+from solvers.tasks.graph.compute import Override, Passes, backward, forward
+from solvers.tasks.graph.gates import Step
 from solvers.tasks.graph.parser import Expr, Parsed
 from solvers.tasks.graph.rules import ALL_RULES as RULES
-from solvers.tasks.graph.rules import Shape
+from solvers.tasks.graph.rules import Local, Shape
 
 MAX_ELEMENTS = 10_000
 """Most numbers in one value or node (a vector of 10⁴, a 100×100 matrix)."""
@@ -79,6 +81,24 @@ class VGraph:
     matmuls: frozenset[int]
     no_ops: frozenset[int]
     output: int
+
+    @cached_property
+    def plan(self) -> tuple[Step, ...]:
+        """The passes' work: every gate, in order, an elementwise gate's scalar inputs
+        spread over its shape."""
+        return tuple(_step(self, i) for i, node in enumerate(self.nodes) if node.inputs)
+
+
+def _step(graph: VGraph, i: int) -> Step:
+    """Node ``i``'s :class:`~.gates.Step`."""
+    node = graph.nodes[i]
+    rule = RULES[node.op]
+    spread = None
+    shapes = [graph.nodes[j].shape for j in node.inputs]
+    if rule.shape is None and node.shape and () in shapes:
+        ones = (1,) * len(node.shape)
+        spread = tuple(None if shape else ones for shape in shapes)
+    return i, rule, node.inputs, node.param, spread
 
 
 class _Builder:
@@ -237,8 +257,8 @@ class VEvaluation:
     """Both passes: every node's value and ∂f/∂node in the node's shape; per gate the
     gradients it sends down (``down``, one per input, in the input's shape) and, for an
     elementwise gate, its local gradients (``local``, in its own shape). From
-    :func:`evaluate_batch` each has a leading batch dimension and ``bad`` (B,) marks the
-    problems where a value or a gradient sent down is not finite."""
+    :func:`evaluate_batch` each has a leading batch dimension and ``bad`` (B,) (unless
+    ``strict``) marks the problems where a value or a gradient sent down is not finite."""
 
     values: list[np.ndarray]
     grads: list[np.ndarray]
@@ -258,11 +278,6 @@ class VEvaluation:
         )
 
 
-def _reduce_to(grad: np.ndarray, shape: Shape) -> np.ndarray:
-    """A broadcast scalar's gradient (a batch): the sum of its elements' gradients."""
-    return grad.sum(tuple(range(1, grad.ndim))) if not shape and grad.ndim > 1 else grad
-
-
 def _not_finite(node: int, vnode: VNode) -> PydanticCustomError:
     return PydanticCustomError(
         "domain",
@@ -271,9 +286,16 @@ def _not_finite(node: int, vnode: VNode) -> PydanticCustomError:
     )
 
 
-def _check_labels(graph: VGraph, xs: list[np.ndarray], node: VNode) -> None:
+def _check_labels(graph: VGraph, inputs: dict[str, np.ndarray]) -> None:
+    """Every loss gate's labels (a variable) must be class numbers of its scores."""
+    for node in graph.nodes:
+        k = RULES[node.op].labels if node.inputs else None
+        if k is not None:
+            _check_class_numbers(graph, inputs[graph.nodes[node.inputs[k]].name], node)
+
+
+def _check_class_numbers(graph: VGraph, labels: np.ndarray, node: VNode) -> None:
     """A loss gate's labels must be class numbers of its scores."""
-    labels = xs[RULES[node.op].labels]  # type: ignore[index]
     classes = graph.nodes[node.inputs[0]].shape[-1]
     if not np.all((labels == np.round(labels)) & (labels >= 0) & (labels < classes)):
         raise PydanticCustomError(
@@ -295,45 +317,34 @@ def split_inputs(graph: VGraph, flat: np.ndarray) -> dict[str, np.ndarray]:
     return inputs
 
 
-@dataclass(frozen=True)
-class VOverride:
-    """A named mistake in the backward pass of a vector graph: at the gates it ``touches``
-    (by the gate's op and its inputs' shapes, known before any number), the downstream
-    gradients are ``replace(xs, g, down)`` (inputs, upstream and right downstream gradients,
-    each with a leading batch dimension) instead."""
-
-    touches: Callable[[VGraph, VNode], bool]
-    replace: Callable[
-        [Sequence[np.ndarray], np.ndarray, tuple[np.ndarray, ...]], tuple[np.ndarray, ...]
-    ]
-
-    def applies(self, graph: VGraph) -> bool:
-        """Whether the graph has a gate it touches."""
-        return any(node.inputs and self.touches(graph, node) for node in graph.nodes)
-
-
-def _square_at(k: int, graph: VGraph, node: VNode) -> bool:
-    """Whether input ``k`` of a matrix product is a square matrix."""
+def _square_at(k: int, graph: VGraph, i: int) -> bool:
+    """Whether input ``k`` of matrix product ``i`` is a square matrix."""
+    node = graph.nodes[i]
     shape = graph.nodes[node.inputs[k]].shape
     return node.op == "@" and len(shape) == 2 and shape[0] == shape[1]
 
 
+def _norm2(graph: VGraph, i: int) -> bool:
+    """Whether gate ``i`` is a squared norm."""
+    return graph.nodes[i].op == "norm2"
+
+
 def _norm_halved(
-    xs: Sequence[np.ndarray], g: np.ndarray, down: tuple[np.ndarray, ...]
+    xs: Sequence[np.ndarray], y: np.ndarray, g: np.ndarray, down: tuple[np.ndarray, ...]
 ) -> tuple[np.ndarray, ...]:
     """‖q‖²'s gradient as q g: 2 q g without its factor 2."""
     return (down[0] / 2.0,)
 
 
 def _left_transposed(
-    xs: Sequence[np.ndarray], g: np.ndarray, down: tuple[np.ndarray, ...]
+    xs: Sequence[np.ndarray], y: np.ndarray, g: np.ndarray, down: tuple[np.ndarray, ...]
 ) -> tuple[np.ndarray, ...]:
     """∂f/∂W of W x as x gᵀ: the right gradient G xᵀ transposed."""
     return np.swapaxes(down[0], 1, 2), *down[1:]
 
 
 def _right_untransposed(
-    xs: Sequence[np.ndarray], g: np.ndarray, down: tuple[np.ndarray, ...]
+    xs: Sequence[np.ndarray], y: np.ndarray, g: np.ndarray, down: tuple[np.ndarray, ...]
 ) -> tuple[np.ndarray, ...]:
     """∂f/∂x of W x as W g: Wᵀ g with Wᵀ forgotten."""
     a, b = xs
@@ -341,10 +352,10 @@ def _right_untransposed(
     return down[0], (a @ left).reshape(b.shape)
 
 
-OVERRIDES: dict[str, VOverride] = {
-    "transposed_gradient": VOverride(partial(_square_at, 0), _left_transposed),
-    "transpose_forgotten": VOverride(partial(_square_at, 0), _right_untransposed),
-    "norm_factor_forgotten": VOverride(lambda graph, node: node.op == "norm2", _norm_halved),
+OVERRIDES: dict[str, Override] = {
+    "transposed_gradient": Override(partial(_square_at, 0), _left_transposed),
+    "transpose_forgotten": Override(partial(_square_at, 0), _right_untransposed),
+    "norm_factor_forgotten": Override(_norm2, _norm_halved),
 }
 """The classic slips of a vector backward pass as overrides of the one pass (named mistakes
 of the grader): ∂f/∂W of a product taken as x gᵀ (the gradient transposed; W square),
@@ -354,20 +365,11 @@ MISTAKES = tuple(OVERRIDES)
 """The names of :data:`OVERRIDES`."""
 
 
-def _exact(value: Any) -> Any:
-    return value
-
-
-def _finite(x: np.ndarray) -> np.ndarray:
-    """Per problem of a batch: whether every element is finite."""
-    return np.isfinite(x).reshape(len(x), -1).all(1)
-
-
 def evaluate_batch(
     graph: VGraph,
     inputs: dict[str, np.ndarray],
     upstream: np.ndarray,
-    override: VOverride | None = None,
+    override: Override | None = None,
     rounder: Rounder | None = None,
     strict: bool = False,
 ) -> VEvaluation:
@@ -377,55 +379,48 @@ def evaluate_batch(
     node's value, local gradient, gradient sent down and sum of branches rounded as it is
     written. ``strict``: raise the error of the first value or gradient sent down that is not
     finite (else marked in ``bad``); labels that are not class numbers are always an error."""
-    r = rounder or _exact
+    _check_labels(graph, inputs)
     batch = len(upstream)
-    ok = np.ones(batch, dtype=bool)
-    values: list[np.ndarray] = []
+    leaves = [inputs[node.name] if node.op == "input"
+              else np.full(batch, node.param) if node.op == "const" else None
+              for node in graph.nodes]  # fmt: skip
     with np.errstate(all="ignore"):
-        for i, node in enumerate(graph.nodes):
-            if node.op == "input":
-                value = inputs[node.name]
-            elif node.op == "const":
-                value = np.full(batch, node.param)
-            else:
-                rule = RULES[node.op]
-                xs = _inputs(graph, values, node)
-                if rule.labels is not None:
-                    _check_labels(graph, xs, node)
-                value = r(np.asarray(rule.forward(xs, node.param), dtype=np.float64))
-            if not strict:
-                ok &= _finite(value)
-            elif not np.isfinite(value).all():
-                raise _not_finite(i, node)
-            values.append(value)
-        grads = [np.zeros((batch, *node.shape)) for node in graph.nodes]
-        grads[graph.output] = grads[graph.output] + upstream
-        down: list[tuple[np.ndarray, ...]] = [()] * len(graph.nodes)
-        local: list[tuple[np.ndarray, ...]] = [()] * len(graph.nodes)
-        for i in range(len(graph.nodes) - 1, -1, -1):
-            node = graph.nodes[i]
-            if not node.inputs:
-                continue
-            rule = RULES[node.op]
-            if rule.vjp is None:
-                local[i] = local_values(graph, values, i)
-            down[i] = downstream(graph, values, i, grads[i], override, rounder, local[i])
-            for k, (j, d) in enumerate(zip(node.inputs, down[i], strict=True)):
-                if k == rule.labels:
-                    continue
-                if not strict:
-                    ok &= _finite(d)
-                elif not np.isfinite(d).all():
-                    raise _not_finite(i, node)
-                grads[j] = r(grads[j] + d)
-    return VEvaluation(values, grads, graph.output, down, local, ~ok)
+        fwd = forward(graph, leaves, rounder=rounder)
+        bwd = backward(graph, fwd, upstream, override, rounder=rounder)
+    values: list[np.ndarray] = fwd.computed  # type: ignore[assignment]
+    down: list[tuple[np.ndarray, ...]] = bwd.down  # type: ignore[assignment]
+    bad = None
+    if strict:
+        _raise_not_finite(graph, values, down)
+    else:
+        bad = Passes(fwd, bwd).bad()
+    local = [tuple(np.broadcast_to(lg, value.shape) for lg in lgs)
+             for lgs, value in zip(fwd.local, values, strict=True)]  # fmt: skip
+    grads = [g + 0.0 for g in bwd.grads]  # a sum starts at +0, never −0
+    return VEvaluation(values, grads, graph.output, down, local, bad)  # type: ignore[arg-type]
+
+
+def _raise_not_finite(
+    graph: VGraph, values: list[np.ndarray], down: list[tuple[Local, ...]]
+) -> None:
+    """The error of the first value (in the forward pass's order), else of the first gradient
+    sent down (in the backward pass's), that is not finite."""
+    cells = [*values, *(d for ds in down for d in ds)]
+    if np.isfinite(np.concatenate([np.ravel(c) for c in cells])).all():
+        return
+    for i, value in enumerate(values):
+        if not np.isfinite(value).all():
+            raise _not_finite(i, graph.nodes[i])
+    for i in range(len(graph.nodes) - 1, -1, -1):
+        if not all(np.isfinite(d).all() for d in down[i]):
+            raise _not_finite(i, graph.nodes[i])
 
 
 def evaluate(
     graph: VGraph,
     inputs: dict[str, np.ndarray],
     upstream: np.ndarray,
-    override: VOverride | None = None,
+    override: Override | None = None,
     rounder: Rounder | None = None,
 ) -> VEvaluation:
     """:func:`evaluate_batch` of one problem (no batch dimension), raising the error of the
@@ -433,53 +428,3 @@ def evaluate(
     batch = {name: np.asarray(value)[None] for name, value in inputs.items()}
     up = np.asarray(upstream)[None]
     return evaluate_batch(graph, batch, up, override, rounder, strict=True).problem(0)
-
-
-def _inputs(graph: VGraph, values: list[np.ndarray], node: VNode) -> list[np.ndarray]:
-    """The values of a gate's inputs (batches); an elementwise gate's scalar inputs as
-    (B, 1, …) to broadcast against its other input."""
-    xs = [values[j] for j in node.inputs]
-    if RULES[node.op].shape is not None or not node.shape:
-        return xs
-    ones = (1,) * len(node.shape)
-    return [x.reshape(len(x), *ones) if x.ndim == 1 else x for x in xs]
-
-
-def local_values(graph: VGraph, values: list[np.ndarray], i: int) -> tuple[np.ndarray, ...]:
-    """An elementwise gate's local gradients (batches), one per input, broadcast to the
-    output."""
-    node = graph.nodes[i]
-    rule = RULES[node.op]
-    xs = _inputs(graph, values, node)
-    shape = values[i].shape
-    return tuple(
-        np.broadcast_to(np.asarray(v, dtype=np.float64), shape)
-        for v in rule.local(xs, values[i], node.param)
-    )
-
-
-def downstream(
-    graph: VGraph,
-    values: list[np.ndarray],
-    i: int,
-    g: np.ndarray,
-    override: VOverride | None = None,
-    rounder: Rounder | None = None,
-    local: tuple[np.ndarray, ...] = (),
-) -> tuple[np.ndarray, ...]:
-    """The gradient each input of node ``i`` receives from upstream gradient ``g`` (batches;
-    an ``override``'s instead where it touches the gate; each local gradient and product
-    rounded by ``rounder``); ``local``: an elementwise gate's :func:`local_values`."""
-    r = rounder or _exact
-    node = graph.nodes[i]
-    rule = RULES[node.op]
-    xs = [values[j] for j in node.inputs]
-    if rule.vjp is not None:
-        down = tuple(np.asarray(d) for d in rule.vjp(xs, values[i], g))
-        if override is not None and override.touches(graph, node):
-            down = override.replace(xs, g, down)
-        return tuple(r(d) for d in down)
-    return tuple(
-        r(_reduce_to(r(r(lg) * g), graph.nodes[j].shape))
-        for lg, j in zip(local or local_values(graph, values, i), node.inputs, strict=True)
-    )

@@ -3,9 +3,9 @@
 (:data:`solvers.tasks.graph.vector.OVERRIDES`); the rounding band worked by hand.
 
 The graph task's grader (:mod:`.grading`) hands a problem with vectors here. Each batch is
-computed in numpy by the one pass of :mod:`.vector` over the whole batch (right, with each
-mistake's override, and by hand), then flattened into (B, cells) tensors so that the
-generic scorer can slice and score it. The ``nodes`` part
+computed in numpy by the one pass (:mod:`.compute`, as :mod:`.vector` calls it) over the
+whole batch (right, with each mistake's override, and by hand), then flattened into
+(B, cells) tensors so that the generic scorer can slice and score it. The ``nodes`` part
 is every node's value flattened in node order (the try page's fields; a submission gives
 ``{node id: value in the node's shape}``), graded over the cells given.
 """
@@ -23,13 +23,13 @@ from pydantic_core import PydanticCustomError
 
 from solvers.core import N_, Rounder
 from solvers.grading.core import F64, PartError, PartSpec, nested_shape, shape_error
+from solvers.tasks.graph.compute import Override
 from solvers.tasks.graph.problem import GraphProblem
 from solvers.tasks.graph.vector import (
     MISTAKES,
     OVERRIDES,
     VEvaluation,
     VGraph,
-    VOverride,
     evaluate_batch,
     split_inputs,
 )
@@ -128,7 +128,7 @@ def _passes(
     layout: Layout,
     flat: np.ndarray,
     upstream: np.ndarray,
-    override: VOverride | None = None,
+    override: Override | None = None,
     rounder: Rounder | None = None,
 ) -> np.ndarray:
     """Both passes of a batch from its inputs and upstream gradients (flattened, (B, cells)),

@@ -142,3 +142,23 @@ def test_each_gate_rule_runs_on_numpy_as_on_torch(op: str) -> None:
         for j, (g, w) in enumerate(zip(got, [column[k] for column in want], strict=True)):
             assert g == pytest.approx(w, rel=1e-15, abs=1e-15 if j else 0, nan_ok=True)
             assert math.copysign(1.0, g) == math.copysign(1.0, w) or math.isnan(w)
+
+
+def test_a_scalar_graph_is_the_vector_graphs_pass_with_every_shape_empty() -> None:
+    """One traversal: the vector graph of an expression whose variables are all scalars
+    (numpy) gives the scalar graph's output and gradients (torch)."""
+    from solvers.tasks.graph.gates import compile_graph
+    from solvers.tasks.graph.vector import build_graph, evaluate_batch
+
+    text = "x*y + exp(-x) * 3 + relu(y - 1) - max(x, 2)"
+    values = {"x": [0.7, -1.2, 2.5], "y": [1.9, 0.3, -0.4]}
+    graph = compile_graph(parser.parse(text))
+    vgraph = build_graph(parser.parse(text), (("x", ()), ("y", ())))
+    assert all(spread is None for *_, spread in vgraph.plan)
+    rows = torch.tensor([values[v] for v in graph.variables], dtype=F64).T
+    scalar = passes(graph, rows, torch.ones(3, dtype=F64))
+    vector = evaluate_batch(vgraph, {n: np.array(v) for n, v in values.items()}, np.ones(3))
+    np.testing.assert_allclose(vector.values[vgraph.output], scalar.output().numpy())
+    for k, name in enumerate(graph.variables):
+        got = vector.grads[vgraph.variables.index(name)]
+        np.testing.assert_allclose(got, scalar.gradients(graph)[:, k].numpy())

@@ -425,3 +425,12 @@ def test_loss_gates_are_the_loss_tasks(
     per_example = worked.answer.per_example
     assert answer.answer.output == np.mean(per_example)
     np.testing.assert_allclose(answer.answer.gradients["S"], worked.answer.grad_scores, rtol=1e-15)
+
+
+def test_a_scalar_spread_over_a_vector_gets_the_sum_of_its_gradients() -> None:
+    problem = GraphProblem(expression="sum(c * x)", values={"c": 2.0, "x": [1.0, -3.0, 0.5]})
+    graph, ev = problem.vector_passes()
+    [spread] = [step[4] for step in graph.plan if step[1].op == "*"]
+    assert spread == ((1,), None)  # c (B,) taken as (B, 1) against x (B, 3)
+    assert ev.grads[graph.variables.index("c")] == pytest.approx(-1.5)
+    np.testing.assert_array_equal(ev.grads[graph.variables.index("x")], [2.0, 2.0, 2.0])
