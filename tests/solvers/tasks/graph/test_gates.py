@@ -55,8 +55,8 @@ def test_graphs_compare_by_text_and_mode_and_plan_their_gates() -> None:
     assert graph == compile_graph(parse("(x + y) * z"))
     assert graph != compile_graph(parse("(x+y)*z"), "grouped")
     assert graph.key == ("(x + y)·z", "primitive")
-    assert [(i, rule.op, inputs) for i, rule, inputs, _ in graph.plan] == [
-        (3, "+", (0, 1)),
-        (4, "*", (3, 2)),
+    assert [(i, rule.op, inputs, spread) for i, rule, inputs, _, spread in graph.plan] == [
+        (3, "+", (0, 1), None),
+        (4, "*", (3, 2), None),
     ]
     assert graph.plan[0][1] is RULES["+"]
