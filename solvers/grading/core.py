@@ -148,11 +148,14 @@ def close(
     expected: torch.Tensor,
     rule: ToleranceRule,
     bound: torch.Tensor | None = None,
+    finite: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Cell by cell: is ``given`` within the rule's bound of ``expected``? (NaN or an
-    infinite expected value: never.) ``bound``: ``rule.bound(expected)`` when known."""
+    infinite expected value: never.) ``bound``: ``rule.bound(expected)`` and ``finite``:
+    ``torch.isfinite(expected)``, when known."""
     bound = rule.bound(expected) if bound is None else bound
-    return ((given - expected).abs() <= bound) & torch.isfinite(expected)
+    finite = torch.isfinite(expected) if finite is None else finite
+    return ((given - expected).abs() <= bound) & finite
 
 
 def band(
@@ -601,16 +604,16 @@ def score_part(spec: PartSpec, tolerance: Tolerance) -> PartResult:
 
 def _changed(
     answers: torch.Tensor,
+    finite: torch.Tensor,
     base: torch.Tensor,
     rule: ToleranceRule,
     bound: torch.Tensor,
     shape: torch.Size,
 ) -> torch.Tensor:
-    """The cells where mistakes' answers (C, B, *shape) differ from the answer without them
-    (``base``, whose ``rule.bound`` is ``bound``; a part's ``shape``, or per candidate): beyond
-    the tolerance, or every cell of another shape (NaN cells: the mistake does not apply
-    there)."""
-    finite = torch.isfinite(answers)
+    """The cells where mistakes' answers (C, B, *shape; ``finite`` where they are) differ
+    from the answer without them (``base``, whose ``rule.bound`` is ``bound``; a part's
+    ``shape``, or per candidate): beyond the tolerance, or every cell of another shape (NaN
+    cells: the mistake does not apply there)."""
     if answers.shape[1:] != shape:
         return finite
     return finite & ~close(answers, base, rule, bound)
@@ -692,7 +695,8 @@ def _judge(
     mistake may happen in any cell alone (:attr:`PartSpec.cellwise`)."""
     answers = torch.stack([c[4] for c in group]) if len(group) > 1 else group[0][4][None]
     given_shape, base_shape = shapes
-    changed = _changed(answers, part.base, rule, part.base_bound, base_shape)
+    finite = torch.isfinite(answers)
+    changed = _changed(answers, finite, part.base, rule, part.base_bound, base_shape)
     changes = _per_row(changed, torch.any)
     if not changes.any():
         return None
@@ -700,7 +704,7 @@ def _judge(
     settled = part.cells | ungraded
     # every cell it changes is as the mistake gives it, every other one is right
     if answers.shape[1:] == given_shape:
-        matches = close(part.given, answers, rule)
+        matches = close(part.given, answers, rule, finite=finite)
         cell = torch.where(changed, matches, settled)
         if any(cellwise):
             alone = torch.tensor(cellwise, device=cell.device)
