@@ -126,6 +126,21 @@ def fingerprint(arrays: Arrays) -> np.ndarray:
     return h
 
 
+def _rejected(generator: Generator, spec: Any, arrays: Arrays) -> np.ndarray:
+    """:meth:`Generator.rejected`, checked once per distinct candidate when the spec allows
+    fewer candidates than were drawn (then many are drawn more than once)."""
+    space = generator.space_size(spec)
+    count = len(next(iter(arrays.values())))
+    if space is None or space >= count:
+        return generator.rejected(arrays, spec)
+    rows = np.ascontiguousarray(
+        np.concatenate([_rows(arrays[name]).astype(np.int16) for name in sorted(arrays)], 1)
+    )
+    cells = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
+    _, first, inverse = np.unique(cells, return_index=True, return_inverse=True)
+    return generator.rejected(take(arrays, first), spec)[inverse.ravel()]
+
+
 def _bits(broken: np.ndarray) -> np.ndarray:
     return (broken.astype(np.int64) << np.arange(broken.shape[1], dtype=np.int64)).sum(1)
 
@@ -144,14 +159,14 @@ def first_valid(
     """
     attempts = np.minimum(np.asarray(start, dtype=np.int64), MAX_ATTEMPTS - 1)
     arrays = generator.draw(CounterRng(keys, attempts), spec)
-    broken = generator.rejected(arrays, spec)
+    broken = _rejected(generator, spec, arrays)
     pending = np.flatnonzero(broken & (attempts < MAX_ATTEMPTS - 1))
     budget = MIN_DRAW if generator.checks_batches(spec) else 1
     while len(pending):
         ahead = min(max(1, budget // len(pending)), MAX_ATTEMPTS - 1 - attempts[pending].min())
         tried = np.minimum(attempts[pending, None] + np.arange(1, ahead + 1), MAX_ATTEMPTS - 1)
         candidate = generator.draw(CounterRng(np.repeat(keys[pending], ahead), tried.ravel()), spec)
-        candidate_broken = generator.rejected(candidate, spec).reshape(-1, ahead)
+        candidate_broken = _rejected(generator, spec, candidate).reshape(-1, ahead)
         valid = ~candidate_broken
         # the first valid attempt of each key, or its last one drawn
         pick = np.where(valid.any(1), valid.argmax(1), ahead - 1)

@@ -113,3 +113,27 @@ def test_fingerprints_and_rows() -> None:
 def test_chunks_cover_the_range() -> None:
     assert chunks(5, 2) == [slice(0, 2), slice(2, 4), slice(4, 5)]
     assert chunks(0, 2) == []
+
+
+def test_a_small_space_checks_each_distinct_candidate_once() -> None:
+    """Where the spec allows fewer candidates than are drawn, each distinct one is checked
+    once, and every draw gets its verdict: the same choices as checking each draw."""
+    checked: list[int] = []
+
+    class Counting(Tiny):
+        def rejected(self, arrays: Arrays, spec: Spec) -> np.ndarray:
+            checked.append(len(arrays["value"]))
+            return super().rejected(arrays, spec)
+
+    class Unbounded(Tiny):
+        def space_size(self, spec: Spec) -> None:
+            return None
+
+    keys = variant_keys("tiny", Spec(), 1, np.arange(1, 201))
+    start = np.zeros(200, int)
+    counted = first_valid(Counting(), Spec(), keys, start)
+    each = first_valid(Unbounded(), Spec(), keys, start)
+    assert checked[0] == 3  # 200 draws of 0, 1 or 2
+    assert _values(counted[0]) == _values(each[0])
+    for mine, theirs in zip(counted[1:], each[1:], strict=True):
+        assert mine.tolist() == theirs.tolist()
