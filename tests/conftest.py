@@ -52,6 +52,20 @@ def client() -> Iterator[TestClient]:
 
 
 @pytest.fixture
+def solved(client: TestClient) -> Callable[[str, dict[str, Any]], dict[str, Any]]:
+    """``POST /api/v1/{task}/solve`` of ``body``: the response's JSON (a 200 of that task)."""
+
+    def solve(task: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = client.post(f"/api/v1/{task}/solve", json=body)
+        assert response.status_code == 200, response.text
+        result = response.json()
+        assert result["task"] == task
+        return result
+
+    return solve
+
+
+@pytest.fixture
 def grade_csv(client: TestClient) -> Callable[..., str]:
     """Upload ``rows`` (the header first) as a CSV file to ``POST /api/v1/grade/batch``, with
     the form fields ``task=loss``, ``seed=5`` unless ``form`` says otherwise; the graded CSV."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -12,11 +15,8 @@ SEED = {
 }
 
 
-def test_solve_seed_example(client: TestClient) -> None:
-    response = client.post("/api/v1/conv/solve", json=SEED)
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert body["task"] == "conv"
+def test_solve_seed_example(solved: Callable[..., dict[str, Any]]) -> None:
+    body = solved("conv", SEED)
     answer = body["answer"]
     assert answer["conv"] == [[[1, -2], [3, 1]]]
     assert answer["activation"] == [[[1, 0], [3, 1]]]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,11 +18,8 @@ NEURON = {
 }
 
 
-def test_solve_the_lecture_neuron(client: TestClient) -> None:
-    response = client.post("/api/v1/graph/solve", json=NEURON)
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert body["task"] == "graph"
+def test_solve_the_lecture_neuron(solved: Callable[..., dict[str, Any]]) -> None:
+    body = solved("graph", NEURON)
     answer = body["answer"]
     assert answer["output"] == pytest.approx(0.7311, abs=1e-4)
     expected = {"w0": -0.1966, "x0": 0.3932, "w1": -0.3932, "x1": -0.5898, "w2": 0.1966}
