@@ -4,11 +4,14 @@ server for the session), the app pointed at it, the instructor's headers."""
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from app.classroom.db import _database
 from app.settings import get_settings
@@ -45,10 +48,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path, monkeypatch) -> Itera
     yield url
     database = _database(url)
     if database._ready and request.param == "postgresql":
-        with database.engine.begin() as connection:
-            connection.execute(
-                text("TRUNCATE exams, students, submissions, server_state RESTART IDENTITY CASCADE")
-            )
+        _empty(database.engine)
     database.engine.dispose()
     _database.cache_clear()
     get_settings.cache_clear()
@@ -67,3 +67,20 @@ def classroom(database_url: str) -> Iterator[TestClient]:
 def teacher() -> dict[str, str]:
     """The instructor's authorization header."""
     return {"Authorization": f"Bearer {TOKEN}"}
+
+
+TRUNCATE = "TRUNCATE exams, students, submissions, server_state RESTART IDENTITY CASCADE"
+
+
+def _empty(engine: Any, tries: int = 5) -> None:
+    """Empty the tables. A thread of the test's app may still be writing: where PostgreSQL
+    finds the two waiting on each other it aborts one, and the emptying is tried again."""
+    for attempt in range(tries):
+        try:
+            with engine.begin() as connection:
+                connection.execute(text(TRUNCATE))
+            return
+        except OperationalError:
+            if attempt == tries - 1:
+                raise
+            time.sleep(0.2)
